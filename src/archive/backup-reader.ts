@@ -1,0 +1,251 @@
+// Reads a Home Assistant backup file: metadata without decrypting, the password check Home
+// Assistant performs before a restore, and each inner archive as a plaintext stream, tar bytes or
+// entries — for Core and Supervisor layouts and SecureTar v1, v2 and v3.
+
+import { ByteSource, FileByteSource, readRange } from './byte-source.js';
+import { deriveAgentBackup, parseBackupJson, type AgentBackup, type BackupJson } from './backup-json.js';
+import {
+  ArchiveCorruptError,
+  ArchiveTruncatedError,
+  IncorrectPasswordError,
+  InvalidBackupArchive,
+  PasswordRequiredError,
+} from './errors.js';
+import { innerTarBytes, isGzip } from './inner-decompress.js';
+import { readTarEntries, type TarEntry } from './inner-tar-reader.js';
+import { indexOuterTar, normaliseMemberName, type OuterMember } from './outer-tar.js';
+import {
+  V2_HEADER_SIZE,
+  V3_HEADER_SIZE,
+  aesKeyFromSecret,
+  encryptedMemberSize,
+  hasMagic,
+  parseCommonHeader,
+  type Secret,
+} from './securetar/securetar-header.js';
+import { checkAesPassword, decryptAesCbc } from './securetar/securetar-v2.js';
+import {
+  decryptV3,
+  openV3RootContext,
+  parseV3Fields,
+  type V3HeaderFields,
+  type V3RootContext,
+} from './securetar/securetar-v3.js';
+
+export type Encryption =
+  | { kind: 'none'; compressed: boolean; plaintextSize: number }
+  | { kind: 'v1' }
+  | { kind: 'v2'; plaintextSize: number }
+  | { kind: 'v3'; plaintextSize: number; fields: V3HeaderFields };
+
+export interface InnerArchive {
+  member: OuterMember;
+  /** Base name without a leading `./`, e.g. `homeassistant.tar.gz`. */
+  name: string;
+  /** The part before the first dot: `homeassistant`, an add-on slug, a folder name. */
+  prefix: string;
+}
+
+const INNER_RE = /^([^.]+)\.(?:tar\.gz|tgz|tar)$/;
+const HEAD_BYTES = V3_HEADER_SIZE + 512;
+
+export class BackupReader {
+  private readonly v3Contexts = new Map<string, V3RootContext>();
+  private readonly encryptions = new Map<OuterMember, Encryption>();
+
+  private constructor(
+    readonly source: ByteSource,
+    readonly members: OuterMember[],
+    readonly jsonMember: OuterMember | null,
+    readonly json: BackupJson | null,
+    private readonly jsonError: Error | null,
+  ) {}
+
+  /** Opens a backup file. Only headers and backup.json are read. */
+  static async open(path: string): Promise<BackupReader> {
+    const src = await FileByteSource.open(path);
+    try {
+      return await BackupReader.fromSource(src);
+    } catch (err) {
+      await src.close();
+      throw err;
+    }
+  }
+
+  static async fromSource(src: ByteSource): Promise<BackupReader> {
+    const members = await indexOuterTar(src);
+    const jsonMember =
+      members.find((m) => m.name === './backup.json') ??
+      members.find((m) => normaliseMemberName(m.name) === 'backup.json') ??
+      null;
+    let json: BackupJson | null = null;
+    let jsonError: Error | null = null;
+    if (jsonMember) {
+      try {
+        const bytes = await src.read(jsonMember.dataOffset, jsonMember.size);
+        json = parseBackupJson(bytes.toString('utf8'));
+      } catch (err) {
+        jsonError = err as Error;
+      }
+    }
+    return new BackupReader(src, members, jsonMember, json, jsonError);
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+
+  /** The derived record (Home Assistant's reader rules); throws when backup.json is unusable. */
+  get backup(): AgentBackup {
+    if (this.jsonError) throw this.jsonError;
+    if (!this.json) throw new InvalidBackupArchive('The archive has no backup.json, so it is not a Home Assistant backup');
+    return deriveAgentBackup(this.json, this.source.size);
+  }
+
+  /** True when backup.json is stored as `./backup.json`, as Home Assistant requires. */
+  get strictLayout(): boolean {
+    return this.jsonMember?.name === './backup.json';
+  }
+
+  innerArchives(): InnerArchive[] {
+    const out: InnerArchive[] = [];
+    for (const member of this.members) {
+      if (member === this.jsonMember || member.type !== '0') continue;
+      const name = normaliseMemberName(member.name);
+      if (name.includes('/')) continue;
+      const m = INNER_RE.exec(name);
+      if (m) out.push({ member, name, prefix: m[1] as string });
+    }
+    return out;
+  }
+
+  /** The Home Assistant inner archive: `homeassistant.tar` first, then `homeassistant.tar.gz`. */
+  homeAssistantArchive(): InnerArchive | null {
+    const inner = this.innerArchives();
+    return inner.find((a) => a.name === 'homeassistant.tar') ?? inner.find((a) => a.name === 'homeassistant.tar.gz') ?? null;
+  }
+
+  /** How an inner archive is stored, from its first bytes. */
+  async encryption(inner: InnerArchive): Promise<Encryption> {
+    const cached = this.encryptions.get(inner.member);
+    if (cached) return cached;
+    const { member } = inner;
+    const head = await this.source.read(member.dataOffset, Math.min(member.size, HEAD_BYTES));
+    let enc: Encryption;
+    if (hasMagic(head)) {
+      const common = parseCommonHeader(head);
+      if (common.version === 2) {
+        if (member.size < V2_HEADER_SIZE) throw new ArchiveTruncatedError(`${inner.name}: SecureTar header is truncated`);
+        enc = { kind: 'v2', plaintextSize: common.plaintextSize };
+      } else {
+        if (member.size < V3_HEADER_SIZE) throw new ArchiveTruncatedError(`${inner.name}: SecureTar header is truncated`);
+        enc = { kind: 'v3', plaintextSize: common.plaintextSize, fields: parseV3Fields(Buffer.from(head)) };
+      }
+    } else if (isGzip(head)) {
+      enc = { kind: 'none', compressed: true, plaintextSize: member.size };
+    } else if (head.length >= 262 && head.subarray(257, 262).toString('binary') === 'ustar') {
+      enc = { kind: 'none', compressed: false, plaintextSize: member.size };
+    } else if (member.size >= 32 && member.size % 16 === 0) {
+      enc = { kind: 'v1' };
+    } else {
+      throw new ArchiveCorruptError(`${inner.name} is neither gzip, tar nor SecureTar data`);
+    }
+    this.encryptions.set(inner.member, enc);
+    return enc;
+  }
+
+  private async v3Context(fields: V3HeaderFields, password: string): Promise<V3RootContext> {
+    const key = `${fields.rootSalt.toString('hex')}:${fields.validationSalt.toString('hex')}:${password}`;
+    let ctx = this.v3Contexts.get(key);
+    if (!ctx) {
+      ctx = await openV3RootContext(fields, password);
+      this.v3Contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  /**
+   * Checks a secret against one inner archive without decrypting its body (v3: validation key;
+   * v1/v2: the first 512 bytes must look like gzip or tar). Unencrypted archives accept anything.
+   */
+  async checkSecret(inner: InnerArchive, secret: Secret | null): Promise<void> {
+    const enc = await this.encryption(inner);
+    if (enc.kind === 'none') return;
+    if (secret === null) throw new PasswordRequiredError(`${inner.name} is encrypted and no password was provided.`);
+    if (enc.kind === 'v3') {
+      if (typeof secret !== 'string') throw new IncorrectPasswordError('SecureTar v3 needs a password, not a raw key.');
+      await this.v3Context(enc.fields, secret);
+      return;
+    }
+    const offset = enc.kind === 'v2' ? V2_HEADER_SIZE : 16;
+    const salt = await this.source.read(inner.member.dataOffset + (enc.kind === 'v2' ? 32 : 0), 16);
+    const first = await this.source.read(inner.member.dataOffset + offset, 512);
+    checkAesPassword(first, aesKeyFromSecret(secret), salt);
+  }
+
+  /**
+   * Home Assistant's restore check on the Home Assistant inner archive: a wrong password, a
+   * missing one for an encrypted backup, and one given for an unencrypted backup all fail.
+   */
+  async validatePassword(password: string | null): Promise<void> {
+    const inner = this.homeAssistantArchive();
+    if (!inner) throw new InvalidBackupArchive('The backup contains no Home Assistant archive (homeassistant.tar.gz)');
+    const enc = await this.encryption(inner);
+    if (enc.kind === 'none') {
+      if (password !== null) throw new IncorrectPasswordError('The backup is not encrypted, but a password was provided.');
+      return;
+    }
+    await this.checkSecret(inner, password);
+  }
+
+  /** The inner archive's plaintext: exactly P bytes for v2/v3/plain; v1 yields padded data. */
+  async plaintext(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<Buffer>> {
+    const enc = await this.encryption(inner);
+    const { member } = inner;
+    if (enc.kind === 'none') return readRange(this.source, member.dataOffset, member.size);
+    await this.checkSecret(inner, secret);
+    const s = secret as Secret;
+    if (enc.kind === 'v3') {
+      const needed = encryptedMemberSize(3, enc.plaintextSize);
+      if (member.size < needed) {
+        throw new ArchiveTruncatedError(
+          member.size === V3_HEADER_SIZE
+            ? `${inner.name}: SecureTar v3 ciphertext is too short (the encrypted body is missing)`
+            : `${inner.name}: SecureTar v3 ciphertext is too short (${needed - member.size} bytes missing; truncated)`,
+        );
+      }
+      const ctx = await this.v3Context(enc.fields, s as string);
+      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE);
+      return decryptV3(body, ctx, enc.fields.derivationSalt, enc.fields.streamHeader, enc.plaintextSize);
+    }
+    const key = aesKeyFromSecret(s);
+    if (enc.kind === 'v2') {
+      const salt = await this.source.read(member.dataOffset + 32, 16);
+      const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE);
+      return decryptAesCbc(body, key, salt, enc.plaintextSize);
+    }
+    const salt = await this.source.read(member.dataOffset, 16);
+    return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16), key, salt);
+  }
+
+  /** The inner archive as tar bytes (decrypted and decompressed). */
+  async tarBytes(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<Buffer>> {
+    const enc = await this.encryption(inner);
+    return innerTarBytes(await this.plaintext(inner, secret), enc.kind === 'v1');
+  }
+
+  /** The inner archive's entries; each entry's body must be consumed before the next. */
+  async entries(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<TarEntry>> {
+    return readTarEntries(await this.tarBytes(inner, secret));
+  }
+}
+
+/** Opens, runs `fn`, and always closes. */
+export async function withBackupReader<T>(path: string, fn: (reader: BackupReader) => Promise<T>): Promise<T> {
+  const reader = await BackupReader.open(path);
+  try {
+    return await fn(reader);
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,139 @@
+// Writes a Home Assistant Core backup file in one streaming pass: `./backup.json` first, then
+// `homeassistant.tar.gz` (inner tar → parallel gzip → SecureTar v3/v2 or plain). Sizes, the
+// SecureTar plaintext size and the SHA-256 digest are only known at the end, so their fields are
+// reserved up front and patched in place (as Home Assistant does). Memory stays flat.
+
+import { createHash } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import {
+  buildCoreBackupJson,
+  deriveAgentBackup,
+  digestExtraKey,
+  serializeBackupJson,
+  type AgentBackup,
+  type BackupJson,
+  type CoreBackupJsonInput,
+} from './backup-json.js';
+import { BackupReaderWriterError } from './errors.js';
+import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
+import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
+import { parallelGzip } from './parallel-gzip.js';
+import { createArchiveEncryptor } from './securetar/member-encryptor.js';
+import { padTo512 } from './tar-header.js';
+import { FileWriter } from '../util/file-writer.js';
+import { tap } from '../util/chunks.js';
+
+export const HOMEASSISTANT_MEMBER = 'homeassistant.tar.gz';
+const DIGEST_PLACEHOLDER = '0'.repeat(64);
+
+export type BackupMeta = Omit<CoreBackupJsonInput, 'protected'>;
+
+export interface WriteProgress {
+  /** Uncompressed inner-tar bytes produced so far. */
+  inputBytes: number;
+  /** Bytes written to the file so far. */
+  outputBytes: number;
+}
+
+export interface BackupWriteOptions {
+  entries: AsyncIterable<InnerEntry>;
+  meta: BackupMeta;
+  /** Encrypts when set (an empty string is a valid password). */
+  password?: string | null;
+  secureTarVersion?: 2 | 3;
+  /** gzip level 1–9, default 6. */
+  level?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: WriteProgress) => void;
+}
+
+export interface WrittenBackup {
+  backup: AgentBackup;
+  json: BackupJson;
+  size: number;
+  /** Size of the inner archive's plaintext (the gzip stream). */
+  plaintextSize: number;
+  sha256: string;
+}
+
+async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+  for await (const item of source) {
+    signal?.throwIfAborted();
+    yield item;
+  }
+}
+
+/** Writes the backup to `path` (which must not exist); the file is removed again on failure. */
+export async function writeBackupFile(path: string, opts: BackupWriteOptions): Promise<WrittenBackup> {
+  const encrypted = opts.password !== undefined && opts.password !== null;
+  const encryptor = encrypted ? await createArchiveEncryptor(opts.password as string, opts.secureTarVersion ?? 3) : null;
+  const member = encryptor ? await encryptor.forMember(0) : null;
+
+  const json = buildCoreBackupJson({
+    ...opts.meta,
+    protected: encrypted,
+    extra: { ...opts.meta.extra, [digestExtraKey(HOMEASSISTANT_MEMBER)]: DIGEST_PLACEHOLDER },
+  });
+  const jsonText = serializeBackupJson(json);
+  const jsonBytes = Buffer.from(jsonText, 'utf8');
+  const nowS = Date.now() / 1000;
+
+  const out = await FileWriter.create(path);
+  let ok = false;
+  try {
+    await out.write(backupJsonHeader(jsonBytes.length, nowS));
+    const jsonOffset = out.position;
+    await out.write(jsonBytes);
+    await out.write(paddingFor(jsonBytes.length));
+    const memberHeaderOffset = out.position;
+    await out.write(Buffer.alloc(INNER_HEADER_SIZE));
+    const dataOffset = out.position;
+    if (member) await out.write(Buffer.alloc(member.headerSize));
+
+    const hash = createHash('sha256');
+    let inputBytes = 0;
+    let plaintextSize = 0;
+    const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
+      inputBytes += c.length;
+    });
+    const gzipped = tap(parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS) }), (c) => {
+      hash.update(c);
+      plaintextSize += c.length;
+    });
+    const body = member ? member.encrypt(gzipped) : gzipped;
+    for await (const chunk of body) {
+      await out.write(chunk);
+      opts.onProgress?.({ inputBytes, outputBytes: out.position });
+    }
+    opts.signal?.throwIfAborted();
+
+    const memberSize = out.position - dataOffset;
+    if (member && memberSize !== member.memberSize(plaintextSize)) {
+      throw new BackupReaderWriterError('Internal error: encrypted member size does not match its plaintext size');
+    }
+    await out.write(paddingFor(memberSize));
+    await out.write(endOfArchive(out.position));
+    const size = out.position;
+
+    const sha256 = hash.digest('hex');
+    const finalJson = buildCoreBackupJson({
+      ...opts.meta,
+      protected: encrypted,
+      extra: { ...opts.meta.extra, [digestExtraKey(HOMEASSISTANT_MEMBER)]: sha256 },
+    });
+    const finalBytes = Buffer.from(serializeBackupJson(finalJson), 'utf8');
+    if (finalBytes.length !== jsonBytes.length) throw new Error('backup.json changed length while patching');
+    await out.patch(jsonOffset, finalBytes);
+    await out.patch(memberHeaderOffset, innerMemberHeader(HOMEASSISTANT_MEMBER, memberSize, nowS));
+    if (member) await out.patch(dataOffset, member.header(plaintextSize));
+    if (padTo512(jsonBytes.length) + 512 !== memberHeaderOffset) throw new Error('unexpected layout');
+    await out.finish();
+    ok = true;
+    return { backup: deriveAgentBackup(finalJson, size), json: finalJson, size, plaintextSize, sha256 };
+  } finally {
+    if (!ok) {
+      await out.abandon();
+      await unlink(path).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Turns an inner archive's plaintext (gzip stream or plain tar) into tar bytes. The strict path
+// checks gzip's CRC-32 and length; the lenient path (SecureTar v1, whose legacy padding corrupts
+// the gzip trailer) inflates the deflate data and ignores whatever follows it.
+
+import { createGunzip, createInflateRaw } from 'node:zlib';
+import { ArchiveCorruptError, ArchiveTruncatedError } from './errors.js';
+import { peek } from '../util/chunks.js';
+import { throughTransform } from '../util/streams.js';
+
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+function zlibError(what: string) {
+  return (err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'Z_BUF_ERROR') return new ArchiveTruncatedError(`${what} ends early (the archive is truncated)`);
+    if (e?.code?.startsWith?.('Z_') || e?.code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
+      return new ArchiveCorruptError(`${what} is corrupt: ${e.message}`);
+    }
+    return err;
+  };
+}
+
+/** Length of a gzip member header (RFC 1952), or -1 when `head` is too short to tell. */
+export function gzipHeaderLength(head: Uint8Array): number {
+  if (head.length < 10) return -1;
+  if (head[2] !== 8) throw new ArchiveCorruptError('gzip data uses an unknown compression method');
+  const flags = head[3] as number;
+  let pos = 10;
+  if (flags & 4) {
+    if (head.length < pos + 2) return -1;
+    pos += 2 + ((head[pos] as number) | ((head[pos + 1] as number) << 8));
+  }
+  for (const flag of [8, 16]) {
+    if (flags & flag) {
+      while (pos < head.length && head[pos] !== 0) pos++;
+      if (pos >= head.length) return -1;
+      pos++;
+    }
+  }
+  if (flags & 2) pos += 2;
+  return pos <= head.length ? pos : -1;
+}
+
+/** Decompresses when the plaintext is gzip; passes a plain tar through. */
+export async function* innerTarBytes(plain: AsyncIterable<Buffer>, lenient = false): AsyncGenerator<Buffer> {
+  const { head, stream } = await peek(plain, 64 * 1024);
+  if (!isGzip(head)) {
+    yield* stream;
+    return;
+  }
+  if (!lenient) {
+    yield* throughTransform(stream, createGunzip(), zlibError('The compressed archive'));
+    return;
+  }
+  const headerLength = gzipHeaderLength(head);
+  if (headerLength < 0) throw new ArchiveTruncatedError('The compressed archive ends inside its gzip header');
+  async function* body(): AsyncGenerator<Buffer> {
+    let skip = headerLength;
+    for await (const chunk of stream) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      yield skip ? chunk.subarray(skip) : chunk;
+      skip = 0;
+    }
+  }
+  yield* throughTransform(body(), createInflateRaw(), zlibError('The compressed archive'));
+}

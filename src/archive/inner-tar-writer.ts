@@ -1,0 +1,113 @@
+// The inner tar stream (`data/...`) produced from entries: directories as entries, symlinks as
+// links, modes and fractional mtimes kept (PAX), PAX paths for long or non-ASCII names and PAX
+// sizes above 8 GiB. Shares the header code of the outer archive, so there is one tar encoder.
+
+import { BLOCK, USTAR_MAX_SIZE, encodePaxRecords, encodeUstarHeader, padTo512 } from './tar-header.js';
+import { ArchiveCorruptError } from './errors.js';
+
+/** One entry to archive. Paths are POSIX, relative to the archive root (e.g. `data/a.yaml`). */
+export interface InnerEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  /** Modification time in nanoseconds since the epoch. */
+  mtimeNs: bigint;
+  uid?: number;
+  gid?: number;
+  /** Files: the number of bytes the archive will hold. */
+  size?: number;
+  linkname?: string;
+  /** Files: the content, either whole or as a stream that yields exactly `size` bytes. */
+  data?: Buffer | (() => AsyncIterable<Buffer>);
+}
+
+const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
+const NS_PER_S = 1_000_000_000n;
+
+/** Seconds with up to nine decimals, trailing zeros trimmed (`1735689600.25`). */
+export function formatPaxTime(ns: bigint): string {
+  const sign = ns < 0n ? '-' : '';
+  const abs = ns < 0n ? -ns : ns;
+  const whole = abs / NS_PER_S;
+  const frac = (abs % NS_PER_S).toString().padStart(9, '0').replace(/0+$/, '');
+  return frac ? `${sign}${whole}.${frac}` : `${sign}${whole}`;
+}
+
+export function parsePaxTime(text: string): bigint | null {
+  const m = /^(-?)(\d+)(?:\.(\d{1,9})\d*)?$/.exec(text.trim());
+  if (!m) return null;
+  const ns = BigInt(m[2] as string) * NS_PER_S + BigInt((m[3] ?? '').padEnd(9, '0') || '0');
+  return m[1] ? -ns : ns;
+}
+
+function fitsUstar(text: string, max: number): boolean {
+  return ASCII_PRINTABLE.test(text) && text.length <= max;
+}
+
+/** Header bytes (PAX block when needed, then ustar) for one entry. */
+export function encodeEntryHeader(entry: InnerEntry): Buffer {
+  const size = entry.type === 'file' ? (entry.size ?? 0) : 0;
+  const pax: Record<string, string> = {};
+  if (!fitsUstar(entry.path, 100)) pax.path = entry.path;
+  if (entry.linkname !== undefined && !fitsUstar(entry.linkname, 100)) pax.linkpath = entry.linkname;
+  if (entry.mtimeNs % NS_PER_S !== 0n || entry.mtimeNs < 0n) pax.mtime = formatPaxTime(entry.mtimeNs);
+  if (size > USTAR_MAX_SIZE) pax.size = String(size);
+  const mtimeS = Number(entry.mtimeNs / NS_PER_S);
+  const ustar = encodeUstarHeader({
+    name: pax.path ? entry.path.replace(/[^\x20-\x7e]/g, '_').slice(0, 100) : entry.path,
+    mode: entry.mode & 0o7777,
+    uid: entry.uid ?? 0,
+    gid: entry.gid ?? 0,
+    size,
+    mtime: Math.max(0, mtimeS),
+    type: entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2',
+    linkname: pax.linkpath ? '' : (entry.linkname ?? ''),
+  });
+  if (Object.keys(pax).length === 0) return ustar;
+  const records = encodePaxRecords(pax);
+  const paxHeader = encodeUstarHeader({
+    name: `PaxHeaders/${entry.path.replace(/[^\x20-\x7e]/g, '_').split('/').pop()?.slice(0, 80) ?? ''}`,
+    mode: 0o644,
+    size: records.length,
+    mtime: Math.max(0, mtimeS),
+    type: 'x',
+  });
+  const out = Buffer.alloc(BLOCK + padTo512(records.length) + BLOCK);
+  paxHeader.copy(out, 0);
+  records.copy(out, BLOCK);
+  ustar.copy(out, BLOCK + padTo512(records.length));
+  return out;
+}
+
+const ZERO = Buffer.alloc(BLOCK);
+
+/** The tar byte stream for a sequence of entries, ending with two zero blocks (padded to 10 KiB). */
+export async function* innerTarStream(entries: AsyncIterable<InnerEntry>): AsyncGenerator<Buffer> {
+  let position = 0;
+  for await (const entry of entries) {
+    const header = encodeEntryHeader(entry);
+    position += header.length;
+    yield header;
+    if (entry.type !== 'file') continue;
+    const size = entry.size ?? 0;
+    let written = 0;
+    if (Buffer.isBuffer(entry.data)) {
+      if (entry.data.length !== size) throw new ArchiveCorruptError(`size mismatch for ${entry.path}`);
+      if (size) yield entry.data;
+      written = size;
+    } else if (entry.data) {
+      for await (const chunk of entry.data()) {
+        written += chunk.length;
+        if (written > size) throw new ArchiveCorruptError(`${entry.path} yielded more bytes than its size`);
+        yield chunk;
+      }
+    }
+    if (written !== size) throw new ArchiveCorruptError(`${entry.path} yielded ${written} of ${size} bytes`);
+    position += size;
+    const pad = padTo512(size) - size;
+    if (pad) yield ZERO.subarray(0, pad);
+    position += pad;
+  }
+  const end = position + 2 * BLOCK;
+  yield Buffer.alloc(Math.ceil(end / 10240) * 10240 - position);
+}

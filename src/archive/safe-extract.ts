@@ -1,0 +1,245 @@
+// Extracts tar entries into a folder without ever writing outside it: absolute paths, `..`
+// components, hard links that leave the archive, device files and FIFOs are refused; no write
+// goes through a symlink (parents are checked, symlinks are created last); files are created
+// exclusively and never followed. Modes and mtimes are restored; small files are written in
+// parallel so extraction keeps up with decompression.
+
+import { constants } from 'node:fs';
+import { link, lstat, lutimes, mkdir, open, symlink, unlink, utimes, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnsafeEntryError } from './errors.js';
+import type { TarEntry } from './inner-tar-reader.js';
+import { collect } from '../util/chunks.js';
+
+const SMALL = 1 << 20;
+const PARALLEL_WRITES = 16;
+const MODE_MASK = 0o1777; // permissions and sticky; never setuid/setgid
+
+export interface ExtractOptions {
+  target: string;
+  /** Only entries under this top-level folder are extracted, with the folder removed (e.g. `data`). */
+  stripPrefix?: string;
+  signal?: AbortSignal;
+  onBytes?: (bytes: number) => void;
+}
+
+export interface ExtractResult {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardLinks: number;
+  bytes: number;
+}
+
+/** Splits an archive path into safe components, or throws for absolute paths and `..`. */
+export function safeComponents(path: string, what = 'entry'): string[] {
+  if (path.startsWith('/')) throw new UnsafeEntryError(`Refusing ${what} with an absolute path: ${path}`);
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnsafeEntryError(`Refusing ${what} that leaves the target folder: ${path}`);
+  if (parts.some((p) => p.includes('\0'))) throw new UnsafeEntryError(`Refusing ${what} with a NUL in its name`);
+  return parts;
+}
+
+function toSeconds(ns: bigint): number {
+  return Number(ns) / 1e9;
+}
+
+class Limiter {
+  private running = 0;
+  private waiters: (() => void)[] = [];
+  private firstError: unknown = null;
+  private readonly idle: Set<Promise<void>> = new Set();
+
+  constructor(private readonly limit: number) {}
+
+  /** Starts `task` once a slot is free; resolves when it has started, with its completion. */
+  async run(task: () => Promise<void>): Promise<{ done: Promise<void> }> {
+    if (this.firstError) throw this.firstError;
+    while (this.running >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
+    this.running++;
+    const p = task()
+      .catch((err: unknown) => {
+        this.firstError ??= err;
+      })
+      .finally(() => {
+        this.running--;
+        this.idle.delete(p);
+        this.waiters.shift()?.();
+      });
+    this.idle.add(p);
+    return { done: p };
+  }
+
+  async drain(): Promise<void> {
+    while (this.idle.size) await Promise.all([...this.idle]);
+    if (this.firstError) throw this.firstError;
+  }
+}
+
+export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: ExtractOptions): Promise<ExtractResult> {
+  const root = opts.target;
+  await mkdir(root, { recursive: true });
+  const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, hardLinks: 0, bytes: 0 };
+  const verifiedDirs = new Set<string>(['']);
+  const dirMeta: { rel: string; mode: number; mtimeNs: bigint }[] = [];
+  const symlinks: { rel: string; target: string; mtimeNs: bigint }[] = [];
+  const files = new Map<string, Promise<void>>();
+  const limiter = new Limiter(PARALLEL_WRITES);
+
+  const relOf = (path: string, what: string): string | null => {
+    let parts = safeComponents(path, what);
+    if (opts.stripPrefix) {
+      if (parts[0] !== opts.stripPrefix) return null;
+      parts = parts.slice(1);
+    }
+    return parts.join('/');
+  };
+
+  const ensureDir = async (rel: string): Promise<void> => {
+    if (verifiedDirs.has(rel)) return;
+    const slash = rel.lastIndexOf('/');
+    await ensureDir(slash === -1 ? '' : rel.slice(0, slash));
+    const abs = join(root, rel);
+    try {
+      const st = await lstat(abs);
+      if (!st.isDirectory()) {
+        throw new UnsafeEntryError(
+          st.isSymbolicLink()
+            ? `Refusing to write through the symbolic link ${rel}`
+            : `${rel} exists and is not a folder`,
+        );
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(abs, { mode: 0o755 });
+    }
+    verifiedDirs.add(rel);
+  };
+
+  const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
+  /** Opens a new file exclusively, replacing a non-folder that is in the way (never following it). */
+  const createFile = async (rel: string) => {
+    const abs = join(root, rel);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    try {
+      return await open(abs, flags, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await lstat(abs);
+      if (st.isDirectory()) throw new UnsafeEntryError(`${rel} is a folder in the target; refusing to replace it with a file`);
+      await unlink(abs);
+      return open(abs, flags, 0o600);
+    }
+  };
+
+  const writeSmall = async (rel: string, data: Buffer, mode: number, mtimeNs: bigint) => {
+    const fh = await createFile(rel);
+    try {
+      if (data.length) await fh.write(data, 0, data.length, 0);
+      await fh.chmod(mode & MODE_MASK);
+      const t = toSeconds(mtimeNs);
+      await fh.utimes(t, t);
+    } finally {
+      await fh.close();
+    }
+  };
+
+  for await (const entry of entries) {
+    opts.signal?.throwIfAborted();
+    const rel = relOf(entry.path, 'entry');
+    if (rel === null) continue;
+    if (entry.type === 'other') {
+      throw new UnsafeEntryError(`Refusing ${entry.rawType} entry ${entry.path}: device files and FIFOs are not restored`);
+    }
+    if (rel === '') {
+      if (entry.type === 'directory') dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
+      else throw new UnsafeEntryError(`Refusing ${entry.type} entry that would replace the target folder itself`);
+      continue;
+    }
+    if (files.has(rel)) await files.get(rel);
+    switch (entry.type) {
+      case 'directory': {
+        await ensureDir(rel);
+        dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
+        result.directories++;
+        break;
+      }
+      case 'symlink': {
+        await ensureDir(parentOf(rel));
+        symlinks.push({ rel, target: entry.linkname, mtimeNs: entry.mtimeNs });
+        break;
+      }
+      case 'link': {
+        const targetRel = relOf(entry.linkname, 'hard link');
+        const pending = targetRel === null ? undefined : files.get(targetRel);
+        if (targetRel === null || pending === undefined) {
+          throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
+        }
+        await pending;
+        await ensureDir(parentOf(rel));
+        const abs = join(root, rel);
+        await unlink(abs).catch(() => undefined);
+        await link(join(root, targetRel), abs);
+        files.set(rel, Promise.resolve());
+        result.hardLinks++;
+        break;
+      }
+      case 'file': {
+        await ensureDir(parentOf(rel));
+        result.files++;
+        if (entry.size <= SMALL) {
+          const data = await collect(entry.body);
+          result.bytes += data.length;
+          opts.onBytes?.(data.length);
+          files.set(rel, (await limiter.run(() => writeSmall(rel, data, entry.mode, entry.mtimeNs))).done);
+        } else {
+          const fh = await createFile(rel);
+          try {
+            let pos = 0;
+            for await (const chunk of entry.body) {
+              await fh.write(chunk, 0, chunk.length, pos);
+              pos += chunk.length;
+              result.bytes += chunk.length;
+              opts.onBytes?.(chunk.length);
+            }
+            await fh.chmod(entry.mode & MODE_MASK);
+            const t = toSeconds(entry.mtimeNs);
+            await fh.utimes(t, t);
+          } finally {
+            await fh.close();
+          }
+          files.set(rel, Promise.resolve());
+        }
+        break;
+      }
+    }
+  }
+  await limiter.drain();
+
+  for (const s of symlinks) {
+    const abs = join(root, s.rel);
+    await ensureDir(parentOf(s.rel));
+    try {
+      await symlink(s.target, abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await lstat(abs);
+      if (st.isDirectory()) throw new UnsafeEntryError(`Symbolic link ${s.rel} conflicts with a folder of the same name`);
+      await unlink(abs);
+      await symlink(s.target, abs);
+    }
+    const t = toSeconds(s.mtimeNs);
+    await lutimes(abs, t, t).catch(() => undefined);
+    result.symlinks++;
+  }
+  // Deepest folders first, so setting a parent's mtime is not undone by its children.
+  dirMeta.sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+  for (const d of dirMeta) {
+    const abs = join(root, d.rel);
+    await chmod(abs, d.mode & MODE_MASK);
+    const t = toSeconds(d.mtimeNs);
+    await utimes(abs, t, t);
+  }
+  return result;
+}

@@ -1,0 +1,82 @@
+// Shared CLI plumbing: reading a password from an option or a file, exit codes by error kind, and
+// one-line error reporting.
+
+import { readFile } from 'node:fs/promises';
+import {
+  ArchiveCorruptError,
+  ArchiveTruncatedError,
+  BackupError,
+  BackupManagerError,
+  BackupNotFound,
+  IncorrectPasswordError,
+  InvalidBackupArchive,
+  UnsafeEntryError,
+} from '../archive/errors.js';
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  password: 3,
+  corrupt: 4,
+  notFound: 5,
+  busy: 6,
+} as const;
+
+export class UsageError extends Error {}
+
+export interface PasswordOptions {
+  password?: string;
+  passwordFile?: string;
+}
+
+/** The password from --password or --password-file (first line, trailing newline removed). */
+export async function resolvePassword(opts: PasswordOptions): Promise<string | null> {
+  if (opts.password !== undefined && opts.passwordFile !== undefined) {
+    throw new UsageError('Give either --password or --password-file, not both');
+  }
+  if (opts.password !== undefined) return opts.password;
+  if (opts.passwordFile !== undefined) {
+    const text = await readFile(opts.passwordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`Cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`);
+    });
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  return null;
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof IncorrectPasswordError) return EXIT.password;
+  if (
+    err instanceof ArchiveCorruptError ||
+    err instanceof ArchiveTruncatedError ||
+    err instanceof InvalidBackupArchive ||
+    err instanceof UnsafeEntryError
+  ) {
+    return EXIT.corrupt;
+  }
+  if (err instanceof BackupNotFound) return EXIT.notFound;
+  if (err instanceof BackupManagerError && /busy/i.test(err.message)) return EXIT.busy;
+  return EXIT.failure;
+}
+
+/** One line for the user: `lifeboat: <message> [<code>]`. */
+export function describeError(err: unknown): string {
+  if (err instanceof BackupError) return `${err.message} [${err.code}]`;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT' && e.path) return `No such file or folder: ${e.path}`;
+  if (e?.code === 'EACCES' && e.path) return `Permission denied: ${e.path}`;
+  if (e?.code === 'ENOSPC') return 'The disk is full (no space left on device)';
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function parseIntOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}

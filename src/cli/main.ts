@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The `lifeboat` command: wires the command groups together, prints one-line errors and exits
+// with a documented code.
+
+import { Command, CommanderError } from 'commander';
+import { registerArchiveCommands } from './archive-commands.js';
+import { describeError, exitCodeFor, EXIT } from './common.js';
+import { VERSION } from '../version.js';
+
+// Compression runs on the thread pool; leave room for file I/O next to it.
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lifeboat')
+    .description('Backups for Home Assistant installations, in Home Assistant\'s own format.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerArchiveCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`lifeboat: ${describeError(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`lifeboat: ${describeError(err)}\n`);
+    process.exitCode = EXIT.failure;
+  },
+);
