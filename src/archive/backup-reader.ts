@@ -2,7 +2,8 @@
 // Assistant performs before a restore, and each inner archive as a plaintext stream, tar bytes or
 // entries — for Core and Supervisor layouts and SecureTar v1, v2 and v3.
 
-import { ByteSource, FileByteSource, readRange } from './byte-source.js';
+import { basename } from 'node:path';
+import { FileByteSource, readRange, type ByteSource } from './byte-source.js';
 import { deriveAgentBackup, parseBackupJson, type AgentBackup, type BackupJson } from './backup-json.js';
 import {
   ArchiveCorruptError,
@@ -46,7 +47,7 @@ export interface InnerArchive {
   prefix: string;
 }
 
-const INNER_RE = /^([^.]+)\.(?:tar\.gz|tgz|tar)$/;
+const INNER_RE = /^([^./\\\0]+)\.(?:tar\.gz|tgz|tar)$/;
 const HEAD_BYTES = V3_HEADER_SIZE + 512;
 
 export class BackupReader {
@@ -65,15 +66,15 @@ export class BackupReader {
   static async open(path: string): Promise<BackupReader> {
     const src = await FileByteSource.open(path);
     try {
-      return await BackupReader.fromSource(src);
+      return await BackupReader.fromSource(src, basename(path));
     } catch (err) {
       await src.close();
       throw err;
     }
   }
 
-  static async fromSource(src: ByteSource): Promise<BackupReader> {
-    const members = await indexOuterTar(src);
+  static async fromSource(src: ByteSource, fileName?: string): Promise<BackupReader> {
+    const members = await indexOrBare(src, fileName);
     const jsonMember =
       members.find((m) => m.name === './backup.json') ??
       members.find((m) => normaliseMemberName(m.name) === 'backup.json') ??
@@ -237,6 +238,22 @@ export class BackupReader {
   /** The inner archive's entries; each entry's body must be consumed before the next. */
   async entries(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<TarEntry>> {
     return readTarEntries(await this.tarBytes(inner, secret));
+  }
+}
+
+/**
+ * Indexes the outer tar. A file that is not a tar but a bare inner archive (gzip or SecureTar
+ * v2/v3, e.g. `homeassistant.tar.gz` taken out of a backup) is read as a one-member backup.
+ */
+async function indexOrBare(src: ByteSource, fileName?: string): Promise<OuterMember[]> {
+  try {
+    return await indexOuterTar(src);
+  } catch (err) {
+    if (!(err instanceof InvalidBackupArchive)) throw err;
+    const head = await src.read(0, 16);
+    if (!hasMagic(head) && !isGzip(head)) throw err;
+    const name = fileName && INNER_RE.test(fileName) ? fileName : 'archive.tar.gz';
+    return [{ name, headerOffset: 0, dataOffset: 0, size: src.size, mtime: 0, mode: 0o644, type: '0' }];
   }
 }
 

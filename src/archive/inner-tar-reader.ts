@@ -3,7 +3,7 @@
 
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ArchiveCorruptError, ArchiveTruncatedError } from './errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from './errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'other';
@@ -38,13 +38,19 @@ function classify(type: string | null | undefined): TarEntryType {
   }
 }
 
+/** Errors from decryption or decompression are already typed; anything else is tar-stream's. */
 function mapTarError(err: unknown): unknown {
+  if (err instanceof BackupError) return err;
   const msg = err instanceof Error ? err.message : String(err);
   if (/unexpected end/i.test(msg)) return new ArchiveTruncatedError('The inner tar archive ends early (truncated)');
-  if (/invalid tar header|unknown format|checksum/i.test(msg)) {
-    return new ArchiveCorruptError(`The inner tar archive is corrupt: ${msg}`);
-  }
-  return err;
+  return new ArchiveCorruptError(`The inner tar archive is corrupt: ${msg}`);
+}
+
+function entryMtimeNs(pax: Record<string, string | undefined>, mtime: Date | undefined): bigint {
+  const fromPax = pax.mtime !== undefined ? parsePaxTime(pax.mtime) : null;
+  if (fromPax !== null) return fromPax;
+  const ms = mtime?.getTime();
+  return ms !== undefined && Number.isFinite(ms) ? BigInt(Math.round(ms / 1000)) * 1_000_000_000n : 0n;
 }
 
 export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
@@ -55,9 +61,7 @@ export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGen
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      const pax = (h.pax ?? {}) as Record<string, string | undefined>;
-      const paxMtime = pax.mtime !== undefined ? parsePaxTime(pax.mtime) : null;
-      const mtimeNs = paxMtime ?? BigInt(Math.round((h.mtime?.getTime() ?? 0) / 1000)) * 1_000_000_000n;
+      const mtimeNs = entryMtimeNs((h.pax ?? {}) as Record<string, string | undefined>, h.mtime);
       const body = entry as unknown as AsyncIterable<Buffer>;
       yield {
         path: h.name,

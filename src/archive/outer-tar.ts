@@ -1,7 +1,7 @@
 // The outer archive: an index of its members read by position (only headers are read, so
 // listing a large backup costs a few small reads), and the header bytes a writer emits.
 
-import { ArchiveTruncatedError, InvalidBackupArchive } from './errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, InvalidBackupArchive } from './errors.js';
 import type { ByteSource } from './byte-source.js';
 import {
   BLOCK,
@@ -34,6 +34,13 @@ export function normaliseMemberName(name: string): string {
   return n.replace(/\/+$/, '');
 }
 
+function paxNumber(text: string, what: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new ArchiveCorruptError(`Corrupt PAX ${what} record in the outer tar: ${JSON.stringify(text.slice(0, 40))}`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new ArchiveCorruptError(`Implausible PAX ${what} record in the outer tar`);
+  return n;
+}
+
 /** Reads every member header of an outer tar by position. */
 export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
   const members: OuterMember[] = [];
@@ -49,7 +56,10 @@ export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
       break; // tolerate a missing end-of-archive marker
     }
     const block = await src.read(pos, BLOCK);
-    if (block.length < BLOCK) throw new ArchiveTruncatedError('The backup file ends inside a tar header');
+    if (block.length < BLOCK) {
+      if (pos === 0) throw new InvalidBackupArchive('The file is too short to be a tar archive');
+      throw new ArchiveTruncatedError('The backup file ends inside a tar header');
+    }
     if (isZeroBlock(block)) {
       if (members.length === 0 && !pending) throw new InvalidBackupArchive('The file is not a tar archive (empty)');
       break;
@@ -73,8 +83,9 @@ export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
       pos = dataOffset + padTo512(h.size);
       continue;
     }
-    const size = pax.size !== undefined ? Number(pax.size) : h.size;
-    const mtime = pax.mtime !== undefined ? Number(pax.mtime) : h.mtime;
+    const size = pax.size !== undefined ? paxNumber(pax.size, 'size') : h.size;
+    const paxMtime = pax.mtime !== undefined ? Number(pax.mtime) : Number.NaN;
+    const mtime = Number.isFinite(paxMtime) ? paxMtime : h.mtime;
     const name = pax.path ?? longName ?? h.name;
     const hasData = h.type === '0' || h.type === '7' || h.type === '\0';
     const dataSize = hasData ? size : 0;

@@ -50,7 +50,7 @@ async function looksIncompressible(block: Buffer): Promise<boolean> {
   const parts: Buffer[] = [];
   for (let i = 0; i < SAMPLES; i++) parts.push(block.subarray(i * step, i * step + SAMPLE));
   const sample = Buffer.concat(parts);
-  const out = await deflateRawAsync(sample, { level: 1 });
+  const out = await deflateRawAsync(sample, { level: 1, chunkSize: sample.length + 1024 });
   return out.length > sample.length * STORE_RATIO;
 }
 
@@ -65,6 +65,8 @@ async function compressBlock(
   const opts: ZlibOptions = {
     level: useLevel,
     finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    // One output buffer per block: zlib's default 16 KiB chunks cost a thread-pool round trip each.
+    chunkSize: block.length + (block.length >> 8) + 1024,
   };
   if (dictionary && useLevel > 0) opts.dictionary = dictionary;
   return deflateRawAsync(block, opts);

@@ -7,7 +7,7 @@ import { serializeBackupJson, type AgentBackup } from './backup-json.js';
 import type { BackupReader, InnerArchive } from './backup-reader.js';
 import { readRange } from './byte-source.js';
 import { DecryptOnDownloadNotSupported, InvalidBackupArchive } from './errors.js';
-import { backupJsonHeader, endOfArchive, memberHeader, normaliseMemberName, paddingFor } from './outer-tar.js';
+import { backupJsonHeader, endOfArchive, memberHeader, paddingFor } from './outer-tar.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
 import { padTo512 } from './tar-header.js';
 
@@ -28,8 +28,6 @@ export interface ReencodePlan {
 }
 
 type Part = { header: Buffer; size: number; body: () => AsyncIterable<Buffer> };
-
-const INNER_RE = /^([^.]+)\.(?:tar\.gz|tgz|tar)$/;
 
 /** Inner archives Home Assistant expects: homeassistant, each add-on slug, each folder. */
 function expectedPrefixes(reader: BackupReader): Set<string> {
@@ -58,9 +56,8 @@ export async function planReencode(reader: BackupReader, opts: ReencodeOptions):
       continue;
     }
     if (member.type !== '0') continue; // directories and links in an outer archive carry nothing
-    const name = normaliseMemberName(member.name);
     const inner: InnerArchive | undefined = innerByMember.get(member);
-    const isExpected = !!inner && INNER_RE.test(name) && expected.has(inner.prefix);
+    const isExpected = !!inner && expected.has(inner.prefix);
     const copy = (): Part => ({
       header: memberHeader(member.name, member.size, mtime),
       size: member.size,

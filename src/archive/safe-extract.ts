@@ -40,8 +40,9 @@ export function safeComponents(path: string, what = 'entry'): string[] {
   return parts;
 }
 
+/** Seconds for utimes, exact to the microsecond (a double cannot hold epoch nanoseconds). */
 function toSeconds(ns: bigint): number {
-  return Number(ns) / 1e9;
+  return Number(ns / 1000n) / 1e6;
 }
 
 class Limiter {
@@ -166,20 +167,25 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         break;
       }
       case 'symlink': {
+        if (entry.linkname === '' || entry.linkname.includes('\0')) {
+          throw new UnsafeEntryError(`Refusing symbolic link ${entry.path} with an empty or invalid target`);
+        }
         await ensureDir(parentOf(rel));
         symlinks.push({ rel, target: entry.linkname, mtimeNs: entry.mtimeNs });
         break;
       }
       case 'link': {
         const targetRel = relOf(entry.linkname, 'hard link');
-        const pending = targetRel === null ? undefined : files.get(targetRel);
+        const pending = targetRel === null || targetRel === rel ? undefined : files.get(targetRel);
         if (targetRel === null || pending === undefined) {
           throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
         }
         await pending;
         await ensureDir(parentOf(rel));
         const abs = join(root, rel);
-        await unlink(abs).catch(() => undefined);
+        const existing = await lstat(abs).catch(() => null);
+        if (existing?.isDirectory()) throw new UnsafeEntryError(`Refusing hard link ${entry.path}: a folder of that name exists`);
+        if (existing) await unlink(abs);
         await link(join(root, targetRel), abs);
         files.set(rel, Promise.resolve());
         result.hardLinks++;

@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './archive-commands.js';
+import { registerDemoCommands } from './demo-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerArchiveCommands(program);
+  registerDemoCommands(program);
   return program;
 }
 

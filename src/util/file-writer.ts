@@ -3,7 +3,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 
-const COALESCE = 4 << 20;
+const COALESCE = 1 << 20;
 
 export class FileWriter {
   private pending: Promise<unknown> = Promise.resolve();

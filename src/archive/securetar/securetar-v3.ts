@@ -11,7 +11,7 @@ import {
   buildCommonHeader,
   v3MessageCount,
 } from './securetar-header.js';
-import { loadSodium, type Sodium } from './sodium.js';
+import { argon2idInWorker, loadSodium, type Sodium } from './sodium.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
@@ -34,10 +34,8 @@ export interface V3MemberParams {
   streamHeader: Buffer;
 }
 
-export async function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
-  const sodium = await loadSodium();
-  const key = sodium.crypto_pwhash(32, Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT, sodium.crypto_pwhash_ALG_ARGON2ID13);
-  return Buffer.from(key);
+export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
+  return argon2idInWorker(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
 }
 
 function keyedBlake2b(sodium: Sodium, rootKey: Uint8Array, salt: Uint8Array): Buffer {

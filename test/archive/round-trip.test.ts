@@ -1,0 +1,137 @@
+// Pack → unpack round trips over generated trees, for no password, SecureTar v2 and v3; and the
+// archives Lifeboat writes are read by Python's own tarfile (Home Assistant's reader) as they are.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BackupReader, withBackupReader } from '../../src/archive/backup-reader.js';
+import { writeBackupFile } from '../../src/archive/backup-writer.js';
+import { META } from '../helpers/meta.js';
+import { unpackBackup } from '../../src/archive/unpack.js';
+import { verifyBackup } from '../../src/archive/verify.js';
+import { ExcludeRules } from '../../src/source/exclude-rules.js';
+import { walkInstallation } from '../../src/source/tree-walk.js';
+import { collect } from '../../src/util/chunks.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { describeTree, makeTree } from '../helpers/tree.js';
+
+const MiB = 1 << 20;
+
+async function generatedTree(root: string): Promise<void> {
+  const long = `${'a-very-long-folder-name-'.repeat(4)}/${'and-an-even-longer-file-name-'.repeat(4)}.yaml`;
+  await makeTree(root, {
+    'configuration.yaml': 'homeassistant:\n  name: Home\n',
+    'empty.txt': '',
+    'empty-dir': { dir: true },
+    'private/secrets.yaml': { content: 'api_key: 123\n', mode: 0o600, mtime: 1700000000.25 },
+    'scripts/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+    [long]: 'long: true\n',
+    'blueprints/ünïcödé/名前.yaml': 'x: ü\n',
+    'www/just-under.bin': randomBytes(MiB - 1),
+    'www/exactly.bin': randomBytes(MiB),
+    'www/just-over.bin': randomBytes(MiB + 1),
+    'www/two.bin': Buffer.alloc(2 * MiB, 'z'),
+    'links/relative': { symlink: '../configuration.yaml' },
+    'links/absolute': { symlink: '/etc/hostname' },
+    'links/dangling': { symlink: 'does/not/exist' },
+    'links/to-dir': { symlink: '../www' },
+    'home-assistant.log': 'excluded\n',
+    'custom_components/foo/debug.log': 'kept: not top level\n',
+    'custom_components/foo/__pycache__/x.pyc': 'excluded',
+  });
+}
+
+async function pack(root: string, out: string, password: string | null, version: 2 | 3) {
+  return writeBackupFile(out, {
+    entries: walkInstallation({ root, rules: ExcludeRules.forBackup({ includeDatabase: true }) }),
+    meta: META,
+    password,
+    secureTarVersion: version,
+  });
+}
+
+const variants = [
+  ['no password', null, 3],
+  ['SecureTar v2', 'hunter2', 2],
+  ['SecureTar v3', 'hunter2', 3],
+] as const;
+
+describe('round trip', () => {
+  it.each(variants)('%s: the extracted tree equals the source (content, modes, links, mtimes)', async (_label, password, version) => {
+    const dir = await tmpDir();
+    const src = join(dir, 'src');
+    await generatedTree(src);
+    const written = await pack(src, join(dir, 'b.tar'), password, version);
+    expect(written.backup.backup_id).toBe('2618f96d');
+    expect(written.backup.protected).toBe(password !== null);
+
+    await withBackupReader(join(dir, 'b.tar'), async (reader) => {
+      expect(reader.backup).toEqual(written.backup);
+      await reader.validatePassword(password);
+      const report = await verifyBackup(reader, password);
+      expect(report.problems).toEqual([]);
+      expect(report.members[0]?.digestMatches).toBe(true);
+      await unpackBackup(reader, join(dir, 'out'), password);
+    });
+    const expected = await describeTree(src, {
+      mtimes: true,
+      ignore: ['home-assistant.log', 'custom_components/foo/__pycache__/x.pyc'],
+    });
+    const got = await describeTree(join(dir, 'out', 'homeassistant', 'data'), { mtimes: true });
+    expect(got).toEqual(expected);
+    expect(got['custom_components/foo/__pycache__']?.type).toBe('dir');
+  });
+
+  it('writes the outer archive Home Assistant expects, readable by Python tarfile', async () => {
+    const dir = await tmpDir();
+    await generatedTree(join(dir, 'src'));
+    const written = await pack(join(dir, 'src'), join(dir, 'b.tar'), 'pw', 3);
+    const py = spawnSync('python3', [
+      '-c',
+      'import tarfile,sys,json; t=tarfile.open(sys.argv[1]); print(json.dumps([[m.name,m.size,m.pax_headers.get("mtime") is not None] for m in t.getmembers()]))',
+      join(dir, 'b.tar'),
+    ]);
+    expect(py.status, py.stderr.toString()).toBe(0);
+    const members = JSON.parse(py.stdout.toString()) as [string, number, boolean][];
+    expect(members.map((m) => m[0])).toEqual(['./backup.json', 'homeassistant.tar.gz']);
+    expect(members[1]?.[2]).toBe(true); // fractional mtime in a PAX header, as Core writes it
+    expect(written.size % 10240).toBe(0);
+  });
+
+  it.each(variants)("%s: the inner plaintext is ONE gzip member that Python's streaming tar reader (r|gz) reads whole", async (_l, password, version) => {
+    const dir = await tmpDir();
+    await generatedTree(join(dir, 'src'));
+    await pack(join(dir, 'src'), join(dir, 'b.tar'), password, version);
+    const reader = await BackupReader.open(join(dir, 'b.tar'));
+    try {
+      const inner = reader.homeAssistantArchive()!;
+      const plain = await collect(await reader.plaintext(inner, password));
+      let ours = 0;
+      for await (const e of await reader.entries(inner, password)) {
+        ours++;
+        for await (const _ of e.body);
+      }
+      const py = spawnSync(
+        'python3',
+        ['-c', 'import tarfile,sys; t=tarfile.open(fileobj=sys.stdin.buffer, mode="r|gz"); n=0\nfor m in t:\n  n+=1\n  f=t.extractfile(m) if m.isfile() else None\n  f and f.read()\nprint(n)'],
+        { input: plain },
+      );
+      expect(py.status, py.stderr.toString()).toBe(0);
+      expect(Number(py.stdout.toString().trim())).toBe(ours);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('leaves a failed write without a partial file', async () => {
+    const dir = await tmpDir();
+    async function* failing() {
+      yield { path: 'data', type: 'directory' as const, mode: 0o755, mtimeNs: 0n };
+      throw new Error('disk went away');
+    }
+    await expect(
+      writeBackupFile(join(dir, 'b.tar'), { entries: failing(), meta: META, password: 'pw' }),
+    ).rejects.toThrow('disk went away');
+    expect(await describeTree(dir)).toEqual({});
+  });
+});
