@@ -79,6 +79,16 @@ export class UnsafeEntryError extends BackupReaderWriterError {
   override readonly code: string = 'unsafe_archive_entry';
 }
 
+/** A file of the installation could not be read while archiving it. */
+export class SourceReadError extends BackupReaderWriterError {
+  override readonly code: string = 'file_read_failed';
+}
+
+/** The disk is full. */
+export class DiskFullError extends BackupReaderWriterError {
+  override readonly code: string = 'disk_full';
+}
+
 /** The password is required (encrypted archive) but none was given. */
 export class PasswordRequiredError extends IncorrectPasswordError {
   constructor(message = 'The backup is encrypted and no password was provided.') {

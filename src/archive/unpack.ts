@@ -9,13 +9,15 @@ import { digestExtraKey } from './backup-json.js';
 import type { BackupReader, InnerArchive } from './backup-reader.js';
 import { IntegrityError } from './errors.js';
 import { innerTarBytes } from './inner-decompress.js';
-import { readTarEntries } from './inner-tar-reader.js';
+import { readTarEntries, type TarEntry } from './inner-tar-reader.js';
 import { extractEntries, type ExtractResult } from './safe-extract.js';
 import type { Secret } from './securetar/securetar-header.js';
 import { tap } from '../util/chunks.js';
 
 export interface ExtractInnerOptions {
   stripPrefix?: string;
+  /** Only entries whose archive path passes are extracted (the others are read and skipped). */
+  filter?: (path: string) => boolean;
   signal?: AbortSignal;
   /** Called with plaintext bytes as they are read (for progress). */
   onBytes?: (bytes: number) => void;
@@ -23,6 +25,13 @@ export interface ExtractInnerOptions {
 
 export interface ExtractInnerResult extends ExtractResult {
   sha256: string | null;
+}
+
+async function* filterEntries(entries: AsyncIterable<TarEntry>, keep: (path: string) => boolean): AsyncGenerator<TarEntry> {
+  for await (const entry of entries) {
+    if (keep(entry.path)) yield entry;
+    else for await (const _ of entry.body); // read past it; the digest covers every byte
+  }
 }
 
 /** Recorded digest of an inner archive, if backup.json has one. */
@@ -44,7 +53,8 @@ export async function extractInner(
     hash.update(c);
     opts.onBytes?.(c.length);
   });
-  const result = await extractEntries(readTarEntries(innerTarBytes(plain, enc.kind === 'v1')), {
+  const entries = readTarEntries(innerTarBytes(plain, enc.kind === 'v1'));
+  const result = await extractEntries(opts.filter ? filterEntries(entries, opts.filter) : entries, {
     target,
     stripPrefix: opts.stripPrefix,
     signal: opts.signal,

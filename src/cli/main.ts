@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './archive-commands.js';
 import { registerDemoCommands } from './demo-commands.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -17,8 +18,12 @@ export function buildProgram(): Command {
     .name('lifeboat')
     .description('Backups for Home Assistant installations, in Home Assistant\'s own format.')
     .version(VERSION, '-V, --version')
+    .option('-c, --config <dir>', 'the installation (Home Assistant config folder); default $LIFEBOAT_CONFIG or the current folder')
+    .option('-d, --data <dir>', "Lifeboat's data folder; default $LIFEBOAT_DATA or <config>/.lifeboat")
+    .option('-v, --verbose', 'print informational messages')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerBackupCommands(program);
   registerArchiveCommands(program);
   registerDemoCommands(program);
   return program;

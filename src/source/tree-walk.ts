@@ -5,7 +5,7 @@
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InnerEntry } from '../archive/inner-tar-writer.js';
-import { BackupReaderWriterError } from '../archive/errors.js';
+import { BackupReaderWriterError, SourceReadError } from '../archive/errors.js';
 import { mapOrdered } from '../util/concurrency.js';
 import type { ExcludeRules } from './exclude-rules.js';
 
@@ -44,7 +44,7 @@ interface Stub {
 
 function readError(path: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  return new BackupReaderWriterError(`Cannot read ${path}: ${e.code ?? ''} ${e.message}`.trim(), { cause: err });
+  return new SourceReadError(`Cannot read ${path}: ${e.code ?? e.message}`, { cause: err });
 }
 
 async function statOf(abs: string): Promise<FileStat | null> {

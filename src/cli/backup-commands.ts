@@ -1,0 +1,236 @@
+// `lifeboat backup …` and `lifeboat restore`: thin commands over the backup manager.
+
+import { rename, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { withBackupReader } from '../archive/backup-reader.js';
+import { planReencode } from '../archive/reencode.js';
+import { readRange } from '../archive/byte-source.js';
+import { verifyBackup } from '../archive/verify.js';
+import { FileWriter } from '../util/file-writer.js';
+import type { ManagerBackup } from '../manager/backup-records.js';
+import { openManager, showProgress } from './context.js';
+import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
+import { formatBytes } from './progress.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function withPassword(cmd: Command): Command {
+  return cmd
+    .option('-p, --password <password>', 'encryption password (the backup key)')
+    .option('--password-file <file>', 'read the password from the first line of a file');
+}
+
+function totalSize(b: ManagerBackup): number {
+  return Math.max(0, ...Object.values(b.agents).map((a) => a.size));
+}
+
+function describe(b: ManagerBackup): string {
+  const enc = Object.values(b.agents).some((a) => a.protected) ? 'encrypted' : 'not encrypted';
+  const kind = b.with_automatic_settings ? 'automatic' : 'manual';
+  return `${b.backup_id}  ${b.date}  ${b.name}  (${formatBytes(totalSize(b))}, ${enc}, ${kind}, database ${b.database_included ? 'included' : 'not included'}, ${Object.keys(b.agents).join(', ')})`;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerBackupCommands(program: Command): void {
+  const backup = program.command('backup').description('create, list, inspect, download and delete backups of the installation');
+
+  withPassword(
+    backup
+      .command('create')
+      .description('back up the installation now (like backup.create: local folder, database included, not encrypted unless a password is given)'),
+  )
+    .option('--name <name>', 'backup name (default "Custom backup <version>")')
+    .option('--no-database', 'leave out the Home Assistant database')
+    .option('--exclude <glob>', 'also leave out paths matching this glob (root-anchored; ** spans folders); repeatable', collect, [])
+    .option('--securetar-version <n>', 'SecureTar version when encrypting (3, or 2 for Home Assistant before 2026.3)', parseIntOption('--securetar-version', 2, 3), 3)
+    .option('--level <n>', 'gzip level 1–9', parseIntOption('--level', 1, 9), 6)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; securetarVersion: number; level: number; json?: boolean }, cmd: Command) => {
+      const password = await resolvePassword(opts);
+      const manager = await openManager(cmd);
+      const stop = showProgress(manager, !opts.json);
+      let result;
+      try {
+        result = await manager.create({
+          name: opts.name,
+          password,
+          includeDatabase: opts.database,
+          excludes: opts.exclude,
+          secureTarVersion: opts.securetarVersion as 2 | 3,
+          level: opts.level,
+        });
+      } finally {
+        stop();
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ path: result.path, ...result.backup, databases: result.databases, failed_agent_ids: result.failedAgentIds, reason: result.reason })}\n`);
+        return;
+      }
+      process.stdout.write(`Created backup ${result.backupId} "${result.backup.name}" (${formatBytes(result.backup.size)}${result.backup.protected ? ', encrypted' : ''})\n`);
+      if (result.path) process.stdout.write(`  ${result.path}\n`);
+      for (const db of result.databases.filter((d) => !d.ok)) {
+        process.stdout.write(`  warning: database ${db.path} could not be copied and is not in this backup: ${db.error}\n`);
+      }
+    });
+
+  backup
+    .command('list')
+    .description('list the backups in every location, newest first')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const manager = await openManager(cmd);
+      const listing = await manager.list();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ backups: listing.backups, agent_errors: listing.agentErrors }, null, 2)}\n`);
+        return;
+      }
+      if (listing.backups.length === 0) process.stdout.write('No backups yet.\n');
+      for (const b of listing.backups) process.stdout.write(`${describe(b)}\n`);
+      for (const [agent, message] of Object.entries(listing.agentErrors)) process.stderr.write(`warning: ${agent}: ${message}\n`);
+    });
+
+  backup
+    .command('info')
+    .description('show one backup')
+    .argument('<backup-id>')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const manager = await openManager(cmd);
+      const { backup: b } = await manager.details(id);
+      if (!b) throw new UsageError(`No backup with id ${id}`);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
+        return;
+      }
+      const entry = manager.catalogue.get(id);
+      const lines = [
+        describe(b),
+        `  Home Assistant ${b.homeassistant_version ?? 'not included'}; database ${b.database_included ? 'included' : 'not included'}`,
+        ...Object.entries(b.agents).map(([agent, a]) => `  ${agent}: ${formatBytes(a.size)}, ${a.protected ? 'encrypted' : 'not encrypted'}`),
+        ...(b.failed_agent_ids.length ? [`  failed locations: ${b.failed_agent_ids.join(', ')}`] : []),
+        ...(entry?.database_warnings ?? []).map((w) => `  database not copied: ${w.path}: ${w.error}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  backup
+    .command('delete')
+    .description('delete a backup from every location')
+    .argument('<backup-id>')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const manager = await openManager(cmd);
+      const { backup: b } = await manager.details(id);
+      if (!b) throw new UsageError(`No backup with id ${id}`);
+      const { agentErrors } = await manager.delete(id);
+      for (const [agent, message] of Object.entries(agentErrors)) process.stderr.write(`warning: ${agent}: ${message}\n`);
+      process.stdout.write(`Deleted backup ${id}\n`);
+    });
+
+  withPassword(
+    backup
+      .command('download')
+      .description('copy a backup to a file, as stored or decrypted')
+      .argument('<backup-id>')
+      .argument('<file>', 'where to write the backup'),
+  )
+    .option('--decrypt', 'write it decrypted (needs the password)')
+    .action(async (id: string, file: string, opts: PasswordOptions & { decrypt?: boolean }, cmd: Command) => {
+      const manager = await openManager(cmd);
+      const source = await manager.localPath(id);
+      const password = await resolvePassword(opts);
+      if (opts.decrypt && password === null) throw new UsageError('--decrypt needs --password or --password-file');
+      const target = resolve(file);
+      const temp = `${target}.partial`;
+      const out = await FileWriter.create(temp);
+      try {
+        await withBackupReader(source, async (reader) => {
+          const stream =
+            opts.decrypt && reader.backup.protected
+              ? (await planReencode(reader, { protect: false, password: password as string })).open()
+              : readRange(reader.source, 0, reader.source.size);
+          for await (const chunk of stream) await out.write(chunk);
+        });
+        await out.finish();
+        await rename(temp, target);
+      } catch (err) {
+        await out.abandon();
+        await rm(temp, { force: true });
+        throw err;
+      }
+      process.stdout.write(`Wrote ${target}\n`);
+    });
+
+  withPassword(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>')).action(
+    async (id: string, opts: PasswordOptions, cmd: Command) => {
+      const manager = await openManager(cmd);
+      const password = await resolvePassword(opts);
+      const report = await withBackupReader(await manager.localPath(id), (r) => verifyBackup(r, password));
+      if (report.problems.length) throw report.problems[0];
+      process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
+    },
+  );
+
+  withPassword(
+    program
+      .command('restore')
+      .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')
+      .argument('<backup>', 'backup id or path to a backup file'),
+  )
+    .option('--config-only', 'restore the configuration and keep the current database')
+    .option('--database-only', 'restore only the database')
+    .option('--stop-command <cmd>', 'run before the files are swapped (e.g. "docker stop homeassistant")')
+    .option('--start-command <cmd>', 'run after the files are swapped (e.g. "docker start homeassistant")')
+    .option('--allow-newer', 'restore even if the backup was made by a newer Home Assistant than the installation')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.')
+    .action(
+      async (
+        target: string,
+        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; yes?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
+        const password = await resolvePassword(opts);
+        const manager = await openManager(cmd);
+        const isFile = target.endsWith('.tar') || target.includes('/');
+        if (!opts.yes && process.stdin.isTTY) {
+          const what = opts.databaseOnly ? 'the database' : opts.configOnly ? 'the configuration (keeping the current database)' : 'the configuration and the database';
+          if (!(await confirm(`Replace ${what} of ${manager.df.installation} with backup ${target}?`))) throw new UsageError('Restore cancelled');
+        }
+        const stop = showProgress(manager, !opts.json);
+        let result;
+        try {
+          result = await manager.restore({
+            ...(isFile ? { file: resolve(target) } : { backupId: target }),
+            password,
+            strictPassword: false,
+            restoreHomeassistant: !opts.databaseOnly,
+            restoreDatabase: !opts.configOnly,
+            stopCommand: opts.stopCommand,
+            startCommand: opts.startCommand,
+            allowNewerVersion: opts.allowNewer,
+          });
+        } finally {
+          stop();
+        }
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          process.stdout.write(`Restored backup ${result.backupId} "${result.name}" into ${manager.df.installation}\n`);
+          if (result.startCommandError) process.stdout.write(`  warning: ${result.startCommandError}\n`);
+        }
+      },
+    );
+}

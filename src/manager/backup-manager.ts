@@ -1,0 +1,218 @@
+// The backup manager: Home Assistant's state machine (blocked → idle → create/receive/restore →
+// idle) and event bookkeeping (last event, last action event), the locations, and the entry
+// points for jobs. One operation at a time, also across processes (an operation lock).
+
+import { BackupManagerError, BackupNotFound } from '../archive/errors.js';
+import type { BackupAgent } from '../agents/agent.js';
+import { isLocalAgent } from '../agents/agent.js';
+import { LocalFolderAgent } from '../agents/local-agent.js';
+import { localTimeZone, nowInstant, type Instant } from '../util/time.js';
+import { Catalogue } from './catalogue.js';
+import { prepareCreate, type CreateOptions, type CreateResult } from './create-job.js';
+import { dataFolder, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
+import {
+  EventBus,
+  isStateEvent,
+  type HaManagerEvent,
+  type ManagerEvent,
+  type ManagerState,
+} from './events.js';
+import type { JobContext, Logger } from './job-context.js';
+import { silentLogger } from './job-context.js';
+import { acquireLock } from './operation-lock.js';
+import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
+import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
+import { recoverSwap } from './restore-swap.js';
+import { join } from 'node:path';
+
+export interface ManagerOptions {
+  /** The installation folder (Home Assistant's config folder). */
+  installation: string;
+  /** Lifeboat's data folder; default `<installation>/.lifeboat`. */
+  data?: string;
+  /** The local backup folder; default `<installation>/backups`. */
+  backupsDir?: string;
+  timeZone?: string;
+  now?: () => Instant;
+  log?: Logger;
+}
+
+export type RestoreRequest = Omit<RestoreOptions, 'file'> & ({ backupId: string; agentId?: string } | { file: string });
+
+export class BackupManager {
+  readonly events = new EventBus<ManagerEvent>();
+  private currentState: ManagerState = 'blocked';
+  private last: HaManagerEvent = { manager_state: 'blocked' };
+  private lastAction: HaManagerEvent | null = null;
+  private readonly agentMap = new Map<string, BackupAgent>();
+
+  private constructor(
+    readonly df: DataFolder,
+    readonly local: LocalFolderAgent,
+    readonly catalogue: Catalogue,
+    readonly instanceId: string,
+    readonly timeZone: string,
+    private readonly now: () => Instant,
+    readonly log: Logger,
+  ) {
+    this.agentMap.set(local.agentId, local);
+  }
+
+  /** Opens the data folder, settles an interrupted restore, and becomes idle. */
+  static async open(opts: ManagerOptions): Promise<BackupManager> {
+    const df = dataFolder(opts.installation, opts.data);
+    await ensureDataFolder(df);
+    const log = opts.log ?? silentLogger;
+    const local = new LocalFolderAgent(opts.backupsDir ?? join(df.installation, 'backups'), { onWarning: (m) => log.warn(m) });
+    const manager = new BackupManager(
+      df,
+      local,
+      await Catalogue.load(df.catalogue),
+      await instanceIdFor(df),
+      opts.timeZone ?? process.env.TZ ?? localTimeZone(),
+      opts.now ?? nowInstant,
+      log,
+    );
+    const outcome = await recoverSwap(df.staging);
+    if (outcome === 'rolled_back') {
+      log.warn('An interrupted restore was rolled back; the installation is as it was before it');
+      manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });
+    } else if (outcome === 'completed') {
+      log.info('An interrupted restore had already swapped the installation; it has been completed');
+      manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
+    }
+    await local.open();
+    manager.emit({ manager_state: 'idle' });
+    return manager;
+  }
+
+  get state(): ManagerState {
+    return this.currentState;
+  }
+
+  get lastEvent(): HaManagerEvent {
+    return this.last;
+  }
+
+  get lastActionEvent(): HaManagerEvent | null {
+    return this.lastAction;
+  }
+
+  get agents(): BackupAgent[] {
+    return [...this.agentMap.values()];
+  }
+
+  agent(agentId: string): BackupAgent | undefined {
+    return this.agentMap.get(agentId);
+  }
+
+  registerAgent(agent: BackupAgent): void {
+    this.agentMap.set(agent.agentId, agent);
+  }
+
+  unregisterAgent(agentId: string): void {
+    if (agentId !== this.local.agentId) this.agentMap.delete(agentId);
+  }
+
+  private emit(event: ManagerEvent): void {
+    if (isStateEvent(event)) {
+      this.last = event;
+      this.currentState = event.manager_state;
+      if (event.manager_state !== 'idle' && event.manager_state !== 'blocked') this.lastAction = event;
+    }
+    this.events.emit(event);
+  }
+
+  private context(): JobContext {
+    return {
+      df: this.df,
+      agents: this.agentMap,
+      local: this.local,
+      catalogue: this.catalogue,
+      instanceId: this.instanceId,
+      timeZone: this.timeZone,
+      now: this.now,
+      emit: (e) => this.emit(e),
+      log: this.log,
+    };
+  }
+
+  private async begin(operation: ManagerState): Promise<() => Promise<void>> {
+    if (this.currentState !== 'idle') throw new BackupManagerError(`Backup manager busy: ${this.currentState}`);
+    return acquireLock(this.df.lock, operation);
+  }
+
+  private async finish(release: () => Promise<void>): Promise<void> {
+    await release();
+    this.emit({ manager_state: 'idle' });
+  }
+
+  /**
+   * Starts a backup and returns its id once the request is validated (Home Assistant's
+   * `backup/generate`); `done` settles when the whole job has finished.
+   */
+  async beginCreate(opts: CreateOptions = {}): Promise<{ backupId: string; done: Promise<CreateResult> }> {
+    const release = await this.begin('create_backup');
+    let prepared;
+    try {
+      prepared = await prepareCreate(this.context(), opts);
+    } catch (err) {
+      await this.finish(release);
+      throw err;
+    }
+    const done = prepared.run().finally(() => this.finish(release));
+    done.catch(() => undefined);
+    return { backupId: prepared.backupId, done };
+  }
+
+  /** Creates a backup and waits for it (Home Assistant's `backup.create`). */
+  async create(opts: CreateOptions = {}): Promise<CreateResult> {
+    return (await this.beginCreate(opts)).done;
+  }
+
+  /** Restores a backup from a location or a file; waits for the whole restore. */
+  async restore(request: RestoreRequest): Promise<RestoreResult> {
+    const release = await this.begin('restore_backup');
+    try {
+      const file = 'file' in request ? request.file : await this.localPath(request.backupId, request.agentId);
+      return await runRestore(this.context(), { ...request, file });
+    } finally {
+      await this.finish(release);
+    }
+  }
+
+  /** A local file for a backup on a location (local locations only, for now). */
+  async localPath(backupId: string, agentId = this.local.agentId): Promise<string> {
+    const agent = this.agentMap.get(agentId);
+    if (!agent) throw new BackupManagerError(`Unknown backup location ${agentId}`);
+    if (!isLocalAgent(agent)) throw new BackupManagerError(`Backup location ${agentId} is not a local folder`);
+    return agent.pathFor(backupId);
+  }
+
+  async list(): Promise<BackupListing> {
+    return listAll(this.agents, this.instanceId, this.catalogue);
+  }
+
+  async details(backupId: string): Promise<{ backup: ManagerBackup | null; agentErrors: Record<string, string> }> {
+    const listing = await this.list();
+    return { backup: listing.backups.find((b) => b.backup_id === backupId) ?? null, agentErrors: listing.agentErrors };
+  }
+
+  /** Deletes a backup from every location; "not found" on a location is not an error. */
+  async delete(backupId: string): Promise<{ agentErrors: Record<string, string> }> {
+    const agentErrors: Record<string, string> = {};
+    let found = false;
+    await Promise.all(
+      this.agents.map(async (agent) => {
+        try {
+          await agent.delete(backupId);
+          found = true;
+        } catch (err) {
+          if (!(err instanceof BackupNotFound)) agentErrors[agent.agentId] = (err as Error).message;
+        }
+      }),
+    );
+    if (found && Object.keys(agentErrors).length === 0) await this.catalogue.remove(backupId);
+    return { agentErrors };
+  }
+}

@@ -1,0 +1,182 @@
+// Creating a backup of the running installation (Home Assistant's `backup.create` semantics by
+// default: the local location, no password, the database included): copy the databases
+// consistently, write the archive once into the local folder (or a temp file), hand it to every
+// other location, record it, and report each stage on the event stream.
+
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { backupName, computeBackupId, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
+import { writeBackupFile } from '../archive/backup-writer.js';
+import { BackupManagerError } from '../archive/errors.js';
+import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
+import { ExcludeRules } from '../source/exclude-rules.js';
+import { FALLBACK_HA_VERSION, readHaVersion } from '../source/installation-info.js';
+import { walkInstallation } from '../source/tree-walk.js';
+import { formatIsoLocal } from '../util/time.js';
+import { lifeboatExcludes } from './data-folder.js';
+import type { CreateBackupEvent, CreateStage, OperationState } from './events.js';
+import { failureReason } from './failure-reason.js';
+import type { JobContext } from './job-context.js';
+import { stepProgress } from './progress.js';
+import { uploadToAgents } from './upload-fanout.js';
+
+export interface CreateOptions {
+  /** Locations to store the backup in; default `['backup.local']`. */
+  agentIds?: string[];
+  name?: string | null;
+  password?: string | null;
+  includeDatabase?: boolean;
+  /** Extra root-anchored globs to leave out. */
+  excludes?: string[];
+  withAutomaticSettings?: boolean;
+  secureTarVersion?: 2 | 3;
+  level?: number;
+  extraMetadata?: ExtraMetadata;
+}
+
+export interface CreateResult {
+  backupId: string;
+  backup: AgentBackup;
+  /** The file in the local folder, when the local location was a target. */
+  path: string | null;
+  databases: DatabaseCopy[];
+  failedAgentIds: string[];
+  /** Reason of a degraded success (e.g. `database_copy_failed`), else null. */
+  reason: string | null;
+}
+
+export interface PreparedCreate {
+  backupId: string;
+  /** Runs the job to the end; resolves with the result or rejects with the failure. */
+  run(): Promise<CreateResult>;
+}
+
+function createEvent(stage: CreateStage | null, state: OperationState, reason: string | null = null): CreateBackupEvent {
+  return { manager_state: 'create_backup', reason, stage, state };
+}
+
+/** Validates the request (first event: in_progress) and returns the job, ready to run. */
+export async function prepareCreate(ctx: JobContext, opts: CreateOptions): Promise<PreparedCreate> {
+  ctx.emit(createEvent(null, 'in_progress'));
+  const requested = opts.agentIds ?? [ctx.local.agentId];
+  const available = requested.filter((id) => ctx.agents.has(id));
+  if (available.length === 0) {
+    const err = new BackupManagerError(`At least one available backup agent must be selected, got [${requested.join(', ')}]`);
+    ctx.emit(createEvent(null, 'failed', err.code));
+    throw err;
+  }
+  const unavailable = requested.filter((id) => !ctx.agents.has(id));
+  const haVersion = (await readHaVersion(ctx.df.installation)) ?? FALLBACK_HA_VERSION;
+  const automatic = opts.withAutomaticSettings ?? false;
+  const name = backupName(opts.name, automatic, haVersion);
+  const date = formatIsoLocal(ctx.now(), ctx.timeZone);
+  const backupId = computeBackupId(date, name);
+  return {
+    backupId,
+    run: () => runCreate(ctx, opts, { available, unavailable, haVersion, automatic, name, date, backupId }),
+  };
+}
+
+interface Plan {
+  available: string[];
+  unavailable: string[];
+  haVersion: string;
+  automatic: boolean;
+  name: string;
+  date: string;
+  backupId: string;
+}
+
+async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Promise<CreateResult> {
+  const includeDatabase = opts.includeDatabase ?? true;
+  const toLocal = plan.available.includes(ctx.local.agentId);
+  const staging = join(ctx.df.tmp, `snapshot-${plan.backupId}-${randomBytes(3).toString('hex')}`);
+  const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
+  let step = 'archive_write_failed';
+  const pending = toLocal ? await ctx.local.reserve() : null;
+  const tempPath = pending?.tempPath ?? join(ctx.df.tmp, `${plan.backupId}-${randomBytes(3).toString('hex')}.tar`);
+  try {
+    ctx.emit(createEvent('home_assistant', 'in_progress'));
+    step = 'database_copy_failed';
+    const dbProgress = stepProgress(ctx.emit, 'create_backup', 'copy_databases', null);
+    const snapshots = await snapshotDatabases({
+      root: ctx.df.installation,
+      rules: ExcludeRules.forBackup({ includeDatabase, extra: userRules }),
+      stagingDir: staging,
+      onDatabase: (copy) => {
+        dbProgress.add(copy.bytes);
+        if (!copy.ok) ctx.log.warn(`Could not copy the database ${copy.path}; the backup goes on without it`, { error: copy.error });
+      },
+    });
+    dbProgress.finish();
+    const excludeDatabase = !includeDatabase || snapshots.recorderFailed;
+    const failedDbs = snapshots.databases.filter((d) => !d.ok);
+
+    step = 'archive_write_failed';
+    const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
+    let written;
+    try {
+      written = await writeBackupFile(tempPath, {
+        entries: walkInstallation({
+          root: ctx.df.installation,
+          rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
+          override: (rel) => snapshots.override(rel),
+          onWarning: (w) => ctx.log.warn(w),
+        }),
+        meta: {
+          date: plan.date,
+          name: plan.name,
+          haVersion: plan.haVersion,
+          instanceId: ctx.instanceId,
+          withAutomaticSettings: plan.automatic,
+          excludeDatabase,
+          extra: {
+            ...opts.extraMetadata,
+            ...(failedDbs.length ? { 'lifeboat.databases_not_copied': failedDbs.map((d) => d.path).join(', ') } : {}),
+          },
+        },
+        password: opts.password ?? null,
+        secureTarVersion: opts.secureTarVersion,
+        level: opts.level,
+        onProgress: (p) => writeProgress.set(p.inputBytes),
+      });
+    } finally {
+      await snapshots.cleanup();
+    }
+    writeProgress.finish();
+    const path = pending ? await pending.commit(written.backup) : null;
+
+    step = 'upload_failed';
+    ctx.emit(createEvent('upload_to_agents', 'in_progress'));
+    const others = plan.available.filter((id) => id !== ctx.local.agentId);
+    const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath);
+    const failedAgentIds = [...failedUploads, ...plan.unavailable];
+    await ctx.catalogue.put({
+      backup_id: written.backup.backup_id,
+      failed_agent_ids: failedAgentIds,
+      database_warnings: failedDbs.map((d) => ({ path: d.path, error: d.error ?? 'copy failed' })),
+      created_at: new Date(ctx.now().epochMs).toISOString(),
+    });
+
+    step = 'cleaning_up';
+    ctx.emit(createEvent('cleaning_up', 'in_progress'));
+    const reason = failedUploads.length ? 'upload_failed' : failedDbs.length ? 'database_copy_failed' : null;
+    ctx.emit(createEvent(null, failedUploads.length ? 'failed' : 'completed', reason));
+    return {
+      backupId: written.backup.backup_id,
+      backup: written.backup,
+      path,
+      databases: snapshots.databases,
+      failedAgentIds,
+      reason,
+    };
+  } catch (err) {
+    await pending?.abort();
+    ctx.emit(createEvent(null, 'failed', failureReason(err, step)));
+    throw err;
+  } finally {
+    if (!pending) await rm(tempPath, { force: true });
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+// Lifeboat's own state for one installation: where it lives (default `<installation>/.lifeboat/`),
+// what it holds, the instance id, and the paths that must never go into a backup.
+
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { newInstanceId, readInstanceId } from '../source/installation-info.js';
+import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+
+export const DEFAULT_DATA_FOLDER = '.lifeboat';
+/** Staging area of a restore, inside the installation so it is on the same file system. */
+export const RESTORE_STAGING = '.lifeboat-restore';
+
+export interface DataFolder {
+  installation: string;
+  root: string;
+  catalogue: string;
+  secrets: string;
+  settings: string;
+  instance: string;
+  lock: string;
+  tmp: string;
+  restoreResult: string;
+  staging: string;
+}
+
+export function dataFolder(installation: string, data?: string): DataFolder {
+  const inst = resolve(installation);
+  const root = resolve(data ?? join(inst, DEFAULT_DATA_FOLDER));
+  return {
+    installation: inst,
+    root,
+    catalogue: join(root, 'catalogue.json'),
+    secrets: join(root, 'secrets.json'),
+    settings: join(root, 'settings.json'),
+    instance: join(root, 'instance.json'),
+    lock: join(root, 'operation.lock'),
+    tmp: join(root, 'tmp'),
+    restoreResult: join(root, 'restore-result.json'),
+    staging: join(inst, RESTORE_STAGING),
+  };
+}
+
+export async function ensureDataFolder(df: DataFolder): Promise<void> {
+  await mkdir(df.root, { recursive: true, mode: 0o700 });
+  await mkdir(df.tmp, { recursive: true, mode: 0o700 });
+}
+
+/** Root-anchored exclude globs for Lifeboat's own folders that lie inside the installation. */
+export function lifeboatExcludes(df: DataFolder): string[] {
+  const out = [RESTORE_STAGING];
+  const rel = relative(df.installation, df.root);
+  if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) out.push(rel.split(sep).join('/'));
+  return out;
+}
+
+const InstanceSchema = z.object({ instance_id: z.string().regex(/^[0-9a-f]{32}$/) });
+
+/** The installation's instance id (`.storage/core.uuid`), else one Lifeboat generated and kept. */
+export async function instanceIdFor(df: DataFolder): Promise<string> {
+  const fromHa = await readInstanceId(df.installation);
+  if (fromHa) return fromHa;
+  const stored = await readJson(df.instance, InstanceSchema);
+  if (stored) return stored.instance_id;
+  const id = newInstanceId();
+  await writeJsonAtomic(df.instance, { instance_id: id });
+  return id;
+}

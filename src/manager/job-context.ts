@@ -1,0 +1,30 @@
+// What a job (create, restore, receive) needs from the manager: the data folder, the locations,
+// the catalogue, the installation's identity, the clock, the event stream and a logger.
+
+import type { BackupAgent } from '../agents/agent.js';
+import type { LocalFolderAgent } from '../agents/local-agent.js';
+import type { Catalogue } from './catalogue.js';
+import type { DataFolder } from './data-folder.js';
+import type { ManagerEvent } from './events.js';
+import type { Instant } from '../util/time.js';
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export interface JobContext {
+  df: DataFolder;
+  agents: ReadonlyMap<string, BackupAgent>;
+  local: LocalFolderAgent;
+  catalogue: Catalogue;
+  instanceId: string;
+  timeZone: string;
+  /** The current time, with microseconds (backup dates carry them). */
+  now: () => Instant;
+  emit: (event: ManagerEvent) => void;
+  log: Logger;
+}

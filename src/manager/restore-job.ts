@@ -1,0 +1,181 @@
+// Restoring a backup without ever leaving the installation half-restored: check the password,
+// extract the whole new tree (fully decrypted, decompressed and digest-checked) into a staging
+// folder on the same file system, stop Home Assistant if asked, swap the trees under a journal,
+// start it again. Any failure before the swap leaves the installation exactly as it was.
+
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
+import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive } from '../archive/errors.js';
+import { extractInner } from '../archive/unpack.js';
+import { RECORDER_DB } from '../source/database-snapshots.js';
+import { readHaVersion } from '../source/installation-info.js';
+import { crashPoint } from '../util/crash-point.js';
+import { writeJsonAtomic } from '../util/durable-fs.js';
+import { DEFAULT_DATA_FOLDER, RESTORE_STAGING } from './data-folder.js';
+import type { RestoreBackupEvent, RestoreState } from './events.js';
+import { failureReason } from './failure-reason.js';
+import type { JobContext } from './job-context.js';
+import { stepProgress } from './progress.js';
+import { recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
+import { runHook } from './hook-command.js';
+import { compareHaVersions } from './ha-version.js';
+
+/** The recorder database and its live companions, swapped together or not at all. */
+export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
+
+export interface RestoreOptions {
+  /** The backup file to restore (resolved from a location by the manager). */
+  file: string;
+  password?: string | null;
+  /** Restore the configuration (everything but the database). Default true. */
+  restoreHomeassistant?: boolean;
+  /** Restore the recorder database. Default true. */
+  restoreDatabase?: boolean;
+  /** Home Assistant's rule: a password given for an unencrypted backup is an error. Default true. */
+  strictPassword?: boolean;
+  /** Restore even when the backup was made by a newer Home Assistant than the installation's. */
+  allowNewerVersion?: boolean;
+  /** Shell command run before the swap (e.g. `docker stop homeassistant`); failure aborts. */
+  stopCommand?: string;
+  /** Shell command run after the swap; its failure is reported, the restore stands. */
+  startCommand?: string;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  name: string;
+  restoredDatabase: boolean;
+  restoredConfiguration: boolean;
+  replaced: string[];
+  startCommandError: string | null;
+}
+
+function restoreEvent(state: RestoreState, reason: string | null = null): RestoreBackupEvent {
+  return { manager_state: 'restore_backup', reason, stage: null, state };
+}
+
+/** Names that a restore never touches: the backups folder, Lifeboat's own folders. */
+function keepList(ctx: JobContext): Set<string> {
+  const keep = new Set(['backups', RESTORE_STAGING]);
+  const rel = ctx.df.root.startsWith(`${ctx.df.installation}/`) ? ctx.df.root.slice(ctx.df.installation.length + 1).split('/')[0] : null;
+  keep.add(rel ?? DEFAULT_DATA_FOLDER);
+  const localRel = ctx.local.dir.startsWith(`${ctx.df.installation}/`) ? ctx.local.dir.slice(ctx.df.installation.length + 1).split('/')[0] : null;
+  if (localRel) keep.add(localRel);
+  return keep;
+}
+
+async function topLevel(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function checkBackup(reader: BackupReader, opts: RestoreOptions, installation: string): Promise<void> {
+  const backup = reader.backup;
+  if (!reader.homeAssistantArchive() || !backup.homeassistant_included) {
+    throw new InvalidBackupArchive('This backup does not contain Home Assistant (add-on and folder backups are not restored here)');
+  }
+  let password = opts.password ?? null;
+  if (!opts.strictPassword && password !== null && !backup.protected) password = null;
+  await reader.validatePassword(password);
+  const restoreDb = opts.restoreDatabase ?? true;
+  if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
+    throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
+  }
+  const current = await readHaVersion(installation);
+  if (!opts.allowNewerVersion && current && backup.homeassistant_version && compareHaVersions(backup.homeassistant_version, current) > 0) {
+    throw new BackupManagerError(
+      `You need at least Home Assistant version ${backup.homeassistant_version} to restore this backup (the installation has ${current})`,
+    );
+  }
+}
+
+export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
+  const restoreConfig = opts.restoreHomeassistant ?? true;
+  const restoreDb = opts.restoreDatabase ?? true;
+  if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
+  const root = ctx.df.installation;
+  const staging = ctx.df.staging;
+  ctx.emit(restoreEvent('in_progress'));
+  let step = 'restore_failed';
+  try {
+    // Whatever an earlier interrupted restore left is settled first.
+    await recoverSwap(staging);
+    await mkdir(root, { recursive: true });
+    const result = await withBackupReader(opts.file, async (reader) => {
+      step = 'password_incorrect';
+      await checkBackup(reader, opts, root);
+      const backup = reader.backup;
+      const password = backup.protected ? (opts.password ?? null) : null;
+      const keep = keepList(ctx);
+      const isDb = (name: string) => DATABASE_FILES.includes(name);
+      const wanted = (top: string) => !keep.has(top) && (isDb(top) ? restoreDb : restoreConfig);
+
+      step = 'extract_failed';
+      await rm(staging, { recursive: true, force: true });
+      const newDir = stagingNew(staging);
+      await mkdir(newDir, { recursive: true });
+      const inner = reader.homeAssistantArchive()!;
+      const progress = stepProgress(ctx.emit, 'restore_backup', 'extract', inner.member.size);
+      await extractInner(reader, inner, password, newDir, {
+        stripPrefix: 'data',
+        filter: (path) => {
+          const parts = path.split('/').filter((p) => p && p !== '.');
+          return parts[0] !== 'data' || parts.length === 1 || wanted(parts[1] as string);
+        },
+        onBytes: (n) => progress.add(n),
+      });
+      progress.finish();
+      crashPoint('restore:extracted');
+
+      const current = await topLevel(root);
+      const incoming = (await topLevel(newDir)).filter(wanted);
+      const moveOut = current.filter(wanted);
+      const moveIn = incoming;
+      if (opts.stopCommand) {
+        step = 'stop_command_failed';
+        await runHook(opts.stopCommand, 'stop');
+      }
+      step = 'swap_failed';
+      ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
+      await swapTrees({ root, staging, moveOut, moveIn });
+      let startCommandError: string | null = null;
+      if (opts.startCommand) {
+        try {
+          await runHook(opts.startCommand, 'start');
+        } catch (err) {
+          startCommandError = (err as Error).message;
+          ctx.log.warn('The start command failed after a successful restore', { error: startCommandError });
+        }
+      }
+      return {
+        backupId: backup.backup_id,
+        name: backup.name,
+        restoredDatabase: restoreDb && backup.database_included,
+        restoredConfiguration: restoreConfig,
+        replaced: moveOut,
+        startCommandError,
+      };
+    });
+    await writeJsonAtomic(ctx.df.restoreResult, { success: true, error: null, error_type: null, at: new Date(ctx.now().epochMs).toISOString(), ...result });
+    ctx.emit(restoreEvent('completed'));
+    return result;
+  } catch (err) {
+    // Before the swap this discards the staging folder; during it, it rolls the swap back.
+    await recoverSwap(staging).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
+    const reason = failureReason(err, step);
+    await writeJsonAtomic(ctx.df.restoreResult, {
+      success: false,
+      error: (err as Error).message,
+      error_type: err instanceof Error ? err.constructor.name : 'Error',
+      reason,
+      at: new Date(ctx.now().epochMs).toISOString(),
+    }).catch(() => undefined);
+    ctx.emit(restoreEvent('failed', reason));
+    throw err instanceof Error ? err : new BackupReaderWriterError(String(err));
+  }
+}
