@@ -64,7 +64,7 @@ export class LocalFolderAgent implements LocalBackupAgent {
     for (const name of await readdir(this.dir)) {
       if (!name.startsWith(TEMP_PREFIX) || !name.endsWith(TEMP_SUFFIX)) continue;
       const pid = Number(name.slice(TEMP_PREFIX.length).split('-')[0]);
-      if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
+      if (Number.isInteger(pid) && processAlive(pid)) continue;
       await unlink(join(this.dir, name)).catch(() => undefined);
       this.opts.onWarning?.(`Removed an unfinished backup file left by an interrupted run: ${name}`);
     }

@@ -1,18 +1,11 @@
 // `lifeboat demo …`: a realistic demo installation to try Lifeboat on, optionally with a database
 // that keeps being written like Home Assistant's recorder; and a one-command tour.
 
-import { access, rm } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { withBackupReader } from '../archive/backup-reader.js';
-import { writeBackupFile } from '../archive/backup-writer.js';
-import { unpackBackup } from '../archive/unpack.js';
-import { verifyBackup } from '../archive/verify.js';
-import { createDemoInstallation, DEMO_DB, DEMO_HA_VERSION, openRecorderDb } from '../source/demo-installation.js';
-import { ExcludeRules } from '../source/exclude-rules.js';
-import { readInstanceId } from '../source/installation-info.js';
-import { walkInstallation } from '../source/tree-walk.js';
-import { formatIsoLocal, localTimeZone, nowInstant } from '../util/time.js';
+import { BackupManager } from '../manager/backup-manager.js';
+import { createDemoInstallation, DEMO_DB, openRecorderDb } from '../source/demo-installation.js';
 import { parseIntOption } from './common.js';
 import { formatBytes } from './progress.js';
 
@@ -49,33 +42,27 @@ async function tour(dirOption: string): Promise<void> {
     say(`Creating a demo installation in ${config} …`);
     await createDemoInstallation(config, { dbMiB: 16 });
   }
-  const backup = join(base, 'demo-backup.tar');
-  await rm(backup, { force: true });
+  const manager = await BackupManager.open({ installation: config });
   const key = 'DEMO-K7Q2-9XWD-M4T8-ZP1R-H6NC-3VBY';
-  const started = Date.now();
-  const written = await writeBackupFile(backup, {
-    entries: walkInstallation({ root: config, rules: ExcludeRules.forBackup({ includeDatabase: true }) }),
-    meta: {
-      date: formatIsoLocal(nowInstant(), localTimeZone()),
-      name: `Custom backup ${DEMO_HA_VERSION}`,
-      haVersion: DEMO_HA_VERSION,
-      instanceId: (await readInstanceId(config)) ?? '0'.repeat(32),
-      withAutomaticSettings: false,
-      excludeDatabase: false,
-    },
-    password: key,
-  });
-  say(`Backed up ${config} → ${backup} (${formatBytes(written.size)}, SecureTar v3, ${Date.now() - started} ms)`);
-  const restored = join(base, 'restored');
-  await rm(restored, { recursive: true, force: true });
-  await withBackupReader(backup, async (reader) => {
-    const report = await verifyBackup(reader, key);
-    if (report.problems.length) throw report.problems[0];
-    say(`Verified: digest ${report.members[0]?.sha256?.slice(0, 16)}…, ${report.members[0]?.entries} entries`);
-    await unpackBackup(reader, restored, key);
-  });
-  say(`Unpacked into ${join(restored, 'homeassistant', 'data')}`);
-  say(`Inspect it with: node dist/cli/main.js archive inspect ${backup}`);
+  let started = Date.now();
+  const created = await manager.create({ password: key, name: 'Demo backup' });
+  say(`Backed up ${config} in ${Date.now() - started} ms:`);
+  say(`  ${created.path} (${formatBytes(created.backup.size)}, encrypted with SecureTar v3)`);
+  for (const db of created.databases) say(`  database ${db.path}: copied live (${formatBytes(db.bytes)}, ${db.ms} ms)`);
+
+  const configuration = join(config, 'configuration.yaml');
+  const original = await readFile(configuration, 'utf8');
+  await writeFile(configuration, '# oops, an edit that broke everything\n');
+  say('Broke configuration.yaml on purpose; restoring the backup …');
+  started = Date.now();
+  await manager.restore({ backupId: created.backupId, password: key });
+  const back = (await readFile(configuration, 'utf8')) === original;
+  say(`Restored in ${Date.now() - started} ms: configuration.yaml is ${back ? 'back as it was' : 'NOT restored'}.`);
+  if (!back) throw new Error('The demo restore did not bring configuration.yaml back');
+  const listing = await manager.list();
+  say(`${listing.backups.length} backup(s) in ${join(config, 'backups')}. Try:`);
+  say(`  node dist/cli/main.js -c ${config} backup list`);
+  say(`  node dist/cli/main.js archive inspect ${created.path}`);
 }
 
 export function registerDemoCommands(program: Command): void {
@@ -100,7 +87,7 @@ export function registerDemoCommands(program: Command): void {
 
   demo
     .command('run')
-    .description('create a demo installation, back it up encrypted, verify the backup and unpack it')
+    .description('create a demo installation, back it up encrypted, break it, and restore it')
     .option('--dir <dir>', 'working folder', 'demo')
     .action((opts: { dir: string }) => tour(opts.dir));
 }

@@ -158,8 +158,8 @@ export async function createDemoInstallation(dir: string, opts: DemoOptions = {}
   await mkdir(join(dir, 'backups'), { recursive: true });
   const db = openRecorderDb(join(dir, DEMO_DB));
   try {
-    // About 180 bytes per row with indexes and attributes.
-    const rows = Math.max(1, Math.round(((opts.dbMiB ?? 16) * 1024 * 1024) / 180));
+    // About 230 bytes per row with indexes and attributes.
+    const rows = Math.max(1, Math.round(((opts.dbMiB ?? 16) * 1024 * 1024) / 230));
     const start = Date.now() - rows * 1000;
     for (let done = 0; done < rows; done += 5000) db.writeBatch(Math.min(5000, rows - done), start + done * 1000);
   } finally {

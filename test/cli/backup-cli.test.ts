@@ -1,0 +1,90 @@
+// `lifeboat backup …` and `lifeboat restore` from the command line, including the rescue case:
+// a backup restored into a fresh, empty folder with nothing but the CLI and the password.
+import { copyFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { describeTree } from '../helpers/tree.js';
+
+describe('lifeboat backup and restore', () => {
+  it('restores a backup into a fresh empty folder with only the CLI and the password', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const created = await runCli(['-c', inst, 'backup', 'create', '--password', 'K7Q2-9XWD', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const record = JSON.parse(created.stdout) as { backup_id: string; path: string; protected: boolean; databases: { ok: boolean }[] };
+    expect(record.protected).toBe(true);
+    expect(record.databases).toEqual([expect.objectContaining({ path: 'home-assistant_v2.db', ok: true })]);
+
+    // Another machine: only the backup file.
+    const rescue = join(dir, 'elsewhere', 'backup.tar');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'elsewhere'));
+    await copyFile(record.path, rescue);
+    const fresh = join(dir, 'fresh-machine', 'config');
+    const restored = await runCli(['-c', fresh, 'restore', rescue, '--password', 'K7Q2-9XWD', '--yes']);
+    expect(restored.code, restored.stderr).toBe(0);
+    const ignore = [...NOT_COMPARED, 'home-assistant.log', 'tts/x.mp3'];
+    expect(await describeTree(fresh, { mtimes: true, ignore })).toEqual(await describeTree(inst, { mtimes: true, ignore }));
+    expect(countRows(fresh)).toBe(500);
+  });
+
+  it('lists, shows, verifies, downloads decrypted and deletes a backup', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const created = JSON.parse((await runCli(['-c', inst, 'backup', 'create', '-p', 'pw', '--name', 'Before upgrade', '--json'])).stdout) as { backup_id: string };
+    const list = await runCli(['-c', inst, 'backup', 'list']);
+    expect(list.stdout).toContain(`${created.backup_id}`);
+    expect(list.stdout).toContain('Before upgrade');
+    const listJson = JSON.parse((await runCli(['-c', inst, 'backup', 'list', '--json'])).stdout) as { backups: { backup_id: string; agents: object }[] };
+    expect(listJson.backups.map((b) => b.backup_id)).toEqual([created.backup_id]);
+    expect((await runCli(['-c', inst, 'backup', 'info', created.backup_id])).stdout).toMatch(/backup\.local: .* encrypted/);
+    expect((await runCli(['-c', inst, 'backup', 'verify', created.backup_id, '-p', 'pw'])).code).toBe(0);
+    expect((await runCli(['-c', inst, 'backup', 'verify', created.backup_id, '-p', 'nope'])).code).toBe(3);
+    const out = join(dir, 'plain.tar');
+    expect((await runCli(['-c', inst, 'backup', 'download', created.backup_id, out, '--decrypt', '-p', 'pw'])).code).toBe(0);
+    const inspect = JSON.parse((await runCli(['archive', 'inspect', out, '--json'])).stdout) as { backup: { protected: boolean } };
+    expect(inspect.backup.protected).toBe(false);
+    expect((await runCli(['-c', inst, 'backup', 'delete', created.backup_id])).code).toBe(0);
+    expect((await runCli(['-c', inst, 'backup', 'info', created.backup_id])).code).toBe(2);
+  });
+
+  it('restores only the configuration or only the database on request', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const { backup_id } = JSON.parse((await runCli(['-c', inst, 'backup', 'create', '--json'])).stdout) as { backup_id: string };
+    const { writeFile } = await import('node:fs/promises');
+    const { addRows } = await import('../helpers/installation.js');
+    await writeFile(join(inst, 'configuration.yaml'), 'edited\n');
+    addRows(inst, 5);
+    expect((await runCli(['-c', inst, 'restore', backup_id, '--database-only', '--yes'])).code).toBe(0);
+    expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited\n');
+    expect(countRows(inst)).toBe(500);
+    addRows(inst, 5);
+    expect((await runCli(['-c', inst, 'restore', backup_id, '--config-only', '--yes'])).code).toBe(0);
+    expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('homeassistant:\n  name: Home\n');
+    expect(countRows(inst)).toBe(505);
+  });
+
+  it('runs the stop and start commands around the swap, and a failing stop command aborts', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const { backup_id } = JSON.parse((await runCli(['-c', inst, 'backup', 'create', '--json'])).stdout) as { backup_id: string };
+    const log = join(dir, 'hooks.log');
+    const ok = await runCli(['-c', inst, 'restore', backup_id, '--yes', '--stop-command', `echo stop >> ${log}`, '--start-command', `echo start >> ${log}`]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readFile(log, 'utf8')).toBe('stop\nstart\n');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(inst, 'configuration.yaml'), 'edited\n');
+    const failed = await runCli(['-c', inst, 'restore', backup_id, '--yes', '--stop-command', 'echo cannot stop >&2; exit 3']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/stop command failed \(exit code 3\): cannot stop/);
+    expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited\n');
+  });
+});
