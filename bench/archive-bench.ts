@@ -5,37 +5,39 @@
 //
 //   npm run build && node --import tsx bench/archive-bench.ts --size-mib 300
 
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  CLI,
+  compareManifests,
+  hasCommand,
+  KiB,
+  log,
+  type Manifest,
+  manifestOf,
+  median,
+  mib,
+  MiB,
+  positiveInt,
+  readMarker,
+  REPO,
+  round,
+  runLifeboat,
+  runTimed,
+  syncDisks,
+  table,
+  VerifyError,
+} from './bench-lib.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const CHUNK = 2 * MiB; // generated files are written in chunks of this size
 const GENERATOR_VERSION = 1; // bump when the tree's shape changes, so old trees are regenerated
 const HA_VERSION = '2026.7.3';
 const PASSWORD = 'bench-key';
 const LEVEL = 6;
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
-const PROBE = join(REPO, 'bench', 'rss-probe.mjs');
 
 const TARGETS = { packVsTarGz: 2.0, packVsPigz: 1.0, unpackVsTarGz: 1.0, peakRssMiB: 100 } as const;
 
@@ -66,15 +68,6 @@ Options:
   -h, --help     show this help
 `;
 
-class UsageError extends Error {}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
@@ -99,10 +92,6 @@ function parseOptions(argv: string[]): Options | null {
     json: values.json ?? false,
     keep: values.keep ?? false,
   };
-}
-
-function log(message: string): void {
-  process.stderr.write(`${message}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -560,19 +549,11 @@ function generateTree(root: string, sizeMib: number): TreeStats {
   return builder.stats;
 }
 
-function readMarker(path: string): Marker | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Marker;
-  } catch {
-    return null;
-  }
-}
-
 /** Reuses WORK/tree when its marker matches, otherwise (or with --regen) generates it afresh. */
 function ensureTree(opts: Options): { root: string; stats: TreeStats; reused: boolean } {
   const root = join(opts.work, 'tree');
   const markerPath = join(opts.work, 'tree.marker.json');
-  const marker = readMarker(markerPath);
+  const marker = readMarker<Marker>(markerPath);
   if (!opts.regen && marker && marker.generator === GENERATOR_VERSION && marker.sizeMib === opts.sizeMib && existsSync(root)) {
     return { root, stats: marker, reused: true };
   }
@@ -585,102 +566,6 @@ function ensureTree(opts: Options): { root: string; stats: TreeStats; reused: bo
   writeFileSync(markerPath, `${JSON.stringify(next, null, 2)}\n`);
   log(`  ${stats.files} files, ${(stats.bytes / MiB).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { root, stats, reused: false };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Manifests (for the warm-up read and the correctness check)
-
-interface Manifest {
-  files: Map<string, { size: number; sha256: string }>;
-  dirs: Set<string>;
-  bytes: number;
-}
-
-function manifestOf(root: string): Manifest {
-  const m: Manifest = { files: new Map(), dirs: new Set(), bytes: 0 };
-  const walk = (abs: string, rel: string): void => {
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      const childRel = rel ? `${rel}/${d.name}` : d.name;
-      const childAbs = join(abs, d.name);
-      if (d.isDirectory()) {
-        m.dirs.add(childRel);
-        walk(childAbs, childRel);
-      } else {
-        const data = readFileSync(childAbs);
-        m.files.set(childRel, { size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
-        m.bytes += data.length;
-      }
-    }
-  };
-  walk(root, '');
-  return m;
-}
-
-function compareManifests(expected: Manifest, actual: Manifest): string[] {
-  const problems: string[] = [];
-  for (const [rel, want] of expected.files) {
-    const got = actual.files.get(rel);
-    if (!got) problems.push(`missing file ${rel}`);
-    else if (got.size !== want.size) problems.push(`${rel}: ${got.size} bytes, expected ${want.size}`);
-    else if (got.sha256 !== want.sha256) problems.push(`${rel}: content differs (sha256)`);
-  }
-  for (const rel of actual.files.keys()) if (!expected.files.has(rel)) problems.push(`unexpected file ${rel}`);
-  for (const rel of expected.dirs) if (!actual.dirs.has(rel)) problems.push(`missing folder ${rel}`);
-  for (const rel of actual.dirs) if (!expected.dirs.has(rel)) problems.push(`unexpected folder ${rel}`);
-  if (expected.files.size !== actual.files.size) problems.unshift(`${actual.files.size} files, expected ${expected.files.size}`);
-  if (expected.bytes !== actual.bytes) problems.unshift(`${actual.bytes} bytes, expected ${expected.bytes}`);
-  return problems;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running and timing commands
-
-interface Timed {
-  seconds: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const seconds = (performance.now() - started) / 1000;
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolvePromise({ seconds, stdout, stderr });
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr || stdout}`));
-    });
-  });
-}
-
-/** Flushes dirty pages (untimed) so one operation's writeback does not slow the next one. */
-function syncDisks(): void {
-  spawnSync('sync', { stdio: 'ignore' });
-}
-
-function hasCommand(cmd: string): string | null {
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return null;
-  return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || cmd;
-}
-
-interface LifeboatRun extends Timed {
-  rssKiB: number | null;
-}
-
-async function runLifeboat(args: string[], rssFile: string): Promise<LifeboatRun> {
-  rmSync(rssFile, { force: true });
-  const env = { ...process.env, LIFEBOAT_RSS_FILE: rssFile };
-  const timed = await runTimed(process.execPath, ['--import', PROBE, CLI, ...args], env);
-  const raw = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) : NaN;
-  return { ...timed, rssKiB: Number.isFinite(raw) ? raw : null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,8 +650,6 @@ async function oneRun(p: Paths, s: Record<OpKey, OpSamples>, pigz: boolean, veri
   record(s.tarXzf, (await runTimed('tar', ['-xzf', p.tgz, '-C', p.unpackTar])).seconds);
 }
 
-class VerifyError extends Error {}
-
 function verifyUnpacked(expected: Manifest, dataDir: string): void {
   if (!existsSync(dataDir)) throw new VerifyError(`lifeboat unpack produced no ${dataDir}`);
   const problems = compareManifests(expected, manifestOf(dataDir));
@@ -808,18 +691,6 @@ interface Results {
   ratios: Ratio[];
 }
 
-function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
 function opResult(key: OpKey, samples: OpSamples, treeBytes: number, skipped?: string): OpResult {
   const med = median(samples.seconds);
   return {
@@ -854,18 +725,6 @@ function ratiosOf(ops: Record<OpKey, OpResult>): Ratio[] {
     rssRatio('peak RSS, lifeboat pack', ops.lifeboatPack),
     rssRatio('peak RSS, lifeboat unpack', ops.lifeboatUnpack),
   ];
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
-}
-
-/** Column 0 and the columns in `left` are left-aligned, the rest right-aligned. */
-function table(rows: string[][], left: readonly number[] = []): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const align = (cell: string, c: number): string =>
-    c === 0 || left.includes(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0);
-  return rows.map((r) => r.map(align).join('  ').trimEnd()).join('\n');
 }
 
 function formatResults(r: Results): string {

@@ -1,0 +1,212 @@
+// Helpers shared by the benchmarks in bench/: paths of the built CLI and the RSS probe, option
+// parsing bits, file manifests (size + SHA-256 of every file) and their comparison, running and
+// timing commands (the Lifeboat CLI with its peak RSS recorded), medians and plain-text tables.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+export const PROBE = join(REPO, 'bench', 'rss-probe.mjs');
+
+// ---------------------------------------------------------------------------------------------
+// Options and messages
+
+export class UsageError extends Error {}
+
+/** A failed correctness check (the benchmark exits with status 1). */
+export class VerifyError extends Error {}
+
+export function positiveInt(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Parses a JSON marker file; null when it is missing or unreadable. */
+export function readMarker<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests (for warm-up reads and correctness checks)
+
+export interface ManifestEntry {
+  size: number;
+  sha256: string;
+  /**
+   * For SQLite files, with `sqliteDigest`: SHA-256 with the header fields that SQLite's online
+   * backup API rewrites in a copy zeroed (file change counter, schema cookie, version-valid-for:
+   * bytes 24–27, 40–43 and 92–95). Equal values mean "the same pages, copied by SQLite".
+   */
+  sqliteSha256?: string;
+}
+
+export interface Manifest {
+  files: Map<string, ManifestEntry>;
+  dirs: Set<string>;
+  bytes: number;
+}
+
+export interface ManifestOptions {
+  /** Leaves out a path (and, for a folder, everything below it); `rel` is POSIX, root-relative. */
+  skip?: (rel: string, isDir: boolean) => boolean;
+  /** Also compute `sqliteSha256` for files that start with SQLite's header. */
+  sqliteDigest?: boolean;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
+const SQLITE_COPY_FIELDS = [24, 40, 92] as const; // 4-byte header fields a backup-API copy rewrites
+
+function sqliteDigestOf(data: Buffer): string | undefined {
+  if (data.length < 100 || !data.subarray(0, 16).equals(SQLITE_MAGIC)) return undefined;
+  const header = Buffer.from(data.subarray(0, 100));
+  for (const offset of SQLITE_COPY_FIELDS) header.fill(0, offset, offset + 4);
+  return createHash('sha256').update(header).update(data.subarray(100)).digest('hex');
+}
+
+export function manifestOf(root: string, options: ManifestOptions = {}): Manifest {
+  const m: Manifest = { files: new Map(), dirs: new Set(), bytes: 0 };
+  const walk = (abs: string, rel: string): void => {
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${d.name}` : d.name;
+      const childAbs = join(abs, d.name);
+      if (options.skip?.(childRel, d.isDirectory())) continue;
+      if (d.isDirectory()) {
+        m.dirs.add(childRel);
+        walk(childAbs, childRel);
+      } else {
+        const data = readFileSync(childAbs);
+        const entry: ManifestEntry = { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+        if (options.sqliteDigest) {
+          const sqlite = sqliteDigestOf(data);
+          if (sqlite) entry.sqliteSha256 = sqlite;
+        }
+        m.files.set(childRel, entry);
+        m.bytes += data.length;
+      }
+    }
+  };
+  walk(root, '');
+  return m;
+}
+
+/**
+ * Lists the differences between two manifests. Files whose bytes differ only in the SQLite
+ * header fields a backup-API copy rewrites (both sides need `sqliteSha256`) are not problems;
+ * they are described in `notes`, when given.
+ */
+export function compareManifests(expected: Manifest, actual: Manifest, notes?: string[]): string[] {
+  const problems: string[] = [];
+  for (const [rel, want] of expected.files) {
+    const got = actual.files.get(rel);
+    if (!got) problems.push(`missing file ${rel}`);
+    else if (got.size !== want.size) problems.push(`${rel}: ${got.size} bytes, expected ${want.size}`);
+    else if (got.sha256 !== want.sha256) {
+      if (want.sqliteSha256 !== undefined && want.sqliteSha256 === got.sqliteSha256) {
+        notes?.push(`${rel}: identical except the SQLite header fields a backup-API copy rewrites (change counter, schema cookie, version-valid-for)`);
+      } else problems.push(`${rel}: content differs (sha256)`);
+    }
+  }
+  for (const rel of actual.files.keys()) if (!expected.files.has(rel)) problems.push(`unexpected file ${rel}`);
+  for (const rel of expected.dirs) if (!actual.dirs.has(rel)) problems.push(`missing folder ${rel}`);
+  for (const rel of actual.dirs) if (!expected.dirs.has(rel)) problems.push(`unexpected folder ${rel}`);
+  if (expected.files.size !== actual.files.size) problems.unshift(`${actual.files.size} files, expected ${expected.files.size}`);
+  if (expected.bytes !== actual.bytes) problems.unshift(`${actual.bytes} bytes, expected ${expected.bytes}`);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running and timing commands
+
+export interface Timed {
+  seconds: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - started) / 1000;
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) resolvePromise({ seconds, stdout, stderr });
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr || stdout}`));
+    });
+  });
+}
+
+/** Flushes dirty pages (untimed) so one operation's writeback does not slow the next one. */
+export function syncDisks(): void {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
+export function hasCommand(cmd: string): string | null {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || cmd;
+}
+
+export interface LifeboatRun extends Timed {
+  rssKiB: number | null;
+}
+
+/** Runs the built CLI with bench/rss-probe.mjs preloaded; `rssKiB` is the process's peak RSS. */
+export async function runLifeboat(args: string[], rssFile: string): Promise<LifeboatRun> {
+  rmSync(rssFile, { force: true });
+  const env = { ...process.env, LIFEBOAT_RSS_FILE: rssFile };
+  const timed = await runTimed(process.execPath, ['--import', PROBE, CLI, ...args], env);
+  const raw = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) : NaN;
+  return { ...timed, rssKiB: Number.isFinite(raw) ? raw : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and tables
+
+export function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+/** Column 0 and the columns in `left` are left-aligned, the rest right-aligned. */
+export function table(rows: string[][], left: readonly number[] = []): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  const align = (cell: string, c: number): string =>
+    c === 0 || left.includes(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0);
+  return rows.map((r) => r.map(align).join('  ').trimEnd()).join('\n');
+}
