@@ -9,7 +9,7 @@ import { LocalFolderAgent } from '../agents/local-agent.js';
 import { localTimeZone, nowInstant, type Instant } from '../util/time.js';
 import { Catalogue } from './catalogue.js';
 import { prepareCreate, type CreateOptions, type CreateResult } from './create-job.js';
-import { dataFolder, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
+import { cleanTmp, dataFolder, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
 import {
   EventBus,
   isStateEvent,
@@ -17,7 +17,7 @@ import {
   type ManagerEvent,
   type ManagerState,
 } from './events.js';
-import type { JobContext, Logger } from './job-context.js';
+import type { JobContext, Logger, ManagerHooks } from './job-context.js';
 import { silentLogger } from './job-context.js';
 import { acquireLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
@@ -45,6 +45,8 @@ export class BackupManager {
   private last: HaManagerEvent = { manager_state: 'blocked' };
   private lastAction: HaManagerEvent | null = null;
   private readonly agentMap = new Map<string, BackupAgent>();
+  /** Set by whoever composes the application (retention after each backup). */
+  readonly hooks: ManagerHooks = {};
 
   private constructor(
     readonly df: DataFolder,
@@ -82,6 +84,7 @@ export class BackupManager {
       manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
     }
     await local.open();
+    for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });
     return manager;
   }
@@ -125,6 +128,7 @@ export class BackupManager {
 
   private context(): JobContext {
     return {
+      hooks: this.hooks,
       df: this.df,
       agents: this.agentMap,
       local: this.local,
@@ -155,6 +159,7 @@ export class BackupManager {
     const release = await this.begin('create_backup');
     let prepared;
     try {
+      await opts.beforeStart?.();
       prepared = await prepareCreate(this.context(), opts);
     } catch (err) {
       await this.finish(release);

@@ -3,9 +3,7 @@
 // consistently, write the archive once into the local folder (or a temp file), hand it to every
 // other location, record it, and report each stage on the event stream.
 
-import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { backupName, computeBackupId, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
 import { writeBackupFile } from '../archive/backup-writer.js';
 import { BackupManagerError } from '../archive/errors.js';
@@ -14,7 +12,8 @@ import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, readHaVersion } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
 import { formatIsoLocal } from '../util/time.js';
-import { lifeboatExcludes } from './data-folder.js';
+import { lifeboatExcludes, tmpName } from './data-folder.js';
+import { keyFingerprint } from '../settings/encryption-key.js';
 import type { CreateBackupEvent, CreateStage, OperationState } from './events.js';
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
@@ -33,6 +32,8 @@ export interface CreateOptions {
   secureTarVersion?: 2 | 3;
   level?: number;
   extraMetadata?: ExtraMetadata;
+  /** Runs after the busy check, before the first event (automatic backups record the attempt). */
+  beforeStart?: () => Promise<void>;
 }
 
 export interface CreateResult {
@@ -41,7 +42,10 @@ export interface CreateResult {
   /** The file in the local folder, when the local location was a target. */
   path: string | null;
   databases: DatabaseCopy[];
+  /** Locations whose upload failed, plus requested locations that were not available. */
   failedAgentIds: string[];
+  /** Only the locations whose upload raised an error. */
+  uploadFailedAgentIds: string[];
   /** Reason of a degraded success (e.g. `database_copy_failed`), else null. */
   reason: string | null;
 }
@@ -91,11 +95,11 @@ interface Plan {
 async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Promise<CreateResult> {
   const includeDatabase = opts.includeDatabase ?? true;
   const toLocal = plan.available.includes(ctx.local.agentId);
-  const staging = join(ctx.df.tmp, `snapshot-${plan.backupId}-${randomBytes(3).toString('hex')}`);
+  const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
   const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
   let step = 'archive_write_failed';
   const pending = toLocal ? await ctx.local.reserve() : null;
-  const tempPath = pending?.tempPath ?? join(ctx.df.tmp, `${plan.backupId}-${randomBytes(3).toString('hex')}.tar`);
+  const tempPath = pending?.tempPath ?? `${tmpName(ctx.df, plan.backupId)}.tar`;
   try {
     ctx.emit(createEvent('home_assistant', 'in_progress'));
     step = 'database_copy_failed';
@@ -133,6 +137,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           excludeDatabase,
           extra: {
             ...opts.extraMetadata,
+            ...(opts.password != null ? { 'lifeboat.key_fingerprint': keyFingerprint(opts.password) } : {}),
             ...(failedDbs.length ? { 'lifeboat.databases_not_copied': failedDbs.map((d) => d.path).join(', ') } : {}),
           },
         },
@@ -162,15 +167,22 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     step = 'cleaning_up';
     ctx.emit(createEvent('cleaning_up', 'in_progress'));
     const reason = failedUploads.length ? 'upload_failed' : failedDbs.length ? 'database_copy_failed' : null;
-    ctx.emit(createEvent(null, failedUploads.length ? 'failed' : 'completed', reason));
-    return {
+    const result: CreateResult = {
       backupId: written.backup.backup_id,
       backup: written.backup,
       path,
       databases: snapshots.databases,
       failedAgentIds,
+      uploadFailedAgentIds: failedUploads,
       reason,
     };
+    try {
+      await ctx.hooks.afterCreate?.(result, plan.available);
+    } catch (err) {
+      ctx.log.warn('Clean-up after the backup failed', { error: (err as Error).message });
+    }
+    ctx.emit(createEvent(null, failedUploads.length ? 'failed' : 'completed', reason));
+    return result;
   } catch (err) {
     await pending?.abort();
     ctx.emit(createEvent(null, 'failed', failureReason(err, step)));

@@ -1,7 +1,8 @@
 // Lifeboat's own state for one installation: where it lives (default `<installation>/.lifeboat/`),
 // what it holds, the instance id, and the paths that must never go into a backup.
 
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { newInstanceId, readInstanceId } from '../source/installation-info.js';
@@ -44,6 +45,32 @@ export function dataFolder(installation: string, data?: string): DataFolder {
 export async function ensureDataFolder(df: DataFolder): Promise<void> {
   await mkdir(df.root, { recursive: true, mode: 0o700 });
   await mkdir(df.tmp, { recursive: true, mode: 0o700 });
+}
+
+/** A name in the tmp folder owned by this process (removed at the next start if it dies). */
+export function tmpName(df: DataFolder, what: string): string {
+  return join(df.tmp, `${process.pid}-${what}-${randomBytes(4).toString('hex')}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes what processes that are gone left in the tmp folder (database copies, downloads). */
+export async function cleanTmp(df: DataFolder): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(df.tmp).catch(() => [] as string[])) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+    await rm(join(df.tmp, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Root-anchored exclude globs for Lifeboat's own folders that lie inside the installation. */

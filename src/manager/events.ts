@@ -84,24 +84,4 @@ export function isStateEvent(e: ManagerEvent): e is Exclude<HaManagerEvent, Uplo
   return !isLifeboatProgress(e) && !isUploadProgress(e);
 }
 
-export type Listener<T> = (event: T) => void;
-
-/** A small synchronous event bus; a failing listener never breaks the emitter or other listeners. */
-export class EventBus<T> {
-  private readonly listeners = new Set<Listener<T>>();
-
-  subscribe(listener: Listener<T>): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event: T): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(event);
-      } catch {
-        /* listeners must not affect the operation */
-      }
-    }
-  }
-}
+export { EventBus, type Listener } from '../util/event-bus.js';

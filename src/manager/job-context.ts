@@ -16,7 +16,13 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
+export interface ManagerHooks {
+  /** Runs in the `cleaning_up` stage of every successful write (retention's count purge). */
+  afterCreate?: (result: import('./create-job.js').CreateResult, targets: string[]) => Promise<void>;
+}
+
 export interface JobContext {
+  hooks: ManagerHooks;
   df: DataFolder;
   agents: ReadonlyMap<string, BackupAgent>;
   local: LocalFolderAgent;

@@ -6,7 +6,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
-import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive } from '../archive/errors.js';
+import { BackupManagerError, BackupReaderWriterError, IncorrectPasswordError, InvalidBackupArchive } from '../archive/errors.js';
 import { extractInner } from '../archive/unpack.js';
 import { RECORDER_DB } from '../source/database-snapshots.js';
 import { readHaVersion } from '../source/installation-info.js';
@@ -28,6 +28,8 @@ export interface RestoreOptions {
   /** The backup file to restore (resolved from a location by the manager). */
   file: string;
   password?: string | null;
+  /** Keys to try, in order, when no password is given and the backup is encrypted (the keyring). */
+  candidatePasswords?: string[];
   /** Restore the configuration (everything but the database). Default true. */
   restoreHomeassistant?: boolean;
   /** Restore the recorder database. Default true. */
@@ -74,14 +76,30 @@ async function topLevel(dir: string): Promise<string[]> {
   }
 }
 
-async function checkBackup(reader: BackupReader, opts: RestoreOptions, installation: string): Promise<void> {
+/** The password that opens the backup: the given one, else the first key of the keyring that fits. */
+async function findPassword(reader: BackupReader, opts: RestoreOptions): Promise<string | null> {
+  let password = opts.password ?? null;
+  if (opts.strictPassword === false && password !== null && !reader.backup.protected) password = null;
+  if (password === null && reader.backup.protected) {
+    for (const candidate of opts.candidatePasswords ?? []) {
+      try {
+        await reader.validatePassword(candidate);
+        return candidate;
+      } catch (err) {
+        if (!(err instanceof IncorrectPasswordError)) throw err;
+      }
+    }
+  }
+  await reader.validatePassword(password);
+  return password;
+}
+
+async function checkBackup(reader: BackupReader, opts: RestoreOptions, installation: string): Promise<string | null> {
   const backup = reader.backup;
   if (!reader.homeAssistantArchive() || !backup.homeassistant_included) {
     throw new InvalidBackupArchive('This backup does not contain Home Assistant (add-on and folder backups are not restored here)');
   }
-  let password = opts.password ?? null;
-  if (!opts.strictPassword && password !== null && !backup.protected) password = null;
-  await reader.validatePassword(password);
+  const password = await findPassword(reader, opts);
   const restoreDb = opts.restoreDatabase ?? true;
   if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
@@ -92,6 +110,7 @@ async function checkBackup(reader: BackupReader, opts: RestoreOptions, installat
       `You need at least Home Assistant version ${backup.homeassistant_version} to restore this backup (the installation has ${current})`,
     );
   }
+  return password;
 }
 
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
@@ -108,9 +127,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     await mkdir(root, { recursive: true });
     const result = await withBackupReader(opts.file, async (reader) => {
       step = 'password_incorrect';
-      await checkBackup(reader, opts, root);
+      const password = await checkBackup(reader, opts, root);
       const backup = reader.backup;
-      const password = backup.protected ? (opts.password ?? null) : null;
       const keep = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name);
       const wanted = (top: string) => !keep.has(top) && (isDb(top) ? restoreDb : restoreConfig);

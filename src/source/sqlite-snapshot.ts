@@ -32,9 +32,14 @@ export async function isSqliteFile(path: string): Promise<boolean> {
 const SNAPSHOT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.modulePath);
+const fs = require('node:fs');
+// With a live -wal (the database is in use) read-only, so nothing of the installation is written;
+// without one, a normal connection, which removes the -wal/-shm it creates when it closes.
 function openSource(path) {
-  try { return new Database(path, { readonly: true, fileMustExist: true, timeout: 10000 }); }
-  catch (e) { return new Database(path, { fileMustExist: true, timeout: 10000 }); }
+  if (fs.existsSync(path + '-wal')) {
+    try { return new Database(path, { readonly: true, fileMustExist: true, timeout: 10000 }); } catch (e) { /* fall through */ }
+  }
+  return new Database(path, { fileMustExist: true, timeout: 10000 });
 }
 (async () => {
   const started = Date.now();

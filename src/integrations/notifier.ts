@@ -1,0 +1,59 @@
+// Sends notifications through the configured channels: a generic webhook (a JSON POST) and ntfy
+// (a POST to the topic URL with ntfy's Title / Priority / Tags headers). Delivery failures are
+// reported to the caller and logged, never thrown into a backup.
+
+import type { NotificationSettings } from '../settings/schemas.js';
+
+export type NotificationKind = 'automatic_backup_failed' | 'location_failing' | 'no_recent_success' | 'test';
+
+export interface Notification {
+  kind: NotificationKind;
+  title: string;
+  message: string;
+  priority: 'default' | 'high';
+  /** Extra facts for machines (reason, agent ids, backup id …). */
+  data: Record<string, unknown>;
+}
+
+export interface DeliveryResult {
+  channel: 'webhook' | 'ntfy';
+  ok: boolean;
+  error?: string;
+}
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
+
+/** Header values must be ASCII for ntfy; anything else is replaced. */
+const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
+
+export async function sendNotification(
+  settings: NotificationSettings,
+  n: Notification,
+  fetchImpl: FetchLike = fetch as unknown as FetchLike,
+  now: () => Date = () => new Date(),
+): Promise<DeliveryResult[]> {
+  const jobs: Promise<DeliveryResult>[] = [];
+  const deliver = async (channel: DeliveryResult['channel'], url: string, headers: Record<string, string>, body: string) => {
+    try {
+      const res = await fetchImpl(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
+      return res.ok ? { channel, ok: true } : { channel, ok: false, error: `HTTP ${res.status}` };
+    } catch (err) {
+      return { channel, ok: false, error: (err as Error).message };
+    }
+  };
+  if (settings.webhook_url) {
+    const body = JSON.stringify({ source: 'lifeboat', kind: n.kind, title: n.title, message: n.message, priority: n.priority, sent_at: now().toISOString(), ...n.data });
+    jobs.push(deliver('webhook', settings.webhook_url, { 'content-type': 'application/json' }, body));
+  }
+  if (settings.ntfy_url) {
+    jobs.push(
+      deliver('ntfy', settings.ntfy_url, {
+        'content-type': 'text/plain; charset=utf-8',
+        title: ascii(n.title),
+        priority: n.priority === 'high' ? 'high' : 'default',
+        tags: n.kind === 'test' ? 'white_check_mark' : 'warning,floppy_disk',
+      }, n.message),
+    );
+  }
+  return Promise.all(jobs);
+}

@@ -1,0 +1,68 @@
+// Home Assistant's `backup/config/update` semantics as a pure function: agents merged per agent
+// (new entries protected by default), create_backup merged shallowly, retention and schedule
+// replaced as a whole (missing keys reset), flags set. It reports what changed, so callers can
+// re-arm the schedule or retention only when needed. The password is returned, never stored here.
+
+import { type BackupConfig, type ConfigUpdate } from './schemas.js';
+
+export interface UpdateResult {
+  config: BackupConfig;
+  scheduleChanged: boolean;
+  retentionChanged: boolean;
+  agentIdsChanged: boolean;
+  /** undefined: not in the update; string: set this key; null: automatic backups unencrypted. */
+  password: string | null | undefined;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): UpdateResult {
+  const config: BackupConfig = structuredClone(current);
+  if (update.agents) {
+    for (const [id, change] of Object.entries(update.agents)) {
+      const existing = config.agents[id];
+      config.agents[id] = existing
+        ? {
+            protected: change.protected ?? existing.protected,
+            retention: change.retention !== undefined ? change.retention : existing.retention,
+          }
+        : { protected: change.protected ?? true, retention: change.retention ?? null };
+    }
+  }
+  let password: string | null | undefined;
+  if (update.create_backup) {
+    const { password: pw, ...rest } = update.create_backup;
+    Object.assign(config.create_backup, rest);
+    if (pw !== undefined) {
+      password = pw;
+      config.create_backup.encrypted = pw !== null;
+    }
+  }
+  if (update.retention) config.retention = { copies: update.retention.copies ?? null, days: update.retention.days ?? null };
+  if (update.schedule) {
+    config.schedule = {
+      recurrence: update.schedule.recurrence ?? 'never',
+      days: update.schedule.days ?? [],
+      time: update.schedule.time ?? null,
+      cron: update.schedule.cron ?? null,
+    };
+  }
+  if (update.automatic_backups_configured !== undefined) config.automatic_backups_configured = update.automatic_backups_configured;
+  if (update.generational !== undefined) config.generational = update.generational;
+  if (update.time_zone !== undefined) config.time_zone = update.time_zone;
+  if (update.excludes !== undefined) config.excludes = update.excludes;
+  if (update.notifications) config.notifications = { ...config.notifications, ...update.notifications };
+  return {
+    config,
+    scheduleChanged: !same(config.schedule, current.schedule) || config.time_zone !== current.time_zone,
+    retentionChanged:
+      !same(config.retention, current.retention) ||
+      !same(config.generational, current.generational) ||
+      !same(
+        Object.fromEntries(Object.entries(config.agents).map(([k, v]) => [k, v.retention])),
+        Object.fromEntries(Object.entries(current.agents).map(([k, v]) => [k, v.retention])),
+      ),
+    agentIdsChanged: update.create_backup?.agent_ids !== undefined,
+    password,
+  };
+}

@@ -1,0 +1,137 @@
+// The settings of automatic backups, as zod schemas (the one source of their types): Home
+// Assistant's backup config (§5 of the behaviour reference) plus Lifeboat's additions. Secrets
+// (the encryption key, credentials) are never part of these; they live in the secrets file.
+
+import { z } from 'zod';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export const WeekdaySchema = z.enum(WEEKDAYS);
+
+const count = z.number().int().min(1).nullable();
+export const RetentionSchema = z.object({ copies: count, days: count });
+export type Retention = z.infer<typeof RetentionSchema>;
+
+export const AgentSettingsSchema = z.object({
+  protected: z.boolean(),
+  retention: RetentionSchema.nullable(),
+});
+export type AgentSettings = z.infer<typeof AgentSettingsSchema>;
+
+export const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/;
+
+export const ScheduleSchema = z.object({
+  recurrence: z.enum(['never', 'daily', 'custom_days']),
+  days: z.array(WeekdaySchema),
+  time: z.string().regex(TIME_RE, 'time must be HH:MM or HH:MM:SS').nullable(),
+  /** Lifeboat: a 5-field cron expression that replaces the daily / weekday pattern. */
+  cron: z.string().nullable().default(null),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+export const GenerationalSchema = z.object({
+  daily: z.number().int().min(0),
+  weekly: z.number().int().min(0),
+  monthly: z.number().int().min(0),
+  yearly: z.number().int().min(0),
+});
+export type Generational = z.infer<typeof GenerationalSchema>;
+
+export const CreateBackupSettingsSchema = z.object({
+  agent_ids: z.array(z.string()),
+  include_addons: z.array(z.string()).nullable(),
+  include_all_addons: z.boolean(),
+  include_database: z.boolean(),
+  include_folders: z.array(z.string()).nullable(),
+  name: z.string().nullable(),
+  /** Lifeboat: automatic backups are encrypted with the stored key (Home Assistant: a password is set). */
+  encrypted: z.boolean(),
+});
+
+export const NotificationSettingsSchema = z.object({
+  webhook_url: z.string().url().nullable(),
+  /** ntfy topic URL, e.g. https://ntfy.sh/my-backups */
+  ntfy_url: z.string().url().nullable(),
+  /** Notify when a location has failed this many backups in a row. */
+  failing_location_after: z.number().int().min(1),
+  /** Notify when no automatic backup has succeeded for this many days (null: never). */
+  no_success_days: z.number().int().min(1).nullable(),
+});
+export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
+
+export const BackupConfigSchema = z.object({
+  agents: z.record(z.string(), AgentSettingsSchema),
+  automatic_backups_configured: z.boolean(),
+  create_backup: CreateBackupSettingsSchema,
+  last_attempted_automatic_backup: z.string().nullable(),
+  last_completed_automatic_backup: z.string().nullable(),
+  retention: RetentionSchema,
+  schedule: ScheduleSchema,
+  /** Lifeboat: keep N daily / weekly / monthly / yearly automatic backups instead of copies/days. */
+  generational: GenerationalSchema.nullable(),
+  /** Lifeboat: IANA time zone for schedules and backup dates (null: the machine's). */
+  time_zone: z.string().nullable(),
+  /** Lifeboat: extra root-anchored globs left out of every backup. */
+  excludes: z.array(z.string()),
+  notifications: NotificationSettingsSchema,
+});
+export type BackupConfig = z.infer<typeof BackupConfigSchema>;
+
+export function defaultConfig(): BackupConfig {
+  return {
+    agents: {},
+    automatic_backups_configured: false,
+    create_backup: {
+      agent_ids: [],
+      include_addons: null,
+      include_all_addons: false,
+      include_database: true,
+      include_folders: null,
+      name: null,
+      encrypted: false,
+    },
+    last_attempted_automatic_backup: null,
+    last_completed_automatic_backup: null,
+    retention: { copies: null, days: null },
+    schedule: { recurrence: 'never', days: [], time: null, cron: null },
+    generational: null,
+    time_zone: null,
+    excludes: [],
+    notifications: { webhook_url: null, ntfy_url: null, failing_location_after: 3, no_success_days: null },
+  };
+}
+
+const unique = <T extends z.ZodTypeAny>(item: T) =>
+  z.array(item).refine((a) => new Set(a).size === a.length, { message: 'entries must be unique' });
+
+/** The `backup/config/update` payload (Home Assistant's, plus Lifeboat's keys). */
+export const ConfigUpdateSchema = z
+  .object({
+    agents: z.record(z.string(), z.object({ protected: z.boolean().optional(), retention: RetentionSchema.nullable().optional() })),
+    automatic_backups_configured: z.boolean(),
+    create_backup: z
+      .object({
+        agent_ids: unique(z.string()),
+        include_addons: z.array(z.string()).nullable(),
+        include_all_addons: z.boolean(),
+        include_database: z.boolean(),
+        include_folders: z.array(z.string()).nullable(),
+        name: z.string().nullable(),
+        /** A string sets the encryption key (and turns encryption on); null turns it off. */
+        password: z.string().nullable(),
+      })
+      .partial(),
+    retention: z.object({ copies: count.optional(), days: count.optional() }),
+    schedule: z.object({
+      recurrence: z.enum(['never', 'daily', 'custom_days']).optional(),
+      days: unique(WeekdaySchema).optional(),
+      time: z.string().regex(TIME_RE, 'time must be HH:MM or HH:MM:SS').nullable().optional(),
+      cron: z.string().nullable().optional(),
+    }),
+    generational: GenerationalSchema.nullable(),
+    time_zone: z.string().nullable(),
+    excludes: z.array(z.string()),
+    notifications: NotificationSettingsSchema.partial(),
+  })
+  .partial()
+  .strict();
+export type ConfigUpdate = z.infer<typeof ConfigUpdateSchema>;

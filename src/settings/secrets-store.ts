@@ -1,0 +1,78 @@
+// Secrets kept apart from the settings, in a 0600 file in a 0700 folder that is never archived: the
+// current encryption key, the keyring of earlier keys (so older backups still restore and decrypt
+// without asking), and credentials of backup locations.
+
+import { chmod } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+import { keyFingerprint } from './encryption-key.js';
+
+const KeyEntrySchema = z.object({
+  key: z.string(),
+  fingerprint: z.string(),
+  added_at: z.string(),
+  retired_at: z.string().nullable(),
+});
+export type KeyEntry = z.infer<typeof KeyEntrySchema>;
+
+const SecretsSchema = z.object({
+  version: z.literal(1),
+  /** Current key first; earlier keys follow, newest first. */
+  keyring: z.array(KeyEntrySchema),
+  locations: z.record(z.string(), z.record(z.string(), z.string())),
+});
+export type Secrets = z.infer<typeof SecretsSchema>;
+
+export class SecretsStore {
+  private constructor(
+    private readonly path: string,
+    private data: Secrets,
+  ) {}
+
+  static async open(path: string): Promise<SecretsStore> {
+    const data = (await readJson(path, SecretsSchema)) ?? { version: 1 as const, keyring: [], locations: {} };
+    await chmod(dirname(path), 0o700).catch(() => undefined);
+    return new SecretsStore(path, data);
+  }
+
+  private async save(): Promise<void> {
+    await writeJsonAtomic(this.path, this.data, 0o600);
+  }
+
+  /** The current key, or null. */
+  get currentKey(): string | null {
+    const head = this.data.keyring[0];
+    return head && head.retired_at === null ? head.key : null;
+  }
+
+  get keyring(): readonly KeyEntry[] {
+    return this.data.keyring;
+  }
+
+  /** Makes `key` the current key; the previous one is kept in the keyring as retired. */
+  async setKey(key: string, now: Date): Promise<void> {
+    if (this.currentKey === key) return;
+    const at = now.toISOString();
+    const rest = this.data.keyring.filter((k) => k.key !== key).map((k) => (k.retired_at ? k : { ...k, retired_at: at }));
+    this.data.keyring = [{ key, fingerprint: keyFingerprint(key), added_at: at, retired_at: null }, ...rest];
+    await this.save();
+  }
+
+  /** Keys to try for a backup, the one with a matching fingerprint first. */
+  candidateKeys(fingerprint?: string | null): string[] {
+    const keys = [...this.data.keyring];
+    keys.sort((a, b) => Number(b.fingerprint === fingerprint) - Number(a.fingerprint === fingerprint));
+    return keys.map((k) => k.key);
+  }
+
+  locationSecrets(agentId: string): Record<string, string> {
+    return { ...(this.data.locations[agentId] ?? {}) };
+  }
+
+  async setLocationSecrets(agentId: string, secrets: Record<string, string> | null): Promise<void> {
+    if (secrets) this.data.locations[agentId] = secrets;
+    else delete this.data.locations[agentId];
+    await this.save();
+  }
+}

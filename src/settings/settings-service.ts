@@ -1,0 +1,100 @@
+// Settings at runtime: the saved config and the secrets, updated with Home Assistant's semantics,
+// saved atomically, with the encryption key generated when automatic backups are first configured,
+// and a change stream so the schedule and the published next run follow every change at once.
+
+import { EventBus } from '../util/event-bus.js';
+import { localTimeZone } from '../util/time.js';
+import { applyConfigUpdate, type UpdateResult } from './config-update.js';
+import { generateKey, keyFingerprint } from './encryption-key.js';
+import { ConfigUpdateSchema, type BackupConfig } from './schemas.js';
+import { SecretsStore } from './secrets-store.js';
+import { loadSettings, saveSettings } from './settings-store.js';
+
+export interface SettingsChange extends Omit<UpdateResult, 'password' | 'config'> {
+  config: BackupConfig;
+  keyChanged: boolean;
+}
+
+export class SettingsService {
+  readonly changes = new EventBus<SettingsChange>();
+
+  private constructor(
+    private readonly path: string,
+    private current: BackupConfig,
+    readonly secrets: SecretsStore,
+    private readonly now: () => Date,
+  ) {}
+
+  static async open(paths: { settings: string; secrets: string }, now: () => Date = () => new Date()): Promise<SettingsService> {
+    return new SettingsService(paths.settings, await loadSettings(paths.settings), await SecretsStore.open(paths.secrets), now);
+  }
+
+  get config(): BackupConfig {
+    return this.current;
+  }
+
+  get timeZone(): string {
+    return this.current.time_zone ?? process.env.TZ ?? localTimeZone();
+  }
+
+  /** The key used for automatic backups, or null when they are not encrypted. */
+  get automaticPassword(): string | null {
+    return this.current.create_backup.encrypted ? this.secrets.currentKey : null;
+  }
+
+  get keyFingerprint(): string | null {
+    const key = this.secrets.currentKey;
+    return key ? keyFingerprint(key) : null;
+  }
+
+  /** Applies a `backup/config/update` payload (validated here) and saves it. */
+  async update(payload: unknown): Promise<SettingsChange> {
+    const update = ConfigUpdateSchema.parse(payload);
+    const result = applyConfigUpdate(this.current, update);
+    let keyChanged = false;
+    if (typeof result.password === 'string') {
+      keyChanged = this.secrets.currentKey !== result.password;
+      await this.secrets.setKey(result.password, this.now());
+    }
+    // Encryption is on by default once automatic backups are configured: make the key then.
+    if (result.config.automatic_backups_configured && !this.current.automatic_backups_configured && result.password === undefined) {
+      if (!this.secrets.currentKey) {
+        await this.secrets.setKey(generateKey(), this.now());
+        keyChanged = true;
+      }
+      result.config.create_backup.encrypted = true;
+    }
+    return this.commit(result.config, { ...result, keyChanged });
+  }
+
+  /** Replaces the key with a new one; older keys stay in the keyring for older backups. */
+  async rotateKey(): Promise<string> {
+    const key = generateKey();
+    await this.secrets.setKey(key, this.now());
+    await this.commit({ ...this.current, create_backup: { ...this.current.create_backup, encrypted: true } }, {
+      scheduleChanged: false,
+      retentionChanged: false,
+      agentIdsChanged: false,
+      keyChanged: true,
+    });
+    return key;
+  }
+
+  /** Records an automatic backup's attempt or completion time. */
+  async recordAutomatic(field: 'last_attempted_automatic_backup' | 'last_completed_automatic_backup', at: string): Promise<void> {
+    await this.commit({ ...this.current, [field]: at }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+  }
+
+  /** Replaces the whole config (a restored installation brings its own settings back). */
+  async replace(config: BackupConfig): Promise<void> {
+    await this.commit(config, { scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged: false });
+  }
+
+  private async commit(config: BackupConfig, flags: Omit<SettingsChange, 'config'>): Promise<SettingsChange> {
+    await saveSettings(this.path, config);
+    this.current = config;
+    const change = { ...flags, config };
+    this.changes.emit(change);
+    return change;
+  }
+}
