@@ -1,30 +1,33 @@
 // Byte-stream helpers over async iterables: fixed-size re-chunking, exact-length limits, and
 // collecting small streams. Chunks are copied only when a boundary falls inside them.
 
-/** Yields chunks of exactly `size` bytes (the last may be shorter; none when the input is empty). */
-export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Groups a stream into runs of exactly `size` bytes (the last may be shorter; none when the input
+ * is empty), each run given as the consecutive pieces that make it up — nothing is copied.
+ */
+export async function* pieceGroups(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer[]> {
   let parts: Buffer[] = [];
   let have = 0;
   for await (const raw of source) {
     let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     while (chunk.length > 0) {
-      if (have === 0 && chunk.length >= size) {
-        yield chunk.subarray(0, size);
-        chunk = chunk.subarray(size);
-        continue;
-      }
       const take = Math.min(size - have, chunk.length);
-      parts.push(chunk.subarray(0, take));
+      parts.push(take === chunk.length ? chunk : chunk.subarray(0, take));
       have += take;
       chunk = chunk.subarray(take);
       if (have === size) {
-        yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have);
+        yield parts;
         parts = [];
         have = 0;
       }
     }
   }
-  if (have > 0) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have);
+  if (have > 0) yield parts;
+}
+
+/** Yields chunks of exactly `size` bytes (the last may be shorter; none when the input is empty). */
+export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  for await (const parts of pieceGroups(source, size)) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
 /** Collects a whole (small) stream into one buffer. */

@@ -1,9 +1,9 @@
 // SecureTar v3: Argon2id root key (once per archive), keyed-BLAKE2b validation and per-member file
 // keys, and the XChaCha20-Poly1305 secretstream body in 1 MiB messages with FINAL on the last.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../errors.js';
-import { rechunk } from '../../util/chunks.js';
+import { pieceGroups, rechunk } from '../../util/chunks.js';
 import {
   V3_HEADER_SIZE,
   V3_MESSAGE_OVERHEAD,
@@ -11,13 +11,13 @@ import {
   buildCommonHeader,
   v3MessageCount,
 } from './securetar-header.js';
-import { argon2idInWorker, loadSodium, type Sodium } from './sodium.js';
+import { blake2b } from './blake2b.js';
+import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
+import { argon2idInWorker } from './sodium.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
 const MEMLIMIT = 16 * 1024 * 1024;
-const TAG_MESSAGE = 0;
-const TAG_FINAL = 3;
 const CIPHER_MESSAGE_SIZE = V3_MESSAGE_SIZE + V3_MESSAGE_OVERHEAD;
 
 /** The part of a v3 header shared by every member of one archive. */
@@ -38,8 +38,8 @@ export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
   return argon2idInWorker(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
 }
 
-function keyedBlake2b(sodium: Sodium, rootKey: Uint8Array, salt: Uint8Array): Buffer {
-  return Buffer.from(sodium.crypto_generichash_blake2b_salt_personal(32, rootKey, salt, PERSONAL));
+function keyedBlake2b(rootKey: Uint8Array, salt: Uint8Array): Buffer {
+  return blake2b(new Uint8Array(0), { outLength: 32, key: rootKey, salt, personal: PERSONAL });
 }
 
 /** Derives a root context from a password; salts are random unless given (known-answer tests). */
@@ -47,19 +47,14 @@ export async function createV3RootContext(
   password: string,
   salts?: { rootSalt: Buffer; validationSalt: Buffer },
 ): Promise<V3RootContext> {
-  const sodium = await loadSodium();
   const rootSalt = salts?.rootSalt ?? randomBytes(16);
   const validationSalt = salts?.validationSalt ?? randomBytes(16);
   const rootKey = await argon2id(password, rootSalt);
-  return { rootSalt, validationSalt, rootKey, validationKey: keyedBlake2b(sodium, rootKey, validationSalt) };
+  return { rootSalt, validationSalt, rootKey, validationKey: keyedBlake2b(rootKey, validationSalt) };
 }
 
 export async function newV3MemberParams(): Promise<V3MemberParams> {
-  const sodium = await loadSodium();
-  return {
-    derivationSalt: randomBytes(16),
-    streamHeader: Buffer.from(randomBytes(sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES)),
-  };
+  return { derivationSalt: randomBytes(16), streamHeader: randomBytes(SECRETSTREAM_HEADER_BYTES) };
 }
 
 export function v3Header(ctx: V3RootContext, member: V3MemberParams, plaintextSize: number): Buffer {
@@ -98,10 +93,11 @@ export function parseV3Fields(header: Buffer): V3HeaderFields {
  * IncorrectPasswordError — before any data is decrypted.
  */
 export async function openV3RootContext(fields: V3HeaderFields, password: string): Promise<V3RootContext> {
-  const sodium = await loadSodium();
   const rootKey = await argon2id(password, fields.rootSalt);
-  const check = keyedBlake2b(sodium, rootKey, fields.validationSalt);
-  if (!sodium.memcmp(check, fields.validationKey)) throw new IncorrectPasswordError();
+  const check = keyedBlake2b(rootKey, fields.validationSalt);
+  if (fields.validationKey.length !== check.length || !timingSafeEqual(check, fields.validationKey)) {
+    throw new IncorrectPasswordError();
+  }
   return {
     rootSalt: Buffer.from(fields.rootSalt),
     validationSalt: Buffer.from(fields.validationSalt),
@@ -119,8 +115,8 @@ export function sameRootContext(ctx: V3RootContext, fields: V3HeaderFields): boo
   );
 }
 
-function fileKey(sodium: Sodium, ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
-  return keyedBlake2b(sodium, ctx.rootKey, derivationSalt);
+function fileKey(ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
+  return keyedBlake2b(ctx.rootKey, derivationSalt);
 }
 
 /** Encrypts a plaintext stream into secretstream messages (the header is written separately). */
@@ -129,23 +125,20 @@ export async function* encryptV3(
   ctx: V3RootContext,
   member: V3MemberParams,
 ): AsyncGenerator<Buffer> {
-  const sodium = await loadSodium();
-  const key = fileKey(sodium, ctx, member.derivationSalt);
-  // A pull state initialised with our header is the same state push would create with it.
-  const state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(member.streamHeader, key);
-  let pending: Buffer | null = null;
-  for await (const msg of rechunk(plain, V3_MESSAGE_SIZE)) {
-    if (pending) yield Buffer.from(sodium.crypto_secretstream_xchacha20poly1305_push(state, pending, null, TAG_MESSAGE));
-    pending = msg;
+  const state = new SecretStreamState(fileKey(ctx, member.derivationSalt), member.streamHeader);
+  // A message is held back until more input shows it is not the last one (which is tagged FINAL).
+  let pending: Buffer[] | null = null;
+  for await (const group of pieceGroups(plain, V3_MESSAGE_SIZE)) {
+    if (pending) yield* state.push(pending, TAG_MESSAGE);
+    pending = group;
   }
-  yield Buffer.from(
-    sodium.crypto_secretstream_xchacha20poly1305_push(state, pending ?? Buffer.alloc(0), null, TAG_FINAL),
-  );
+  yield* state.push(pending ?? [], TAG_FINAL);
 }
 
 /**
  * Decrypts a v3 body of known plaintext size. Enforces the exact message layout: every message but
  * the last tagged MESSAGE, the last tagged FINAL, each authenticated. Bytes past the end are ignored.
+ * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages.
  */
 export async function* decryptV3(
   body: AsyncIterable<Buffer>,
@@ -154,9 +147,7 @@ export async function* decryptV3(
   streamHeader: Uint8Array,
   plaintextSize: number,
 ): AsyncGenerator<Buffer> {
-  const sodium = await loadSodium();
-  const key = fileKey(sodium, ctx, derivationSalt);
-  const state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(streamHeader, key);
+  const state = new SecretStreamState(fileKey(ctx, derivationSalt), streamHeader);
   const count = v3MessageCount(plaintextSize);
   let index = 0;
   for await (const cipher of rechunk(body, CIPHER_MESSAGE_SIZE)) {
@@ -166,13 +157,7 @@ export async function* decryptV3(
     if (cipher.length < expected) {
       throw new ArchiveTruncatedError('SecureTar v3 ciphertext is too short (the archive is truncated)');
     }
-    const input = cipher.length === expected ? cipher : cipher.subarray(0, expected);
-    let result: { message: Uint8Array; tag: number } | false;
-    try {
-      result = sodium.crypto_secretstream_xchacha20poly1305_pull(state, input, null) as typeof result;
-    } catch {
-      result = false;
-    }
+    const result = state.pull(cipher.length === expected ? cipher : cipher.subarray(0, expected));
     if (!result) {
       throw new ArchiveCorruptError(
         `SecureTar v3 authentication failed in message ${index + 1} of ${count} (corrupt or truncated data)`,
@@ -183,7 +168,7 @@ export async function* decryptV3(
     }
     if (last && result.tag !== TAG_FINAL) throw new ArchiveCorruptError('SecureTar v3: missing final tag');
     index++;
-    if (result.message.length) yield Buffer.from(result.message.buffer, result.message.byteOffset, result.message.length);
+    if (result.message.length) yield result.message;
     if (last) break;
   }
   if (index < count) {

@@ -1,24 +1,11 @@
-// Loads libsodium (WebAssembly build) through its CommonJS entry, once, for Argon2id, BLAKE2b and
-// the XChaCha20-Poly1305 secretstream that SecureTar v3 needs.
+// Argon2id for SecureTar v3 through libsodium (WebAssembly build), run in a short-lived worker
+// thread. Only Argon2id needs libsodium; BLAKE2b and the secretstream run natively elsewhere, so
+// the library is never loaded into the main thread.
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-export type Sodium = typeof import('libsodium-wrappers-sumo');
-
 const require = createRequire(import.meta.url);
-let loading: Promise<Sodium> | null = null;
-let loaded: Sodium | null = null;
-
-export function loadSodium(): Promise<Sodium> {
-  loading ??= (async () => {
-    const sodium = require('libsodium-wrappers-sumo') as Sodium;
-    await sodium.ready;
-    loaded = sodium;
-    return sodium;
-  })();
-  return loading;
-}
 
 const ARGON2_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -50,10 +37,4 @@ export function argon2idInWorker(password: Uint8Array, salt: Uint8Array, ops: nu
       if (code !== 0) reject(new Error(`Argon2id worker exited with code ${code}`));
     });
   });
-}
-
-/** The loaded library; only valid after `loadSodium()` has resolved. */
-export function sodiumSync(): Sodium {
-  if (!loaded) throw new Error('libsodium used before loadSodium() resolved');
-  return loaded;
 }

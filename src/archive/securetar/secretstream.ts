@@ -1,0 +1,171 @@
+// libsodium's crypto_secretstream_xchacha20poly1305 on Node's native (OpenSSL) ChaCha20. A message
+// is ChaCha20 under the HChaCha20 subkey and the 12-byte nonce (32-bit counter ‖ 64-bit inonce):
+// block 0 keys Poly1305, block 1 encrypts a 64-byte tag block (only its first byte is stored),
+// blocks 2… the message; the MAC covers tag block ‖ ciphertext ‖ padding ‖ lengths. That is the
+// IETF ChaCha20-Poly1305 AEAD except for libsodium's padding of (length mod 16) bytes, so messages
+// whose length is a multiple of 8 (all full 1 MiB ones) use the native AEAD and the others a
+// JavaScript Poly1305. After each message the MAC is folded into the inonce and the counter
+// advances; REKEY (and FINAL, which includes it) rekeys. Byte-identical to libsodium.
+
+import { createCipheriv, createDecipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
+import { Poly1305 } from './poly1305.js';
+
+export const SECRETSTREAM_HEADER_BYTES = 24;
+export const SECRETSTREAM_KEY_BYTES = 32;
+export const SECRETSTREAM_ABYTES = 17;
+export const TAG_MESSAGE = 0;
+export const TAG_REKEY = 2;
+export const TAG_FINAL = 3;
+
+const MAC_BYTES = 16;
+const TAG_BLOCK = 64;
+const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+const ZERO_BLOCK = Buffer.alloc(64);
+
+/** HChaCha20: derives the 32-byte subkey from a key and a 16-byte input. */
+export function hchacha20(key: Uint8Array, input: Uint8Array): Buffer {
+  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const n = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const x = new Uint32Array(16);
+  x.set(SIGMA, 0);
+  for (let i = 0; i < 8; i++) x[4 + i] = k.readUInt32LE(i * 4);
+  for (let i = 0; i < 4; i++) x[12 + i] = n.readUInt32LE(i * 4);
+  const qr = (a: number, b: number, c: number, d: number) => {
+    let va = x[a] as number;
+    let vb = x[b] as number;
+    let vc = x[c] as number;
+    let vd = x[d] as number;
+    va = (va + vb) | 0; vd ^= va; vd = (vd << 16) | (vd >>> 16);
+    vc = (vc + vd) | 0; vb ^= vc; vb = (vb << 12) | (vb >>> 20);
+    va = (va + vb) | 0; vd ^= va; vd = (vd << 8) | (vd >>> 24);
+    vc = (vc + vd) | 0; vb ^= vc; vb = (vb << 7) | (vb >>> 25);
+    x[a] = va; x[b] = vb; x[c] = vc; x[d] = vd;
+  };
+  for (let i = 0; i < 10; i++) {
+    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
+    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+  }
+  const out = Buffer.alloc(32);
+  [0, 1, 2, 3, 12, 13, 14, 15].forEach((word, i) => out.writeUInt32LE(x[word] as number, i * 4));
+  return out;
+}
+
+/** Whether libsodium's MAC padding equals the IETF AEAD's for a message of this length. */
+function nativeMacFits(length: number): boolean {
+  return length % 8 === 0;
+}
+
+/** libsodium's MAC trailer: (length mod 16) zero bytes, then the AD length (0) and 64 + length. */
+function finishMac(poly: Poly1305, length: number): Buffer {
+  const trailer = Buffer.alloc((length & 0xf) + 16);
+  trailer.writeBigUInt64LE(BigInt(TAG_BLOCK + length), trailer.length - 8);
+  return poly.update(trailer).digest();
+}
+
+/** The evolving state of one stream (key, counter and inonce), for pushing or pulling. */
+export class SecretStreamState {
+  private key: Buffer;
+  /** counter (32-bit little-endian) ‖ inonce (8 bytes): the IETF nonce of the next message. */
+  private readonly nonce = Buffer.alloc(12);
+
+  /** Initialises with a 24-byte stream header, as init_push (with that header) and init_pull do. */
+  constructor(key: Uint8Array, header: Uint8Array) {
+    if (key.length !== SECRETSTREAM_KEY_BYTES) throw new RangeError('secretstream key must be 32 bytes');
+    if (header.length !== SECRETSTREAM_HEADER_BYTES) throw new RangeError('secretstream header must be 24 bytes');
+    this.key = hchacha20(key, header.subarray(0, 16));
+    this.nonce.writeUInt32LE(1, 0);
+    this.nonce.set(header.subarray(16, 24), 4);
+  }
+
+  /**
+   * Encrypts one message given as consecutive pieces (so callers need not join them): returns
+   * tag byte ‖ ciphertext pieces ‖ MAC, as separate buffers in that order.
+   */
+  push(pieces: readonly Uint8Array[], tag: number): Buffer[] {
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const tagBlock = Buffer.alloc(TAG_BLOCK);
+    tagBlock[0] = tag;
+    let out: Buffer[];
+    let mac: Buffer;
+    if (nativeMacFits(length)) {
+      const cipher = createCipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: MAC_BYTES });
+      out = [cipher.update(tagBlock).subarray(0, 1)];
+      for (const piece of pieces) if (piece.length) out.push(cipher.update(piece));
+      cipher.final();
+      mac = cipher.getAuthTag();
+    } else {
+      const { stream, poly } = this.messageKeys();
+      const sealedTag = stream.update(tagBlock);
+      poly.update(sealedTag);
+      out = [sealedTag.subarray(0, 1)];
+      for (const piece of pieces) {
+        if (!piece.length) continue;
+        const c = stream.update(piece);
+        poly.update(c);
+        out.push(c);
+      }
+      mac = finishMac(poly, length);
+    }
+    out.push(mac);
+    this.advance(mac, tag);
+    return out;
+  }
+
+  /** Decrypts one whole message (17 bytes longer than its plaintext); null when it does not authenticate. */
+  pull(sealed: Uint8Array): { message: Buffer; tag: number } | null {
+    if (sealed.length < SECRETSTREAM_ABYTES) return null;
+    const input = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    const mac = input.subarray(input.length - MAC_BYTES);
+    const body = input.subarray(1, input.length - MAC_BYTES);
+    const { stream, poly } = this.messageKeys();
+    // The stored tag byte is the first byte of the encrypted tag block; the rest of that block is
+    // keystream (zeros encrypted), which the MAC covers, so it is recomputed here.
+    const block = stream.update(ZERO_BLOCK);
+    const tag = ((block[0] as number) ^ (input[0] as number)) & 0xff;
+    block[0] = input[0] as number;
+    let message: Buffer;
+    if (nativeMacFits(body.length)) {
+      const decipher = createDecipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: MAC_BYTES });
+      decipher.setAuthTag(mac);
+      decipher.update(block);
+      message = decipher.update(body);
+      try {
+        decipher.final();
+      } catch {
+        return null;
+      }
+    } else {
+      poly.update(block).update(body);
+      if (!timingSafeEqual(finishMac(poly, body.length), mac)) return null;
+      message = stream.update(body);
+    }
+    this.advance(mac, tag);
+    return { message, tag };
+  }
+
+  /** A ChaCha20 keystream positioned at block 1, and Poly1305 keyed with block 0. */
+  private messageKeys(): { stream: Cipher; poly: Poly1305 } {
+    const iv = Buffer.alloc(16);
+    this.nonce.copy(iv, 4);
+    const stream = createCipheriv('chacha20', this.key, iv);
+    const poly = new Poly1305(stream.update(ZERO_BLOCK).subarray(0, 32));
+    return { stream, poly };
+  }
+
+  private advance(mac: Buffer, tag: number): void {
+    for (let i = 0; i < 8; i++) this.nonce[4 + i] = (this.nonce[4 + i] as number) ^ (mac[i] as number);
+    const counter = (this.nonce.readUInt32LE(0) + 1) >>> 0;
+    this.nonce.writeUInt32LE(counter, 0);
+    if ((tag & TAG_REKEY) !== 0 || counter === 0) this.rekey();
+  }
+
+  /** crypto_secretstream_xchacha20poly1305_rekey: key ‖ inonce are re-encrypted at counter 0. */
+  private rekey(): void {
+    const iv = Buffer.alloc(16);
+    this.nonce.copy(iv, 4);
+    const next = createCipheriv('chacha20', this.key, iv).update(Buffer.concat([this.key, this.nonce.subarray(4)]));
+    this.key = next.subarray(0, 32);
+    next.copy(this.nonce, 4, 32, 40);
+    this.nonce.writeUInt32LE(1, 0);
+  }
+}
