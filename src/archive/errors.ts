@@ -89,6 +89,11 @@ export class DiskFullError extends BackupReaderWriterError {
   override readonly code: string = 'disk_full';
 }
 
+/** The operation was stopped on request (the process is shutting down); nothing partial is left. */
+export class OperationAborted extends BackupManagerError {
+  override readonly code: string = 'aborted';
+}
+
 /** The password is required (encrypted archive) but none was given. */
 export class PasswordRequiredError extends IncorrectPasswordError {
   constructor(message = 'The backup is encrypted and no password was provided.') {

@@ -10,7 +10,7 @@ import { readRange } from '../archive/byte-source.js';
 import { verifyBackup } from '../archive/verify.js';
 import { FileWriter } from '../util/file-writer.js';
 import type { ManagerBackup } from '../manager/backup-records.js';
-import { openManager, showProgress } from './context.js';
+import { openApp, openManager, showProgress } from './context.js';
 import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes } from './progress.js';
 
@@ -56,21 +56,28 @@ export function registerBackupCommands(program: Command): void {
     .option('--exclude <glob>', 'also leave out paths matching this glob (root-anchored; ** spans folders); repeatable', collect, [])
     .option('--securetar-version <n>', 'SecureTar version when encrypting (3, or 2 for Home Assistant before 2026.3)', parseIntOption('--securetar-version', 2, 3), 3)
     .option('--level <n>', 'gzip level 1–9', parseIntOption('--level', 1, 9), 6)
+    .option('--automatic', 'use the saved automatic-backup settings (locations, database, name, encryption key), like backup.create_automatic')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; securetarVersion: number; level: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; securetarVersion: number; level: number; automatic?: boolean; json?: boolean }, cmd: Command) => {
       const password = await resolvePassword(opts);
-      const manager = await openManager(cmd);
+      const app = await openApp(cmd);
+      const manager = app.manager;
+      if (opts.automatic && (password !== null || opts.name || !opts.database || opts.exclude.length)) {
+        throw new UsageError('--automatic takes everything from the saved settings; leave out --name, --password, --no-database and --exclude');
+      }
       const stop = showProgress(manager, !opts.json);
       let result;
       try {
-        result = await manager.create({
-          name: opts.name,
-          password,
-          includeDatabase: opts.database,
-          excludes: opts.exclude,
-          secureTarVersion: opts.securetarVersion as 2 | 3,
-          level: opts.level,
-        });
+        result = opts.automatic
+          ? await (await app.beginAutomatic()).done
+          : await manager.create({
+              name: opts.name,
+              password,
+              includeDatabase: opts.database,
+              excludes: [...app.settings.config.excludes, ...opts.exclude],
+              secureTarVersion: opts.securetarVersion as 2 | 3,
+              level: opts.level,
+            });
       } finally {
         stop();
       }
@@ -204,7 +211,8 @@ export function registerBackupCommands(program: Command): void {
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
         const password = await resolvePassword(opts);
-        const manager = await openManager(cmd);
+        const app = await openApp(cmd);
+        const manager = app.manager;
         const isFile = target.endsWith('.tar') || target.includes('/');
         if (!opts.yes && process.stdin.isTTY) {
           const what = opts.databaseOnly ? 'the database' : opts.configOnly ? 'the configuration (keeping the current database)' : 'the configuration and the database';
@@ -216,6 +224,7 @@ export function registerBackupCommands(program: Command): void {
           result = await manager.restore({
             ...(isFile ? { file: resolve(target) } : { backupId: target }),
             password,
+            candidatePasswords: app.settings.secrets.candidateKeys(),
             strictPassword: false,
             restoreHomeassistant: !opts.databaseOnly,
             restoreDatabase: !opts.configOnly,

@@ -2,6 +2,7 @@
 // one-line error reporting.
 
 import { readFile } from 'node:fs/promises';
+import { findKeyInText } from '../settings/encryption-key.js';
 import {
   ArchiveCorruptError,
   ArchiveTruncatedError,
@@ -31,7 +32,10 @@ export interface PasswordOptions {
   passwordFile?: string;
 }
 
-/** The password from --password or --password-file (first line, trailing newline removed). */
+/**
+ * The password from --password or --password-file: the file's first line, or the key in an
+ * emergency kit.
+ */
 export async function resolvePassword(opts: PasswordOptions): Promise<string | null> {
   if (opts.password !== undefined && opts.passwordFile !== undefined) {
     throw new UsageError('Give either --password or --password-file, not both');
@@ -41,6 +45,12 @@ export async function resolvePassword(opts: PasswordOptions): Promise<string | n
     const text = await readFile(opts.passwordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`Cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`);
     });
+    // An emergency kit holds the key on a line of its own among other lines.
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    if (lines.length > 1) {
+      const key = findKeyInText(text);
+      if (key) return key;
+    }
     return text.split(/\r?\n/)[0] ?? '';
   }
   return null;

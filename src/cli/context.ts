@@ -2,7 +2,8 @@
 // event stream drawn on the terminal, and a logger that prints warnings on stderr.
 
 import type { Command } from 'commander';
-import { BackupManager } from '../manager/backup-manager.js';
+import type { BackupManager } from '../manager/backup-manager.js';
+import { LifeboatApp } from '../app/lifeboat-app.js';
 import { isLifeboatProgress, type ManagerEvent } from '../manager/events.js';
 import type { Logger } from '../manager/job-context.js';
 import { ProgressLine } from './progress.js';
@@ -35,13 +36,18 @@ export function stderrLogger(verbose = false): Logger {
   };
 }
 
-export async function openManager(cmd: Command): Promise<BackupManager> {
+/** Opens the whole application (manager, settings, entities) for one command. */
+export async function openApp(cmd: Command): Promise<LifeboatApp> {
   const opts = globals(cmd);
-  return BackupManager.open({
+  return LifeboatApp.open({
     installation: installationOf(opts),
     data: opts.data ?? process.env.LIFEBOAT_DATA,
     log: stderrLogger(opts.verbose),
   });
+}
+
+export async function openManager(cmd: Command): Promise<BackupManager> {
+  return (await openApp(cmd)).manager;
 }
 
 const STEP_LABELS: Record<string, string> = {

@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './archive-commands.js';
 import { registerDemoCommands } from './demo-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerSettingsCommands } from './settings-commands.js';
+import { registerServeCommand } from './serve-command.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBackupCommands(program);
+  registerSettingsCommands(program);
+  registerServeCommand(program);
   registerArchiveCommands(program);
   registerDemoCommands(program);
   return program;

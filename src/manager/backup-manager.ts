@@ -2,7 +2,7 @@
 // idle) and event bookkeeping (last event, last action event), the locations, and the entry
 // points for jobs. One operation at a time, also across processes (an operation lock).
 
-import { BackupManagerError, BackupNotFound } from '../archive/errors.js';
+import { BackupManagerError, BackupNotFound, OperationAborted } from '../archive/errors.js';
 import type { BackupAgent } from '../agents/agent.js';
 import { isLocalAgent } from '../agents/agent.js';
 import { LocalFolderAgent } from '../agents/local-agent.js';
@@ -32,7 +32,8 @@ export interface ManagerOptions {
   data?: string;
   /** The local backup folder; default `<installation>/backups`. */
   backupsDir?: string;
-  timeZone?: string;
+  /** IANA time zone for backup dates, or a function giving the current one (settings may change it). */
+  timeZone?: string | (() => string);
   now?: () => Instant;
   log?: Logger;
 }
@@ -45,6 +46,8 @@ export class BackupManager {
   private last: HaManagerEvent = { manager_state: 'blocked' };
   private lastAction: HaManagerEvent | null = null;
   private readonly agentMap = new Map<string, BackupAgent>();
+  private abortController = new AbortController();
+  private running: Promise<unknown> | null = null;
   /** Set by whoever composes the application (retention after each backup). */
   readonly hooks: ManagerHooks = {};
 
@@ -53,7 +56,7 @@ export class BackupManager {
     readonly local: LocalFolderAgent,
     readonly catalogue: Catalogue,
     readonly instanceId: string,
-    readonly timeZone: string,
+    private readonly zone: () => string,
     private readonly now: () => Instant,
     readonly log: Logger,
   ) {
@@ -71,7 +74,7 @@ export class BackupManager {
       local,
       await Catalogue.load(df.catalogue),
       await instanceIdFor(df),
-      opts.timeZone ?? process.env.TZ ?? localTimeZone(),
+      typeof opts.timeZone === 'function' ? opts.timeZone : () => (opts.timeZone as string | undefined) ?? process.env.TZ ?? localTimeZone(),
       opts.now ?? nowInstant,
       log,
     );
@@ -87,6 +90,10 @@ export class BackupManager {
     for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });
     return manager;
+  }
+
+  get timeZone(): string {
+    return this.zone();
   }
 
   get state(): ManagerState {
@@ -134,16 +141,24 @@ export class BackupManager {
       local: this.local,
       catalogue: this.catalogue,
       instanceId: this.instanceId,
-      timeZone: this.timeZone,
+      timeZone: this.zone(),
       now: this.now,
       emit: (e) => this.emit(e),
       log: this.log,
+      signal: this.abortController.signal,
     };
   }
 
   private async begin(operation: ManagerState): Promise<() => Promise<void>> {
-    if (this.currentState !== 'idle') throw new BackupManagerError(`Backup manager busy: ${this.currentState}`);
+    if (this.currentState !== 'idle' || this.running) throw new BackupManagerError(`Backup manager busy: ${this.currentState}`);
+    if (this.abortController.signal.aborted) throw new BackupManagerError('Lifeboat is stopping');
     return acquireLock(this.df.lock, operation);
+  }
+
+  /** Asks the running job to abandon its current step cleanly; resolves when it has settled. */
+  async abort(reason = 'Lifeboat is stopping'): Promise<void> {
+    this.abortController.abort(new OperationAborted(reason));
+    await this.running?.catch(() => undefined);
   }
 
   private async finish(release: () => Promise<void>): Promise<void> {
@@ -165,7 +180,11 @@ export class BackupManager {
       await this.finish(release);
       throw err;
     }
-    const done = prepared.run().finally(() => this.finish(release));
+    const done = prepared.run().finally(() => {
+      this.running = null;
+      return this.finish(release);
+    });
+    this.running = done;
     done.catch(() => undefined);
     return { backupId: prepared.backupId, done };
   }
@@ -178,10 +197,15 @@ export class BackupManager {
   /** Restores a backup from a location or a file; waits for the whole restore. */
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     const release = await this.begin('restore_backup');
-    try {
+    const job = (async () => {
       const file = 'file' in request ? request.file : await this.localPath(request.backupId, request.agentId);
-      return await runRestore(this.context(), { ...request, file });
+      return runRestore(this.context(), { ...request, file });
+    })();
+    this.running = job;
+    try {
+      return await job;
     } finally {
+      this.running = null;
       await this.finish(release);
     }
   }

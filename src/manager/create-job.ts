@@ -114,6 +114,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       },
     });
     dbProgress.finish();
+    ctx.signal.throwIfAborted();
     const excludeDatabase = !includeDatabase || snapshots.recorderFailed;
     const failedDbs = snapshots.databases.filter((d) => !d.ok);
 
@@ -142,6 +143,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           },
         },
         password: opts.password ?? null,
+        signal: ctx.signal,
         secureTarVersion: opts.secureTarVersion,
         level: opts.level,
         onProgress: (p) => writeProgress.set(p.inputBytes),

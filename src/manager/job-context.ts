@@ -33,4 +33,6 @@ export interface JobContext {
   now: () => Instant;
   emit: (event: ManagerEvent) => void;
   log: Logger;
+  /** Aborted when the process is asked to stop: the job abandons its current step cleanly. */
+  signal: AbortSignal;
 }

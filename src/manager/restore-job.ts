@@ -20,6 +20,7 @@ import { stepProgress } from './progress.js';
 import { recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { runHook } from './hook-command.js';
 import { compareHaVersions } from './ha-version.js';
+import { keyFingerprint } from '../settings/encryption-key.js';
 
 /** The recorder database and its live companions, swapped together or not at all. */
 export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
@@ -81,7 +82,11 @@ async function findPassword(reader: BackupReader, opts: RestoreOptions): Promise
   let password = opts.password ?? null;
   if (opts.strictPassword === false && password !== null && !reader.backup.protected) password = null;
   if (password === null && reader.backup.protected) {
-    for (const candidate of opts.candidatePasswords ?? []) {
+    const wanted = reader.backup.extra_metadata['lifeboat.key_fingerprint'];
+    const candidates = [...(opts.candidatePasswords ?? [])].sort(
+      (a, b) => Number(keyFingerprint(b) === wanted) - Number(keyFingerprint(a) === wanted),
+    );
+    for (const candidate of candidates) {
       try {
         await reader.validatePassword(candidate);
         return candidate;
@@ -146,10 +151,12 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
           return parts[0] !== 'data' || parts.length === 1 || wanted(parts[1] as string);
         },
         onBytes: (n) => progress.add(n),
+        signal: ctx.signal,
       });
       progress.finish();
       crashPoint('restore:extracted');
 
+      ctx.signal.throwIfAborted(); // last moment to stop: nothing has been replaced yet
       const current = await topLevel(root);
       const incoming = (await topLevel(newDir)).filter(wanted);
       const moveOut = current.filter(wanted);

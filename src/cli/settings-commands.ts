@@ -1,0 +1,163 @@
+// `lifeboat settings`, `lifeboat key`, `lifeboat status`, `lifeboat retention preview` and
+// `lifeboat notify test`: the automatic-backup settings and what they lead to.
+
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { describeSchedule } from '../policy/schedule.js';
+import { describeRetention } from '../policy/retention.js';
+import { previewRetention } from '../manager/retention-runner.js';
+import { emergencyKit, emergencyKitFileName, keyFingerprint } from '../settings/encryption-key.js';
+import { sendNotification } from '../integrations/notifier.js';
+import type { LifeboatApp } from '../app/lifeboat-app.js';
+import { openApp } from './context.js';
+import { UsageError } from './common.js';
+
+/** The config as the API shows it: the key is never included, only whether one is used. */
+export async function publicConfig(app: LifeboatApp): Promise<Record<string, unknown>> {
+  const config = app.settings.config;
+  const planned = await app.nextRun();
+  const { encrypted, ...createBackup } = config.create_backup;
+  return {
+    ...config,
+    create_backup: { ...createBackup, password: encrypted && app.settings.secrets.currentKey ? '**REDACTED**' : null },
+    next_automatic_backup: planned.next,
+    next_automatic_backup_additional: planned.additional,
+    lifeboat: { key_fingerprint: app.settings.keyFingerprint, time_zone: app.settings.timeZone },
+  };
+}
+
+export function registerSettingsCommands(program: Command): void {
+  const settings = program.command('settings').description('show or change the automatic-backup settings');
+  settings
+    .command('show')
+    .description('show the settings (the encryption key is never shown here; see `lifeboat key show`)')
+    .option('--json', 'print as JSON (the same shape as backup/config/info)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const app = await openApp(cmd);
+      const config = await publicConfig(app);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ config }, null, 2)}\n`);
+        return;
+      }
+      const c = app.settings.config;
+      const lines = [
+        `Schedule:   ${describeSchedule(c.schedule)}${config.next_automatic_backup ? ` (next: ${String(config.next_automatic_backup)})` : ''}`,
+        `Locations:  ${c.create_backup.agent_ids.join(', ') || 'none chosen'}`,
+        `Database:   ${c.create_backup.include_database ? 'included' : 'left out'}`,
+        `Encryption: ${c.create_backup.encrypted && app.settings.keyFingerprint ? `on (key ${app.settings.keyFingerprint})` : 'off'}`,
+        `Retention:  ${describeRetention(c)}`,
+        `Last attempted: ${c.last_attempted_automatic_backup ?? 'never'}; last successful: ${c.last_completed_automatic_backup ?? 'never'}`,
+        `Time zone:  ${app.settings.timeZone}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  settings
+    .command('update')
+    .description("change settings with a backup/config/update payload, e.g. '{\"schedule\":{\"recurrence\":\"daily\",\"time\":\"04:45\"}}'")
+    .argument('<json>', 'the update payload (Home Assistant semantics: schedule and retention are replaced whole)')
+    .action(async (json: string, _opts: unknown, cmd: Command) => {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(json);
+      } catch {
+        throw new UsageError('The update must be JSON');
+      }
+      const app = await openApp(cmd);
+      const change = await app.settings.update(payload).catch((err: Error) => {
+        throw new UsageError(`Invalid settings: ${err.message.split('\n')[0]}`);
+      });
+      process.stdout.write(`Settings saved.${change.keyChanged ? ` Encryption key: ${app.settings.keyFingerprint} (see \`lifeboat key show\`)` : ''}\n`);
+    });
+
+  const key = program.command('key').description('the backup encryption key');
+  key
+    .command('show')
+    .description('print the current encryption key and its fingerprint')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const app = await openApp(cmd);
+      const current = app.settings.secrets.currentKey;
+      if (!current) throw new UsageError('No encryption key yet: it is made when automatic backups are configured, or with `lifeboat key rotate`');
+      process.stdout.write(`${current}\nfingerprint ${keyFingerprint(current)}\n`);
+    });
+  key
+    .command('emergency-kit')
+    .description("write Home Assistant's emergency kit (the key, how to use it) to a file, or - for stdout")
+    .argument('[file]', 'where to write it (default: home_assistant_backup_emergency_kit_<date>.txt)')
+    .option('--url <url>', 'the instance URL to put in the kit', 'http://homeassistant.local:8123')
+    .option('--name <name>', 'the location name to put in the kit', 'Home')
+    .action(async (file: string | undefined, opts: { url: string; name: string }, cmd: Command) => {
+      const app = await openApp(cmd);
+      const current = app.settings.secrets.currentKey;
+      if (!current) throw new UsageError('No encryption key yet');
+      const date = new Date().toLocaleString('en-US', { timeZone: app.settings.timeZone });
+      const text = emergencyKit({ key: current, date, locationName: opts.name, instanceUrl: opts.url });
+      if (file === '-') {
+        process.stdout.write(text);
+        return;
+      }
+      const target = resolve(file ?? emergencyKitFileName(date));
+      await writeFile(target, text, { mode: 0o600 });
+      process.stdout.write(`Wrote the emergency kit to ${target}. Keep it away from the system it protects.\n`);
+    });
+  key
+    .command('rotate')
+    .description('make a new key for future backups (earlier keys stay in the keyring, so older backups still restore)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const app = await openApp(cmd);
+      const next = await app.settings.rotateKey();
+      process.stdout.write(`${next}\nfingerprint ${keyFingerprint(next)}\nDownload a new emergency kit: lifeboat key emergency-kit\n`);
+    });
+
+  program
+    .command('status')
+    .description('the Backup entities: manager state, next scheduled, last attempted and last successful automatic backup, the automatic-backup event')
+    .option('--json', 'print Home Assistant state objects')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const app = await openApp(cmd);
+      const states = app.entities.all();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(states, null, 2)}\n`);
+        return;
+      }
+      for (const s of states) {
+        const extra = s.entity_id.startsWith('event.') && s.attributes.event_type
+          ? ` (${String(s.attributes.event_type)}${s.attributes.backup_stage ? `, ${String(s.attributes.backup_stage)}` : ''}${s.attributes.failed_reason ? `, ${String(s.attributes.failed_reason)}` : ''})`
+          : '';
+        process.stdout.write(`${String(s.attributes.friendly_name).padEnd(40)} ${s.state}${extra}\n`);
+      }
+    });
+
+  const retention = program.command('retention').description('which automatic backups are kept');
+  retention
+    .command('preview')
+    .description('show what retention would delete now, and why — deleting nothing')
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const app = await openApp(cmd);
+      const plan = await previewRetention(app.manager, app.settings, 'both', new Date());
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`Rule: ${describeRetention(app.settings.config)}\n`);
+      if (plan.deletions.length === 0) process.stdout.write('Nothing would be deleted.\n');
+      for (const d of plan.deletions) process.stdout.write(`delete ${d.backupId} (${d.date}) from ${d.agentIds.join(', ')}: ${d.reason}\n`);
+      for (const k of plan.kept) process.stdout.write(`keep   ${k.backupId} (${k.date}): ${k.reason}\n`);
+      if (plan.ignored.length) process.stdout.write(`${plan.ignored.length} manual, uploaded or foreign backup(s) are never deleted by retention.\n`);
+    });
+
+  program
+    .command('notify')
+    .description('notifications')
+    .command('test')
+    .description('send a test notification to the configured webhook and ntfy topic')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const app = await openApp(cmd);
+      const n = app.settings.config.notifications;
+      if (!n.webhook_url && !n.ntfy_url) throw new UsageError('No notification channel is configured (notifications.webhook_url / ntfy_url)');
+      const results = await sendNotification(n, { kind: 'test', title: 'Lifeboat test notification', message: 'Notifications from Lifeboat reach you.', priority: 'default', data: {} });
+      for (const r of results) process.stdout.write(`${r.channel}: ${r.ok ? 'delivered' : `failed (${r.error})`}\n`);
+      if (results.some((r) => !r.ok)) throw new Error('A notification could not be delivered');
+    });
+}
