@@ -8,6 +8,7 @@ import { registerDemoCommands } from './demo-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerSettingsCommands } from './settings-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTokenCommands } from './token-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerSettingsCommands(program);
   registerServeCommand(program);
+  registerTokenCommands(program);
   registerArchiveCommands(program);
   registerDemoCommands(program);
   return program;

@@ -12,6 +12,20 @@ import { loadSettings } from '../settings/settings-store.js';
 import { globals, installationOf } from './context.js';
 import { join } from 'node:path';
 import { BackupManagerError } from '../archive/errors.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startHttpServer } from '../server/http-server.js';
+import { parseIntOption } from './common.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+/** The built web UI (dist/web next to dist/cli), if there is one. */
+function webRoot(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', 'web'), join(here, '..', '..', 'dist', 'web')]) {
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  return null;
+}
 
 export interface ServeHandle {
   app: LifeboatApp;
@@ -60,10 +74,28 @@ export async function startServe(opts: { installation: string; data?: string; ex
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run Lifeboat: automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
+    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines)', DEFAULT_HOST)
+    .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .option('--max-upload-gib <n>', 'largest backup upload accepted', parseIntOption('--max-upload-gib', 1, 1024), 64)
+    .action(async (opts: { host: string; port: number; maxUploadGib: number }, cmd: Command) => {
       const g = globals(cmd);
-      const handle = await startServe({ installation: installationOf(g), data: g.data ?? process.env.LIFEBOAT_DATA });
+      const handle = await startServe({
+        installation: installationOf(g),
+        data: g.data ?? process.env.LIFEBOAT_DATA,
+        extra: async (app) => {
+          const server = await startHttpServer(app, {
+            host: opts.host,
+            port: opts.port,
+            maxUploadBytes: opts.maxUploadGib * 1024 ** 3,
+            webRoot: webRoot(),
+            log: app.log,
+          });
+          app.log.info(`Listening on ${server.url}`, { url: server.url });
+          process.stdout.write(`Lifeboat is serving ${app.manager.df.installation} on ${server.url}\n`);
+          return () => server.close();
+        },
+      });
       await new Promise<void>((resolveStop) => {
         const onSignal = () => void handle.stop().then(resolveStop);
         process.once('SIGTERM', onSignal);

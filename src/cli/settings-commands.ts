@@ -9,23 +9,9 @@ import { describeRetention } from '../policy/retention.js';
 import { previewRetention } from '../manager/retention-runner.js';
 import { emergencyKit, emergencyKitFileName, keyFingerprint } from '../settings/encryption-key.js';
 import { sendNotification } from '../integrations/notifier.js';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
+import { publicConfig } from '../app/public-config.js';
 import { openApp } from './context.js';
 import { UsageError } from './common.js';
-
-/** The config as the API shows it: the key is never included, only whether one is used. */
-export async function publicConfig(app: LifeboatApp): Promise<Record<string, unknown>> {
-  const config = app.settings.config;
-  const planned = await app.nextRun();
-  const { encrypted, ...createBackup } = config.create_backup;
-  return {
-    ...config,
-    create_backup: { ...createBackup, password: encrypted && app.settings.secrets.currentKey ? '**REDACTED**' : null },
-    next_automatic_backup: planned.next,
-    next_automatic_backup_additional: planned.additional,
-    lifeboat: { key_fingerprint: app.settings.keyFingerprint, time_zone: app.settings.timeZone },
-  };
-}
 
 export function registerSettingsCommands(program: Command): void {
   const settings = program.command('settings').description('show or change the automatic-backup settings');

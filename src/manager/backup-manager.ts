@@ -23,6 +23,7 @@ import { acquireLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
+import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
 import { join } from 'node:path';
 
 export interface ManagerOptions {
@@ -194,20 +195,30 @@ export class BackupManager {
     return (await this.beginCreate(opts)).done;
   }
 
-  /** Restores a backup from a location or a file; waits for the whole restore. */
-  async restore(request: RestoreRequest): Promise<RestoreResult> {
-    const release = await this.begin('restore_backup');
-    const job = (async () => {
-      const file = 'file' in request ? request.file : await this.localPath(request.backupId, request.agentId);
-      return runRestore(this.context(), { ...request, file });
-    })();
-    this.running = job;
+  /** Runs one job as the only operation, and returns to idle after it. */
+  private async exclusive<T>(operation: ManagerState, job: () => Promise<T>): Promise<T> {
+    const release = await this.begin(operation);
+    const running = job();
+    this.running = running;
     try {
-      return await job;
+      return await running;
     } finally {
       this.running = null;
       await this.finish(release);
     }
+  }
+
+  /** Restores a backup from a location or a file; waits for the whole restore. */
+  async restore(request: RestoreRequest): Promise<RestoreResult> {
+    return this.exclusive('restore_backup', async () => {
+      const file = 'file' in request ? request.file : await this.localPath(request.backupId, request.agentId);
+      return runRestore(this.context(), { ...request, file });
+    });
+  }
+
+  /** Receives an uploaded backup file and stores it unchanged on the given locations. */
+  async receive(opts: ReceiveOptions): Promise<ReceiveResult> {
+    return this.exclusive('receive_backup', () => runReceive(this.context(), opts));
   }
 
   /** A local file for a backup on a location (local locations only, for now). */

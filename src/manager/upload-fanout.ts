@@ -5,8 +5,15 @@
 import { createReadStream } from 'node:fs';
 import type { AgentBackup } from '../archive/backup-json.js';
 import type { JobContext } from './job-context.js';
+import type { ManagerState } from './events.js';
 
-export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup: AgentBackup, file: string): Promise<string[]> {
+export async function uploadToAgents(
+  ctx: JobContext,
+  agentIds: string[],
+  backup: AgentBackup,
+  file: string,
+  managerState: ManagerState = 'create_backup',
+): Promise<string[]> {
   const failed: string[] = [];
   await Promise.all(
     agentIds.map(async (agentId) => {
@@ -20,7 +27,7 @@ export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup
         const t = Date.now();
         if (!force && t - last < 1000) return;
         last = t;
-        ctx.emit({ manager_state: 'create_backup', agent_id: agentId, uploaded_bytes: uploaded, total_bytes: backup.size });
+        ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: backup.size });
       };
       try {
         await agent.upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), {

@@ -1,0 +1,139 @@
+// The HTTP server of `lifeboat serve` (Fastify): binds to 127.0.0.1 unless told otherwise,
+// authenticates every API route (tokens; onboarding routes only while nothing is set up),
+// serves Home Assistant's WebSocket API with an Origin check and size limits, logs requests
+// without secrets, answers every error with a JSON body carrying a code, and shuts down gracefully.
+
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { existsSync } from 'node:fs';
+import type { LifeboatApp } from '../app/lifeboat-app.js';
+import type { Logger } from '../manager/job-context.js';
+import { TokenStore } from '../settings/token-store.js';
+import { join } from 'node:path';
+import { authenticate, bearerToken, FailedAuthLimiter } from './auth.js';
+import { apiErrorCode, ApiError } from './backup-api.js';
+import { onboardingOpen, registerRoutes, type RouteAuth } from './http-routes.js';
+import { buildCommands } from './ws-commands.js';
+import { WsConnection } from './ws-protocol.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8124;
+const WS_MAX_MESSAGE = 1 << 20;
+
+export interface HttpServerOptions {
+  host?: string;
+  port?: number;
+  /** Largest accepted backup upload, bytes (default 64 GiB). */
+  maxUploadBytes?: number;
+  /** Folder with the built web UI; served at / when it exists. */
+  webRoot?: string | null;
+  log: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+}
+
+/** Paths for logs: the query string is dropped, so passwords passed for decrypt-on-download never appear. */
+function loggablePath(url: string): string {
+  return url.split('?')[0] ?? url;
+}
+
+function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions): Promise<RunningServer> {
+  const tokens = new TokenStore(join(app.manager.df.root, 'tokens.json'));
+  const limiter = new FailedAuthLimiter();
+  const server = Fastify({ logger: false, bodyLimit: 1 << 20, forceCloseConnections: true });
+  await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
+  await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
+
+  server.addHook('onRequest', async (req, reply) => {
+    const auth: RouteAuth = req.routeOptions.config.auth ?? (req.url.startsWith('/api/') ? 'admin' : 'public');
+    if (auth === 'public' || req.url.split('?')[0] === '/api/websocket') return;
+    if (auth === 'onboarding') {
+      if (await onboardingOpen(app, tokens)) return;
+      return reply.code(401).send({ code: 'unauthorized', message: 'Onboarding is finished; use the authenticated API' });
+    }
+    const result = await authenticate(tokens, limiter, req.ip, bearerToken(req.headers.authorization));
+    if (result.locked) return reply.code(429).send({ code: 'too_many_attempts', message: 'Too many failed attempts; try again later' });
+    if (!result.ok) return reply.code(401).send({ code: 'unauthorized', message: 'A valid access token is required' });
+    if (auth === 'admin' && result.token?.scope !== 'admin') return reply.code(403).send({ code: 'forbidden', message: 'This token may only read' });
+  });
+
+  server.addHook('onResponse', async (req, reply) => {
+    opts.log.info('request', { method: req.method, path: loggablePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+
+  server.setErrorHandler((err, _req, reply) => {
+    if (err instanceof ApiError) return reply.code(err.status).send({ code: err.code, message: err.message });
+    const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
+    if (fastifyErr.code === 'FST_REQ_FILE_TOO_LARGE' || fastifyErr.statusCode === 413) {
+      return reply.code(413).send({ code: 'upload_too_large', message: 'The upload exceeds the size limit' });
+    }
+    if (fastifyErr.statusCode && fastifyErr.statusCode < 500) {
+      return reply.code(fastifyErr.statusCode).send({ code: 'bad_request', message: fastifyErr.message ?? 'Bad request' });
+    }
+    const { code, message } = apiErrorCode(err);
+    const status = code === 'home_assistant_error' && /busy/i.test(message) ? 409 : code === 'unknown_error' ? 500 : 400;
+    if (status === 500) opts.log.error('Request failed', { error: (err as Error).message });
+    return reply.code(status).send({ code, message });
+  });
+  server.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: 'Not found' }));
+
+  const commands = buildCommands(app);
+  server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
+    if (!sameOrigin(req)) {
+      socket.close(4003, 'origin not allowed');
+      return;
+    }
+    const address = req.ip;
+    const conn = new WsConnection(
+      { send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) },
+      commands,
+      (token) => authenticate(tokens, limiter, address, token),
+      (err) => apiErrorCode(err),
+    );
+    socket.on('message', (data: Buffer) => void conn.receive(data.toString('utf8')));
+    socket.on('close', () => conn.close());
+  });
+
+  registerRoutes(server, app, tokens, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
+
+  if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
+    await server.register(fastifyStatic, { root: opts.webRoot, prefix: '/', wildcard: false });
+    server.get('/*', { config: { auth: 'public' } }, (req, reply) =>
+      req.url.startsWith('/api/') ? reply.code(404).send({ code: 'not_found', message: 'Not found' }) : reply.sendFile('index.html'),
+    );
+  }
+
+  const host = opts.host ?? DEFAULT_HOST;
+  await server.listen({ host, port: opts.port ?? DEFAULT_PORT });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? DEFAULT_PORT);
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close: () => server.close(),
+  };
+}
+
+export { TokenStore };
