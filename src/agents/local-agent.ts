@@ -14,6 +14,7 @@ import { withBackupReader } from '../archive/backup-reader.js';
 import { BackupNotFound } from '../archive/errors.js';
 import { FileWriter } from '../util/file-writer.js';
 import { syncDir } from '../util/durable-fs.js';
+import { processAlive } from '../util/process-alive.js';
 import type { LocalBackupAgent, OpenStream, UploadOptions } from './agent.js';
 
 const TEMP_PREFIX = '.lifeboat-';
@@ -28,14 +29,6 @@ export interface LocalAgentOptions {
   onWarning?: (message: string) => void;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A file being written into the backup folder; it becomes visible only when committed. */
 export interface PendingBackupFile {

@@ -19,7 +19,8 @@ import {
 } from './events.js';
 import type { JobContext, Logger, ManagerHooks } from './job-context.js';
 import { silentLogger } from './job-context.js';
-import { acquireLock } from './operation-lock.js';
+import { acquireLock, readLock } from './operation-lock.js';
+import { processAlive } from '../util/process-alive.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
@@ -79,7 +80,10 @@ export class BackupManager {
       opts.now ?? nowInstant,
       log,
     );
-    const outcome = await recoverSwap(df.staging);
+    // A restore running in another process owns the staging folder; only a dead one's is settled.
+    const holder = await readLock(df.lock);
+    const busyElsewhere = holder !== null && holder.pid !== process.pid && processAlive(holder.pid);
+    const outcome = busyElsewhere ? 'none' : await recoverSwap(df.staging);
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');
       manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });

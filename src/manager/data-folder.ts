@@ -7,6 +7,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { newInstanceId, readInstanceId } from '../source/installation-info.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+import { processAlive } from '../util/process-alive.js';
 
 export const DEFAULT_DATA_FOLDER = '.lifeboat';
 /** Staging area of a restore, inside the installation so it is on the same file system. */
@@ -52,21 +53,13 @@ export function tmpName(df: DataFolder, what: string): string {
   return join(df.tmp, `${process.pid}-${what}-${randomBytes(4).toString('hex')}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes what processes that are gone left in the tmp folder (database copies, downloads). */
 export async function cleanTmp(df: DataFolder): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(df.tmp).catch(() => [] as string[])) {
     const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
     await rm(join(df.tmp, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -3,15 +3,8 @@
 
 import { open, readFile, unlink } from 'node:fs/promises';
 import { BackupManagerError } from '../archive/errors.js';
+import { processAlive } from '../util/process-alive.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface LockInfo {
   pid: number;
@@ -42,7 +35,7 @@ export async function acquireLock(path: string, operation: string): Promise<() =
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const info = await readLock(path);
-      if (info && info.pid !== process.pid && alive(info.pid)) {
+      if (info && info.pid !== process.pid && processAlive(info.pid)) {
         throw new BackupManagerError(`Backup manager busy: ${info.operation} (process ${info.pid})`);
       }
       if (info && info.pid === process.pid) throw new BackupManagerError(`Backup manager busy: ${info.operation}`);
