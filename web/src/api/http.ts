@@ -1,0 +1,114 @@
+// The HTTP side of the API: the access token's storage (this tab only, or this device when the
+// user asks to be remembered), backup downloads (as stored or decrypted), uploads with progress,
+// and the onboarding endpoints that work without a token on an empty installation.
+
+import type { OnboardingInfo } from './types.js';
+
+const TOKEN_KEY = 'lifeboat.token';
+
+export const tokenStorage = {
+  load(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY);
+  },
+  save(token: string, remember: boolean): void {
+    this.clear();
+    (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
+  },
+  clear(): void {
+    sessionStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function errorOf(res: Response): Promise<HttpError> {
+  const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+  return new HttpError(res.status, body.code ?? `http_${res.status}`, body.message ?? res.statusText);
+}
+
+function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function fileNameOf(res: Response, fallback: string): string {
+  const cd = res.headers.get('content-disposition') ?? '';
+  const m = /filename="?([^";]+)"?/i.exec(cd);
+  return m?.[1] ?? fallback;
+}
+
+/** Downloads a backup from one location; with a password, decrypted on the server. */
+export async function downloadBackup(token: string, backupId: string, agentId: string, password?: string): Promise<void> {
+  const query = new URLSearchParams({ agent_id: agentId });
+  if (password !== undefined) query.set('password', password);
+  const res = await fetch(`/api/backup/download/${encodeURIComponent(backupId)}?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw await errorOf(res);
+  saveBlob(await res.blob(), fileNameOf(res, `${backupId}.tar`));
+}
+
+/** Saves a text file (the emergency kit). */
+export function saveText(text: string, fileName: string): void {
+  saveBlob(new Blob([text], { type: 'text/plain;charset=utf-8' }), fileName);
+}
+
+export interface UploadHandle {
+  done: Promise<{ backup_id: string }>;
+  abort(): void;
+}
+
+/** Uploads a backup file with progress (XMLHttpRequest, for its upload events). */
+export function uploadBackup(file: File, opts: { token: string | null; agentIds: string[]; onboarding?: boolean; onProgress: (sent: number, total: number) => void }): UploadHandle {
+  const xhr = new XMLHttpRequest();
+  const query = new URLSearchParams(opts.agentIds.map((id) => ['agent_id', id]));
+  const path = opts.onboarding ? '/api/onboarding/backup/upload' : '/api/backup/upload';
+  const done = new Promise<{ backup_id: string }>((resolve, reject) => {
+    xhr.open('POST', `${path}?${query}`);
+    if (opts.token) xhr.setRequestHeader('authorization', `Bearer ${opts.token}`);
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (ev) => opts.onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size);
+    xhr.onload = () => {
+      const body = (xhr.response ?? {}) as { backup_id?: string; code?: string; message?: string };
+      if (xhr.status === 201 && body.backup_id) resolve({ backup_id: body.backup_id });
+      else reject(new HttpError(xhr.status, body.code ?? `http_${xhr.status}`, body.message ?? xhr.statusText));
+    };
+    xhr.onerror = () => reject(new HttpError(0, 'network_error', 'The connection failed'));
+    xhr.onabort = () => reject(new HttpError(0, 'aborted', 'Cancelled'));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
+/** The onboarding info, or null when onboarding is closed (a token exists or the installation is set up). */
+export async function onboardingInfo(): Promise<OnboardingInfo | null> {
+  const res = await fetch('/api/onboarding/backup/info');
+  if (res.status === 401 || res.status === 403) return null;
+  if (!res.ok) throw await errorOf(res);
+  return (await res.json()) as OnboardingInfo;
+}
+
+export async function onboardingRestore(body: { backup_id: string; agent_id: string; password: string | null; restore_database: boolean }): Promise<void> {
+  const res = await fetch('/api/onboarding/backup/restore', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body.password === null ? { ...body, password: undefined } : body),
+  });
+  if (!res.ok) throw await errorOf(res);
+}
