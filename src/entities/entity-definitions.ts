@@ -1,6 +1,7 @@
 // The Backup integration's entities as Home Assistant defines them: entity ids, unique ids, names,
-// device classes and options (§10 of the behaviour reference). Shared by the state tracker, the
-// REST states API and MQTT discovery.
+// device classes and options (§10 of the behaviour reference), and the two buttons Lifeboat adds
+// for the backup.create / backup.create_automatic services. Shared by the state tracker, the REST
+// states API and MQTT discovery.
 
 import { MANAGER_STATES } from '../manager/events.js';
 
@@ -55,3 +56,24 @@ export const ENTITY_DEFINITIONS: readonly EntityDefinition[] = [
 export function friendlyName(def: EntityDefinition): string {
   return `${DEVICE_NAME} ${def.name}`;
 }
+
+/** Buttons published over MQTT; Home Assistant offers these two actions as services. */
+export interface ButtonDefinition {
+  /** The entity id Home Assistant gives it, following its naming of the Backup device's entities. */
+  entityId: `button.${string}`;
+  uniqueId: string;
+  name: string;
+  service: 'backup.create' | 'backup.create_automatic';
+  icon: string;
+}
+
+export const BUTTON_DEFINITIONS: readonly ButtonDefinition[] = [
+  { entityId: 'button.backup_create_backup', uniqueId: 'create_backup', name: 'Create backup', service: 'backup.create', icon: 'mdi:content-save' },
+  {
+    entityId: 'button.backup_create_automatic_backup',
+    uniqueId: 'create_automatic_backup',
+    name: 'Create automatic backup',
+    service: 'backup.create_automatic',
+    icon: 'mdi:calendar-sync',
+  },
+];

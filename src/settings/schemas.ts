@@ -58,6 +58,42 @@ export const NotificationSettingsSchema = z.object({
 });
 export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
 
+/** Lifeboat: publishing the Backup entities to Home Assistant over MQTT (the password is a secret). */
+export const MqttSettingsSchema = z.object({
+  enabled: z.boolean(),
+  /** mqtt://, mqtts://, ws:// or wss:// URL of the broker, without credentials. */
+  url: z.string().regex(/^(mqtts?|wss?):\/\/[^/@\s]+(\/\S*)?$/, 'url must be mqtt://host[:port] (or mqtts, ws, wss) without credentials').nullable(),
+  username: z.string().nullable(),
+  discovery_prefix: z.string().regex(/^[^#+\s]+$/, 'discovery_prefix must be a topic without wildcards'),
+  /** Lifeboat's own topics start with `<base_topic>/<node_id>/`. */
+  base_topic: z.string().regex(/^[^#+\s]+$/, 'base_topic must be a topic without wildcards'),
+  /** Tells several Lifeboats on one broker apart; null: from the installation's instance id. */
+  node_id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'node_id may hold letters, digits, _ and -').nullable(),
+  tls: z.object({
+    ca_file: z.string().nullable(),
+    cert_file: z.string().nullable(),
+    key_file: z.string().nullable(),
+    /** Accept any server certificate (self-signed brokers); the connection stays encrypted. */
+    insecure: z.boolean(),
+  }),
+  /** The web UI address shown on the device page in Home Assistant; null: the address `serve` listens on. */
+  configuration_url: z.string().url().nullable(),
+});
+export type MqttSettings = z.infer<typeof MqttSettingsSchema>;
+
+export function defaultMqttSettings(): MqttSettings {
+  return {
+    enabled: false,
+    url: null,
+    username: null,
+    discovery_prefix: 'homeassistant',
+    base_topic: 'lifeboat',
+    node_id: null,
+    tls: { ca_file: null, cert_file: null, key_file: null, insecure: false },
+    configuration_url: null,
+  };
+}
+
 export const BackupConfigSchema = z.object({
   agents: z.record(z.string(), AgentSettingsSchema),
   automatic_backups_configured: z.boolean(),
@@ -73,6 +109,7 @@ export const BackupConfigSchema = z.object({
   /** Lifeboat: extra root-anchored globs left out of every backup. */
   excludes: z.array(z.string()),
   notifications: NotificationSettingsSchema,
+  mqtt: MqttSettingsSchema,
 });
 export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
@@ -97,6 +134,7 @@ export function defaultConfig(): BackupConfig {
     time_zone: null,
     excludes: [],
     notifications: { webhook_url: null, ntfy_url: null, failing_location_after: 3, no_success_days: null },
+    mqtt: defaultMqttSettings(),
   };
 }
 

@@ -1,6 +1,7 @@
 // Secrets kept apart from the settings, in a 0600 file in a 0700 folder that is never archived: the
 // current encryption key, the keyring of earlier keys (so older backups still restore and decrypt
-// without asking), and credentials of backup locations.
+// without asking), and credentials of backup locations and integrations (the MQTT broker). Every
+// change re-reads the file first, so a CLI command and `serve` never overwrite each other's secrets.
 
 import { chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,6 +22,7 @@ const SecretsSchema = z.object({
   /** Current key first; earlier keys follow, newest first. */
   keyring: z.array(KeyEntrySchema),
   locations: z.record(z.string(), z.record(z.string(), z.string())),
+  integrations: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 });
 export type Secrets = z.infer<typeof SecretsSchema>;
 
@@ -31,13 +33,18 @@ export class SecretsStore {
   ) {}
 
   static async open(path: string): Promise<SecretsStore> {
-    const data = (await readJson(path, SecretsSchema)) ?? { version: 1 as const, keyring: [], locations: {} };
+    const data = (await readJson(path, SecretsSchema)) ?? { version: 1 as const, keyring: [], locations: {}, integrations: {} };
     await chmod(dirname(path), 0o700).catch(() => undefined);
     return new SecretsStore(path, data);
   }
 
   private async save(): Promise<void> {
     await writeJsonAtomic(this.path, this.data, 0o600);
+  }
+
+  /** Re-reads the file (another process may have changed it). */
+  async reload(): Promise<void> {
+    this.data = (await readJson(this.path, SecretsSchema)) ?? this.data;
   }
 
   /** The current key, or null. */
@@ -52,6 +59,7 @@ export class SecretsStore {
 
   /** Makes `key` the current key; the previous one is kept in the keyring as retired. */
   async setKey(key: string, now: Date): Promise<void> {
+    await this.reload();
     if (this.currentKey === key) return;
     const at = now.toISOString();
     const rest = this.data.keyring.filter((k) => k.key !== key).map((k) => (k.retired_at ? k : { ...k, retired_at: at }));
@@ -71,8 +79,21 @@ export class SecretsStore {
   }
 
   async setLocationSecrets(agentId: string, secrets: Record<string, string> | null): Promise<void> {
-    if (secrets) this.data.locations[agentId] = secrets;
-    else delete this.data.locations[agentId];
+    await this.setEntry('locations', agentId, secrets);
+  }
+
+  integrationSecrets(name: string): Record<string, string> {
+    return { ...(this.data.integrations[name] ?? {}) };
+  }
+
+  async setIntegrationSecrets(name: string, secrets: Record<string, string> | null): Promise<void> {
+    await this.setEntry('integrations', name, secrets);
+  }
+
+  private async setEntry(section: 'locations' | 'integrations', name: string, secrets: Record<string, string> | null): Promise<void> {
+    await this.reload();
+    if (secrets) this.data[section][name] = secrets;
+    else delete this.data[section][name];
     await this.save();
   }
 }

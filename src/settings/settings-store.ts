@@ -8,7 +8,7 @@ import { BackupConfigSchema, defaultConfig, type BackupConfig } from './schemas.
 
 export const SETTINGS_KEY = 'lifeboat.settings';
 export const SETTINGS_VERSION = 1;
-export const SETTINGS_MINOR_VERSION = 2;
+export const SETTINGS_MINOR_VERSION = 3;
 
 const DocumentSchema = z.object({
   version: z.number().int(),
@@ -33,6 +33,15 @@ const MIGRATIONS: Migration[] = [
         generational: d.generational ?? null,
         notifications: { ...defaults.notifications, ...(d.notifications as object | undefined) },
       };
+    },
+  },
+  {
+    // 1.3 added publishing to Home Assistant over MQTT (off until configured).
+    to: 3,
+    migrate: (d) => {
+      const defaults = defaultConfig().mqtt;
+      const stored = (d.mqtt ?? {}) as Partial<typeof defaults>;
+      return { ...d, mqtt: { ...defaults, ...stored, tls: { ...defaults.tls, ...stored.tls } } };
     },
   },
 ];
