@@ -9,6 +9,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerSettingsCommands } from './settings-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerMqttCommands } from './mqtt-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSettingsCommands(program);
   registerServeCommand(program);
   registerTokenCommands(program);
+  registerMqttCommands(program);
   registerArchiveCommands(program);
   registerDemoCommands(program);
   return program;

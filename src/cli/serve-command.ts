@@ -1,6 +1,7 @@
 // `lifeboat serve`: the long-running Lifeboat for one installation — automatic backups on their
-// schedule, retention at start-up and daily, notifications, structured logs. One instance per data
-// folder; SIGTERM/SIGINT abandon the current step cleanly (no partial files) and exit.
+// schedule, retention at start-up and daily, notifications, the HTTP API with /metrics, the Backup
+// device in Home Assistant over MQTT, structured logs. One instance per data folder; SIGTERM/SIGINT
+// abandon the current step cleanly (no partial files) and exit.
 
 import { watchFile, unwatchFile } from 'node:fs';
 import type { Command } from 'commander';
@@ -17,6 +18,10 @@ import { parseIntOption } from './common.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { MetricsCollector } from '../integrations/metrics.js';
+import { MqttBridge } from '../integrations/mqtt-bridge.js';
+import { reachableUrl } from '../integrations/mqtt-discovery.js';
 
 /** The built web UI (dist/web next to dist/cli), if there is one. */
 function webRoot(): string | null {
@@ -84,16 +89,23 @@ export function registerServeCommand(program: Command): void {
         installation: installationOf(g),
         data: g.data ?? process.env.LIFEBOAT_DATA,
         extra: async (app) => {
+          const metrics = await MetricsCollector.start(app);
           const server = await startHttpServer(app, {
             host: opts.host,
             port: opts.port,
             maxUploadBytes: opts.maxUploadGib * 1024 ** 3,
             webRoot: webRoot(),
+            metrics,
             log: app.log,
           });
           app.log.info(`Listening on ${server.url}`, { url: server.url });
           process.stdout.write(`Lifeboat is serving ${app.manager.df.installation} on ${server.url}\n`);
-          return () => server.close();
+          const mqtt = MqttBridge.start(app, { configurationUrl: reachableUrl(server.url, hostname()) });
+          return async () => {
+            await mqtt.stop();
+            await server.close();
+            await metrics.close();
+          };
         },
       });
       await new Promise<void>((resolveStop) => {

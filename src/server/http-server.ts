@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { authenticate, bearerToken, FailedAuthLimiter } from './auth.js';
 import { apiErrorCode, ApiError } from './backup-api.js';
 import { onboardingOpen, registerRoutes, type RouteAuth } from './http-routes.js';
+import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
 import { buildCommands } from './ws-commands.js';
 import { WsConnection } from './ws-protocol.js';
 
@@ -29,6 +30,8 @@ export interface HttpServerOptions {
   maxUploadBytes?: number;
   /** Folder with the built web UI; served at / when it exists. */
   webRoot?: string | null;
+  /** Served at /metrics (read access) when given. */
+  metrics?: MetricsSource;
   log: Logger;
 }
 
@@ -117,6 +120,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
   });
 
   registerRoutes(server, app, tokens, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
+  if (opts.metrics) registerMetricsRoute(server, opts.metrics);
 
   if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
     await server.register(fastifyStatic, { root: opts.webRoot, prefix: '/', wildcard: false });

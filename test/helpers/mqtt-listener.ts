@@ -1,0 +1,81 @@
+// An MQTT subscriber that plays Home Assistant in tests: it records every message (topic, payload,
+// retain flag) on the topics it subscribed to, waits for messages, and presses buttons.
+
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface Received {
+  topic: string;
+  payload: string;
+  retain: boolean;
+  at: number;
+}
+
+export interface BrokerAccess {
+  url: string;
+  username: string;
+  password: string;
+}
+
+export class MqttListener {
+  readonly messages: Received[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      this.messages.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, at: Date.now() });
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  static async connect(broker: BrokerAccess, topics: string[]): Promise<MqttListener> {
+    const client = await mqtt.connectAsync(broker.url, {
+      username: broker.username,
+      password: broker.password,
+      reconnectPeriod: 0,
+      clientId: `ha-test-${Math.random().toString(16).slice(2, 10)}`,
+    });
+    const listener = new MqttListener(client);
+    await client.subscribeAsync(topics, { qos: 1 });
+    return listener;
+  }
+
+  on(topic: string): Received[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  latest(topic: string): Received | undefined {
+    return this.on(topic).at(-1);
+  }
+
+  /** Resolves with the first recorded message (from index `from` on) that matches. */
+  waitFor(pred: (m: Received) => boolean, what: string, opts: { timeoutMs?: number; from?: number } = {}): Promise<Received> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.messages.slice(opts.from ?? 0).find(pred);
+        if (!found) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`no MQTT message: ${what} (got ${this.messages.map((m) => `${m.topic}=${m.payload.slice(0, 60)}`).join(' | ')})`));
+      }, opts.timeoutMs ?? 20_000);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Collects for a while (for checks that something did NOT arrive). */
+  async settle(ms = 700): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  async publish(topic: string, payload: string, retain = false): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync().catch(() => this.client.end(true));
+  }
+}

@@ -1,0 +1,71 @@
+// `lifeboat serve` in this process with what its command starts beside the app: the metrics
+// collector, the HTTP server (port 0) with /metrics, and the MQTT bridge — with a short reconnect
+// backoff so broker-outage tests run quickly. Every one still running is stopped after the file.
+
+import { afterAll } from 'vitest';
+// Registered first, so temporary folders are removed after the servers using them have stopped.
+import './tmp.js';
+import type { LifeboatApp } from '../../src/app/lifeboat-app.js';
+import { startServe, type ServeHandle } from '../../src/cli/serve-command.js';
+import { MetricsCollector } from '../../src/integrations/metrics.js';
+import { MqttBridge, type MqttBridgeOptions } from '../../src/integrations/mqtt-bridge.js';
+import { startHttpServer } from '../../src/server/http-server.js';
+
+export interface RunningLifeboat {
+  handle: ServeHandle;
+  app: LifeboatApp;
+  bridge: MqttBridge;
+  metrics: MetricsCollector;
+  /** The HTTP server, e.g. http://127.0.0.1:41234 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<RunningLifeboat>();
+
+afterAll(async () => {
+  await Promise.all([...running].map((r) => r.stop()));
+});
+
+export async function startLifeboat(installation: string, bridgeOptions: MqttBridgeOptions = {}): Promise<RunningLifeboat> {
+  process.env.LIFEBOAT_LOG_LEVEL ??= 'error';
+  let parts: { bridge: MqttBridge; metrics: MetricsCollector; url: string } | null = null;
+  const handle = await startServe({
+    installation,
+    extra: async (app) => {
+      const metrics = await MetricsCollector.start(app);
+      const server = await startHttpServer(app, { port: 0, metrics, log: app.log });
+      const bridge = MqttBridge.start(app, { configurationUrl: server.url, backoff: { initialMs: 200, maxMs: 1000 }, ...bridgeOptions });
+      parts = { bridge, metrics, url: server.url };
+      return async () => {
+        await bridge.stop();
+        await server.close();
+        await metrics.close();
+      };
+    },
+  });
+  const started = parts as unknown as { bridge: MqttBridge; metrics: MetricsCollector; url: string };
+  let stopping: Promise<void> | null = null;
+  const lifeboat: RunningLifeboat = {
+    handle,
+    app: handle.app,
+    ...started,
+    stop: () => {
+      stopping ??= handle.stop().then(() => {
+        running.delete(lifeboat);
+      });
+      return stopping;
+    },
+  };
+  running.add(lifeboat);
+  return lifeboat;
+}
+
+/** Polls until `check` holds. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

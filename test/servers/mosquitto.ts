@@ -1,0 +1,124 @@
+// A real Mosquitto 2 broker for tests: its own config on 127.0.0.1, a free port (or a given one,
+// to restart a stopped broker where it was), anonymous access off, a password file made with
+// mosquitto_passwd, a state folder owned by the `mosquitto` user when running as root. Started as
+// a daemon; stopped by its pid.
+
+import { execFile } from 'node:child_process';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Mosquitto {
+  /** mqtt://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  username: string;
+  password: string;
+  /** Stops the broker (SIGTERM, waits for the process to end); the folder is removed unless `keepState`. */
+  stop(opts?: { keepState?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  username?: string;
+  password?: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Mosquitto: ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function start(opts: StartOptions = {}): Promise<Mosquitto> {
+  const username = opts.username ?? 'lifeboat';
+  const password = opts.password ?? 'broker-pass-1';
+  const port = opts.port ?? (await freePort());
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  const passwd = join(dir, 'passwd');
+  const pidFile = join(dir, 'mosquitto.pid');
+  const logFile = join(dir, 'mosquitto.log');
+  await writeFile(passwd, '', { mode: 0o600 });
+  await run('mosquitto_passwd', ['-b', passwd, username, password]);
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${passwd}`,
+      `pid_file ${pidFile}`,
+      'persistence false',
+      `log_dest file ${logFile}`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      '',
+    ].join('\n'),
+  );
+  if (userInfo().uid === 0) {
+    // Started as root, Mosquitto drops to the `mosquitto` user: it must own its files.
+    const { stdout } = await run('id', ['-u', 'mosquitto']);
+    const { stdout: gid } = await run('id', ['-g', 'mosquitto']);
+    for (const p of [dir, passwd, conf]) await chown(p, Number(stdout.trim()), Number(gid.trim()));
+  }
+  await run('mosquitto', ['-c', conf, '-d']);
+  await waitFor(() => accepts(port), `no listener on port ${port}`).catch(async (err: Error) => {
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    throw new Error(`${err.message}\n${log}`);
+  });
+  const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  let stopped = false;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    username,
+    password,
+    stop: async (stopOpts = {}) => {
+      if (!stopped) {
+        stopped = true;
+        if (alive(pid)) process.kill(pid, 'SIGTERM');
+        await waitFor(() => !alive(pid), `process ${pid} did not end`);
+      }
+      if (!stopOpts.keepState) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
