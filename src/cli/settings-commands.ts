@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { describeSchedule } from '../policy/schedule.js';
 import { describeRetention } from '../policy/retention.js';
 import { previewRetention } from '../manager/retention-runner.js';
@@ -50,8 +51,12 @@ export function registerSettingsCommands(program: Command): void {
         throw new UsageError('The update must be JSON');
       }
       const app = await openApp(cmd);
-      const change = await app.settings.update(payload).catch((err: Error) => {
-        throw new UsageError(`Invalid settings: ${err.message.split('\n')[0]}`);
+      const change = await app.settings.update(payload).catch((err: unknown) => {
+        if (err instanceof z.ZodError) {
+          const issue = err.issues[0];
+          throw new UsageError(`Invalid settings: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`);
+        }
+        throw err;
       });
       process.stdout.write(`Settings saved.${change.keyChanged ? ` Encryption key: ${app.settings.keyFingerprint} (see \`lifeboat key show\`)` : ''}\n`);
     });

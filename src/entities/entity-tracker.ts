@@ -69,7 +69,7 @@ export class EntityTracker {
   static async open(path: string, now: () => Date = () => new Date()): Promise<EntityTracker> {
     const tracker = new EntityTracker(path, now);
     const stored = await readJson(path, FileSchema).catch(() => null);
-    const at = now().toISOString();
+    const at = now().toISOString().replace('Z', '+00:00');
     for (const def of ENTITY_DEFINITIONS) {
       const saved = stored?.states.find((s) => s.entity_id === def.entityId);
       tracker.states.set(
@@ -108,7 +108,7 @@ export class EntityTracker {
     const stateChanged = old.state !== state;
     const attrsChanged = JSON.stringify(merged) !== JSON.stringify(old.attributes);
     if (!stateChanged && !attrsChanged && !forceUpdate) return;
-    const at = this.now().toISOString();
+    const at = this.now().toISOString().replace('Z', '+00:00');
     const next: EntityState = {
       entity_id: entityId,
       state,

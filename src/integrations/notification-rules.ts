@@ -12,6 +12,8 @@ const StateSchema = z.object({
   failures: z.record(z.string(), z.number().int()),
   notifiedStreaks: z.array(z.string()),
   lastStaleNotice: z.string().nullable(),
+  /** When the check first saw automatic backups configured without any success yet. */
+  configuredSince: z.string().nullable().default(null),
 });
 type State = z.infer<typeof StateSchema>;
 
@@ -42,7 +44,7 @@ export class NotificationRules {
     send: (n: Notification) => Promise<DeliveryResult[]>,
     log: Logger,
   ): Promise<NotificationRules> {
-    const state = (await readJson(path, StateSchema).catch(() => null)) ?? { failures: {}, notifiedStreaks: [], lastStaleNotice: null };
+    const state = (await readJson(path, StateSchema).catch(() => null)) ?? { failures: {}, notifiedStreaks: [], lastStaleNotice: null, configuredSince: null };
     return new NotificationRules(path, state, settings, send, log);
   }
 
@@ -100,9 +102,16 @@ export class NotificationRules {
   async checkStaleness(lastCompleted: string | null, configured: boolean, now: Date): Promise<void> {
     const days = this.settings().no_success_days;
     if (!days || !configured) return;
-    const last = lastCompleted ? Date.parse(lastCompleted) : Number.NaN;
-    const stale = Number.isNaN(last) || now.getTime() - last > days * DAY;
-    if (!stale) return;
+    let since = lastCompleted ? Date.parse(lastCompleted) : Number.NaN;
+    if (Number.isNaN(since)) {
+      // Never succeeded: count the days from when this was first seen, not from the beginning of time.
+      if (!this.state.configuredSince) {
+        this.state.configuredSince = now.toISOString();
+        await this.save();
+      }
+      since = Date.parse(this.state.configuredSince);
+    }
+    if (now.getTime() - since <= days * DAY) return;
     const previous = this.state.lastStaleNotice ? Date.parse(this.state.lastStaleNotice) : 0;
     if (now.getTime() - previous < DAY) return;
     this.state.lastStaleNotice = now.toISOString();

@@ -96,7 +96,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   const includeDatabase = opts.includeDatabase ?? true;
   const toLocal = plan.available.includes(ctx.local.agentId);
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
-  const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
+  const userRules = [...lifeboatExcludes(ctx.df, ctx.local.dir), ...(opts.excludes ?? [])];
   let step = 'archive_write_failed';
   const pending = toLocal ? await ctx.local.reserve() : null;
   const tempPath = pending?.tempPath ?? `${tmpName(ctx.df, plan.backupId)}.tar`;

@@ -66,11 +66,21 @@ export async function cleanTmp(df: DataFolder): Promise<string[]> {
   return removed;
 }
 
-/** Root-anchored exclude globs for Lifeboat's own folders that lie inside the installation. */
-export function lifeboatExcludes(df: DataFolder): string[] {
+function inside(installation: string, path: string): string | null {
+  const rel = relative(installation, path);
+  return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
+}
+
+/**
+ * Root-anchored exclude globs for what Lifeboat keeps inside the installation: the restore staging
+ * folder, the data folder, and unfinished backup files in the local backup folder.
+ */
+export function lifeboatExcludes(df: DataFolder, localBackupsDir?: string): string[] {
   const out = [RESTORE_STAGING];
-  const rel = relative(df.installation, df.root);
-  if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) out.push(rel.split(sep).join('/'));
+  const data = inside(df.installation, df.root);
+  if (data) out.push(data);
+  const local = localBackupsDir ? inside(df.installation, localBackupsDir) : null;
+  if (local) out.push(`${local}/.lifeboat-*.partial`);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // re-arm the schedule or retention only when needed. The password is returned, never stored here.
 
 import { type BackupConfig, type ConfigUpdate } from './schemas.js';
+import { formatTime, parseTime } from '../policy/schedule.js';
 
 export interface UpdateResult {
   config: BackupConfig;
@@ -15,6 +16,13 @@ export interface UpdateResult {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Times are stored as Home Assistant stores them: `HH:MM:SS`. */
+function normaliseTime(time: string | null): string | null {
+  if (time === null) return null;
+  const parsed = parseTime(time);
+  return parsed ? formatTime(parsed) : time;
+}
 
 export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): UpdateResult {
   const config: BackupConfig = structuredClone(current);
@@ -43,7 +51,7 @@ export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): 
     config.schedule = {
       recurrence: update.schedule.recurrence ?? 'never',
       days: update.schedule.days ?? [],
-      time: update.schedule.time ?? null,
+      time: normaliseTime(update.schedule.time ?? null),
       cron: update.schedule.cron ?? null,
     };
   }

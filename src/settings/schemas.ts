@@ -144,7 +144,7 @@ const unique = <T extends z.ZodTypeAny>(item: T) =>
 /** The `backup/config/update` payload (Home Assistant's, plus Lifeboat's keys). */
 export const ConfigUpdateSchema = z
   .object({
-    agents: z.record(z.string(), z.object({ protected: z.boolean().optional(), retention: RetentionSchema.nullable().optional() })),
+    agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionSchema.strict().nullable().optional() })),
     automatic_backups_configured: z.boolean(),
     create_backup: z
       .object({
@@ -157,18 +157,19 @@ export const ConfigUpdateSchema = z
         /** A string sets the encryption key (and turns encryption on); null turns it off. */
         password: z.string().nullable(),
       })
-      .partial(),
-    retention: z.object({ copies: count.optional(), days: count.optional() }),
-    schedule: z.object({
+      .partial()
+      .strict(),
+    retention: z.strictObject({ copies: count.optional(), days: count.optional() }),
+    schedule: z.strictObject({
       recurrence: z.enum(['never', 'daily', 'custom_days']).optional(),
       days: unique(WeekdaySchema).optional(),
       time: z.string().regex(TIME_RE, 'time must be HH:MM or HH:MM:SS').nullable().optional(),
       cron: z.string().nullable().optional(),
     }),
-    generational: GenerationalSchema.nullable(),
+    generational: GenerationalSchema.strict().nullable(),
     time_zone: z.string().nullable(),
     excludes: z.array(z.string()),
-    notifications: NotificationSettingsSchema.partial(),
+    notifications: NotificationSettingsSchema.partial().strict(),
   })
   .partial()
   .strict();

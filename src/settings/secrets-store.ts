@@ -3,7 +3,7 @@
 // without asking), and credentials of backup locations and integrations (the MQTT broker). Every
 // change re-reads the file first, so a CLI command and `serve` never overwrite each other's secrets.
 
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
@@ -39,6 +39,8 @@ export class SecretsStore {
   }
 
   private async save(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await chmod(dirname(this.path), 0o700);
     await writeJsonAtomic(this.path, this.data, 0o600);
   }
 
