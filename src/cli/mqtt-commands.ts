@@ -95,6 +95,7 @@ export function registerMqttCommands(program: Command): void {
     .option('--cert <file>', 'client certificate (PEM); "" for none')
     .option('--key <file>', 'client key (PEM); "" for none')
     .option('--insecure', 'accept any server certificate (self-signed brokers)')
+    .option('--no-insecure', 'check the server certificate again')
     .option('--configuration-url <url>', "the web UI address shown on the device's page (default: where serve listens)")
     .option('--no-check', 'save without trying the connection')
     .action(async (opts: ConfigureOptions, cmd: Command) => {

@@ -63,7 +63,7 @@ export function connectOnce(url: string, options: IClientOptions): Promise<MqttC
       client.removeAllListeners();
       client.on('error', () => undefined);
       client.end(true);
-      reject(new Error(`Cannot connect to the MQTT broker ${redactUrl(url)}: ${err.message}`));
+      reject(new Error(`Cannot connect to the MQTT broker ${redactUrl(url)}: ${err.message.trim()}`));
     };
     client.once('connect', () => {
       client.removeListener('error', fail);

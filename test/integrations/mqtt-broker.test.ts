@@ -4,7 +4,8 @@
 // backup (in_progress → completed), the automatic one updates the timestamp sensors, and a forced
 // failure sends `failed` with its reason; a broker outage during a backup changes nothing for the
 // backup and everything is sent again on reconnect; turning MQTT off removes the device; a killed
-// `lifeboat serve` goes offline through its last will, a stopped one says so itself.
+// `lifeboat serve` goes offline through its last will, a stopped one says so itself; a TLS broker
+// with its own CA and client certificates works, and an untrusted certificate is refused.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { MqttListener, type Received } from '../helpers/mqtt-listener.js';
 import { eventually, startLifeboat, type RunningLifeboat } from '../helpers/serve-integrations.js';
 import { startCli } from '../helpers/spawn-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { start, type Mosquitto } from '../servers/mosquitto.js';
+import { makeCertificates, start, type Mosquitto } from '../servers/mosquitto.js';
 
 const TOPICS = ['homeassistant/#', 'lifeboat/#'];
 const configTopicOf = (node: string) => new RegExp(`^homeassistant/(sensor|event|button)/lifeboat_${node}/[a-z_]+/config$`);
@@ -309,6 +310,46 @@ describe('lifeboat serve as a process', () => {
       expect(off.stdout).toMatch(/MQTT: +off/);
     } finally {
       await ha.close();
+    }
+  });
+});
+
+describe('a TLS broker', () => {
+  it('is reached with its CA and a client certificate; an untrusted certificate is refused unless --insecure', async () => {
+    const certs = await makeCertificates(await tmpDir('lifeboat-certs-'));
+    const tlsBroker = await start({ tls: certs });
+    const inst = await tmpDir();
+    await makeInstallation(inst);
+    const base = ['-c', inst, 'mqtt', 'configure', '--url', tlsBroker.tlsUrl as string, '--username', tlsBroker.username, '--password-file', join(secretsDir, 'right'), '--node-id', 'home3'];
+    const client = ['--cert', certs.clientCert, '--key', certs.clientKey];
+    let ha: MqttListener | null = null;
+    try {
+      const untrusted = await runCli([...base, ...client]);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stderr).toMatch(/certificate/i);
+      const noClientCert = await runCli([...base, '--ca', certs.ca]);
+      expect(noClientCert.code).not.toBe(0);
+      expect(noClientCert.stderr).toMatch(/Nothing was saved/);
+
+      const ok = await runCli([...base, '--ca', certs.ca, ...client]);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      const saved = JSON.parse(await readFile(join(inst, '.lifeboat', 'settings.json'), 'utf8')) as { data: { mqtt: { tls: unknown } } };
+      expect(saved.data.mqtt.tls).toEqual({ ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey, insecure: false });
+
+      // serve publishes over TLS; Home Assistant, on the plain listener of the same broker, sees the device.
+      const lb = await startLifeboat(inst);
+      await eventually(() => lb.bridge.connected, 'connected over TLS');
+      ha = await MqttListener.connect(tlsBroker, ['homeassistant/#', 'lifeboat/home3/#']);
+      const configs = await discovery(ha, 'home3');
+      expect(configs.size).toBe(7);
+      await lb.stop();
+
+      const insecure = await runCli([...base, '--ca', '', '--insecure', ...client]);
+      expect(insecure.code).toBe(0);
+    } finally {
+      await ha?.close();
+      await tlsBroker.stop();
     }
   });
 });
