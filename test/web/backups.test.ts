@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, launchBrowser, serve, sha256File, signIn, snap, watchErrors, type Served } from './web-harness.js';
+import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, focused, launchBrowser, serve, sha256File, snap, watchErrors, type Served } from './web-harness.js';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
   page = await context.newPage();
-  errors = watchErrors(page);
+  errors = watchErrors(page, server.url);
 });
 
 afterAll(async () => {
@@ -56,12 +56,21 @@ describe('web UI: backups', () => {
     await page.goto(server.url);
     await page.locator('lb-sign-in h1').waitFor();
     await snap(page, 'sign-in');
-    await page.locator('#token').fill('lbt_not-a-real-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // With the keyboard only: type, Enter; the error is announced and the field focused again.
+    await page.locator('#token').focus();
+    await page.keyboard.type('lbt_not-a-real-token');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not accepted');
+    expect(await focused(page)).toBe('input#token: ');
     await snap(page, 'sign-in-error');
 
-    await signIn(page, server.url, token);
+    await page.locator('#token').fill(token);
+    await page.keyboard.press('Tab'); // "remember me"
+    await page.keyboard.press('Tab'); // "Sign in"
+    expect(await focused(page)).toBe('button: Sign in');
+    await page.keyboard.press('Enter');
+    await page.locator('lb-overview h1').waitFor();
+    await expect.poll(() => focused(page)).toBe('h1: Overview');
     expect(await page.evaluate("[sessionStorage.getItem('lifeboat.token') !== null, localStorage.getItem('lifeboat.token')]")).toEqual([true, null]);
     await expect.poll(() => page.locator('[data-testid=manager-state]').textContent()).toBe('Ready');
     await snap(page, 'overview-empty');

@@ -46,7 +46,7 @@ async function openOnboarding(dir: string): Promise<{ page: Page; server: Served
   const server = await serve(dir);
   servers.push(server);
   const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-  const errors = watchErrors(page);
+  const errors = watchErrors(page, server.url);
   await page.goto(server.url);
   await page.locator('lb-onboarding h1').waitFor();
   expect(await page.locator('lb-onboarding h1').textContent()).toBe('Restore from backup');

@@ -27,7 +27,7 @@ beforeAll(async () => {
   server = await serve(installation);
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
-  errors = watchErrors(page);
+  errors = watchErrors(page, server.url);
   await signIn(page, server.url, token);
 });
 

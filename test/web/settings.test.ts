@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, launchBrowser, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
+import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, focused, launchBrowser, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
 
 interface Config {
   schedule: { recurrence: string; days: string[]; time: string | null };
@@ -51,10 +51,8 @@ beforeAll(async () => {
   const timeZone = (await config()).lifeboat.time_zone;
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, timezoneId: timeZone, locale: 'en-US' })).newPage();
-  errors = watchErrors(page);
-  await signIn(page, server.url, token);
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.locator('lb-settings-page h1').waitFor();
+  errors = watchErrors(page, server.url);
+  await signIn(page, server.url, token, true);
 });
 
 afterAll(async () => {
@@ -64,6 +62,13 @@ afterAll(async () => {
 });
 
 describe('web UI: settings', () => {
+  it('remembers the sign-in on this device when asked', async () => {
+    expect(await page.evaluate("[sessionStorage.getItem('lifeboat.token'), localStorage.getItem('lifeboat.token') !== null]")).toEqual([null, true]);
+    await page.goto(`${server.url}/#/settings`);
+    await page.locator('lb-settings-page h1').waitFor();
+    await expect.poll(() => focused(page)).toBe('h1: Settings');
+  });
+
   it('shows the new next run as soon as the schedule changes', async () => {
     expect(await nextRunText()).toContain('automatic backups are off');
     await page.getByLabel('Every day').check();
@@ -72,7 +77,7 @@ describe('web UI: settings', () => {
     await page.getByLabel('Time', { exact: true }).dispatchEvent('change');
     await expect.poll(nextRunText).toContain('3:30 AM');
     let saved = await config();
-    expect(saved.schedule.time).toBe('03:30');
+    expect(saved.schedule.time).toMatch(/^03:30(:00)?$/);
     expect(new Date(saved.next_automatic_backup as string).getTime()).toBeGreaterThan(Date.now());
     expect(saved.create_backup.agent_ids).toEqual(['backup.local']);
 

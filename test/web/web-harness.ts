@@ -131,7 +131,40 @@ export function launchBrowser(): Promise<Browser> {
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-/** Saves the page at desktop and phone width: <name>-desktop.png and <name>-phone.png. */
+/**
+ * Checks what a screen reader and a keyboard user need on the page as shown (through every shadow
+ * root): each visible form control has a label, each button and link a name, every
+ * aria-describedby target exists, and there is exactly one visible h1.
+ */
+const AUDIT = `(() => {
+  const problems = [];
+  const roots = [document];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { roots.push(el.shadowRoot); walk(el.shadowRoot); } };
+  walk(document);
+  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  let h1 = 0;
+  for (const root of roots) {
+    for (const el of root.querySelectorAll('input, select, textarea')) {
+      if (el.type === 'hidden' || !visible(el)) continue;
+      if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')) problems.push('unlabelled ' + el.tagName.toLowerCase() + '#' + el.id);
+    }
+    for (const el of root.querySelectorAll('button, a[href]')) {
+      if (visible(el) && !(el.getAttribute('aria-label') || el.textContent || '').trim()) problems.push('nameless ' + el.tagName.toLowerCase());
+    }
+    for (const el of root.querySelectorAll('[aria-describedby], [aria-labelledby]')) {
+      const ids = ((el.getAttribute('aria-describedby') || '') + ' ' + (el.getAttribute('aria-labelledby') || '')).split(/\\s+/).filter(Boolean);
+      for (const id of ids) if (!root.querySelector('#' + CSS.escape(id))) problems.push('missing #' + id);
+    }
+    for (const el of root.querySelectorAll('h1')) if (visible(el)) h1++;
+  }
+  if (h1 !== 1) problems.push(h1 + ' visible h1');
+  return problems;
+})()`;
+
+/**
+ * Saves the page at desktop and phone width (<name>-desktop.png, <name>-phone.png), and fails
+ * when the page has accessibility problems or scrolls sideways at phone width.
+ */
 export async function snap(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   const before = page.viewportSize() ?? DESKTOP;
@@ -142,6 +175,10 @@ export async function snap(page: Page, name: string): Promise<void> {
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${tag}.png`), fullPage: true, animations: 'disabled' });
+    const problems = (await page.evaluate(AUDIT)) as string[];
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    if (overflow > 0) problems.push(`scrolls sideways by ${overflow}px`);
+    if (problems.length) throw new Error(`${name} at ${tag} width: ${problems.join('; ')}`);
   }
   await page.setViewportSize(before);
 }
@@ -153,6 +190,15 @@ export async function signIn(page: Page, url: string, token: string, remember = 
   if (remember) await page.getByLabel('Remember me on this device').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('lb-overview h1').waitFor();
+}
+
+/** The element that has the keyboard focus, through shadow roots: "tag#id: text". */
+export async function focused(page: Page): Promise<string> {
+  return (await page.evaluate(`(() => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    return el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ': ' + (el.textContent || '').trim() : '';
+  })()`)) as string;
 }
 
 /** One WebSocket command, for setting up a situation the way another client would. */
@@ -193,9 +239,13 @@ export async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-/** Collects page errors so a test can assert there were none. */
-export function watchErrors(page: Page): string[] {
+/** Collects page errors and requests that leave the server's origin (fonts, CDNs), to assert there were none. */
+export function watchErrors(page: Page, origin: string): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) errors.push(`request outside the server: ${url}`);
+  });
   return errors;
 }

@@ -33,9 +33,10 @@ export class LbSettingsKey extends LitElement {
     css`
       .key {
         font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-        font-size: 1.05rem;
-        letter-spacing: 0.04em;
+        font-size: clamp(0.8rem, 3.5vw, 1.05rem);
         width: min(100%, 26rem);
+        padding-left: 0.5rem;
+        padding-right: 0.5rem;
       }
       .actions {
         justify-content: flex-start;
