@@ -150,6 +150,10 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     }
     // The event entity has no retained state: Home Assistant ignores replayed events.
     expect(ha.on(topics.event)).toEqual([]);
+    // Home Assistant's birth message (after it restarts) brings everything again.
+    const sent = ha.messages.filter((m) => configTopicOf('home1').test(m.topic)).length;
+    await ha.publish('homeassistant/status', 'online');
+    await eventually(() => ha.messages.filter((m) => configTopicOf('home1').test(m.topic)).length === sent + 7, 'discovery sent again');
   });
 
   it('pressing "Create backup" starts a real backup; the event goes in_progress → completed and the state create_backup → idle', async () => {
@@ -254,11 +258,18 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     const removals = ha.messages.filter((m) => configTopicOf('home1').test(m.topic) && m.payload === '');
     expect(new Set(removals.map((m) => m.topic)).size).toBe(7);
 
+    // A press left retained on the broker must not start a backup when Lifeboat connects.
+    await ha.publish(topics.create, 'PRESS', true);
+    const backupsBefore = (await lb.app.manager.list()).backups.length;
     await lb.app.settings.replace({ ...lb.app.settings.config, mqtt: { ...mqtt, enabled: true } });
     await eventually(() => lb.bridge.connected, 'connected again');
     const back = await MqttListener.connect(broker, TOPICS);
     await discovery(back, 'home1');
     await back.close();
+    await ha.settle();
+    expect(lb.app.manager.state).toBe('idle');
+    expect((await lb.app.manager.list()).backups).toHaveLength(backupsBefore);
+    await ha.publish(topics.create, '', true);
   });
 
   it('a clean stop marks Lifeboat offline', async () => {
@@ -269,6 +280,34 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     const fresh = await MqttListener.connect(broker, ['lifeboat/home1/availability']);
     expect(await fresh.waitFor(() => true, 'retained availability')).toMatchObject({ payload: 'offline', retain: true });
     await fresh.close();
+  });
+});
+
+describe('events while the broker is unreachable', () => {
+  it('wait in a bounded queue: the latest ones are sent on connection, the backup never waits', async () => {
+    const inst = await tmpDir();
+    await makeInstallation(inst);
+    const lb = await startLifeboat(inst, { maxQueuedEvents: 2 });
+    const { settings } = lb.app;
+    await settings.secrets.setIntegrationSecrets('mqtt', { password: 'refused' });
+    await settings.replace({ ...settings.config, mqtt: { ...settings.config.mqtt, enabled: true, url: broker.url, username: broker.username, node_id: 'home4' } });
+    await lb.bridge.settled();
+    const ha = await MqttListener.connect(broker, ['lifeboat/home4/#']);
+    try {
+      await lb.app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null });
+      expect(lb.bridge.connected).toBe(false);
+      await settings.secrets.setIntegrationSecrets('mqtt', { password: broker.password });
+      await eventually(() => lb.bridge.connected, 'connected');
+      await ha.waitFor((m) => m.topic === 'lifeboat/home4/automatic_backup_event' && m.payload.includes('"completed"'), 'completed event');
+      await ha.settle(300);
+      expect(eventsOf(ha.on('lifeboat/home4/automatic_backup_event'))).toEqual([
+        { event_type: 'in_progress', backup_stage: 'cleaning_up', failed_reason: null },
+        { event_type: 'completed', backup_stage: null, failed_reason: null },
+      ]);
+    } finally {
+      await ha.close();
+      await lb.stop();
+    }
   });
 });
 
