@@ -175,6 +175,8 @@ export const S = {
     deleted: (n: number) => (n === 1 ? 'Deleted 1 backup.' : `Deleted ${n} backups.`),
     download: 'Download',
     downloadOf: (name: string) => `Download ${name}`,
+    downloadDecrypted: 'Decrypted',
+    downloadDecryptedOf: (name: string) => `Download ${name} decrypted`,
     empty: 'No backups match.',
     none: 'There are no backups yet. Create one from the overview, or upload a backup file.',
     upload: 'Upload a backup',

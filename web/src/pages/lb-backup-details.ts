@@ -4,7 +4,6 @@
 
 import { LitElement, css, html, nothing } from 'lit';
 import type { CommandError } from '../api/connection.js';
-import { downloadBackup, type HttpError } from '../api/http.js';
 import type { Backup, VerifyReport } from '../api/types.js';
 import { backupType, isProtected, neededFingerprint, preferredAgent } from '../backup-facts.js';
 import { href } from '../components/route.js';
@@ -101,19 +100,8 @@ export class LbBackupDetails extends LitElement {
 
   private async download(decrypted: boolean): Promise<void> {
     this.working = true;
-    try {
-      let password: string | undefined;
-      if (decrypted) {
-        password = (await this.store.connection.command<{ key: string | null }>('lifeboat/key/show')).key ?? '';
-        await this.store.connection.command('backup/can_decrypt_on_download', { backup_id: this.backupId, agent_id: this.agent, password });
-      }
-      await downloadBackup(this.store.token, this.backupId, this.agent, password);
-    } catch (err) {
-      const e = err as CommandError | HttpError;
-      this.store.notify(e.code === 'password_incorrect' ? S.details.downloadHint : S.app.error(e.message), 'error');
-    } finally {
-      this.working = false;
-    }
+    await this.store.download(this.backupId, this.agent, decrypted);
+    this.working = false;
   }
 
   private async deleteBackup(): Promise<void> {

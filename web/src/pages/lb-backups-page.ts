@@ -4,7 +4,6 @@
 
 import { LitElement, css, html } from 'lit';
 import type { CommandError } from '../api/connection.js';
-import { downloadBackup, type HttpError } from '../api/http.js';
 import type { Backup } from '../api/types.js';
 import { backupSize, backupType, encryption, preferredAgent } from '../backup-facts.js';
 import { href } from '../components/route.js';
@@ -102,14 +101,6 @@ export class LbBackupsPage extends LitElement {
     this.selected = next;
   }
 
-  private async download(b: Backup): Promise<void> {
-    try {
-      await downloadBackup(this.store.token, b.backup_id, preferredAgent(b));
-    } catch (err) {
-      this.store.notify(S.app.error((err as HttpError).message), 'error');
-    }
-  }
-
   private async deleteSelected(): Promise<void> {
     const ids = [...this.selected];
     this.deleting = true;
@@ -150,7 +141,14 @@ export class LbBackupsPage extends LitElement {
         <span class="badge">${enc === 'encrypted' ? S.backups.encrypted : enc === 'mixed' ? S.backups.mixed : S.backups.notEncrypted}</span>
       </td>
       <td data-label=${c.size} class="num">${formatBytes(backupSize(b))}</td>
-      <td class="row-actions"><button @click=${() => void this.download(b)} aria-label=${S.backups.downloadOf(b.name)}>${S.backups.download}</button></td>
+      <td class="row-actions">
+        <button @click=${() => void this.store.download(b.backup_id, preferredAgent(b), false)} aria-label=${S.backups.downloadOf(b.name)}>${S.backups.download}</button>
+        ${enc !== 'plain'
+          ? html`<button @click=${() => void this.store.download(b.backup_id, preferredAgent(b), true)} aria-label=${S.backups.downloadDecryptedOf(b.name)}>
+              ${S.backups.downloadDecrypted}
+            </button>`
+          : ''}
+      </td>
     </tr>`;
   }
 

@@ -39,6 +39,10 @@ export const tableStyles = css`
   }
   td.row-actions {
     text-align: right;
+    white-space: nowrap;
+  }
+  td.row-actions button + button {
+    margin-left: 0.4rem;
   }
   td.row-actions button {
     min-height: 36px;

@@ -4,8 +4,10 @@
 // Components re-render on its `change` event through StoreController.
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { Connection } from '../api/connection.js';
+import type { CommandError, Connection } from '../api/connection.js';
+import { downloadBackup, type HttpError } from '../api/http.js';
 import type { Agent, BackupInfo, EntityState, HaManagerEvent, LifeboatProgressEvent, PublicConfig, StateEvent, UploadProgressEvent } from '../api/types.js';
+import { S } from '../strings.js';
 import { JobTracker } from './job-tracker.js';
 
 export interface Notice {
@@ -102,6 +104,24 @@ export class BackupStore extends EventTarget {
       if (event.manager_state === 'idle' || ('state' in event && event.state !== 'in_progress')) this.scheduleRefresh();
     }
     this.changed();
+  }
+
+  /**
+   * Downloads a backup from a location, as stored or decrypted with the current key; the key is
+   * checked first (backup/can_decrypt_on_download), since a wrong one would only show mid-stream.
+   */
+  async download(backupId: string, agentId: string, decrypted: boolean): Promise<void> {
+    try {
+      let password: string | undefined;
+      if (decrypted) {
+        password = (await this.connection.command<{ key: string | null }>('lifeboat/key/show')).key ?? '';
+        await this.connection.command('backup/can_decrypt_on_download', { backup_id: backupId, agent_id: agentId, password });
+      }
+      await downloadBackup(this.token, backupId, agentId, password);
+    } catch (err) {
+      const e = err as CommandError | HttpError;
+      this.notify(e.code === 'password_incorrect' ? S.details.downloadHint : S.app.error(e.message), 'error');
+    }
   }
 
   notify(text: string, kind: Notice['kind'] = 'info'): void {
