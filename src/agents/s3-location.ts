@@ -1,0 +1,171 @@
+// The `s3` location kind: any S3-compatible object store (AWS, MinIO, Ceph, Backblaze B2,
+// Cloudflare R2, iDrive e2, …) through the AWS SDK. Archives are streamed with lib-storage's
+// multipart upload (memory bounded by part size × parts in flight; the object appears only when
+// the upload completes, and an aborted upload is aborted on the server too). Checksums are only
+// computed when the service requires them, which keeps streamed uploads working on stores that do
+// not implement the SDK's default checksum mode.
+
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { z } from 'zod';
+import { httpStatusOf } from './agent-errors.js';
+import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const MiB = 1024 * 1024;
+
+export const S3SettingsSchema = z.object({
+  endpoint: z.string().url().nullable().default(null).describe('service URL (leave out for AWS)'),
+  region: z.string().min(1).default('us-east-1').describe('region'),
+  bucket: z.string().min(1).describe('bucket name'),
+  prefix: z.string().default('').describe('key prefix (a "folder" in the bucket)'),
+  path_style: z.boolean().default(false).describe('path-style addressing (MinIO, Ceph, most self-hosted stores)'),
+  storage_class: z.string().nullable().default(null).describe('storage class, e.g. STANDARD_IA'),
+  part_size_mib: z.number().int().min(5).max(512).default(16).describe('multipart part size in MiB'),
+});
+export const S3SecretsSchema = z.object({
+  access_key_id: z.string().min(1).describe('access key id'),
+  secret_access_key: z.string().min(1).describe('secret access key'),
+});
+export type S3Settings = z.infer<typeof S3SettingsSchema>;
+export type S3Secrets = z.infer<typeof S3SecretsSchema>;
+
+/** The SDK client as Lifeboat configures it (also used by the benchmark's plain upload). */
+export function s3Client(settings: S3Settings, secrets: S3Secrets): S3Client {
+  return new S3Client({
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    region: settings.region,
+    forcePathStyle: settings.path_style,
+    credentials: { accessKeyId: secrets.access_key_id, secretAccessKey: secrets.secret_access_key },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Lifeboat's retry wrapper decides about retries, with the stream re-opened each time.
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 15_000, socketTimeout: 120_000 },
+  });
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(err) === 404;
+}
+
+export class S3Store implements BlobStore {
+  readonly where: string;
+  private readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly settings: S3Settings,
+    secrets: S3Secrets,
+  ) {
+    this.client = s3Client(settings, secrets);
+    this.prefix = settings.prefix && !settings.prefix.endsWith('/') ? `${settings.prefix}/` : settings.prefix;
+    this.where = `s3://${settings.bucket}/${this.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.settings.bucket,
+        Key: this.key(name),
+        Body: Readable.from(data, { objectMode: false }),
+        ContentType: name.endsWith('.json') ? 'application/json' : 'application/x-tar',
+        ...(this.settings.storage_class && !name.endsWith('.json') ? { StorageClass: this.settings.storage_class as StorageClass } : {}),
+      },
+      partSize: this.settings.part_size_mib * MiB,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    if (opts.onProgress) upload.on('httpUploadProgress', (p) => p.loaded !== undefined && opts.onProgress?.(p.loaded));
+    const onAbort = () => void upload.abort().catch(() => undefined);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      opts.signal?.throwIfAborted();
+      await upload.done();
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    opts.signal?.throwIfAborted();
+  }
+
+  async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+      return res.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFound(name);
+      throw err;
+    }
+  }
+
+  async list(opts: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+    const out: BlobInfo[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        { abortSignal: opts.signal },
+      );
+      for (const o of res.Contents ?? []) {
+        const name = (o.Key ?? '').slice(this.prefix.length);
+        if (name && !name.includes('/')) out.push({ name, size: o.Size ?? 0 });
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFound(name);
+      throw err;
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+  }
+
+  async probe(): Promise<ProbeReport> {
+    const report: ProbeReport = { reachable: false, credentials: false, writable: false, freeBytes: null, detail: [] };
+    let refused = false;
+    const ok = await probeStep(report, 'bucket', async () => {
+      try {
+        await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }));
+      } catch (err) {
+        const status = httpStatusOf(err);
+        refused = status === 401 || status === 403;
+        throw refused ? new Error(`access refused (HTTP ${status}): check the access key and secret`) : err;
+      }
+    });
+    report.reachable = ok || refused;
+    report.credentials = ok;
+    if (!ok) return report;
+    report.writable = await probeStep(report, 'write', async () => {
+      const name = `probe-${Date.now()}`;
+      await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
+      await this.remove(name);
+    });
+    report.detail.push('free space: not reported by S3');
+    return report;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

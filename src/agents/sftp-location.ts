@@ -1,0 +1,328 @@
+// The `sftp` location kind: a folder on an SSH server, reached with ssh2 (key or password). The
+// server's host key is pinned on first use — its SHA-256 fingerprint is stored in the location's
+// settings — and every later connection must present the same key. Uploads go to a hidden temp name
+// and are renamed over the final name with OpenSSH's atomic posix-rename. Reads are pipelined (several
+// requests in flight) and the socket has Nagle's algorithm off; both matter a lot for throughput.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { posix } from 'node:path';
+import { Client, type SFTPWrapper } from 'ssh2';
+import { z } from 'zod';
+import { HostKeyMismatchError } from './agent-errors.js';
+import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+
+const SFTP_NO_SUCH_FILE = 2;
+const READ_SIZE = 64 * 1024;
+const READS_IN_FLIGHT = 16;
+const WRITES_IN_FLIGHT = 16;
+const TEMP_PREFIX = '.lifeboat-';
+
+export const SftpSettingsSchema = z.object({
+  host: z.string().min(1).describe('server name or address'),
+  port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
+  username: z.string().min(1).describe('user name'),
+  path: z.string().min(1).describe('folder on the server (relative paths start in the home folder)'),
+  host_key_sha256: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]+={0,2}$/)
+    .nullable()
+    .default(null)
+    .describe('pinned host key fingerprint (SHA256:…); recorded on first connection when empty'),
+});
+export const SftpSecretsSchema = z
+  .object({
+    password: z.string().optional().describe('password'),
+    private_key: z.string().optional().describe('private key (PEM / OpenSSH format)'),
+    passphrase: z.string().optional().describe('passphrase of the private key'),
+  })
+  .refine((s) => s.password !== undefined || s.private_key !== undefined, 'give a password or a private key');
+export type SftpSettings = z.infer<typeof SftpSettingsSchema>;
+export type SftpSecrets = z.infer<typeof SftpSecretsSchema>;
+
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+interface Session {
+  client: Client;
+  sftp: SFTPWrapper;
+}
+
+function call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+function isNoSuchFile(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === SFTP_NO_SUCH_FILE;
+}
+
+export interface SftpOptions {
+  /** Called once when a host key is seen for the first time and should be stored. */
+  onPinHostKey?: (fingerprint: string) => Promise<void>;
+}
+
+/** Opens an SSH connection with Lifeboat's settings (also used by the benchmark's plain upload). */
+export async function sftpConnect(settings: SftpSettings, secrets: SftpSecrets, verify: (fingerprint: string) => boolean): Promise<{ client: Client; sftp: SFTPWrapper; socket: Socket }> {
+  const socket = netConnect({ host: settings.host, port: settings.port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve);
+    client.once('error', reject);
+    client.connect({
+      sock: socket,
+      username: settings.username,
+      ...(secrets.password !== undefined ? { password: secrets.password } : {}),
+      ...(secrets.private_key !== undefined ? { privateKey: secrets.private_key, passphrase: secrets.passphrase } : {}),
+      readyTimeout: 20_000,
+      keepaliveInterval: 10_000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => verify(hostKeyFingerprint(key)),
+    });
+  }).catch((err: unknown) => {
+    socket.destroy();
+    throw err;
+  });
+  const sftp = await call<SFTPWrapper>((cb) => client.sftp(cb));
+  return { client, sftp, socket };
+}
+
+export class SftpStore implements BlobStore {
+  readonly where: string;
+  private session: Promise<Session> | null = null;
+  private dirReady = false;
+
+  constructor(
+    private readonly settings: SftpSettings,
+    private readonly secrets: SftpSecrets,
+    private readonly agentId: string,
+    private readonly opts: SftpOptions = {},
+  ) {
+    this.where = `sftp://${settings.username}@${settings.host}:${settings.port}/${settings.path}`;
+  }
+
+  private connect(): Promise<Session> {
+    if (this.session) return this.session;
+    let seen: string | null = null;
+    let mismatch: string | null = null;
+    const pinned = this.settings.host_key_sha256;
+    const attempt = sftpConnect(this.settings, this.secrets, (fp) => {
+      seen = fp;
+      if (pinned && pinned !== fp) {
+        mismatch = fp;
+        return false;
+      }
+      return true;
+    })
+      .catch((err: unknown) => {
+        if (mismatch) {
+          throw new HostKeyMismatchError(
+            `${this.agentId}: the server ${this.settings.host} presented host key ${mismatch}, not the pinned ${pinned}; if the server was reinstalled, remove and add the location again`,
+          );
+        }
+        throw err;
+      })
+      .then(async ({ client, sftp }) => {
+        if (!pinned && seen) {
+          this.settings.host_key_sha256 = seen;
+          await this.opts.onPinHostKey?.(seen);
+        }
+        const drop = () => {
+          if (this.session === attempt) this.session = null;
+        };
+        client.on('close', drop);
+        client.on('error', drop);
+        return { client, sftp };
+      });
+    this.session = attempt;
+    attempt.catch(() => {
+      if (this.session === attempt) this.session = null;
+    });
+    return attempt;
+  }
+
+  private path(name: string): string {
+    return posix.join(this.settings.path, name);
+  }
+
+  /** Creates the folder (and its parents) if it is missing. */
+  private async ensureDir(sftp: SFTPWrapper): Promise<void> {
+    if (this.dirReady) return;
+    const parts = this.settings.path.split('/');
+    let current = this.settings.path.startsWith('/') ? '/' : '';
+    for (const part of parts.filter(Boolean)) {
+      current = current ? posix.join(current, part) : part;
+      const exists = await call<unknown>((cb) => sftp.stat(current, cb)).then(() => true, () => false);
+      if (!exists) await call<void>((cb) => sftp.mkdir(current, (err) => cb(err, undefined)));
+    }
+    this.dirReady = true;
+  }
+
+  async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
+    const { sftp } = await this.connect();
+    await this.ensureDir(sftp);
+    const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
+    const handle = await call<Buffer>((cb) => sftp.open(temp, 'w', cb));
+    let position = 0;
+    let closed = false;
+    const close = () => {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined)));
+    };
+    try {
+      // Writes are pipelined: up to WRITES_IN_FLIGHT requests of the server's largest write size.
+      const maxLen = (sftp as unknown as { _maxWriteLen?: number })._maxWriteLen ?? 32 * 1024;
+      const pending = new Set<Promise<void>>();
+      let acked = 0;
+      let failure: unknown = null;
+      for await (const chunk of data) {
+        opts.signal?.throwIfAborted();
+        for (let off = 0; off < chunk.length; off += maxLen) {
+          const len = Math.min(maxLen, chunk.length - off);
+          while (pending.size >= WRITES_IN_FLIGHT) await Promise.race(pending);
+          if (failure) throw failure;
+          const at = position;
+          position += len;
+          const p: Promise<void> = call<void>((cb) => sftp.write(handle, chunk, off, len, at, (err) => cb(err, undefined)))
+            .then(
+              () => {
+                acked += len;
+                opts.onProgress?.(acked);
+              },
+              (err: unknown) => {
+                failure ??= err;
+              },
+            )
+            .finally(() => pending.delete(p));
+          pending.add(p);
+        }
+      }
+      await Promise.all(pending);
+      if (failure) throw failure;
+      opts.signal?.throwIfAborted();
+      await close();
+      await call<void>((cb) => sftp.ext_openssh_rename(temp, this.path(name), (err) => cb(err, undefined)));
+    } catch (err) {
+      await close().catch(() => undefined);
+      await call<void>((cb) => sftp.unlink(temp, (e) => cb(e, undefined))).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
+    const { sftp } = await this.connect();
+    const path = this.path(name);
+    let handle: Buffer;
+    let size: number;
+    try {
+      handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
+      size = (await call<{ size: number }>((cb) => sftp.fstat(handle, cb))).size;
+    } catch (err) {
+      if (isNoSuchFile(err)) throw new BlobNotFound(name);
+      throw err;
+    }
+    const readAt = (offset: number, length: number) =>
+      call<Buffer>((cb) => {
+        const buf = Buffer.allocUnsafe(length);
+        sftp.read(handle, buf, 0, length, offset, (err, bytesRead) => cb(err, buf.subarray(0, bytesRead)));
+      });
+    return (async function* () {
+      try {
+        const queue: Promise<Buffer>[] = [];
+        let next = 0;
+        const fill = () => {
+          while (queue.length < READS_IN_FLIGHT && next < size) {
+            const p = readAt(next, Math.min(READ_SIZE, size - next));
+            p.catch(() => undefined);
+            queue.push(p);
+            next += READ_SIZE;
+          }
+        };
+        let delivered = 0;
+        fill();
+        while (queue.length) {
+          opts.signal?.throwIfAborted();
+          const chunk = await (queue.shift() as Promise<Buffer>);
+          const expected = Math.min(READ_SIZE, size - delivered);
+          if (chunk.length < expected) {
+            // A short read: ask for the rest of this range before going on.
+            let part = chunk;
+            while (part.length < expected) {
+              const more = await readAt(delivered + part.length, expected - part.length);
+              if (more.length === 0) throw new Error(`${path} ended early`);
+              part = Buffer.concat([part, more]);
+            }
+            delivered += part.length;
+            yield part;
+          } else {
+            delivered += chunk.length;
+            yield chunk;
+          }
+          fill();
+        }
+      } finally {
+        await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+      }
+    })();
+  }
+
+  async list(): Promise<BlobInfo[]> {
+    const { sftp } = await this.connect();
+    let entries: { filename: string; attrs: { size: number; mode: number } }[];
+    try {
+      entries = await call((cb) => sftp.readdir(this.settings.path, cb));
+    } catch (err) {
+      if (isNoSuchFile(err)) return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => !e.filename.startsWith('.') && (e.attrs.mode & 0o170000) === 0o100000)
+      .map((e) => ({ name: e.filename, size: e.attrs.size }));
+  }
+
+  async remove(name: string): Promise<void> {
+    const { sftp } = await this.connect();
+    try {
+      await call<void>((cb) => sftp.unlink(this.path(name), (err) => cb(err, undefined)));
+    } catch (err) {
+      if (isNoSuchFile(err)) throw new BlobNotFound(name);
+      throw err;
+    }
+  }
+
+  async probe(): Promise<ProbeReport> {
+    const report: ProbeReport = { reachable: false, credentials: false, writable: false, freeBytes: null, detail: [] };
+    let session: Session | null = null;
+    const connected = await probeStep(report, 'connect and log in', async () => {
+      session = await this.connect();
+      return `host key ${this.settings.host_key_sha256}`;
+    });
+    const last = report.detail[report.detail.length - 1] ?? '';
+    report.reachable = connected || /authentication|host key/i.test(last);
+    report.credentials = connected;
+    if (!session) return report;
+    const { sftp } = session as Session;
+    report.writable = await probeStep(report, 'write', async () => {
+      const name = `${TEMP_PREFIX}probe-${randomBytes(4).toString('hex')}`;
+      await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
+      await this.remove(name);
+    });
+    await probeStep(report, 'free space', async () => {
+      const info = await call<{ f_bavail: number | bigint; f_frsize: number | bigint }>((cb) => sftp.ext_openssh_statvfs(this.settings.path, cb));
+      report.freeBytes = Number(info.f_bavail) * Number(info.f_frsize);
+    });
+    return report;
+  }
+
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (session) (await session.catch(() => null))?.client.end();
+  }
+}

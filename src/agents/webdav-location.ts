@@ -1,0 +1,145 @@
+// The `webdav` location kind: a folder on a WebDAV server (Nextcloud, ownCloud, Apache mod_dav,
+// NAS boxes) with Basic authentication, through the webdav client. Uploads stream to a hidden temp
+// name (with Content-Length when known) and are then MOVEd over the final name, which servers do
+// atomically; an aborted upload's temp file is deleted.
+
+import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
+import { z } from 'zod';
+import { httpStatusOf } from './agent-errors.js';
+import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+
+const TEMP_PREFIX = '.lifeboat-';
+
+export const WebdavSettingsSchema = z.object({
+  url: z.string().url().describe('server URL, e.g. https://cloud.example.com/remote.php/dav/files/USER'),
+  path: z.string().default('/').describe('folder below the URL'),
+  username: z.string().min(1).describe('user name'),
+});
+export const WebdavSecretsSchema = z.object({
+  password: z.string().describe('password or app password'),
+});
+export type WebdavSettings = z.infer<typeof WebdavSettingsSchema>;
+export type WebdavSecrets = z.infer<typeof WebdavSecretsSchema>;
+
+/** The client as Lifeboat configures it (also used by the benchmark's plain upload). */
+export function webdavClient(settings: WebdavSettings, secrets: WebdavSecrets): WebDAVClient {
+  return createClient(settings.url, {
+    authType: AuthType.Password,
+    username: settings.username,
+    password: secrets.password,
+    httpAgent: new HttpAgent({ keepAlive: true }),
+    httpsAgent: new HttpsAgent({ keepAlive: true }),
+    maxBodyLength: Infinity,
+    maxContentLength: Infinity,
+  });
+}
+
+export class WebdavStore implements BlobStore {
+  readonly where: string;
+  private readonly client: WebDAVClient;
+  private readonly dir: string;
+  private dirReady = false;
+
+  constructor(settings: WebdavSettings, secrets: WebdavSecrets) {
+    this.client = webdavClient(settings, secrets);
+    this.dir = posix.join('/', settings.path);
+    this.where = `${settings.url.replace(/\/$/, '')}${this.dir}`;
+  }
+
+  private path(name: string): string {
+    return posix.join(this.dir, name);
+  }
+
+  private async ensureDir(): Promise<void> {
+    if (this.dirReady || this.dir === '/') return;
+    if (!(await this.client.exists(this.dir))) await this.client.createDirectory(this.dir, { recursive: true });
+    this.dirReady = true;
+  }
+
+  async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
+    await this.ensureDir();
+    const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
+    let sent = 0;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const chunk of data) {
+        opts.signal?.throwIfAborted();
+        yield chunk;
+        sent += chunk.length;
+        opts.onProgress?.(sent);
+      }
+    }
+    const body = Readable.from(counted(), { objectMode: false });
+    try {
+      await this.client.putFileContents(temp, body, {
+        overwrite: true,
+        signal: opts.signal,
+        ...(opts.size !== undefined ? { headers: { 'Content-Length': String(opts.size) } } : {}),
+      });
+      opts.signal?.throwIfAborted();
+      await this.client.moveFile(temp, this.path(name), { overwrite: true, signal: opts.signal });
+    } catch (err) {
+      body.destroy();
+      await this.client.deleteFile(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
+    try {
+      const res = await this.client.customRequest(this.path(name), { method: 'GET', signal: opts.signal });
+      return (res as unknown as { body: AsyncIterable<Buffer> }).body;
+    } catch (err) {
+      if (httpStatusOf(err) === 404) throw new BlobNotFound(name);
+      throw err;
+    }
+  }
+
+  async list(opts: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+    let items: FileStat[];
+    try {
+      items = (await this.client.getDirectoryContents(this.dir, { signal: opts.signal })) as FileStat[];
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return [];
+      throw err;
+    }
+    return items.filter((i) => i.type === 'file' && !i.basename.startsWith('.')).map((i) => ({ name: i.basename, size: i.size }));
+  }
+
+  async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.client.deleteFile(this.path(name), { signal: opts.signal });
+    } catch (err) {
+      if (httpStatusOf(err) === 404) throw new BlobNotFound(name);
+      throw err;
+    }
+  }
+
+  async probe(): Promise<ProbeReport> {
+    const report: ProbeReport = { reachable: false, credentials: false, writable: false, freeBytes: null, detail: [] };
+    const ok = await probeStep(report, 'connect and log in', async () => {
+      await this.client.getDirectoryContents('/');
+    });
+    const last = report.detail[report.detail.length - 1] ?? '';
+    report.reachable = ok || /\b(401|403)\b/.test(last);
+    report.credentials = ok;
+    if (!ok) return report;
+    report.writable = await probeStep(report, 'write', async () => {
+      const name = `${TEMP_PREFIX}probe-${randomBytes(4).toString('hex')}`;
+      await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
+      await this.remove(name);
+    });
+    await probeStep(report, 'free space', async () => {
+      const quota = (await this.client.getQuota({ path: this.dir } as never)) as { available?: unknown } | null;
+      if (typeof quota?.available === 'number') report.freeBytes = quota.available;
+      else return 'not reported by the server';
+    });
+    return report;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,224 @@
+// One conformance suite for every kind of backup location, each against a real server on
+// 127.0.0.1 (a folder, s3rver, OpenSSH's sshd, Apache mod_dav): upload/list/get/download/delete,
+// not-found errors, overwrite rules, listing without reading archives, an aborted upload that
+// leaves nothing listed, refused credentials with a clear error, and a 1 GiB streaming upload and
+// download with flat memory.
+
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from '../../src/agents/agent-errors.js';
+import { MARKER_FILE } from '../../src/agents/folder-location.js';
+import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
+import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
+import { BackupNotFound } from '../../src/archive/errors.js';
+import { SkipReason } from '../servers/sshd.js';
+import { bytesOf, KINDS, record, startTarget, storedAgent, syntheticStream, type Target } from './location-targets.js';
+
+const MiB = 1024 * 1024;
+
+describe.each(KINDS)('%s location', (kind) => {
+  let target: Target | null = null;
+  let skip: string | null = null;
+  let agent: StoredBackupAgent;
+
+  beforeAll(async () => {
+    try {
+      target = await startTarget(kind);
+    } catch (err) {
+      if (err instanceof SkipReason) {
+        skip = err.message;
+        return;
+      }
+      throw err;
+    }
+    agent = storedAgent(target);
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await target?.stop();
+  });
+
+  const live = (name: string, fn: () => Promise<void>, timeout?: number) =>
+    it(
+      name,
+      async (ctx) => {
+        if (skip) {
+          process.stderr.write(`skipped (${kind}): ${skip}\n`);
+          ctx.skip();
+        }
+        await fn();
+      },
+      timeout,
+    );
+
+  live('stores, lists, gets, downloads and deletes a backup, byte for byte', async () => {
+    const open = syntheticStream(1, 300_000, 7);
+    const bytes = await bytesOf(open());
+    const rec = record('aa000001', bytes.length);
+    const progress: number[] = [];
+    await agent.upload(rec, open, { onProgress: (n) => progress.push(n) });
+    expect(progress.at(-1)).toBe(bytes.length);
+    expect((await agent.list()).map((b) => b.backup_id)).toContain('aa000001');
+    expect(await agent.get('aa000001')).toEqual(rec);
+    expect((await bytesOf(await agent.download('aa000001'))).equals(bytes)).toBe(true);
+    expect((await agent.metadata('aa000001')).sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    await agent.delete('aa000001');
+    expect((await agent.list()).map((b) => b.backup_id)).not.toContain('aa000001');
+  });
+
+  live('says "not found" for unknown backups', async () => {
+    await expect(agent.get('ffff0000')).rejects.toBeInstanceOf(BackupNotFound);
+    await expect(agent.download('ffff0000')).rejects.toBeInstanceOf(BackupNotFound);
+    await expect(agent.delete('ffff0000')).rejects.toBeInstanceOf(BackupNotFound);
+    await expect(agent.get('../etc/passwd')).rejects.toBeInstanceOf(BackupNotFound);
+    await expect(agent.get('ffff0000')).rejects.toThrow(`Backup ffff0000 not found in agent ${agent.agentId}`);
+  });
+
+  live('replaces a backup uploaded again under the same id, and an aborted replacement keeps the old copy', async () => {
+    const first = syntheticStream(2, 100_000, 3);
+    const second = syntheticStream(3, 120_000, 3);
+    await agent.upload(record('aa000002', 300_000), first);
+    await agent.upload(record('aa000002', 360_000, { name: 'again' }), second);
+    const listed = (await agent.list()).filter((b) => b.backup_id === 'aa000002');
+    expect(listed.map((b) => [b.name, b.size])).toEqual([['again', 360_000]]);
+    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second()))).toBe(true);
+
+    const controller = new AbortController();
+    const big = syntheticStream(4, MiB, 40);
+    const aborted = agent.upload(record('aa000002', 40 * MiB, { name: 'aborted' }), big, {
+      signal: controller.signal,
+      onProgress: (n) => n > 4 * MiB && controller.abort(new Error('stop')),
+    });
+    await expect(aborted).rejects.toThrow();
+    expect((await agent.get('aa000002')).name).toBe('again');
+    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second()))).toBe(true);
+    await agent.delete('aa000002');
+  });
+
+  live('lists from the small records only, never reading an archive', async () => {
+    await agent.upload(record('aa000003', 200_000), syntheticStream(5, 200_000, 1));
+    const store = agent.store;
+    const original = store.get.bind(store);
+    const read: string[] = [];
+    store.get = (name, opts) => {
+      read.push(name);
+      return original(name, opts);
+    };
+    try {
+      const fresh = createStoredAgent(target!.spec, target!.secrets);
+      Object.assign(fresh, { store });
+      expect((await fresh.list()).map((b) => b.backup_id)).toContain('aa000003');
+    } finally {
+      store.get = original;
+    }
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.every((n) => n.endsWith('.metadata.json'))).toBe(true);
+    await agent.delete('aa000003');
+  });
+
+  live('leaves nothing listed, and no stray files, after an upload aborted midway', async () => {
+    const controller = new AbortController();
+    const upload = agent.upload(record('aa000004', 64 * MiB), syntheticStream(6, MiB, 64), {
+      signal: controller.signal,
+      onProgress: (n) => n > 8 * MiB && controller.abort(new Error('stop')),
+    });
+    await expect(upload).rejects.toThrow();
+    expect((await agent.list()).map((b) => b.backup_id)).not.toContain('aa000004');
+    await expect(agent.get('aa000004')).rejects.toBeInstanceOf(BackupNotFound);
+    expect((await agent.store.list()).filter((b) => b.name.startsWith('aa000004'))).toEqual([]);
+  });
+
+  live('gives a clear error for refused credentials', async () => {
+    if (!target!.badSecrets) {
+      // A folder has no credentials; its refusal is the unmounted share.
+      const dir = target!.spec.settings.path as string;
+      await rm(join(dir, MARKER_FILE));
+      try {
+        await expect(agent.upload(record('aa000005', 10), syntheticStream(7, 10, 1))).rejects.toBeInstanceOf(LocationNotMountedError);
+        await expect(agent.list()).rejects.toThrow(/marker, so the share looks unmounted/);
+        expect((await agent.probe()).writable).toBe(false);
+      } finally {
+        const { FolderStore } = await import('../../src/agents/folder-location.js');
+        await new FolderStore({ path: dir }, target!.spec.id).markMounted();
+      }
+      return;
+    }
+    const bad = createLocationAgent(target!.spec, target!.badSecrets, { retry: { baseMs: 10, maxMs: 20 } });
+    try {
+      const err = await bad.agent.upload(record('aa000005', 10), syntheticStream(7, 10, 1)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LocationAuthError);
+      expect((err as Error).message).toMatch(new RegExp(`^${target!.spec.id.replace('.', '\\.')}: access refused .*check the credentials`));
+      await expect(bad.agent.list()).rejects.toBeInstanceOf(LocationAuthError);
+    } finally {
+      await bad.close();
+    }
+    const probe = await createStoredAgent(target!.spec, target!.badSecrets).probe();
+    expect(probe).toMatchObject({ reachable: true, credentials: false, writable: false });
+  });
+
+  live('passes its own test: reachable, credentials accepted, writable', async () => {
+    const probe = await agent.probe();
+    expect(probe).toMatchObject({ reachable: true, credentials: true, writable: true });
+    if (kind === 'folder' || kind === 'sftp') expect(probe.freeBytes).toBeGreaterThan(0);
+  });
+
+  live(
+    'streams a 1 GiB backup up and down with flat memory',
+    async () => {
+      const chunks = 1024;
+      const open = syntheticStream(8, MiB, chunks);
+      const expected = createHash('sha256');
+      for await (const c of open()) expected.update(c);
+      const want = expected.digest('hex');
+      global.gc?.();
+      const base = process.memoryUsage().rss;
+      let peak = base;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      try {
+        await agent.upload(record('aa000006', chunks * MiB), open);
+        const got = createHash('sha256');
+        let size = 0;
+        for await (const c of await agent.download('aa000006')) {
+          got.update(c);
+          size += c.length;
+        }
+        expect(size).toBe(chunks * MiB);
+        expect(got.digest('hex')).toBe(want);
+      } finally {
+        clearInterval(sampler);
+      }
+      expect((await agent.metadata('aa000006')).sha256).toBe(want);
+      const growth = (peak - base) / MiB;
+      process.stderr.write(`${kind}: 1 GiB up and down, RSS growth ${growth.toFixed(0)} MiB\n`);
+      expect(growth).toBeLessThan(200);
+      await agent.delete('aa000006');
+    },
+    300_000,
+  );
+
+  if (kind === 'sftp') {
+    live('pins the host key on first use and refuses another key afterwards', async () => {
+      const pinned: string[] = [];
+      const first = createStoredAgent({ ...target!.spec, settings: { ...target!.spec.settings, host_key_sha256: null } }, target!.secrets, {
+        saveSettings: async (s) => void pinned.push(String(s.host_key_sha256)),
+      });
+      await first.list();
+      expect(pinned).toEqual([target!.spec.settings.host_key_sha256]);
+      await first.close();
+      const wrong = createStoredAgent({ ...target!.spec, settings: { ...target!.spec.settings, host_key_sha256: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }, target!.secrets);
+      await expect(wrong.list()).rejects.toBeInstanceOf(HostKeyMismatchError);
+      await wrong.close();
+    });
+
+    live('logs in with a password too', async () => {
+      const { SFTP_PASSWORD } = await import('../servers/sshd.js');
+      const withPassword = createStoredAgent(target!.spec, { password: SFTP_PASSWORD });
+      await withPassword.upload(record('aa000007', 1000), syntheticStream(9, 1000, 1));
+      expect((await withPassword.get('aa000007')).size).toBe(1000);
+      await withPassword.delete('aa000007');
+      await withPassword.close();
+    });
+  }
+});

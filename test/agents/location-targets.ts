@@ -1,0 +1,124 @@
+// The real servers the location tests run against, one per kind, each started on 127.0.0.1 by
+// the test file that needs it: a folder, s3rver, OpenSSH's sshd and Apache mod_dav. Each target
+// gives the location's settings and credentials as `location add` would store them, credentials
+// that are refused, and a way to kill and restart its server.
+
+import { createCipheriv, createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentBackup } from '../../src/archive/backup-json.js';
+import { FolderStore } from '../../src/agents/folder-location.js';
+import { createStoredAgent, type LocationSpec } from '../../src/agents/location-registry.js';
+import * as apache from '../servers/apache-webdav.js';
+import * as s3rver from '../servers/s3rver.js';
+import * as sshd from '../servers/sshd.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+export const KINDS = ['folder', 's3', 'sftp', 'webdav'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface Target {
+  kind: Kind;
+  spec: LocationSpec;
+  secrets: Record<string, string>;
+  /** Credentials the server refuses (null: the kind has none). */
+  badSecrets: Record<string, string> | null;
+  /** Stops the server dead (mid-request), and starts it again on the same port and storage. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+function spec(kind: Kind, settings: Record<string, unknown>): LocationSpec {
+  const name = `test ${process.pid} ${++counter}`;
+  return { id: `${kind}.test_${process.pid}_${counter}`, kind, name, settings, bandwidth_limit: null, verify: true };
+}
+
+/** Starts the server of `kind` and returns a fresh location on it. */
+export async function startTarget(kind: Kind): Promise<Target> {
+  switch (kind) {
+    case 'folder': {
+      const dir = join(await tmpDir('lifeboat-folder-location-'), 'share');
+      await mkdir(dir);
+      const s = spec('folder', { path: dir });
+      await new FolderStore({ path: dir }, s.id).markMounted();
+      const noop = async () => undefined;
+      return { kind, spec: s, secrets: {}, badSecrets: null, kill: noop, restart: noop, stop: noop };
+    }
+    case 's3': {
+      const server = await s3rver.start();
+      return {
+        kind,
+        spec: spec('s3', { endpoint: server.endpoint, bucket: server.bucket, prefix: `run-${counter}/`, path_style: true, part_size_mib: 8 }),
+        secrets: { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
+        badSecrets: { access_key_id: 'NOT-A-KEY', secret_access_key: 'wrong' },
+        kill: () => server.kill(),
+        restart: () => server.restart(),
+        stop: () => server.stop(),
+      };
+    }
+    case 'sftp': {
+      const server = await sshd.start();
+      return {
+        kind,
+        spec: spec('sftp', { host: server.host, port: server.port, username: server.username, path: server.path, host_key_sha256: server.hostKeyFingerprint }),
+        secrets: { private_key: server.privateKey },
+        badSecrets: { private_key: server.otherPrivateKey },
+        kill: () => server.kill(),
+        restart: () => server.restart(),
+        stop: () => server.stop(),
+      };
+    }
+    case 'webdav': {
+      const server = await apache.start();
+      return {
+        kind,
+        spec: spec('webdav', { url: server.url, path: '/backups', username: server.username }),
+        secrets: { password: server.password },
+        badSecrets: { password: 'not the password' },
+        kill: () => server.kill(),
+        restart: () => server.restart(),
+        stop: () => server.stop(),
+      };
+    }
+  }
+}
+
+export function storedAgent(target: Target, secrets = target.secrets) {
+  return createStoredAgent(target.spec, secrets);
+}
+
+export function record(backupId: string, size: number, extra: Partial<AgentBackup> = {}): AgentBackup {
+  return {
+    addons: [],
+    backup_id: backupId,
+    date: '2026-07-01T04:45:00.123456+02:00',
+    database_included: true,
+    extra_metadata: { instance_id: 'abc' },
+    folders: [],
+    homeassistant_included: true,
+    homeassistant_version: '2026.7.3',
+    name: `Backup ${backupId}`,
+    protected: false,
+    size,
+    ...extra,
+  };
+}
+
+/** `count` chunks of `chunkSize` incompressible bytes (an AES-CTR keystream), the same on every call. */
+export function syntheticStream(seed: number, chunkSize: number, count: number): () => AsyncGenerator<Buffer> {
+  return async function* () {
+    const key = createHash('sha256').update(`lifeboat-test-${seed}`).digest().subarray(0, 16);
+    const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+    const zeros = Buffer.alloc(chunkSize);
+    for (let i = 0; i < count; i++) yield cipher.update(zeros);
+  };
+}
+
+export async function bytesOf(source: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of source) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}

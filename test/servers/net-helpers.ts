@@ -1,0 +1,121 @@
+// Shared bits of the test-server helpers: a free TCP port on 127.0.0.1, waiting until a port
+// accepts connections, waiting for a process to exit, and killing a daemon with its children.
+
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still runs after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Pids of the children of `pid` (from /proc). */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) out.push(Number(name));
+  }
+  return out;
+}
+
+/** SIGKILLs a process and all its descendants, as a crash or power cut would end them. */
+export async function killTree(pid: number): Promise<void> {
+  const kids = await childrenOf(pid);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  for (const kid of kids) await killTree(kid);
+}
+
+export async function readPid(path: string, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    const pid = Number(text.trim());
+    if (Number.isInteger(pid) && pid > 0) return pid;
+    if (Date.now() > deadline) throw new Error(`no pid in ${path}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Daemon {
+  readonly pid: number | null;
+  /** SIGKILLs the daemon and its children (sessions, workers). */
+  kill(): Promise<void>;
+  /** Kills it if it runs and starts it again. */
+  restart(): Promise<void>;
+}
+
+/** A forking daemon started by `command`, which writes its pid to `pidFile` and listens on `port`. */
+export async function startDaemon(command: () => void, pidFile: string, port: number): Promise<Daemon> {
+  let pid: number | null = null;
+  const launch = async () => {
+    await rm(pidFile, { force: true });
+    command();
+    pid = await readPid(pidFile);
+    await waitForPort(port);
+  };
+  const kill = async () => {
+    if (pid === null) return;
+    const p = pid;
+    pid = null;
+    await killTree(p);
+    await waitForExit(p);
+  };
+  await launch();
+  return {
+    get pid() {
+      return pid;
+    },
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+  };
+}
