@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, focused, launchBrowser, serve, sha256File, snap, watchErrors, type Served } from './web-harness.js';
+import { createToken, demoInstallation, ensureWebBuilt, focused, launchBrowser, openPage, serve, sha256File, snap, watchErrors, type Served } from './web-harness.js';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -41,8 +41,7 @@ beforeAll(async () => {
   token = await createToken(installation);
   server = await serve(installation);
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
-  page = await context.newPage();
+  ({ context, page } = await openPage(browser));
   errors = watchErrors(page, server.url);
 });
 
@@ -105,7 +104,7 @@ describe('web UI: backups', () => {
     // Slow the upload down so that its progress can be seen.
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
     await page.locator('lb-upload input[type=file]').setInputFiles(foreignBackup);
     const progress = page.locator('lb-upload #upload-progress');
     await progress.waitFor({ timeout: 10_000 });

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { demoInstallation, DESKTOP, ensureWebBuilt, launchBrowser, serve, snap, treeDigest, watchErrors, type Served } from './web-harness.js';
+import { demoInstallation, ensureWebBuilt, launchBrowser, openPage, serve, snap, treeDigest, watchErrors, type Served } from './web-harness.js';
 
 const KEY = 'K7Q2-9XWD-M4T8-ZP1R-H6NC-3VBY-E5JL';
 const DB = 'home-assistant_v2.db';
@@ -45,7 +45,7 @@ async function emptyInstallation(name: string, withBackup?: string): Promise<str
 async function openOnboarding(dir: string): Promise<{ page: Page; server: Served; errors: string[] }> {
   const server = await serve(dir);
   servers.push(server);
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const { page } = await openPage(browser);
   const errors = watchErrors(page, server.url);
   await page.goto(server.url);
   await page.locator('lb-onboarding h1').waitFor();

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/archive/backup-reader.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, launchBrowser, serve, signIn, snap, treeDigest, watchErrors, type Served } from './web-harness.js';
+import { createToken, demoInstallation, ensureWebBuilt, launchBrowser, openPage, serve, signIn, snap, treeDigest, watchErrors, type Served } from './web-harness.js';
 
 let browser: Browser;
 let page: Page;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   for (const f of ['configuration.yaml', 'scripts.yaml']) original[f] = await readFile(join(installation, f), 'utf8');
   server = await serve(installation);
   browser = await launchBrowser();
-  page = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })).newPage();
+  ({ page } = await openPage(browser));
   errors = watchErrors(page, server.url);
   await signIn(page, server.url, token);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, DESKTOP, ensureWebBuilt, focused, launchBrowser, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
+import { createToken, demoInstallation, ensureWebBuilt, focused, launchBrowser, openPage, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
 
 interface Config {
   schedule: { recurrence: string; days: string[]; time: string | null };
@@ -50,7 +50,7 @@ beforeAll(async () => {
   hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
   const timeZone = (await config()).lifeboat.time_zone;
   browser = await launchBrowser();
-  page = await (await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, timezoneId: timeZone, locale: 'en-US' })).newPage();
+  ({ page } = await openPage(browser, { timezoneId: timeZone }));
   errors = watchErrors(page, server.url);
   await signIn(page, server.url, token, true);
 });

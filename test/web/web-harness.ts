@@ -8,13 +8,17 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { vi } from 'vitest';
 import WebSocket from 'ws';
 import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { startCli, type RunningCli } from '../helpers/spawn-cli.js';
 
 export const SCREENSHOTS = join(PROJECT_ROOT, '.test-output', 'screenshots');
+
+// A busy CI machine runs several servers and browsers at once: wait generously for the page.
+vi.setConfig({ expect: { poll: { timeout: 30_000, interval: 100 } } });
 const WEB_OUT = join(PROJECT_ROOT, 'dist', 'web');
 const LOCK = join(PROJECT_ROOT, 'dist', '.web-build.lock');
 
@@ -130,6 +134,13 @@ export function launchBrowser(): Promise<Browser> {
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/** A page at desktop size, English, downloads allowed, with generous timeouts. */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', acceptDownloads: true, ...options });
+  context.setDefaultTimeout(60_000);
+  return { context, page: await context.newPage() };
+}
 
 /**
  * Checks what a screen reader and a keyboard user need on the page as shown (through every shadow

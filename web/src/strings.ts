@@ -242,6 +242,8 @@ export const S = {
     savedFits: (fp: string) => `The saved key (${fp}) is the one this backup needs.`,
     savedDiffers: (fp: string) => `The saved key (${fp}) is a different one.`,
     typedFingerprint: (fp: string) => `The key you entered has fingerprint ${fp}.`,
+    typedMatches: (fp: string) => `✓ The key you entered has fingerprint ${fp}, the one this backup needs.`,
+    typedDiffers: (fp: string) => `The key you entered has fingerprint ${fp}, not the one this backup needs.`,
     checking: 'Checking the key…',
     wrongKey: 'This key does not open the backup. Nothing was changed.',
     checkFailed: (message: string) => `The key could not be checked: ${message}`,

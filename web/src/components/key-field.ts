@@ -9,14 +9,19 @@ export const keyFieldStyles = css`
   #key {
     width: 100%;
     font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-    letter-spacing: 0.04em;
+    font-size: clamp(0.8rem, 3.5vw, 1rem);
+    padding-left: 0.5rem;
+    padding-right: 0.5rem;
   }
   #key-error {
     margin: 0.5rem 0 0;
   }
 `;
 
-export function keyField(opts: { value: string; fingerprint: string | null; error: string; onInput: (value: string) => void }) {
+/** `needed` is the fingerprint the backup needs, when it is known. */
+export function keyField(opts: { value: string; fingerprint: string | null; needed: string | null; error: string; onInput: (value: string) => void }) {
+  const fp = opts.fingerprint;
+  const typed = !fp ? '' : !opts.needed ? S.restore.typedFingerprint(fp) : fp === opts.needed ? S.restore.typedMatches(fp) : S.restore.typedDiffers(fp);
   return html`<div class="field">
     <label for="key">${S.restore.keyInput}</label>
     <input
@@ -31,7 +36,7 @@ export function keyField(opts: { value: string; fingerprint: string | null; erro
       aria-invalid=${opts.error ? 'true' : 'false'}
     />
     <span class="hint" id="key-hint">${S.restore.keyHint}</span>
-    <span class="hint" id="key-fp" aria-live="polite">${opts.fingerprint ? S.restore.typedFingerprint(opts.fingerprint) : ''}</span>
+    <span class="hint" id="key-fp" aria-live="polite">${typed}</span>
     ${opts.error ? html`<div class="banner error" role="alert" id="key-error" data-testid="key-error">${opts.error}</div>` : nothing}
   </div>`;
 }

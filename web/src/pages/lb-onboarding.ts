@@ -161,6 +161,7 @@ export class LbOnboarding extends LitElement {
       ${keyField({
         value: this.key,
         fingerprint: this.typedFingerprint,
+        needed,
         error: this.error,
         onInput: async (value) => {
           this.key = value;

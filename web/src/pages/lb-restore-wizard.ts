@@ -196,7 +196,7 @@ export class LbRestoreWizard extends LitElement {
         }}
         novalidate
       >
-        ${keyField({ value: this.key, fingerprint: this.typedFingerprint, error: this.keyError, onInput: (value) => void this.setKey(value) })}
+        ${keyField({ value: this.key, fingerprint: this.typedFingerprint, needed, error: this.keyError, onInput: (value) => void this.setKey(value) })}
         ${saved ? html`<div class="saved"><button type="button" @click=${() => void this.useSavedKey()}>${S.restore.useSaved}</button></div>` : nothing}
         ${this.checking ? html`<p role="status">${S.restore.checking}</p>` : nothing}
         <div class="actions">

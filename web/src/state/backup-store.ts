@@ -80,10 +80,19 @@ export class BackupStore extends EventTarget {
     this.changed();
   }
 
-  /** Applies a backup/config/update and reloads the config, so the new next run shows at once. */
-  async updateConfig(update: Record<string, unknown>): Promise<void> {
-    await this.connection.command('backup/config/update', update);
-    await Promise.all([this.refreshConfig(), this.refreshInfo()]);
+  private updates: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Applies a backup/config/update and reloads the config, so the new next run shows at once.
+   * Updates go one at a time, in the order they were made, so a later change always wins.
+   */
+  updateConfig(update: Record<string, unknown>): Promise<void> {
+    const run = this.updates.catch(() => undefined).then(async () => {
+      await this.connection.command('backup/config/update', update);
+      await Promise.all([this.refreshConfig(), this.refreshInfo()]);
+    });
+    this.updates = run;
+    return run;
   }
 
   private scheduleRefresh(): void {

@@ -126,7 +126,10 @@ export class LbSettingsAutomatic extends LitElement {
     } else update = { retention: { copies: null, days: null }, generational: null };
     const r = update.retention as { copies: number | null; days: number | null };
     if ((mode === 'copies' && r.copies === null) || (mode === 'days' && r.days === null)) return;
-    void this.save(update).then(() => (this.mode = null));
+    // Once saved, the config says the mode; unless another one was chosen meanwhile.
+    void this.save(update).then((ok) => {
+      if (ok && this.mode === mode) this.mode = null;
+    });
   }
 
   private saveAgent(agentId: string, change: { use?: boolean; protected?: boolean; retention?: { copies: number | null; days: number | null } | null }): void {
