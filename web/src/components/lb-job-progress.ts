@@ -127,7 +127,8 @@ export class LbJobProgress extends LitElement {
     const words = { done: S.job.stepDone, now: S.job.stepNow, todo: S.job.stepTodo, failed: S.job.stepFailed };
     const finished = job.finishedAt !== null;
     const embedded = this.embedded;
-    return html`<section class="card ${embedded ? 'embedded' : ''}" aria-labelledby="job-title" data-testid="job" data-state=${job.state} data-seen=${job.seen.join(' ')} data-peak-bytes=${job.peakBytes}>
+    return html`<section class="card ${embedded ? 'embedded' : ''}" aria-labelledby="job-title" data-testid="job" data-state=${job.state} data-seen=${job.seen.join(' ')} data-peak-bytes=${job.peakBytes}
+      data-uploads=${Object.entries(job.uploads).map(([id, u]) => `${id}:${u.uploaded}/${u.total}`).join(' ')}>
       <h2 id="job-title" class=${embedded ? 'sr-only' : ''}>${S.job.title[job.kind]}</h2>
       <ol>
         ${steps.map((step) => {

@@ -3,7 +3,7 @@
 
 import { LitElement, css, html, nothing } from 'lit';
 import { HttpError, uploadBackup, type UploadHandle } from '../api/http.js';
-import { LOCAL_AGENT } from '../api/types.js';
+import { LOCAL_AGENT, type Agent } from '../api/types.js';
 import { formatBytes } from '../format.js';
 import { S } from '../strings.js';
 import { base } from '../styles.js';
@@ -11,6 +11,8 @@ import { base } from '../styles.js';
 export class LbUpload extends LitElement {
   static override properties = {
     token: { attribute: false },
+    agents: { attribute: false },
+    targets: { state: true },
     onboarding: { type: Boolean },
     label: {},
     sent: { state: true },
@@ -20,6 +22,9 @@ export class LbUpload extends LitElement {
   };
 
   declare token: string | null;
+  /** Locations to offer; the upload goes to the local one unless others are chosen. */
+  declare agents: Agent[];
+  declare targets: string[];
   declare onboarding: boolean;
   declare label: string;
   declare sent: number;
@@ -31,6 +36,8 @@ export class LbUpload extends LitElement {
   constructor() {
     super();
     this.token = null;
+    this.agents = [];
+    this.targets = [LOCAL_AGENT];
     this.onboarding = false;
     this.label = S.backups.uploadChoose;
     this.sent = 0;
@@ -62,7 +69,7 @@ export class LbUpload extends LitElement {
     this.total = file.size;
     this.handle = uploadBackup(file, {
       token: this.token,
-      agentIds: [LOCAL_AGENT],
+      agentIds: this.targets.length ? this.targets : [LOCAL_AGENT],
       onboarding: this.onboarding,
       onProgress: (sent, total) => {
         this.sent = sent;
@@ -81,11 +88,32 @@ export class LbUpload extends LitElement {
     }
   }
 
+  private renderTargets(busy: boolean) {
+    if (this.agents.length < 2) return nothing;
+    return html`<fieldset>
+      <legend>${S.backups.uploadTo}</legend>
+      <div class="row">
+        ${this.agents.map(
+          (a) => html`<label class="check">
+            <input
+              type="checkbox"
+              ?disabled=${busy}
+              .checked=${this.targets.includes(a.agent_id)}
+              @change=${(e: Event) =>
+                (this.targets = (e.target as HTMLInputElement).checked ? [...this.targets, a.agent_id] : this.targets.filter((id) => id !== a.agent_id))}
+            /><span>${a.name}</span>
+          </label>`,
+        )}
+      </div>
+    </fieldset>`;
+  }
+
   override render() {
     const busy = this.handle !== null;
-    return html`<div class="field">
+    return html`${this.renderTargets(busy)}
+      <div class="field">
         <label for="file">${this.label}</label>
-        <input id="file" type="file" accept=".tar,application/x-tar" ?disabled=${busy} @change=${this.start} aria-describedby="upload-hint" />
+        <input id="file" type="file" accept=".tar,application/x-tar" ?disabled=${busy || this.targets.length === 0} @change=${this.start} aria-describedby="upload-hint" />
         <span class="hint" id="upload-hint">${S.backups.uploadHint}</span>
       </div>
       ${busy

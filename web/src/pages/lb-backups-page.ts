@@ -163,6 +163,7 @@ export class LbBackupsPage extends LitElement {
         <h2 id="upload-title">${S.backups.upload}</h2>
         <lb-upload
           .token=${this.store.token}
+          .agents=${this.store.agents}
           @uploaded=${(e: CustomEvent<{ fileName: string }>) => {
             this.store.notify(S.backups.uploaded(e.detail.fileName));
             void this.store.refreshInfo();
@@ -201,6 +202,7 @@ export class LbBackupsPage extends LitElement {
           : shown.length === 0
             ? html`<p class="muted">${S.backups.empty}</p>`
             : html`<table>
+                <caption class="sr-only">${S.backups.title}</caption>
                 <thead>
                   <tr>
                     <th scope="col" class="select">
