@@ -47,6 +47,22 @@ export function hostKeyFingerprint(key: Buffer): string {
 interface Session {
   client: Client;
   sftp: SFTPWrapper;
+  /** Rejects when the connection closes or fails, so no request waits forever for a dead server. */
+  lost: Promise<never>;
+}
+
+/** `p`, unless the connection is lost or the operation is aborted first. */
+function within<T>(session: Session, p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  const racers: Promise<T>[] = [p, session.lost];
+  if (signal) {
+    racers.push(
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    );
+  }
+  return Promise.race(racers);
 }
 
 function call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
@@ -132,12 +148,19 @@ export class SftpStore implements BlobStore {
           this.settings.host_key_sha256 = seen;
           await this.opts.onPinHostKey?.(seen);
         }
-        const drop = () => {
+        let fail: (err: Error) => void = () => undefined;
+        const lost = new Promise<never>((_, reject) => {
+          fail = reject;
+        });
+        lost.catch(() => undefined);
+        const drop = (err?: Error) => {
           if (this.session === attempt) this.session = null;
+          fail(new Error(`connection lost to ${this.settings.host}:${this.settings.port}${err ? ` (${err.message})` : ''}`));
         };
-        client.on('close', drop);
+        client.on('close', () => drop());
         client.on('error', drop);
-        return { client, sftp };
+        sftp.on('close', () => drop());
+        return { client, sftp, lost };
       });
     this.session = attempt;
     attempt.catch(() => {
@@ -164,10 +187,12 @@ export class SftpStore implements BlobStore {
   }
 
   async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
-    const { sftp } = await this.connect();
-    await this.ensureDir(sftp);
+    const session = await this.connect();
+    const { sftp } = session;
+    const w = <T>(p: Promise<T>) => within(session, p, opts.signal);
+    await w(this.ensureDir(sftp));
     const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
-    const handle = await call<Buffer>((cb) => sftp.open(temp, 'w', cb));
+    const handle = await w(call<Buffer>((cb) => sftp.open(temp, 'w', cb)));
     let position = 0;
     let closed = false;
     const close = () => {
@@ -185,7 +210,7 @@ export class SftpStore implements BlobStore {
         opts.signal?.throwIfAborted();
         for (let off = 0; off < chunk.length; off += maxLen) {
           const len = Math.min(maxLen, chunk.length - off);
-          while (pending.size >= WRITES_IN_FLIGHT) await Promise.race(pending);
+          while (pending.size >= WRITES_IN_FLIGHT) await w(Promise.race(pending));
           if (failure) throw failure;
           const at = position;
           position += len;
@@ -203,35 +228,42 @@ export class SftpStore implements BlobStore {
           pending.add(p);
         }
       }
-      await Promise.all(pending);
+      await w(Promise.all(pending));
       if (failure) throw failure;
       opts.signal?.throwIfAborted();
-      await close();
-      await call<void>((cb) => sftp.ext_openssh_rename(temp, this.path(name), (err) => cb(err, undefined)));
+      await w(close());
+      await w(call<void>((cb) => sftp.ext_openssh_rename(temp, this.path(name), (err) => cb(err, undefined))));
     } catch (err) {
-      await close().catch(() => undefined);
-      await call<void>((cb) => sftp.unlink(temp, (e) => cb(e, undefined))).catch(() => undefined);
+      // Best effort: on a lost connection the temp file stays until the next successful upload's
+      // clean-up would be needed; it is hidden and never listed.
+      await within(session, close()).catch(() => undefined);
+      await within(session, call<void>((cb) => sftp.unlink(temp, (e) => cb(e, undefined)))).catch(() => undefined);
       throw err;
     }
   }
 
   async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
-    const { sftp } = await this.connect();
+    const session = await this.connect();
+    const { sftp } = session;
     const path = this.path(name);
     let handle: Buffer;
     let size: number;
     try {
-      handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
-      size = (await call<{ size: number }>((cb) => sftp.fstat(handle, cb))).size;
+      handle = await within(session, call<Buffer>((cb) => sftp.open(path, 'r', cb)), opts.signal);
+      size = (await within(session, call<{ size: number }>((cb) => sftp.fstat(handle, cb)), opts.signal)).size;
     } catch (err) {
       if (isNoSuchFile(err)) throw new BlobNotFound(name);
       throw err;
     }
     const readAt = (offset: number, length: number) =>
-      call<Buffer>((cb) => {
-        const buf = Buffer.allocUnsafe(length);
-        sftp.read(handle, buf, 0, length, offset, (err, bytesRead) => cb(err, buf.subarray(0, bytesRead)));
-      });
+      within(
+        session,
+        call<Buffer>((cb) => {
+          const buf = Buffer.allocUnsafe(length);
+          sftp.read(handle, buf, 0, length, offset, (err, bytesRead) => cb(err, buf.subarray(0, bytesRead)));
+        }),
+        opts.signal,
+      );
     return (async function* () {
       try {
         const queue: Promise<Buffer>[] = [];
@@ -267,16 +299,17 @@ export class SftpStore implements BlobStore {
           fill();
         }
       } finally {
-        await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+        await within(session, call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined)))).catch(() => undefined);
       }
     })();
   }
 
   async list(): Promise<BlobInfo[]> {
-    const { sftp } = await this.connect();
+    const session = await this.connect();
+    const { sftp } = session;
     let entries: { filename: string; attrs: { size: number; mode: number } }[];
     try {
-      entries = await call((cb) => sftp.readdir(this.settings.path, cb));
+      entries = await within(session, call((cb) => sftp.readdir(this.settings.path, cb)));
     } catch (err) {
       if (isNoSuchFile(err)) return [];
       throw err;
@@ -287,9 +320,10 @@ export class SftpStore implements BlobStore {
   }
 
   async remove(name: string): Promise<void> {
-    const { sftp } = await this.connect();
+    const session = await this.connect();
+    const { sftp } = session;
     try {
-      await call<void>((cb) => sftp.unlink(this.path(name), (err) => cb(err, undefined)));
+      await within(session, call<void>((cb) => sftp.unlink(this.path(name), (err) => cb(err, undefined))));
     } catch (err) {
       if (isNoSuchFile(err)) throw new BlobNotFound(name);
       throw err;

@@ -17,6 +17,8 @@ import { sendNotification, type FetchLike, type Notification } from '../integrat
 import type { RetentionMode } from '../policy/retention.js';
 import { SettingsService } from '../settings/settings-service.js';
 import type { CreateResult } from '../manager/create-job.js';
+import { LocationAgents } from './location-agents.js';
+import type { RetryPolicy } from '../agents/retrying-agent.js';
 
 const DAY = 86_400_000;
 
@@ -28,11 +30,17 @@ export interface AppOptions {
   now?: () => Date;
   random?: () => number;
   fetch?: FetchLike;
+  /** Retry policy of the locations' uploads (tests shorten it). */
+  retry?: Partial<RetryPolicy>;
+  /** How often `serve` looks for failed copies that are due for another try. */
+  uploadRetryIntervalMs?: number;
 }
 
 export class LifeboatApp {
   private scheduler: Scheduler | null = null;
   private dailyTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private locationAgents: LocationAgents | null = null;
 
   private constructor(
     readonly manager: BackupManager,
@@ -60,6 +68,7 @@ export class LifeboatApp {
     const notifications = await NotificationRules.open(join(df.root, 'notifications.json'), () => settings.config.notifications, send, log);
     const app = new LifeboatApp(manager, settings, entities, notifications, opts, log);
     app.wire();
+    await app.openLocations();
     return app;
   }
 
@@ -82,6 +91,45 @@ export class LifeboatApp {
       for (const id of targets) outcome[id] = !result.uploadFailedAgentIds.includes(id);
       await this.notifications.locationResults(outcome);
     };
+  }
+
+  /** Creates the configured locations' agents, follows changes to them, and sets the per-location rules. */
+  private async openLocations(): Promise<void> {
+    const { manager, settings } = this;
+    const locations = new LocationAgents(manager, {
+      secretsPath: manager.df.secrets,
+      log: this.log,
+      retry: this.opts.retry,
+      saveSettings: async (agentId, changed) => {
+        await settings.setLocations(settings.config.locations.map((l) => (l.id === agentId ? { ...l, settings: changed } : l)));
+      },
+    });
+    this.locationAgents = locations;
+    manager.hooks.agentProtected = (agentId) => settings.config.agents[agentId]?.protected;
+    manager.hooks.passwordFor = (backup) => {
+      const fingerprint = backup.extra_metadata['lifeboat.key_fingerprint'];
+      return settings.secrets.candidateKeys(typeof fingerprint === 'string' ? fingerprint : null)[0] ?? null;
+    };
+    let last = JSON.stringify(settings.config.locations);
+    await locations.sync(settings.config.locations);
+    settings.changes.subscribe((change) => {
+      const now = JSON.stringify(change.config.locations);
+      if (now === last) return;
+      last = now;
+      void locations.sync(change.config.locations).catch((err: unknown) => this.log.warn('Could not update the backup locations', { error: String(err) }));
+    });
+  }
+
+  /** Closes the connections of the remote locations (CLI commands, before exiting). */
+  async closeLocations(): Promise<void> {
+    await this.locationAgents?.close();
+  }
+
+  /** Tries again the copies that failed and are due (also run by `serve` on a timer). */
+  async retryFailedUploads(): Promise<void> {
+    if (this.manager.state !== 'idle') return;
+    const run = await this.manager.retryFailedUploads();
+    if (run.attempted.length) this.publishSchedule();
   }
 
   /** Publishes the next run (from the running scheduler, else from its saved state) and the last times. */
@@ -167,6 +215,16 @@ export class LifeboatApp {
     this.scheduler.changes.subscribe(() => this.publishSchedule());
     await this.scheduler.start();
     await this.daily(true);
+    const retryEvery = this.opts.uploadRetryIntervalMs ?? 30_000;
+    const retry = () => {
+      this.retryTimer = setTimeout(() => {
+        void this.retryFailedUploads()
+          .catch((err: unknown) => this.log.warn('Retrying failed copies did not work', { error: String(err) }))
+          .finally(() => this.retryTimer !== null && retry());
+      }, retryEvery);
+      this.retryTimer.unref?.();
+    };
+    retry();
   }
 
   private async daily(first = false): Promise<void> {
@@ -186,6 +244,9 @@ export class LifeboatApp {
   async close(): Promise<void> {
     this.scheduler?.stop();
     if (this.dailyTimer) clearTimeout(this.dailyTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    await this.locationAgents?.close();
     await this.entities.flush();
   }
 }

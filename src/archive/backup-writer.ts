@@ -96,7 +96,9 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
       inputBytes += c.length;
     });
-    const gzipped = tap(parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS) }), (c) => {
+    // The encryptors consume each chunk at once, so the compressor may reuse its output buffers.
+    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), reuseOutput: member !== null });
+    const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;
     });

@@ -1,33 +1,40 @@
 // Parallel gzip in the manner of pigz: the input is cut into blocks that are deflated concurrently
-// on the thread pool, each primed with the previous block's last 32 KiB as dictionary and ended
+// (a worker thread hands them to zlib on the libuv thread pool), each primed with the previous block's last 32 KiB as dictionary and ended
 // with a sync flush (the last one finished), then joined under ONE gzip header and trailer with the
 // CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar reader
 // stops after the first gzip member. Blocks that sample as incompressible are stored, not deflated.
+// Block and output buffers travel to the worker and back without copies and are reused, so the
+// main thread mostly just assembles blocks.
 
 import { availableParallelism } from 'node:os';
-import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
-import { promisify } from 'node:util';
-import { rechunk } from '../util/chunks.js';
-
-const deflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
+import { assembleBlocks, WINDOW } from './block-assembler.js';
+import { storedSize, type BlockJob, type BlockResult } from './block-deflate.js';
+import { readAhead } from '../util/concurrency.js';
+import { crc32Combine } from '../util/crc32-combine.js';
+import { siblingModule, startModuleWorker } from '../util/worker.js';
+import { WorkerPool } from '../util/worker-pool.js';
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
-const WINDOW = 32 * 1024;
-const SAMPLE = 8 * 1024;
-const SAMPLES = 4;
-/** A sample that shrinks by less than this is treated as already compressed. */
-const STORE_RATIO = 0.97;
+/** Blocks of input read ahead of the compressor. */
+const INPUT_AHEAD = 2;
 
 export interface ParallelGzipOptions {
   /** 1–9; default 6. */
   level?: number;
   blockSize?: number;
-  /** Blocks in flight; default: number of cores + 1. */
+  /** Worker threads that hand blocks to zlib; default 1. */
+  workers?: number;
+  /** Blocks in flight; default: two per core, at least 4. */
   concurrency?: number;
   /** Modification time for the gzip header, seconds. */
   mtime?: number;
   /** Store blocks that do not compress (default true). */
   storeIncompressible?: boolean;
+  /**
+   * Reuse output buffers: each yielded chunk is then only valid until the next one is requested
+   * (for consumers that use a chunk at once, such as a hash or a cipher). Default false.
+   */
+  reuseOutput?: boolean;
 }
 
 /** The gzip header Home Assistant's streaming writer emits: FNAME set with an empty name, OS 255. */
@@ -44,35 +51,14 @@ export function gzipHeader(level: number, mtime: number): Buffer {
   return h;
 }
 
-async function looksIncompressible(block: Buffer): Promise<boolean> {
-  if (block.length < SAMPLE * SAMPLES * 2) return false;
-  const step = Math.floor((block.length - SAMPLE) / (SAMPLES - 1));
-  const parts: Buffer[] = [];
-  for (let i = 0; i < SAMPLES; i++) parts.push(block.subarray(i * step, i * step + SAMPLE));
-  const sample = Buffer.concat(parts);
-  const out = await deflateRawAsync(sample, { level: 1, chunkSize: sample.length + 1024 });
-  return out.length > sample.length * STORE_RATIO;
+function defaultConcurrency(): number {
+  return Math.max(4, 2 * availableParallelism());
 }
 
-async function compressBlock(
-  block: Buffer,
-  dictionary: Buffer | undefined,
-  level: number,
-  last: boolean,
-  store: boolean,
-): Promise<Buffer> {
-  const useLevel = store && (await looksIncompressible(block)) ? 0 : level;
-  const opts: ZlibOptions = {
-    level: useLevel,
-    finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-    // One output buffer per block: zlib's default 16 KiB chunks cost a thread-pool round trip each.
-    chunkSize: block.length + (block.length >> 8) + 1024,
-  };
-  if (dictionary && useLevel > 0) opts.dictionary = dictionary;
-  return deflateRawAsync(block, opts);
-}
-
-/** Compresses a byte stream into a single gzip member using all cores. */
+/**
+ * Compresses a byte stream into a single gzip member using all cores. Input is read ahead, so
+ * reading and compressing overlap with the consumer's work.
+ */
 export async function* parallelGzip(
   input: AsyncIterable<Buffer>,
   options: ParallelGzipOptions = {},
@@ -80,34 +66,60 @@ export async function* parallelGzip(
   const level = options.level ?? 6;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError('compression level must be 1–9');
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const concurrency = options.concurrency ?? availableParallelism() + 1;
+  const workers = options.workers ?? 1;
+  const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const store = options.storeIncompressible ?? true;
+  const reuse = options.reuseOutput ?? false;
   yield gzipHeader(level, options.mtime ?? 0);
 
+  const pool = new WorkerPool<BlockJob, BlockResult>(
+    () => startModuleWorker(siblingModule(import.meta.url, 'deflate-worker')),
+    workers,
+  );
+  const inputs: ArrayBuffer[] = [];
+  const outputs: ArrayBuffer[] = [];
+  const outputSize = storedSize(blockSize);
+  const inFlight: { job: Promise<BlockResult>; length: number }[] = [];
   let crc = 0;
   let length = 0;
-  const inFlight: Promise<Buffer>[] = [];
-  let previous: Buffer | undefined;
-  let held: Buffer | undefined;
-
-  const submit = (block: Buffer, last: boolean) => {
-    const dict = previous ? previous.subarray(Math.max(0, previous.length - WINDOW)) : undefined;
-    const job = compressBlock(block, dict, level, last, store);
-    job.catch(() => undefined); // rejections are observed when awaited in order
-    inFlight.push(job);
-    previous = block;
+  let leased: ArrayBuffer | null = null;
+  const next = async (): Promise<Buffer> => {
+    const { job, length: blockLength } = inFlight.shift() as (typeof inFlight)[number];
+    const result = await job;
+    crc = crc32Combine(crc, result.crc, blockLength);
+    length += blockLength;
+    inputs.push(result.input);
+    if (reuse) leased = result.output;
+    return Buffer.from(result.output, 0, result.outputLength);
   };
-
-  // One block is held back so the final one can be finished (Z_FINISH) instead of sync-flushed.
-  for await (const block of rechunk(input, blockSize)) {
-    crc = crc32(block, crc);
-    length += block.length;
-    if (held) submit(held, false);
-    held = block;
-    while (inFlight.length >= concurrency) yield await (inFlight.shift() as Promise<Buffer>);
+  const release = () => {
+    if (leased) outputs.push(leased);
+    leased = null;
+  };
+  try {
+    const blocks = assembleBlocks(
+      readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
+      blockSize,
+      () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
+    );
+    for await (const block of blocks) {
+      const output = outputs.pop() ?? new ArrayBuffer(outputSize);
+      const { buffer, dictLength, length: blockLength, last } = block;
+      const job = pool.run({ input: buffer, dictLength, length: blockLength, output, level, last, store }, [buffer, output]);
+      job.catch(() => undefined); // rejections are observed when awaited in order
+      inFlight.push({ job, length: block.length });
+      while (inFlight.length >= concurrency) {
+        yield await next();
+        release();
+      }
+    }
+    while (inFlight.length) {
+      yield await next();
+      release();
+    }
+  } finally {
+    await pool.close();
   }
-  submit(held ?? Buffer.alloc(0), true);
-  while (inFlight.length) yield await (inFlight.shift() as Promise<Buffer>);
 
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);

@@ -56,14 +56,15 @@ export function registerBackupCommands(program: Command): void {
     .option('--exclude <glob>', 'also leave out paths matching this glob (root-anchored; ** spans folders); repeatable', collect, [])
     .option('--securetar-version <n>', 'SecureTar version when encrypting (3, or 2 for Home Assistant before 2026.3)', parseIntOption('--securetar-version', 2, 3), 3)
     .option('--level <n>', 'gzip level 1–9', parseIntOption('--level', 1, 9), 6)
+    .option('--location <id>', 'also store it on this location (see `lifeboat location list`); repeatable', collect, [])
     .option('--automatic', 'use the saved automatic-backup settings (locations, database, name, encryption key), like backup.create_automatic')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; securetarVersion: number; level: number; automatic?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; location: string[]; securetarVersion: number; level: number; automatic?: boolean; json?: boolean }, cmd: Command) => {
       const password = await resolvePassword(opts);
       const app = await openApp(cmd);
       const manager = app.manager;
-      if (opts.automatic && (password !== null || opts.name || !opts.database || opts.exclude.length)) {
-        throw new UsageError('--automatic takes everything from the saved settings; leave out --name, --password, --no-database and --exclude');
+      if (opts.automatic && (password !== null || opts.name || !opts.database || opts.exclude.length || opts.location.length)) {
+        throw new UsageError('--automatic takes everything from the saved settings; leave out --name, --password, --no-database, --exclude and --location');
       }
       const stop = showProgress(manager, !opts.json);
       let result;
@@ -71,6 +72,7 @@ export function registerBackupCommands(program: Command): void {
         result = opts.automatic
           ? await (await app.beginAutomatic()).done
           : await manager.create({
+              agentIds: [manager.local.agentId, ...opts.location.filter((l) => l !== manager.local.agentId)],
               name: opts.name,
               password,
               includeDatabase: opts.database,
@@ -153,22 +155,24 @@ export function registerBackupCommands(program: Command): void {
       .argument('<file>', 'where to write the backup'),
   )
     .option('--decrypt', 'write it decrypted (needs the password)')
-    .action(async (id: string, file: string, opts: PasswordOptions & { decrypt?: boolean }, cmd: Command) => {
+    .option('--location <id>', 'the location to take it from (default backup.local)')
+    .action(async (id: string, file: string, opts: PasswordOptions & { decrypt?: boolean; location?: string }, cmd: Command) => {
       const manager = await openManager(cmd);
-      const source = await manager.localPath(id);
       const password = await resolvePassword(opts);
       if (opts.decrypt && password === null) throw new UsageError('--decrypt needs --password or --password-file');
       const target = resolve(file);
       const temp = `${target}.partial`;
       const out = await FileWriter.create(temp);
       try {
-        await withBackupReader(source, async (reader) => {
-          const stream =
-            opts.decrypt && reader.backup.protected
-              ? (await planReencode(reader, { protect: false, password: password as string })).open()
-              : readRange(reader.source, 0, reader.source.size);
-          for await (const chunk of stream) await out.write(chunk);
-        });
+        await manager.withBackupFile(id, opts.location, (source) =>
+          withBackupReader(source, async (reader) => {
+            const stream =
+              opts.decrypt && reader.backup.protected
+                ? (await planReencode(reader, { protect: false, password: password as string })).open()
+                : readRange(reader.source, 0, reader.source.size);
+            for await (const chunk of stream) await out.write(chunk);
+          }),
+        );
         await out.finish();
         await rename(temp, target);
       } catch (err) {
@@ -179,15 +183,15 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Wrote ${target}\n`);
     });
 
-  withPassword(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>')).action(
-    async (id: string, opts: PasswordOptions, cmd: Command) => {
+  withPassword(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>'))
+    .option('--location <id>', 'the location whose copy to check (default backup.local)')
+    .action(async (id: string, opts: PasswordOptions & { location?: string }, cmd: Command) => {
       const manager = await openManager(cmd);
       const password = await resolvePassword(opts);
-      const report = await withBackupReader(await manager.localPath(id), (r) => verifyBackup(r, password));
+      const report = await manager.withBackupFile(id, opts.location, (file) => withBackupReader(file, (r) => verifyBackup(r, password)));
       if (report.problems.length) throw report.problems[0];
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
-    },
-  );
+    });
 
   withPassword(
     program
@@ -200,13 +204,14 @@ export function registerBackupCommands(program: Command): void {
     .option('--stop-command <cmd>', 'run before the files are swapped (e.g. "docker stop homeassistant")')
     .option('--start-command <cmd>', 'run after the files are swapped (e.g. "docker start homeassistant")')
     .option('--allow-newer', 'restore even if the backup was made by a newer Home Assistant than the installation')
+    .option('--location <id>', 'restore the copy on this location (default backup.local; remote copies are downloaded and checked first)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.')
     .action(
       async (
         target: string,
-        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; yes?: boolean; json?: boolean },
+        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; location?: string; yes?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
@@ -222,7 +227,7 @@ export function registerBackupCommands(program: Command): void {
         let result;
         try {
           result = await manager.restore({
-            ...(isFile ? { file: resolve(target) } : { backupId: target }),
+            ...(isFile ? { file: resolve(target) } : { backupId: target, agentId: opts.location }),
             password,
             candidatePasswords: app.settings.secrets.candidateKeys(),
             strictPassword: false,

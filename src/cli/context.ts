@@ -36,14 +36,23 @@ export function stderrLogger(verbose = false): Logger {
   };
 }
 
-/** Opens the whole application (manager, settings, entities) for one command. */
+const opened: LifeboatApp[] = [];
+
+/** Opens the whole application (manager, settings, entities, locations) for one command. */
 export async function openApp(cmd: Command): Promise<LifeboatApp> {
   const opts = globals(cmd);
-  return LifeboatApp.open({
+  const app = await LifeboatApp.open({
     installation: installationOf(opts),
     data: opts.data ?? process.env.LIFEBOAT_DATA,
     log: stderrLogger(opts.verbose),
   });
+  opened.push(app);
+  return app;
+}
+
+/** Closes the connections to remote locations that the command's application opened. */
+export async function closeOpenedApps(): Promise<void> {
+  for (const app of opened.splice(0)) await app.closeLocations();
 }
 
 export async function openManager(cmd: Command): Promise<BackupManager> {

@@ -9,6 +9,8 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerSettingsCommands } from './settings-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerLocationCommands } from './location-commands.js';
+import { closeOpenedApps } from './context.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { VERSION } from '../version.js';
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   registerSettingsCommands(program);
   registerServeCommand(program);
   registerTokenCommands(program);
+  registerLocationCommands(program);
   registerMqttCommands(program);
   registerArchiveCommands(program);
   registerDemoCommands(program);
@@ -41,8 +44,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
+    await closeOpenedApps();
     return EXIT.ok;
   } catch (err) {
+    await closeOpenedApps().catch(() => undefined);
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

@@ -16,13 +16,15 @@ export async function beginAutomaticBackup(manager: BackupManager, settings: Set
   const config = settings.config;
   const stamp = () => formatIsoLocal(nowInstant(), settings.timeZone);
   const localProtected = config.agents['backup.local']?.protected;
-  // Home Assistant writes the local file unencrypted when the local location is set to unprotected.
+  // Home Assistant writes the local file unencrypted when the local location is set to unprotected;
+  // the other locations then get it encrypted on the fly with the key (agentPassword).
   const password = localProtected === false && config.create_backup.agent_ids.includes('backup.local') ? null : settings.automaticPassword;
   const handle = await manager.beginCreate({
     agentIds: config.create_backup.agent_ids,
     includeDatabase: config.create_backup.include_database,
     name: config.create_backup.name,
     password,
+    agentPassword: settings.automaticPassword,
     withAutomaticSettings: true,
     excludes: config.excludes,
     beforeStart: () => settings.recordAutomatic('last_attempted_automatic_backup', stamp()),

@@ -25,6 +25,9 @@ import { listAll, type BackupListing, type ManagerBackup } from './backup-record
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
+import { backupFileFrom, withBackupFileFrom, type BackupFile } from './backup-fetch.js';
+import { UploadQueue } from './upload-queue.js';
+import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
 import { join } from 'node:path';
 
 export interface ManagerOptions {
@@ -52,11 +55,13 @@ export class BackupManager {
   private running: Promise<unknown> | null = null;
   /** Set by whoever composes the application (retention after each backup). */
   readonly hooks: ManagerHooks = {};
+  private retrying: Promise<RetryRun> | null = null;
 
   private constructor(
     readonly df: DataFolder,
     readonly local: LocalFolderAgent,
     readonly catalogue: Catalogue,
+    readonly uploadQueue: UploadQueue,
     readonly instanceId: string,
     private readonly zone: () => string,
     private readonly now: () => Instant,
@@ -75,6 +80,7 @@ export class BackupManager {
       df,
       local,
       await Catalogue.load(df.catalogue),
+      await UploadQueue.load(join(df.root, 'upload-queue.json')),
       await instanceIdFor(df),
       typeof opts.timeZone === 'function' ? opts.timeZone : () => (opts.timeZone as string | undefined) ?? process.env.TZ ?? localTimeZone(),
       opts.now ?? nowInstant,
@@ -145,6 +151,7 @@ export class BackupManager {
       agents: this.agentMap,
       local: this.local,
       catalogue: this.catalogue,
+      uploadQueue: this.uploadQueue,
       instanceId: this.instanceId,
       timeZone: this.zone(),
       now: this.now,
@@ -215,8 +222,10 @@ export class BackupManager {
   /** Restores a backup from a location or a file; waits for the whole restore. */
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     return this.exclusive('restore_backup', async () => {
-      const file = 'file' in request ? request.file : await this.localPath(request.backupId, request.agentId);
-      return runRestore(this.context(), { ...request, file });
+      if ('file' in request) return runRestore(this.context(), request);
+      const agent = this.requireAgent(request.agentId ?? this.local.agentId);
+      const fetch = () => backupFileFrom(this.fetchContext(), agent, request.backupId);
+      return runRestore(this.context(), { ...request, fetch });
     });
   }
 
@@ -225,7 +234,36 @@ export class BackupManager {
     return this.exclusive('receive_backup', () => runReceive(this.context(), opts));
   }
 
-  /** A local file for a backup on a location (local locations only, for now). */
+  private requireAgent(agentId: string): BackupAgent {
+    const agent = this.agentMap.get(agentId);
+    if (!agent) throw new BackupManagerError(`Unknown backup location ${agentId}`);
+    return agent;
+  }
+
+  private fetchContext() {
+    const state: ManagerState = this.currentState === 'blocked' ? 'idle' : this.currentState;
+    return { df: this.df, emit: (e: ManagerEvent) => this.emit(e), managerState: state, signal: this.abortController.signal };
+  }
+
+  /** The backup's file from any location: in place when local, else downloaded into tmp and checked. */
+  async backupFile(backupId: string, agentId = this.local.agentId): Promise<BackupFile> {
+    return backupFileFrom(this.fetchContext(), this.requireAgent(agentId), backupId);
+  }
+
+  /** Runs `fn` with the backup's file from any location (a downloaded copy is removed afterwards). */
+  async withBackupFile<T>(backupId: string, agentId: string | undefined, fn: (file: string) => Promise<T>): Promise<T> {
+    return withBackupFileFrom(this.fetchContext(), this.requireAgent(agentId ?? this.local.agentId), backupId, fn);
+  }
+
+  /** Copies that failed earlier and are due are tried again (one run at a time). */
+  async retryFailedUploads(): Promise<RetryRun> {
+    this.retrying ??= retryQueuedUploads(this.context(), this.agents, this.currentState === 'blocked' ? 'idle' : this.currentState).finally(() => {
+      this.retrying = null;
+    });
+    return this.retrying;
+  }
+
+  /** A local file for a backup on a local location. */
   async localPath(backupId: string, agentId = this.local.agentId): Promise<string> {
     const agent = this.agentMap.get(agentId);
     if (!agent) throw new BackupManagerError(`Unknown backup location ${agentId}`);

@@ -25,6 +25,11 @@ export interface CreateOptions {
   agentIds?: string[];
   name?: string | null;
   password?: string | null;
+  /**
+   * The key for per-location protection when the file itself is written without `password`
+   * (an automatic backup whose local copy is unprotected): protected locations get it encrypted.
+   */
+  agentPassword?: string | null;
   includeDatabase?: boolean;
   /** Extra root-anchored globs to leave out. */
   excludes?: string[];
@@ -157,7 +162,9 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     step = 'upload_failed';
     ctx.emit(createEvent('upload_to_agents', 'in_progress'));
     const others = plan.available.filter((id) => id !== ctx.local.agentId);
-    const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath);
+    const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath, {
+      password: opts.password ?? opts.agentPassword ?? null,
+    });
     const failedAgentIds = [...failedUploads, ...plan.unavailable];
     await ctx.catalogue.put({
       backup_id: written.backup.backup_id,

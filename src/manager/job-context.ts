@@ -4,6 +4,7 @@
 import type { BackupAgent } from '../agents/agent.js';
 import type { LocalFolderAgent } from '../agents/local-agent.js';
 import type { Catalogue } from './catalogue.js';
+import type { UploadQueue } from './upload-queue.js';
 import type { DataFolder } from './data-folder.js';
 import type { ManagerEvent } from './events.js';
 import type { Instant } from '../util/time.js';
@@ -19,6 +20,10 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export interface ManagerHooks {
   /** Runs in the `cleaning_up` stage of every successful write (retention's count purge). */
   afterCreate?: (result: import('./create-job.js').CreateResult, targets: string[]) => Promise<void>;
+  /** A location's `protected` setting (config.agents), undefined when it has none. */
+  agentProtected?: (agentId: string) => boolean | undefined;
+  /** The key that opens (or should encrypt) a backup when copying it again later, if known. */
+  passwordFor?: (backup: import('../archive/backup-json.js').AgentBackup) => string | null;
 }
 
 export interface JobContext {
@@ -27,6 +32,8 @@ export interface JobContext {
   agents: ReadonlyMap<string, BackupAgent>;
   local: LocalFolderAgent;
   catalogue: Catalogue;
+  /** Failed copies to retry in the background. */
+  uploadQueue?: UploadQueue;
   instanceId: string;
   timeZone: string;
   /** The current time, with microseconds (backup dates carry them). */

@@ -27,7 +27,9 @@ export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB
 
 export interface RestoreOptions {
   /** The backup file to restore (resolved from a location by the manager). */
-  file: string;
+  file?: string;
+  /** Gets the file when it is not given: a remote copy downloaded (and removed afterwards). */
+  fetch?: () => Promise<{ file: string; cleanup(): Promise<void> }>;
   password?: string | null;
   /** Keys to try, in order, when no password is given and the backup is encrypted (the keyring). */
   candidatePasswords?: string[];
@@ -126,11 +128,21 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const staging = ctx.df.staging;
   ctx.emit(restoreEvent('in_progress'));
   let step = 'restore_failed';
+  let cleanup: () => Promise<void> = async () => undefined;
   try {
+    let file = opts.file;
+    if (file === undefined) {
+      step = 'download_failed';
+      if (!opts.fetch) throw new BackupManagerError('No backup file to restore');
+      const fetched = await opts.fetch();
+      file = fetched.file;
+      cleanup = () => fetched.cleanup();
+      step = 'restore_failed';
+    }
     // Whatever an earlier interrupted restore left is settled first.
     await recoverSwap(staging);
     await mkdir(root, { recursive: true });
-    const result = await withBackupReader(opts.file, async (reader) => {
+    const result = await withBackupReader(file, async (reader) => {
       step = 'password_incorrect';
       const password = await checkBackup(reader, opts, root);
       const backup = reader.backup;
@@ -202,5 +214,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     }).catch(() => undefined);
     ctx.emit(restoreEvent('failed', reason));
     throw err instanceof Error ? err : new BackupReaderWriterError(String(err));
+  } finally {
+    await cleanup().catch(() => undefined);
   }
 }

@@ -1,42 +1,92 @@
 // Hands a finished backup file to every other target location in parallel, with Home Assistant's
-// upload-progress events (at most one per second per location, plus a final one). One location's
-// failure never stops the others; the ids of the locations that failed are returned.
+// upload-progress events (at most one per second per location, plus a final one). Each location
+// gets the protection it asks for: the file as is, or re-encrypted or decrypted on the fly (an
+// encrypted location never receives plaintext); a received backup always goes as is, byte for
+// byte. One location's failure never stops the others; failed copies are queued for retrying in
+// the background, and their ids are returned.
 
 import { createReadStream } from 'node:fs';
 import type { AgentBackup } from '../archive/backup-json.js';
+import { withBackupReader } from '../archive/backup-reader.js';
+import { errorMessage } from '../archive/errors.js';
+import { planReencode } from '../archive/reencode.js';
+import type { OpenStream } from '../agents/agent.js';
 import type { JobContext } from './job-context.js';
 import type { ManagerState } from './events.js';
 
-export async function uploadToAgents(
+export interface FanoutOptions {
+  managerState?: ManagerState;
+  /** The key for per-location protection (the file's own password, or the one it should get). */
+  password?: string | null;
+  /** Send the file unchanged to every location (received backups). */
+  asIs?: boolean;
+}
+
+export type StreamPlan = 'as_is' | 'encrypt' | 'decrypt';
+
+/** Home Assistant's decision per location (§3.4): as is, encrypted or decrypted on the fly. */
+export function streamPlan(opts: { asIs: boolean; password: string | null; fileProtected: boolean; desired: boolean | undefined }): StreamPlan {
+  if (opts.asIs || opts.password === null) return 'as_is';
+  const desired = opts.desired ?? true; // no per-location entry: encrypted when a password was given
+  if (desired === opts.fileProtected) return 'as_is';
+  return desired ? 'encrypt' : 'decrypt';
+}
+
+async function sendTo(
   ctx: JobContext,
-  agentIds: string[],
+  agentId: string,
   backup: AgentBackup,
   file: string,
-  managerState: ManagerState = 'create_backup',
-): Promise<string[]> {
+  plan: StreamPlan,
+  password: string | null,
+  managerState: ManagerState,
+): Promise<void> {
+  const agent = ctx.agents.get(agentId);
+  if (!agent) throw new Error(`location ${agentId} is not available`);
+  const upload = async (record: AgentBackup, open: OpenStream) => {
+    let last = 0;
+    const progress = (uploaded: number, force = false) => {
+      const t = Date.now();
+      if (!force && t - last < 1000) return;
+      last = t;
+      ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: record.size });
+    };
+    await agent.upload(record, open, { onProgress: (n) => progress(n), signal: ctx.signal });
+    progress(record.size, true);
+  };
+  if (plan === 'as_is') {
+    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }));
+    return;
+  }
+  await withBackupReader(file, async (reader) => {
+    const reencoded = await planReencode(reader, { protect: plan === 'encrypt', password: password as string });
+    await upload(reencoded.backup, () => reencoded.open());
+  });
+}
+
+export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup: AgentBackup, file: string, opts: FanoutOptions = {}): Promise<string[]> {
+  const managerState = opts.managerState ?? 'create_backup';
+  const password = opts.password ?? null;
+  const asIs = opts.asIs ?? false;
   const failed: string[] = [];
   await Promise.all(
     agentIds.map(async (agentId) => {
-      const agent = ctx.agents.get(agentId);
-      if (!agent) {
+      if (!ctx.agents.has(agentId)) {
         failed.push(agentId);
         return;
       }
-      let last = 0;
-      const progress = (uploaded: number, force = false) => {
-        const t = Date.now();
-        if (!force && t - last < 1000) return;
-        last = t;
-        ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: backup.size });
-      };
+      const plan = streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.hooks.agentProtected?.(agentId) });
       try {
-        await agent.upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), {
-          onProgress: (n) => progress(n),
-        });
-        progress(backup.size, true);
+        await sendTo(ctx, agentId, backup, file, plan, password, managerState);
+        await ctx.uploadQueue?.remove(backup.backup_id, agentId);
       } catch (err) {
-        ctx.log.warn(`Upload to ${agentId} failed`, { error: (err as Error).message });
+        ctx.log.warn(`Upload to ${agentId} failed`, { error: errorMessage(err) });
         failed.push(agentId);
+        if (!ctx.signal.aborted) {
+          await ctx.uploadQueue
+            ?.failed(backup.backup_id, agentId, asIs || password === null, errorMessage(err), new Date(ctx.now().epochMs))
+            .catch((e: unknown) => ctx.log.warn('Could not queue the failed copy for a retry', { error: errorMessage(e) }));
+        }
       }
     }),
   );

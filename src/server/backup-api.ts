@@ -123,11 +123,12 @@ export const RestoreSchema = z.object({
   restore_homeassistant: z.boolean().default(true),
 });
 
-/** The backup's file on a location; a backup missing there is a manager error, as in Home Assistant. */
-async function fileOnAgent(app: LifeboatApp, backupId: string, agentId: string): Promise<string> {
-  if (!app.manager.agent(agentId)) throw new ApiError('unknown_error', `Unknown backup agent ${agentId}`);
+/** Checks that a location holds the backup; a backup missing there is a manager error, as in Home Assistant. */
+async function checkOnAgent(app: LifeboatApp, backupId: string, agentId: string): Promise<void> {
+  const agent = app.manager.agent(agentId);
+  if (!agent) throw new ApiError('unknown_error', `Unknown backup agent ${agentId}`);
   try {
-    return await app.manager.localPath(backupId, agentId);
+    await agent.get(backupId);
   } catch (err) {
     if (err instanceof BackupNotFound) throw new BackupManagerError(`Backup ${backupId} not found in agent ${agentId}`);
     throw err;
@@ -137,9 +138,10 @@ async function fileOnAgent(app: LifeboatApp, backupId: string, agentId: string):
 export async function restoreBackup(app: LifeboatApp, params: z.infer<typeof RestoreSchema>) {
   if (params.restore_addons?.length || params.restore_folders?.length) throw new BackupManagerError('Addons and folders are not supported in core restore');
   if (!params.restore_homeassistant && !params.restore_database) throw new BackupManagerError('Home Assistant or database must be included in restore');
-  const file = await fileOnAgent(app, params.backup_id, params.agent_id);
+  await checkOnAgent(app, params.backup_id, params.agent_id);
   await app.manager.restore({
-    file,
+    backupId: params.backup_id,
+    agentId: params.agent_id,
     password: params.password ?? null,
     strictPassword: true,
     restoreHomeassistant: params.restore_homeassistant,
@@ -151,8 +153,8 @@ export async function restoreBackup(app: LifeboatApp, params: z.infer<typeof Res
 export const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema, password: z.string() });
 
 export async function canDecryptOnDownload(app: LifeboatApp, params: z.infer<typeof CanDecryptSchema>) {
-  const file = await fileOnAgent(app, params.backup_id, params.agent_id);
-  await withBackupReader(file, async (reader) => {
+  await checkOnAgent(app, params.backup_id, params.agent_id);
+  await app.manager.withBackupFile(params.backup_id, params.agent_id, (file) => withBackupReader(file, async (reader) => {
     if (!reader.backup.protected) return;
     for (const inner of reader.innerArchives()) {
       const enc = await reader.encryption(inner);
@@ -161,7 +163,7 @@ export async function canDecryptOnDownload(app: LifeboatApp, params: z.infer<typ
         throw err instanceof IncorrectPasswordError ? new IncorrectPasswordError() : err;
       });
     }
-  });
+  }));
   return null;
 }
 

@@ -14,7 +14,7 @@ import { isSafeBackupName, slugifyName } from '../archive/backup-json.js';
 import { BackupReader } from '../archive/backup-reader.js';
 import { BackupNotFound, IncorrectPasswordError } from '../archive/errors.js';
 import { planReencode } from '../archive/reencode.js';
-import { isValidAgentId, isValidBackupId } from '../agents/agent.js';
+import { isLocalAgent, isValidAgentId, isValidBackupId } from '../agents/agent.js';
 import { DEFAULT_DATA_FOLDER, RESTORE_STAGING } from '../manager/data-folder.js';
 import type { TokenStore } from '../settings/token-store.js';
 import { ApiError, RestoreSchema, apiErrorCode, backupInfo, restoreBackup } from './backup-api.js';
@@ -63,14 +63,29 @@ export function registerRoutes(server: FastifyInstance, app: LifeboatApp, tokens
     const agentId = query.agent_id;
     if (!agentId || !isValidAgentId(agentId) || !app.manager.agent(agentId)) throw new ApiError('invalid_agent_id', 'agent_id is missing or not a known backup agent');
     if (!isValidBackupId(backupId)) throw new ApiError('backup_not_found', `Backup ${backupId} not found`, 404);
-    let file: string;
-    try {
-      file = await app.manager.localPath(backupId, agentId);
-    } catch (err) {
+    const agent = app.manager.agent(agentId)!;
+    const notFound = (err: unknown): never => {
       if (err instanceof BackupNotFound) throw new ApiError('backup_not_found', `Backup ${backupId} not found in agent ${agentId}`, 404);
       throw err;
+    };
+    if (!isLocalAgent(agent)) {
+      // A remote copy streams straight through; decrypting one needs it on disk first.
+      const record = await agent.get(backupId).catch(notFound);
+      if (query.password === undefined || !record.protected) {
+        const body = await agent.download(backupId).catch(notFound);
+        reply.header('content-type', 'application/x-tar');
+        reply.header('content-disposition', `attachment; filename=${slugifyName(record.name)}.tar`);
+        reply.header('content-length', String(record.size));
+        return reply.send(Readable.from(body, { objectMode: false }));
+      }
     }
-    const reader = await BackupReader.open(file);
+    const source = await app.manager.backupFile(backupId, agentId).catch(notFound);
+    const file = source.file;
+    const reader = await BackupReader.open(file).catch(async (err: unknown) => {
+      await source.cleanup();
+      throw err;
+    });
+    const done = () => void reader.close().finally(() => source.cleanup());
     try {
       const backup = reader.backup;
       reply.header('content-type', 'application/x-tar');
@@ -79,14 +94,16 @@ export function registerRoutes(server: FastifyInstance, app: LifeboatApp, tokens
         const plan = await planReencode(reader, { protect: false, password: query.password });
         reply.header('content-length', String(plan.size));
         const stream = Readable.from(plan.open());
-        stream.on('close', () => void reader.close());
+        stream.on('close', done);
         return reply.send(stream);
       }
       reply.header('content-length', String(reader.source.size));
       await reader.close();
-      return reply.send(createReadStream(file, { highWaterMark: 1 << 20 }));
+      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+      stream.on('close', () => void source.cleanup());
+      return reply.send(stream);
     } catch (err) {
-      await reader.close();
+      done();
       throw err;
     }
   });

@@ -90,13 +90,14 @@ export function buildCommands(app: LifeboatApp): Map<string, Command> {
       type: 'lifeboat/verify',
       schema: z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema.default('backup.local'), password: z.string().nullable().optional() }),
       handler: async (m) => {
-        const file = await app.manager.localPath(m.backup_id, m.agent_id);
         const password = m.password ?? null;
-        const report = await withBackupReader(file, async (reader) => {
-          let secret = password;
-          if (secret === null && reader.backup.protected) secret = app.settings.secrets.currentKey;
-          return verifyBackup(reader, secret);
-        });
+        const report = await app.manager.withBackupFile(m.backup_id, m.agent_id, (file) =>
+          withBackupReader(file, async (reader) => {
+            let secret = password;
+            if (secret === null && reader.backup.protected) secret = app.settings.secrets.currentKey;
+            return verifyBackup(reader, secret);
+          }),
+        );
         return {
           ok: report.problems.length === 0,
           problems: report.problems.map((p) => ({ code: p.code, message: p.message })),

@@ -94,6 +94,23 @@ export function defaultMqttSettings(): MqttSettings {
   };
 }
 
+/**
+ * Lifeboat: a backup location beyond the local folder. `settings` are the kind's non-secret
+ * settings (validated by the kind's own schema in agents/); credentials live in the secrets file.
+ */
+export const LocationConfigSchema = z.object({
+  /** The agent id, `<kind>.<name-slug>`. */
+  id: z.string().regex(/^[a-z0-9_]+\.[A-Za-z0-9_-]+$/),
+  kind: z.string(),
+  name: z.string().min(1),
+  settings: z.record(z.string(), z.unknown()),
+  /** Upload/download limit in bytes per second; null for none. */
+  bandwidth_limit: z.number().int().positive().nullable().default(null),
+  /** Read every upload back and compare its SHA-256 before the copy counts. */
+  verify: z.boolean().default(true),
+});
+export type LocationConfig = z.infer<typeof LocationConfigSchema>;
+
 export const BackupConfigSchema = z.object({
   agents: z.record(z.string(), AgentSettingsSchema),
   automatic_backups_configured: z.boolean(),
@@ -110,6 +127,8 @@ export const BackupConfigSchema = z.object({
   excludes: z.array(z.string()),
   notifications: NotificationSettingsSchema,
   mqtt: MqttSettingsSchema,
+  /** Lifeboat: backup locations beyond the local folder. */
+  locations: z.array(LocationConfigSchema).refine((l) => new Set(l.map((x) => x.id)).size === l.length, 'location ids must be unique'),
 });
 export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
@@ -135,6 +154,7 @@ export function defaultConfig(): BackupConfig {
     excludes: [],
     notifications: { webhook_url: null, ntfy_url: null, failing_location_after: 3, no_success_days: null },
     mqtt: defaultMqttSettings(),
+    locations: [],
   };
 }
 

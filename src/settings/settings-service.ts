@@ -6,7 +6,7 @@ import { EventBus } from '../util/event-bus.js';
 import { localTimeZone } from '../util/time.js';
 import { applyConfigUpdate, type UpdateResult } from './config-update.js';
 import { generateKey, keyFingerprint } from './encryption-key.js';
-import { ConfigUpdateSchema, type BackupConfig } from './schemas.js';
+import { ConfigUpdateSchema, type BackupConfig, type LocationConfig } from './schemas.js';
 import { SecretsStore } from './secrets-store.js';
 import { loadSettings, saveSettings } from './settings-store.js';
 
@@ -83,6 +83,11 @@ export class SettingsService {
   /** Records an automatic backup's attempt or completion time. */
   async recordAutomatic(field: 'last_attempted_automatic_backup' | 'last_completed_automatic_backup', at: string): Promise<void> {
     await this.commit({ ...this.current, [field]: at }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+  }
+
+  /** Replaces the list of backup locations (their credentials are kept in the secrets file). */
+  async setLocations(locations: LocationConfig[]): Promise<void> {
+    await this.commit({ ...this.current, locations }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
   }
 
   /** Replaces the whole config (a restored installation brings its own settings back). */

@@ -8,7 +8,7 @@ import { BackupConfigSchema, defaultConfig, type BackupConfig } from './schemas.
 
 export const SETTINGS_KEY = 'lifeboat.settings';
 export const SETTINGS_VERSION = 1;
-export const SETTINGS_MINOR_VERSION = 3;
+export const SETTINGS_MINOR_VERSION = 4;
 
 const DocumentSchema = z.object({
   version: z.number().int(),
@@ -43,6 +43,11 @@ const MIGRATIONS: Migration[] = [
       const stored = (d.mqtt ?? {}) as Partial<typeof defaults>;
       return { ...d, mqtt: { ...defaults, ...stored, tls: { ...defaults.tls, ...stored.tls } } };
     },
+  },
+  {
+    // 1.4 added backup locations beyond the local folder.
+    to: 4,
+    migrate: (d) => ({ ...d, locations: Array.isArray(d.locations) ? d.locations : [] }),
   },
 ];
 

@@ -1,9 +1,12 @@
 // Sequential file writer with bounded write-behind (one write in flight while the next chunk is
 // produced), positional patches for headers whose values are known only at the end, and fsync.
+// Chunks are gathered into writes of about 1 MiB with writev, without joining them.
 
 import { open, type FileHandle } from 'node:fs/promises';
 
 const COALESCE = 1 << 20;
+/** Well below IOV_MAX (1024 on Linux). */
+const MAX_CHUNKS = 256;
 
 export class FileWriter {
   private pending: Promise<unknown> = Promise.resolve();
@@ -22,15 +25,16 @@ export class FileWriter {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
+    if (chunk.length === 0) return;
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     this.position += chunk.length;
-    if (this.bufferedBytes >= COALESCE) await this.flushBuffered();
+    if (this.bufferedBytes >= COALESCE || this.buffered.length >= MAX_CHUNKS) await this.flushBuffered();
   }
 
   private async flushBuffered(): Promise<void> {
     if (this.bufferedBytes === 0) return;
-    const data = this.buffered.length === 1 ? (this.buffered[0] as Buffer) : Buffer.concat(this.buffered);
+    const data = this.buffered;
     const at = this.position - this.bufferedBytes;
     this.buffered = [];
     this.bufferedBytes = 0;
@@ -41,11 +45,13 @@ export class FileWriter {
     });
   }
 
-  private async writeAll(data: Buffer, at: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
-      done += bytesWritten;
+  private async writeAll(data: Buffer[], at: number): Promise<void> {
+    let chunks = data;
+    let position = at;
+    while (chunks.length) {
+      const { bytesWritten } = await this.fh.writev(chunks, position);
+      position += bytesWritten;
+      chunks = afterBytes(chunks, bytesWritten);
     }
   }
 
@@ -54,7 +60,7 @@ export class FileWriter {
     await this.flushBuffered();
     await this.pending;
     if (this.failed) throw this.failed;
-    await this.writeAll(data, at);
+    await this.writeAll([data], at);
   }
 
   /** Flushes, fsyncs and closes. */
@@ -74,4 +80,14 @@ export class FileWriter {
     await this.pending.catch(() => undefined);
     await this.fh.close().catch(() => undefined);
   }
+}
+
+/** The chunks that remain after the first `n` bytes (a partial write). */
+function afterBytes(chunks: Buffer[], n: number): Buffer[] {
+  let skip = n;
+  let i = 0;
+  while (i < chunks.length && skip >= (chunks[i] as Buffer).length) skip -= (chunks[i++] as Buffer).length;
+  const rest = chunks.slice(i);
+  if (skip > 0 && rest.length) rest[0] = (rest[0] as Buffer).subarray(skip);
+  return rest;
 }

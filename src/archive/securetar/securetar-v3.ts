@@ -3,7 +3,7 @@
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../errors.js';
-import { pieceGroups, rechunk } from '../../util/chunks.js';
+import { rechunk } from '../../util/chunks.js';
 import {
   V3_HEADER_SIZE,
   V3_MESSAGE_OVERHEAD,
@@ -119,20 +119,33 @@ function fileKey(ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
   return keyedBlake2b(ctx.rootKey, derivationSalt);
 }
 
-/** Encrypts a plaintext stream into secretstream messages (the header is written separately). */
+/**
+ * Encrypts a plaintext stream into secretstream messages (the header is written separately). The
+ * plaintext is copied into a message buffer as it arrives, so a producer may reuse its chunk as
+ * soon as the next one is requested.
+ */
 export async function* encryptV3(
   plain: AsyncIterable<Buffer>,
   ctx: V3RootContext,
   member: V3MemberParams,
 ): AsyncGenerator<Buffer> {
   const state = new SecretStreamState(fileKey(ctx, member.derivationSalt), member.streamHeader);
-  // A message is held back until more input shows it is not the last one (which is tagged FINAL).
-  let pending: Buffer[] | null = null;
-  for await (const group of pieceGroups(plain, V3_MESSAGE_SIZE)) {
-    if (pending) yield* state.push(pending, TAG_MESSAGE);
-    pending = group;
+  const message = Buffer.allocUnsafeSlow(V3_MESSAGE_SIZE);
+  let filled = 0;
+  for await (const chunk of plain) {
+    for (let at = 0; at < chunk.length; ) {
+      // A full message is sealed only when more input shows it is not the last (tagged FINAL).
+      if (filled === V3_MESSAGE_SIZE) {
+        yield* state.push([message], TAG_MESSAGE);
+        filled = 0;
+      }
+      const n = Math.min(V3_MESSAGE_SIZE - filled, chunk.length - at);
+      chunk.copy(message, filled, at, at + n);
+      filled += n;
+      at += n;
+    }
   }
-  yield* state.push(pending ?? [], TAG_FINAL);
+  yield* state.push([message.subarray(0, filled)], TAG_FINAL);
 }
 
 /**

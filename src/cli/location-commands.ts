@@ -1,0 +1,262 @@
+// `lifeboat location add|list|test|remove`: backup locations beyond the local folder. Each kind's
+// settings become options (from its zod schema); credentials come from a file (--secrets-file, or
+// --<secret>-file), from LIFEBOAT_<SECRET> environment variables, or — kept out of shell history
+// only if you take care — from options. They are stored in the 0600 secrets file, never in
+// settings.json, and never printed.
+
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { FolderStore } from '../agents/folder-location.js';
+import { createStoredAgent, LOCATION_KINDS, locationAgentId, locationKind, parseLocation, type LocationSpec } from '../agents/location-registry.js';
+import type { ProbeReport } from '../agents/blob-store.js';
+import type { LocationConfig } from '../settings/schemas.js';
+import { openApp } from './context.js';
+import { UsageError } from './common.js';
+import { formatBytes } from './progress.js';
+
+type FieldType = 'string' | 'number' | 'boolean';
+
+/** The base type of a schema field, through optional/default/nullable wrappers. */
+function fieldType(schema: z.ZodType): FieldType {
+  let def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
+  while (def.innerType && ['optional', 'default', 'nullable', 'prefault'].includes(def.type)) {
+    def = (def.innerType as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
+  }
+  return def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'string';
+}
+
+const kebab = (key: string) => key.replace(/_/g, '-');
+const camel = (key: string) => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+interface Field {
+  key: string;
+  type: FieldType;
+  description: string;
+  kinds: string[];
+}
+
+function collectFields(which: 'settings' | 'secrets'): Field[] {
+  const fields = new Map<string, Field>();
+  for (const k of Object.values(LOCATION_KINDS)) {
+    const shape = which === 'settings' ? k.settings.shape : k.secretsShape;
+    for (const [key, schema] of Object.entries(shape)) {
+      const s = schema as z.ZodType;
+      const existing = fields.get(key);
+      if (existing) existing.kinds.push(k.kind);
+      else fields.set(key, { key, type: fieldType(s), description: s.description ?? key, kinds: [k.kind] });
+    }
+  }
+  return [...fields.values()];
+}
+
+/** "10M", "512k", "1.5G" or plain bytes per second. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--bandwidth-limit must be bytes per second, e.g. 500k or 10M; got "${text}"`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const n = Math.round(Number(m[1]) * unit);
+  if (n < 1024) throw new UsageError('--bandwidth-limit must be at least 1k (1024 bytes per second)');
+  return n;
+}
+
+async function readSecretFile(path: string, what: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`Cannot read ${what} from ${path}: ${err.code ?? err.message}`);
+  });
+  return what === 'private_key' ? text : text.replace(/\r?\n$/, '');
+}
+
+function where(l: LocationConfig): string {
+  const s = l.settings;
+  switch (l.kind) {
+    case 'folder':
+      return String(s.path);
+    case 's3':
+      return `s3://${String(s.bucket)}/${String(s.prefix ?? '')}${s.endpoint ? ` at ${String(s.endpoint)}` : ''}`;
+    case 'sftp':
+      return `sftp://${String(s.username)}@${String(s.host)}:${String(s.port ?? 22)}/${String(s.path)}`;
+    case 'webdav':
+      return `${String(s.url).replace(/\/$/, '')}${String(s.path ?? '/')}`;
+    default:
+      return '';
+  }
+}
+
+function printProbe(id: string, report: ProbeReport): void {
+  for (const line of report.detail) process.stdout.write(`  ${line}\n`);
+  const free = report.freeBytes === null ? 'unknown' : formatBytes(report.freeBytes);
+  process.stdout.write(
+    `${id}: ${report.reachable ? 'reachable' : 'NOT reachable'}, credentials ${report.credentials ? 'accepted' : 'NOT accepted'}, ${report.writable ? 'writable' : 'NOT writable'}, free space ${free}\n`,
+  );
+}
+
+const probeOk = (r: ProbeReport) => r.reachable && r.credentials && r.writable;
+
+export function registerLocationCommands(program: Command): void {
+  const location = program.command('location').description('backup locations beyond the local folder: folder, s3, sftp, webdav');
+  const settingFields = collectFields('settings');
+  const secretFields = collectFields('secrets');
+
+  const add = location
+    .command('add')
+    .description('add a backup location (tested before it is saved)')
+    .argument('<kind>', `one of: ${Object.keys(LOCATION_KINDS).join(', ')}`)
+    .argument('<name>', 'a name for it; the location id becomes <kind>.<name as a slug>');
+  for (const f of settingFields) {
+    const flag = f.type === 'boolean' ? `--${kebab(f.key)}` : `--${kebab(f.key)} <value>`;
+    add.option(flag, `${f.kinds.join('/')}: ${f.description}`);
+  }
+  for (const f of secretFields) {
+    add.option(`--${kebab(f.key)} <value>`, `${f.kinds.join('/')}: ${f.description} (better: --${kebab(f.key)}-file or $LIFEBOAT_${f.key.toUpperCase()})`);
+    add.option(`--${kebab(f.key)}-file <file>`, `${f.kinds.join('/')}: read the ${f.description} from a file`);
+  }
+  add
+    .option('--secrets-file <file>', 'credentials as a JSON object, e.g. {"access_key_id": "…", "secret_access_key": "…"}')
+    .option('--bandwidth-limit <rate>', 'at most this many bytes per second, e.g. 2M')
+    .option('--no-verify', 'do not read uploads back to compare their SHA-256')
+    .option('--encrypted', 'store backups here encrypted (with the backup key) even when they are made unencrypted')
+    .option('--unencrypted', 'store backups here unencrypted (decrypted on the fly)')
+    .option('--automatic', 'also use this location for automatic backups')
+    .option('--create', 'folder: create the folder if it does not exist')
+    .option('--no-test', 'save without testing the connection first')
+    .action(async (kindName: string, name: string, opts: Record<string, unknown>, cmd: Command) => {
+      const kind = locationKind(kindName);
+      const id = locationAgentId(kindName, name);
+      if (opts.encrypted && opts.unencrypted) throw new UsageError('Use --encrypted or --unencrypted, not both');
+
+      const settings: Record<string, unknown> = {};
+      for (const f of settingFields) {
+        const value = opts[camel(f.key)];
+        if (value === undefined) continue;
+        if (!(f.key in kind.settings.shape)) throw new UsageError(`--${kebab(f.key)} is not a setting of ${kindName} locations`);
+        settings[f.key] = f.type === 'number' ? Number(value) : value;
+      }
+      const secrets: Record<string, string> = {};
+      if (typeof opts.secretsFile === 'string') {
+        const parsed = z.record(z.string(), z.string()).safeParse(JSON.parse(await readSecretFile(opts.secretsFile, 'credentials')));
+        if (!parsed.success) throw new UsageError('--secrets-file must hold a JSON object of strings');
+        Object.assign(secrets, parsed.data);
+      }
+      for (const f of secretFields) {
+        if (!(f.key in kind.secretsShape)) continue;
+        const env = process.env[`LIFEBOAT_${f.key.toUpperCase()}`];
+        if (env !== undefined) secrets[f.key] = env;
+        const file = opts[`${camel(f.key)}File`];
+        if (typeof file === 'string') secrets[f.key] = await readSecretFile(file, f.key);
+        const value = opts[camel(f.key)];
+        if (typeof value === 'string') secrets[f.key] = value;
+      }
+
+      const app = await openApp(cmd);
+      if (id === app.manager.local.agentId || app.settings.config.locations.some((l) => l.id === id)) {
+        throw new UsageError(`There is already a location ${id}; remove it first or choose another name`);
+      }
+      const spec: LocationSpec = {
+        id,
+        kind: kindName,
+        name,
+        settings,
+        bandwidth_limit: typeof opts.bandwidthLimit === 'string' ? parseRate(opts.bandwidthLimit) : null,
+        verify: opts.verify !== false,
+      };
+      const parsed = parseLocation(spec, secrets);
+      spec.settings = parsed.settings;
+      if (kindName === 'folder') {
+        const path = String(parsed.settings.path);
+        if (opts.create) await mkdir(path, { recursive: true });
+        await new FolderStore({ path }, id).markMounted().catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`Cannot use ${path}: ${err.code === 'ENOENT' ? 'it does not exist (mount the share first, or use --create)' : err.message}`);
+        });
+      }
+      if (opts.test !== false) {
+        const agent = createStoredAgent(spec, secrets, {
+          saveSettings: async (changed) => {
+            spec.settings = changed;
+          },
+        });
+        const report = await agent.probe().finally(() => agent.close());
+        printProbe(id, report);
+        if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test, so it was not saved (use --no-test to save it anyway)`);
+      }
+      await app.settings.secrets.setLocationSecrets(id, Object.keys(secrets).length ? secrets : null);
+      await app.settings.setLocations([...app.settings.config.locations, spec as LocationConfig]);
+      const update: Record<string, unknown> = {};
+      if (opts.encrypted || opts.unencrypted) update.agents = { [id]: { protected: Boolean(opts.encrypted) } };
+      if (opts.automatic) update.create_backup = { agent_ids: [...new Set([...app.settings.config.create_backup.agent_ids, id])] };
+      if (Object.keys(update).length) await app.settings.update(update);
+      const pinned = spec.settings.host_key_sha256;
+      process.stdout.write(`Added location ${id} (${where(spec as LocationConfig)})${typeof pinned === 'string' ? `; host key ${pinned} pinned` : ''}\n`);
+    });
+
+  location
+    .command('list')
+    .description('list the backup locations (credentials are never shown)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const app = await openApp(cmd);
+      const config = app.settings.config;
+      const rows = config.locations.map((l) => ({
+        ...l,
+        where: where(l),
+        credentials: Object.keys(app.settings.secrets.locationSecrets(l.id)).sort(),
+        protected: config.agents[l.id]?.protected ?? null,
+        automatic: config.create_backup.agent_ids.includes(l.id),
+        failed_copies_queued: app.manager.uploadQueue.list().filter((e) => e.agent_id === l.id).length,
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ locations: rows }, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) process.stdout.write('No locations besides the local folder (backup.local). Add one with `lifeboat location add`.\n');
+      for (const r of rows) {
+        const notes = [
+          r.protected === null ? 'encrypted when a key is used' : r.protected ? 'encrypted' : 'unencrypted',
+          r.automatic ? 'used by automatic backups' : null,
+          r.bandwidth_limit ? `limit ${formatBytes(r.bandwidth_limit)}/s` : null,
+          r.verify ? null : 'not verified',
+          r.failed_copies_queued ? `${r.failed_copies_queued} failed copies queued` : null,
+        ].filter(Boolean);
+        process.stdout.write(`${r.id}  ${r.name}  ${r.where}  (${notes.join(', ')})\n`);
+      }
+    });
+
+  location
+    .command('test')
+    .description('check a location: reachable, credentials accepted, writable, free space')
+    .argument('<id>', 'location id, e.g. s3.offsite')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const app = await openApp(cmd);
+      const spec = app.settings.config.locations.find((l) => l.id === id);
+      if (!spec) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
+      const agent = createStoredAgent(spec as LocationSpec, app.settings.secrets.locationSecrets(id), {
+        saveSettings: async (changed) => {
+          await app.settings.setLocations(app.settings.config.locations.map((l) => (l.id === id ? { ...l, settings: changed } : l)));
+        },
+      });
+      const report = await agent.probe().finally(() => agent.close());
+      printProbe(id, report);
+      if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test`);
+    });
+
+  location
+    .command('remove')
+    .description('remove a location from Lifeboat (the backups stored there stay where they are)')
+    .argument('<id>', 'location id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const app = await openApp(cmd);
+      const config = app.settings.config;
+      if (!config.locations.some((l) => l.id === id)) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
+      const agents = { ...config.agents };
+      delete agents[id];
+      await app.settings.replace({
+        ...config,
+        agents,
+        locations: config.locations.filter((l) => l.id !== id),
+        create_backup: { ...config.create_backup, agent_ids: config.create_backup.agent_ids.filter((a) => a !== id) },
+      });
+      await app.settings.secrets.setLocationSecrets(id, null);
+      for (const e of app.manager.uploadQueue.list().filter((q) => q.agent_id === id)) await app.manager.uploadQueue.remove(e.backup_id, id);
+      process.stdout.write(`Removed location ${id}; the backups stored there were left in place.\n`);
+    });
+}

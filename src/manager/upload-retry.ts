@@ -1,0 +1,64 @@
+// The background retry of failed copies: for each queued copy that is due, find the backup on a
+// location that holds it (the local folder first, else a remote copy fetched into tmp), send it
+// again with the same rules as the first time (per-location protection, or as is for a received
+// backup), and on success drop the location from the backup's failed ids in the catalogue.
+
+import { errorMessage } from '../archive/errors.js';
+import type { BackupAgent } from '../agents/agent.js';
+import { backupFileFrom, findHolder } from './backup-fetch.js';
+import type { JobContext } from './job-context.js';
+import type { ManagerState } from './events.js';
+import { uploadToAgents } from './upload-fanout.js';
+
+export interface RetryRun {
+  attempted: { backupId: string; agentId: string; ok: boolean }[];
+}
+
+export async function retryQueuedUploads(ctx: JobContext, agents: readonly BackupAgent[], managerState: ManagerState): Promise<RetryRun> {
+  const queue = ctx.uploadQueue;
+  const run: RetryRun = { attempted: [] };
+  if (!queue) return run;
+  await queue.reload();
+  const now = new Date(ctx.now().epochMs);
+  for (const entry of queue.due(now)) {
+    ctx.signal.throwIfAborted();
+    const { backup_id: backupId, agent_id: agentId } = entry;
+    if (!ctx.agents.has(agentId)) {
+      await queue.failed(backupId, agentId, entry.as_is, `location ${agentId} is not available`, now);
+      continue;
+    }
+    const holder = await findHolder(agents, backupId, agentId);
+    if (!holder) {
+      ctx.log.warn(`Backup ${backupId} is no longer stored anywhere; not copying it to ${agentId}`);
+      await queue.remove(backupId, agentId);
+      continue;
+    }
+    let ok = false;
+    try {
+      const backup = await holder.get(backupId);
+      const source = await backupFileFrom({ df: ctx.df, emit: ctx.emit, managerState, signal: ctx.signal }, holder, backupId);
+      try {
+        const failed = await uploadToAgents(ctx, [agentId], backup, source.file, {
+          managerState,
+          asIs: entry.as_is,
+          password: entry.as_is ? null : (ctx.hooks.passwordFor?.(backup) ?? null),
+        });
+        ok = failed.length === 0;
+      } finally {
+        await source.cleanup();
+      }
+    } catch (err) {
+      ctx.log.warn(`Could not retry the copy of ${backupId} to ${agentId}`, { error: errorMessage(err) });
+      await queue.failed(backupId, agentId, entry.as_is, errorMessage(err), now);
+    }
+    if (ok) {
+      const record = ctx.catalogue.get(backupId);
+      if (record?.failed_agent_ids.includes(agentId)) {
+        await ctx.catalogue.put({ ...record, failed_agent_ids: record.failed_agent_ids.filter((id) => id !== agentId) });
+      }
+      ctx.log.info(`The copy of backup ${backupId} to ${agentId} succeeded on a later try`);
+    }
+    run.attempted.push({ backupId, agentId, ok });
+  }
+  return run;
+}

@@ -1,0 +1,78 @@
+// Pipeline helpers: read-ahead that keeps order and stops its source, and the file writer that
+// gathers chunks into large writes.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readAhead } from '../../src/util/concurrency.js';
+import { FileWriter } from '../../src/util/file-writer.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+describe('readAhead', () => {
+  it('keeps the order, and pulls ahead of a slow consumer up to the limit', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 0; i < 10; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const seen: number[] = [];
+    for await (const n of readAhead(source(), 3)) {
+      if (n === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        expect(pulled).toBeGreaterThanOrEqual(3);
+        expect(pulled).toBeLessThanOrEqual(5);
+      }
+      seen.push(n);
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('delivers the items before a failure, then the failure', async () => {
+    async function* source() {
+      yield 1;
+      yield 2;
+      throw new Error('boom');
+    }
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const n of readAhead(source(), 10)) seen.push(n);
+      })(),
+    ).rejects.toThrow('boom');
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('stops its source when the consumer stops early', async () => {
+    let closed = false;
+    async function* source() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const n of readAhead(source(), 2)) if (n === 3) break;
+    expect(closed).toBe(true);
+  });
+});
+
+describe('FileWriter', () => {
+  it('writes many chunks of any size in order, and patches afterwards', async () => {
+    const dir = await tmpDir();
+    const path = join(dir, 'out.bin');
+    const w = await FileWriter.create(path);
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const chunk = Buffer.alloc((i * 7919) % 3000, i & 0xff);
+      expected.push(chunk);
+      await w.write(chunk);
+    }
+    await w.patch(0, Buffer.from('HEAD'));
+    await w.finish();
+    const all = Buffer.concat(expected);
+    all.write('HEAD', 0);
+    expect((await readFile(path)).equals(all)).toBe(true);
+    expect(w.position).toBe(all.length);
+  });
+});
