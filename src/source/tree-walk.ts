@@ -1,8 +1,9 @@
 // Walks an installation folder into archive entries under `data/`: directories as entries,
 // symlinks as links (never followed), excluded paths and their subtrees skipped. Small files are
-// read ahead concurrently; large files are streamed in 1 MiB reads when the archive needs them.
+// read ahead concurrently (bounded in count and bytes); large files are streamed in 1 MiB reads
+// when the archive needs them.
 
-import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InnerEntry } from '../archive/inner-tar-writer.js';
 import { BackupReaderWriterError, SourceReadError } from '../archive/errors.js';
@@ -12,6 +13,7 @@ import type { ExcludeRules } from './exclude-rules.js';
 export const ARCHIVE_ROOT = 'data';
 const SMALL_FILE = 1 << 20;
 const READ_AHEAD = 16;
+const READ_AHEAD_BYTES = 4 << 20;
 const CHUNK = 1 << 20;
 
 /** Lets a caller substitute or drop individual files (e.g. a live database and its WAL). */
@@ -117,6 +119,29 @@ async function* streamFile(abs: string, size: number, rel: string, opts: WalkOpt
   }
 }
 
+/**
+ * Reads a whole file that lstat saw as `expected` bytes: open, one read of one byte more (a short
+ * read is the end of the file), close — and more reads only if the file has grown meanwhile.
+ */
+async function readSmallFile(abs: string, expected: number): Promise<Buffer> {
+  const fh = await open(abs, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(expected + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, length, buf.length - length, length);
+      length += bytesRead;
+      if (bytesRead === 0 || length < buf.length) break;
+      const grown = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(grown, 0, 0, length);
+      buf = grown;
+    }
+    return buf.subarray(0, length);
+  } finally {
+    await fh.close();
+  }
+}
+
 async function toEntry(stub: Stub, opts: WalkOptions): Promise<InnerEntry | null> {
   const { st } = stub;
   const path = stub.rel === '' ? ARCHIVE_ROOT : `${ARCHIVE_ROOT}/${stub.rel}`;
@@ -137,7 +162,7 @@ async function toEntry(stub: Stub, opts: WalkOptions): Promise<InnerEntry | null
   if (st.size <= SMALL_FILE) {
     let data: Buffer;
     try {
-      data = await readFile(stub.abs);
+      data = await readSmallFile(stub.abs, st.size);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         opts.onWarning?.(`${stub.rel} disappeared before it could be read; it is left out`);
@@ -173,7 +198,9 @@ async function* stubs(opts: WalkOptions): AsyncGenerator<Stub> {
 
 /** The archive entries of an installation folder, in a stable (sorted) order. */
 export async function* walkInstallation(opts: WalkOptions): AsyncGenerator<InnerEntry> {
-  for await (const entry of mapOrdered(stubs(opts), (s) => toEntry(s, opts), READ_AHEAD)) {
+  const weigh = (s: Stub) => (s.st.kind === 'file' && s.st.size <= SMALL_FILE ? s.st.size : 0);
+  const entries = mapOrdered(stubs(opts), (s) => toEntry(s, opts), READ_AHEAD, { weigh, budget: READ_AHEAD_BYTES });
+  for await (const entry of entries) {
     if (entry) yield entry;
   }
 }
