@@ -1,17 +1,19 @@
-// Streams the entries of an inner tar (parsed by tar-stream): type, metadata with PAX fractional
-// mtimes, and the body as a stream that must be read or skipped before the next entry arrives.
+// Streams the entries of an inner tar: type, metadata with PAX fractional mtimes and long names
+// (PAX or GNU), and the body as slices of the decompressed chunks, which must be read or skipped
+// before the next entry arrives. Old (pre-POSIX) headers are accepted; a header whose checksum
+// fails is corruption, a stream that ends inside a header or body is truncation.
 
-import { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
 import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from './errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
+import { BLOCK, decodeHeader, decodePaxRecords, isZeroBlock, padTo512, type DecodedHeader } from './tar-header.js';
+import { ByteCursor } from '../util/byte-cursor.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'other';
 
 export interface TarEntry {
   path: string;
   type: TarEntryType;
-  /** tar-stream's name for the type, e.g. `character-device`. */
+  /** The type's name, e.g. `file`, `character-device`. */
   rawType: string;
   mode: number;
   uid: number;
@@ -22,8 +24,20 @@ export interface TarEntry {
   body: AsyncIterable<Buffer>;
 }
 
-function classify(type: string | null | undefined): TarEntryType {
-  switch (type) {
+/** Names for the type flags, as tar-stream (and so this reader's callers) know them. */
+const RAW_TYPES: Record<string, string> = {
+  '0': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+  '7': 'contiguous-file',
+};
+
+function classify(rawType: string): TarEntryType {
+  switch (rawType) {
     case 'file':
     case 'contiguous-file':
       return 'file';
@@ -38,50 +52,118 @@ function classify(type: string | null | undefined): TarEntryType {
   }
 }
 
-/** Errors from decryption or decompression are already typed; anything else is tar-stream's. */
+const MAX_DATE_S = 8.64e12;
+/** Extended headers larger than this are not believed. */
+const MAX_EXTENDED_HEADER = 1 << 20;
+
+const truncated = () => new ArchiveTruncatedError('The inner tar archive ends early (truncated)');
+
+/** Errors from decryption or decompression are already typed; anything else is corruption. */
 function mapTarError(err: unknown): unknown {
   if (err instanceof BackupError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  if (/unexpected end/i.test(msg)) return new ArchiveTruncatedError('The inner tar archive ends early (truncated)');
   return new ArchiveCorruptError(`The inner tar archive is corrupt: ${msg}`);
 }
 
-function entryMtimeNs(pax: Record<string, string | undefined>, mtime: Date | undefined): bigint {
+function entryMtimeNs(pax: Record<string, string | undefined>, mtimeS: number): bigint {
   const fromPax = pax.mtime !== undefined ? parsePaxTime(pax.mtime) : null;
   if (fromPax !== null) return fromPax;
-  const ms = mtime?.getTime();
-  return ms !== undefined && Number.isFinite(ms) ? BigInt(Math.round(ms / 1000)) * 1_000_000_000n : 0n;
+  // An unreadable mtime, or one beyond what a date can hold, counts as unknown (the epoch).
+  return Number.isFinite(mtimeS) && Math.abs(mtimeS) <= MAX_DATE_S ? BigInt(Math.round(mtimeS)) * 1_000_000_000n : 0n;
+}
+
+function paxSize(pax: Record<string, string>, header: DecodedHeader): number {
+  if (pax.size === undefined) return header.size;
+  const n = /^\d+$/.test(pax.size.trim()) ? Number(pax.size) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new ArchiveCorruptError('The inner tar archive has a corrupt PAX size record');
+  return n;
+}
+
+function decode(block: Buffer): DecodedHeader {
+  try {
+    return decodeHeader(block, true);
+  } catch {
+    throw new ArchiveCorruptError('The inner tar archive is corrupt: invalid tar header (checksum mismatch)');
+  }
+}
+
+function cString(data: Buffer): string {
+  const end = data.indexOf(0);
+  return data.toString('utf8', 0, end === -1 ? data.length : end);
 }
 
 export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
-  const extract = tarStream.extract({ allowUnknownFormat: true } as Parameters<typeof tarStream.extract>[0]);
-  const input = Readable.from(tarBytes, { objectMode: false });
-  input.on('error', (err) => extract.destroy(err));
-  input.pipe(extract as unknown as NodeJS.WritableStream);
+  const cursor = new ByteCursor(tarBytes);
+  let globalPax: Record<string, string> = {};
+  let pax: Record<string, string> = {};
+  let longPath: string | null = null;
+  let longLink: string | null = null;
+  let extended = false; // inside a run of extended headers that must end in an entry
   try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const mtimeNs = entryMtimeNs((h.pax ?? {}) as Record<string, string | undefined>, h.mtime);
-      const body = entry as unknown as AsyncIterable<Buffer>;
+    for (;;) {
+      if (await cursor.atEnd()) {
+        if (extended) throw truncated();
+        return;
+      }
+      const block = await cursor.take(BLOCK);
+      if (!block) throw truncated();
+      if (isZeroBlock(block)) continue; // end-of-archive blocks and the padding after them
+      const h = decode(block);
+      if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
+        if (h.size > MAX_EXTENDED_HEADER) throw new ArchiveCorruptError('The inner tar archive has an implausibly large extended header');
+        const data = await cursor.take(h.size);
+        if (!data || (await cursor.skip(padTo512(h.size) - h.size)) > 0) throw truncated();
+        if (h.type === 'x') pax = { ...pax, ...decodePaxRecords(data) };
+        else if (h.type === 'g') globalPax = { ...globalPax, ...decodePaxRecords(data) };
+        else if (h.type === 'L') longPath = cString(data);
+        else longLink = cString(data);
+        extended = true;
+        continue;
+      }
+      const records = { ...globalPax, ...pax };
+      const size = paxSize(records, h);
+      const path = records.path ?? longPath ?? h.name;
+      let rawType = RAW_TYPES[h.type] ?? `unknown type ${JSON.stringify(h.type)}`;
+      // Old tars mark folders with a trailing slash only.
+      if (rawType === 'file' && path.endsWith('/')) rawType = 'directory';
+      pax = {};
+      longPath = null;
+      extended = false;
+
+      let unread = size;
+      let current = true;
+      async function* body(): AsyncGenerator<Buffer> {
+        if (!current) throw new Error('an entry body was read after the next entry');
+        const slices = cursor.slices(unread);
+        for (;;) {
+          const r = await slices.next();
+          if (r.done) {
+            if (r.value > 0) throw truncated();
+            return;
+          }
+          unread -= r.value.length;
+          yield r.value;
+        }
+      }
       yield {
-        path: h.name,
-        type: classify(h.type),
-        rawType: h.type ?? 'file',
-        mode: h.mode ?? 0o644,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        size: h.size ?? 0,
-        mtimeNs,
-        linkname: h.linkname ?? '',
-        body,
+        path,
+        type: classify(rawType),
+        rawType,
+        mode: h.mode,
+        uid: h.uid,
+        gid: h.gid,
+        size,
+        mtimeNs: entryMtimeNs(records, h.mtime),
+        linkname: records.linkpath ?? longLink ?? h.linkname,
+        body: body(),
       };
-      entry.resume();
+      current = false;
+      longLink = null;
+      if ((await cursor.skip(unread + padTo512(size) - size)) > 0) throw truncated();
     }
   } catch (err) {
     throw mapTarError(err);
   } finally {
-    input.unpipe(extract as unknown as NodeJS.WritableStream);
-    input.destroy();
-    extract.destroy();
+    await cursor.close();
   }
 }

@@ -1,6 +1,7 @@
 // Tar header blocks for the outer archive, encoded and decoded at the byte level: POSIX ustar
 // headers, PAX extended headers (`x`, `g`) and GNU long names (`L`, `K`). The outer archive needs
-// exact headers that can be rewritten in place once sizes are known; inner archives use tar-stream.
+// exact headers that can be rewritten in place once sizes are known; also the header decoding the
+// inner tar reader uses.
 
 import { ArchiveCorruptError } from './errors.js';
 
@@ -91,7 +92,7 @@ export function decodePaxRecords(data: Uint8Array): Record<string, string> {
     const len = Number.parseInt(Buffer.from(data.subarray(pos, sp)).toString('ascii'), 10);
     if (!Number.isFinite(len) || len <= 0 || pos + len > data.length) {
       if (data.subarray(pos).every((b) => b === 0)) break;
-      throw new ArchiveCorruptError('Corrupt PAX header record in the outer tar');
+      throw new ArchiveCorruptError('Corrupt PAX header record in a tar archive');
     }
     const rec = dec.decode(data.subarray(sp + 1, pos + len - 1));
     const eq = rec.indexOf('=');
@@ -153,13 +154,24 @@ function parseNumeric(block: Uint8Array, offset: number, length: number): number
   return Number.parseInt(text, 8);
 }
 
+function parseNumericOrNaN(block: Uint8Array, offset: number, length: number): number {
+  try {
+    return parseNumeric(block, offset, length);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function isZeroBlock(block: Uint8Array): boolean {
   for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
   return true;
 }
 
-/** Decodes one header block; throws ArchiveCorruptError when the checksum is wrong. */
-export function decodeHeader(block: Uint8Array): DecodedHeader {
+/**
+ * Decodes one header block; throws ArchiveCorruptError when the checksum is wrong or a number is
+ * unreadable — except, with `lenientMtime`, the mtime, which is then NaN.
+ */
+export function decodeHeader(block: Uint8Array, lenientMtime = false): DecodedHeader {
   const stored = parseNumeric(block, 148, 8);
   const sum = checksum(block);
   // Some old writers summed signed bytes.
@@ -179,7 +191,7 @@ export function decodeHeader(block: Uint8Array): DecodedHeader {
     uid: parseNumeric(block, 108, 8),
     gid: parseNumeric(block, 116, 8),
     size: parseNumeric(block, 124, 12),
-    mtime: parseNumeric(block, 136, 12),
+    mtime: lenientMtime ? parseNumericOrNaN(block, 136, 12) : parseNumeric(block, 136, 12),
     type: typeByte === 0 ? '0' : String.fromCharCode(typeByte),
     linkname: cstr(block, 157, 100),
     uname: cstr(block, 265, 32),
