@@ -31,7 +31,7 @@ export const S3SettingsSchema = z.object({
   prefix: z.string().default('').describe('key prefix (a "folder" in the bucket)'),
   path_style: z.boolean().default(false).describe('path-style addressing (MinIO, Ceph, most self-hosted stores)'),
   storage_class: z.string().nullable().default(null).describe('storage class, e.g. STANDARD_IA'),
-  part_size_mib: z.number().int().min(5).max(512).default(16).describe('multipart part size in MiB'),
+  part_size_mib: z.number().int().min(5).max(512).default(8).describe('multipart part size in MiB (memory use is about 4 parts)'),
 });
 export const S3SecretsSchema = z.object({
   access_key_id: z.string().min(1).describe('access key id'),
@@ -89,7 +89,7 @@ export class S3Store implements BlobStore {
         ...(this.settings.storage_class && !name.endsWith('.json') ? { StorageClass: this.settings.storage_class as StorageClass } : {}),
       },
       partSize: this.settings.part_size_mib * MiB,
-      queueSize: 2,
+      queueSize: 4,
       leavePartsOnError: false,
     });
     if (opts.onProgress) upload.on('httpUploadProgress', (p) => p.loaded !== undefined && opts.onProgress?.(p.loaded));

@@ -5,6 +5,7 @@
 // requests in flight) and the socket has Nagle's algorithm off; both matter a lot for throughput.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import { Client, type SFTPWrapper } from 'ssh2';
@@ -13,9 +14,8 @@ import { HostKeyMismatchError } from './agent-errors.js';
 import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const SFTP_NO_SUCH_FILE = 2;
-const READ_SIZE = 64 * 1024;
 const READS_IN_FLIGHT = 16;
-const WRITES_IN_FLIGHT = 16;
+const WRITES_IN_FLIGHT = 32;
 const TEMP_PREFIX = '.lifeboat-';
 
 export const SftpSettingsSchema = z.object({
@@ -47,22 +47,39 @@ export function hostKeyFingerprint(key: Buffer): string {
 interface Session {
   client: Client;
   sftp: SFTPWrapper;
-  /** Rejects when the connection closes or fails, so no request waits forever for a dead server. */
-  lost: Promise<never>;
+  /** Rejecters of the requests waiting now; all are called when the connection is lost. */
+  waiting: Set<(err: unknown) => void>;
+  dead: Error | null;
 }
 
-/** `p`, unless the connection is lost or the operation is aborted first. */
+/**
+ * `p`, unless the connection is lost or the operation is aborted first, so no request waits
+ * forever for a dead server. (Racing against one long-lived promise instead would keep every
+ * settled result alive.)
+ */
 function within<T>(session: Session, p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  const racers: Promise<T>[] = [p, session.lost];
-  if (signal) {
-    racers.push(
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      }),
-    );
+  if (session.dead) {
+    p.catch(() => undefined);
+    return Promise.reject(session.dead);
   }
-  return Promise.race(racers);
+  return new Promise<T>((resolve, reject) => {
+    const cleanup = () => {
+      session.waiting.delete(fail);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: unknown) => {
+      cleanup();
+      reject(err);
+    };
+    const onAbort = () => fail(signal?.reason);
+    session.waiting.add(fail);
+    if (signal?.aborted) return fail(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then((value) => {
+      cleanup();
+      resolve(value);
+    }, fail);
+  });
 }
 
 function call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
@@ -148,19 +165,16 @@ export class SftpStore implements BlobStore {
           this.settings.host_key_sha256 = seen;
           await this.opts.onPinHostKey?.(seen);
         }
-        let fail: (err: Error) => void = () => undefined;
-        const lost = new Promise<never>((_, reject) => {
-          fail = reject;
-        });
-        lost.catch(() => undefined);
+        const session: Session = { client, sftp, waiting: new Set(), dead: null };
         const drop = (err?: Error) => {
           if (this.session === attempt) this.session = null;
-          fail(new Error(`connection lost to ${this.settings.host}:${this.settings.port}${err ? ` (${err.message})` : ''}`));
+          session.dead ??= new Error(`connection lost to ${this.settings.host}:${this.settings.port}${err ? ` (${err.message})` : ''}`);
+          for (const fail of [...session.waiting]) fail(session.dead);
         };
         client.on('close', () => drop());
         client.on('error', drop);
         sftp.on('close', () => drop());
-        return { client, sftp, lost };
+        return session;
       });
     this.session = attempt;
     attempt.catch(() => {
@@ -189,6 +203,8 @@ export class SftpStore implements BlobStore {
   async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
     const session = await this.connect();
     const { sftp } = session;
+    // Every request in flight listens for the abort.
+    if (opts.signal) setMaxListeners(WRITES_IN_FLIGHT * 2 + 16, opts.signal);
     const w = <T>(p: Promise<T>) => within(session, p, opts.signal);
     await w(this.ensureDir(sftp));
     const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
@@ -245,6 +261,7 @@ export class SftpStore implements BlobStore {
   async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
     const session = await this.connect();
     const { sftp } = session;
+    if (opts.signal) setMaxListeners(READS_IN_FLIGHT * 2 + 16, opts.signal);
     const path = this.path(name);
     let handle: Buffer;
     let size: number;
@@ -255,6 +272,7 @@ export class SftpStore implements BlobStore {
       if (isNoSuchFile(err)) throw new BlobNotFound(name);
       throw err;
     }
+    const READ_SIZE = Math.min(256 * 1024, (sftp as unknown as { _maxReadLen?: number })._maxReadLen ?? 32 * 1024);
     const readAt = (offset: number, length: number) =>
       within(
         session,

@@ -3,13 +3,13 @@
 // written in that order, so listing reads only the small records and never an archive, and an
 // upload that did not finish is never listed. Delete removes the record first for the same reason.
 
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AgentBackupSchema, type AgentBackup } from '../archive/backup-json.js';
 import { BackupNotFound, BackupReaderWriterError } from '../archive/errors.js';
 import { collect } from '../util/chunks.js';
 import { isValidBackupId, type BackupAgent, type OpenStream, type UploadOptions } from './agent.js';
 import { toAgentError } from './agent-errors.js';
+import { BackgroundSha256 } from './background-sha256.js';
 import { BlobNotFound, type BlobStore, type ProbeReport } from './blob-store.js';
 
 const ARCHIVE_SUFFIX = '.tar';
@@ -64,24 +64,33 @@ export class StoredBackupAgent implements BackupAgent {
 
   async upload(backup: AgentBackup, open: OpenStream, opts: UploadOptions = {}): Promise<void> {
     this.checkId(backup.backup_id);
-    const hash = createHash('sha256');
+    // Each attempt (the stream may be opened more than once) hashes what it sends, on a worker thread.
+    let hash = new BackgroundSha256();
     let count = 0;
     async function* counted(): AsyncGenerator<Buffer> {
+      await hash.dispose();
+      hash = new BackgroundSha256();
+      count = 0;
       for await (const chunk of open()) {
-        hash.update(chunk);
         count += chunk.length;
+        await hash.update(chunk);
         yield chunk;
       }
     }
     const id = backup.backup_id;
-    await this.guard('uploading the backup', () =>
-      this.store.put(`${id}${ARCHIVE_SUFFIX}`, counted(), { size: backup.size, signal: opts.signal, onProgress: opts.onProgress }),
-    );
+    try {
+      await this.guard('uploading the backup', () =>
+        this.store.put(`${id}${ARCHIVE_SUFFIX}`, counted(), { size: backup.size, signal: opts.signal, onProgress: opts.onProgress }),
+      );
+    } catch (err) {
+      await hash.dispose();
+      throw err;
+    }
     if (count !== backup.size) {
       await this.store.remove(`${id}${ARCHIVE_SUFFIX}`).catch(() => undefined);
       throw new BackupReaderWriterError(`The backup stream for ${this.agentId} gave ${count} bytes, expected ${backup.size}`);
     }
-    const meta: StoredMetadata = { format: 1, backup, sha256: hash.digest('hex') };
+    const meta: StoredMetadata = { format: 1, backup, sha256: await hash.digest() };
     const body = Buffer.from(`${JSON.stringify(meta, null, 2)}\n`, 'utf8');
     await this.guard('writing the backup record', () =>
       this.store.put(`${id}${METADATA_SUFFIX}`, (async function* () { yield body; })(), { size: body.length, signal: opts.signal }),

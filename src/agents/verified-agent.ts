@@ -1,13 +1,15 @@
 // Upload verification: a copy counts only once the location holds exactly the bytes that were
-// sent. The SHA-256 and size of the stream are taken while it is uploaded; afterwards the stored
-// record's size is checked and the stored archive is read back and hashed. A mismatch removes the
+// sent. The SHA-256 and size of the stream are taken while it is uploaded (by the stored agent
+// itself, which records them); afterwards the stored record's size is checked and the stored
+// archive is read back and hashed. A mismatch removes the
 // bad copy and fails with VerificationError, which the retry wrapper treats as passing.
 
 import { createHash } from 'node:crypto';
 import type { AgentBackup } from '../archive/backup-json.js';
 import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
 import { VerificationError } from './agent-errors.js';
-import { AgentWrapper } from './agent-wrapper.js';
+import { AgentWrapper, unwrapAgent } from './agent-wrapper.js';
+import { StoredBackupAgent } from './stored-backup-agent.js';
 
 export interface VerifyReport {
   size: number;
@@ -35,24 +37,31 @@ export class VerifiedAgent extends AgentWrapper {
   }
 
   override async upload(backup: AgentBackup, open: OpenStream, opts: UploadOptions = {}): Promise<void> {
+    // A stored agent records the SHA-256 of the bytes it was given; other agents' streams are hashed here.
+    const stored = unwrapAgent(this.inner);
     let sent: VerifyReport | null = null;
     const hashing = () =>
       (async function* () {
         const hash = createHash('sha256');
         let size = 0;
         for await (const chunk of open()) {
-          hash.update(chunk);
           size += chunk.length;
           yield chunk;
+          hash.update(chunk);
         }
         sent = { size, sha256: hash.digest('hex') };
       })();
-    await this.inner.upload(backup, hashing, opts);
+    if (stored instanceof StoredBackupAgent) {
+      await this.inner.upload(backup, open, opts);
+      sent = { size: backup.size, sha256: (await stored.metadata(backup.backup_id, opts)).sha256 };
+    } else {
+      await this.inner.upload(backup, hashing, opts);
+    }
     const expected = sent as VerifyReport | null;
     if (!expected) throw new VerificationError(`${this.agentId}: the upload finished without reading the whole backup`);
-    const stored = await this.inner.get(backup.backup_id, opts);
+    const record = await this.inner.get(backup.backup_id, opts);
     let problem: string | null = null;
-    if (stored.size !== expected.size) problem = `stored size ${stored.size}, sent ${expected.size}`;
+    if (record.size !== expected.size) problem = `stored size ${record.size}, sent ${expected.size}`;
     else {
       const readBack = await digestOf(await this.inner.download(backup.backup_id, opts), opts.signal);
       if (readBack.size !== expected.size) problem = `read back ${readBack.size} bytes, sent ${expected.size}`;
