@@ -78,7 +78,8 @@ export class LifeboatApp {
 
   private wire(): void {
     const { manager, settings, entities } = this;
-    entities.onManagerEvent(manager.lastEvent);
+    // Only events of operations this process runs are published; its own start-up "idle" is not
+    // (a CLI command must not announce idle while `serve` is busy). startServices publishes it.
     manager.events.subscribe((e) => entities.onManagerEvent(e));
     this.publishSchedule();
     settings.changes.subscribe((change) => {
@@ -212,6 +213,7 @@ export class LifeboatApp {
         await handle.done.catch(() => undefined);
       },
     });
+    this.entities.onManagerEvent(this.manager.lastEvent);
     this.scheduler.changes.subscribe(() => this.publishSchedule());
     await this.scheduler.start();
     await this.daily(true);

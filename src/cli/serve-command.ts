@@ -55,6 +55,9 @@ export async function startServe(opts: { installation: string; data?: string; ex
       .then((config) => (JSON.stringify(config) === JSON.stringify(app.settings.config) ? undefined : app.settings.replace(config)))
       .catch((err: unknown) => log.warn('Could not reload the settings', { error: String(err) }));
   });
+  // Commands run in other processes (`lifeboat backup create`) update the entities file: follow it.
+  const entitiesFile = join(df.root, 'entities.json');
+  watchFile(entitiesFile, { interval: 1000 }, () => void app.entities.reload());
   const stopExtra = opts.extra ? await opts.extra(app) : async () => undefined;
   pino.info({ installation: df.installation, next_automatic_backup: (await app.nextRun()).next, key_fingerprint: app.settings.keyFingerprint }, 'Lifeboat is serving');
   let stopping: Promise<void> | null = null;
@@ -64,6 +67,7 @@ export async function startServe(opts: { installation: string; data?: string; ex
       stopping ??= (async () => {
         pino.info('Stopping: abandoning the current step, if any');
         unwatchFile(df.settings);
+        unwatchFile(entitiesFile);
         await stopExtra();
         await app.manager.abort();
         await app.close();

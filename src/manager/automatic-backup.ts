@@ -28,11 +28,10 @@ export async function beginAutomaticBackup(manager: BackupManager, settings: Set
     withAutomaticSettings: true,
     excludes: config.excludes,
     beforeStart: () => settings.recordAutomatic('last_attempted_automatic_backup', stamp()),
+    // As Home Assistant: success is recorded when the uploads are done, before cleaning up.
+    afterUpload: async (failed) => {
+      if (failed.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp());
+    },
   });
-  const done = handle.done.then(async (result) => {
-    if (result.uploadFailedAgentIds.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp());
-    return result;
-  });
-  done.catch(() => undefined);
-  return { backupId: handle.backupId, done };
+  return handle;
 }

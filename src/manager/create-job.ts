@@ -39,6 +39,10 @@ export interface CreateOptions {
   extraMetadata?: ExtraMetadata;
   /** Runs after the busy check, before the first event (automatic backups record the attempt). */
   beforeStart?: () => Promise<void>;
+  /** Checks of the request that fail it after the first event (Home Assistant's order). */
+  validate?: () => void;
+  /** Runs once every location has its copy, before `cleaning_up` (automatic backups record success). */
+  afterUpload?: (uploadFailedAgentIds: string[]) => Promise<void>;
 }
 
 export interface CreateResult {
@@ -68,6 +72,12 @@ function createEvent(stage: CreateStage | null, state: OperationState, reason: s
 /** Validates the request (first event: in_progress) and returns the job, ready to run. */
 export async function prepareCreate(ctx: JobContext, opts: CreateOptions): Promise<PreparedCreate> {
   ctx.emit(createEvent(null, 'in_progress'));
+  try {
+    opts.validate?.();
+  } catch (err) {
+    ctx.emit(createEvent(null, 'failed', failureReason(err, 'backup_manager_error')));
+    throw err;
+  }
   const requested = opts.agentIds ?? [ctx.local.agentId];
   const available = requested.filter((id) => ctx.agents.has(id));
   if (available.length === 0) {
@@ -173,6 +183,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       created_at: new Date(ctx.now().epochMs).toISOString(),
     });
 
+    await opts.afterUpload?.(failedUploads);
     step = 'cleaning_up';
     ctx.emit(createEvent('cleaning_up', 'in_progress'));
     const reason = failedUploads.length ? 'upload_failed' : failedDbs.length ? 'database_copy_failed' : null;

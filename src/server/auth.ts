@@ -54,7 +54,8 @@ export async function authenticate(tokens: TokenStore, limiter: FailedAuthLimite
   if (limiter.isLocked(address)) return { ok: false, token: null, locked: true };
   const info = await tokens.verify(token);
   if (!info) {
-    limiter.recordFailure(address);
+    // Only wrong tokens count towards a lockout; a request without one guesses nothing.
+    if (token) limiter.recordFailure(address);
     return { ok: false, token: null, locked: false };
   }
   limiter.recordSuccess(address);

@@ -91,12 +91,14 @@ export const GenerateSchema = z.object({
 });
 
 export async function generateBackup(app: LifeboatApp, params: z.infer<typeof GenerateSchema>) {
-  if (params.include_all_addons && params.include_addons?.length) throw new BackupManagerError('Cannot include all addons and specify specific addons');
-  if (params.include_addons?.length || params.include_all_addons || params.include_folders?.length) {
-    throw new BackupManagerError('Addons and folders are not supported by core backup');
-  }
-  if (!params.include_homeassistant) throw new BackupManagerError('Home Assistant must be included in backup');
   const handle = await app.manager.beginCreate({
+    validate: () => {
+      if (params.include_all_addons && params.include_addons?.length) throw new BackupManagerError('Cannot include all addons and specify specific addons');
+      if (params.include_addons?.length || params.include_all_addons || params.include_folders?.length) {
+        throw new BackupManagerError('Addons and folders are not supported by core backup');
+      }
+      if (!params.include_homeassistant) throw new BackupManagerError('Home Assistant must be included in backup');
+    },
     agentIds: params.agent_ids,
     includeDatabase: params.include_database,
     name: params.name ?? null,

@@ -79,7 +79,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
     const result = await authenticate(tokens, limiter, req.ip, bearerToken(req.headers.authorization));
     if (result.locked) return reply.code(429).send({ code: 'too_many_attempts', message: 'Too many failed attempts; try again later' });
     if (!result.ok) return reply.code(401).send({ code: 'unauthorized', message: 'A valid access token is required' });
-    if (auth === 'admin' && result.token?.scope !== 'admin') return reply.code(403).send({ code: 'forbidden', message: 'This token may only read' });
+    if (auth === 'admin' && result.token?.scope !== 'admin') return reply.code(401).send({ code: 'unauthorized', message: 'This token may only read' });
   });
 
   server.addHook('onResponse', async (req, reply) => {
@@ -124,7 +124,8 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
 
   if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
     await server.register(fastifyStatic, { root: opts.webRoot, prefix: '/', wildcard: false });
-    server.get('/*', { config: { auth: 'public' } }, (req, reply) =>
+    // No auth setting here: the hook treats unknown /api/ paths as API routes (token required).
+    server.get('/*', (req, reply) =>
       req.url.startsWith('/api/') ? reply.code(404).send({ code: 'not_found', message: 'Not found' }) : reply.sendFile('index.html'),
     );
   }

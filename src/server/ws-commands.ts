@@ -71,7 +71,10 @@ export function buildCommands(app: LifeboatApp): Map<string, Command> {
       schema: z.object({ event_type: z.string().optional() }),
       readOnly: true,
       handler: (m, ctx) => {
-        if (m.event_type !== undefined && m.event_type !== 'state_changed') return null; // no other events exist here
+        if (m.event_type !== undefined && m.event_type !== 'state_changed') {
+          ctx.onUnsubscribe(() => undefined); // no such events happen here, but the subscription exists
+          return null;
+        }
         ctx.onUnsubscribe(app.entities.changes.subscribe((c) => ctx.sendEvent(stateChangedEvent(c))));
         return null;
       },

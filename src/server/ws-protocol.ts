@@ -45,7 +45,12 @@ export interface Transport {
 const EnvelopeSchema = z.looseObject({ id: z.number().int().positive(), type: z.string().min(1) });
 const AuthSchema = z.object({ type: z.literal('auth'), access_token: z.string().optional(), api_password: z.string().optional() });
 
-export const HA_VERSION_STRING = `lifeboat-${VERSION}`;
+/**
+ * The `ha_version` announced in the handshake: the Home Assistant release whose backup API this
+ * server implements (clients compare it numerically to enable features). Lifeboat's own version
+ * travels next to it as `lifeboat_version`.
+ */
+export const HA_VERSION_STRING = '2026.7.0';
 
 export class WsConnection {
   private token: TokenInfo | null = null;
@@ -59,7 +64,7 @@ export class WsConnection {
     private readonly authenticate: (token: string | null) => Promise<{ ok: boolean; token: TokenInfo | null; locked: boolean }>,
     private readonly onError: (err: unknown, type: string) => { code: string; message: string },
   ) {
-    this.send({ type: 'auth_required', ha_version: HA_VERSION_STRING });
+    this.send({ type: 'auth_required', ha_version: HA_VERSION_STRING, lifeboat_version: VERSION });
   }
 
   private send(message: unknown): void {
@@ -92,7 +97,7 @@ export class WsConnection {
     const result = await this.authenticate(parsed.data.access_token ?? null);
     if (!result.ok || !result.token) return this.fail(result.locked ? 'Too many failed attempts; try again later' : 'Invalid access token or password');
     this.token = result.token;
-    this.send({ type: 'auth_ok', ha_version: HA_VERSION_STRING });
+    this.send({ type: 'auth_ok', ha_version: HA_VERSION_STRING, lifeboat_version: VERSION });
   }
 
   private error(id: number | null, code: string, message: string): void {

@@ -1,0 +1,313 @@
+// Backup upload and download over HTTP against a real `lifeboat serve` child process: a multipart
+// upload is streamed to disk and stored byte for byte (201 {backup_id}), with the receive events
+// on backup/subscribe_events; bad uploads are refused with JSON errors; downloads return the stored
+// bytes with Home Assistant's headers, or — with the password — a decrypted backup whose content
+// equals the encrypted original. A ≥ 1 GiB encrypted backup goes up and comes back (as stored and
+// decrypted) while the server's peak RSS stays flat.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extract as tarExtract } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestExtraKey } from '../../src/archive/backup-json.js';
+import { runCli } from '../helpers/cli.js';
+import { EventCollector, HaWsClient } from '../helpers/ha-ws-client.js';
+import { downloadHashed, httpRequest, multipartUpload, openRequest, sha256File } from '../helpers/http-client.js';
+import { makeInstallation } from '../helpers/installation.js';
+import { createToken, memoryOf, startServerProcess, type LifeboatServer } from '../helpers/lifeboat-server.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { describeTree, makeTree } from '../helpers/tree.js';
+
+type Ev = Record<string, unknown>;
+const isStateEvent = (e: Ev) => !('agent_id' in e) && !('lifeboat' in e);
+const isIdle = (e: Ev) => e.manager_state === 'idle';
+
+/** `lifeboat archive pack` of a small tree into a backup file; returns its path and id. */
+async function packBackup(dir: string, name: string, password: string | null): Promise<{ path: string; backupId: string }> {
+  const src = join(dir, `src-${name.replace(/\W+/g, '-')}`);
+  await makeTree(src, {
+    '.HA_VERSION': '2026.7.3',
+    'configuration.yaml': `homeassistant:\n  name: ${name}\n`,
+    '.storage/core.config': '{"data":{}}',
+    'www/picture.bin': createHash('sha512').update(name).digest(),
+    'scripts/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+  });
+  const out = join(dir, `${name.replace(/\W+/g, '-')}.tar`);
+  const r = await runCli(['archive', 'pack', src, out, '--name', name, '--json', ...(password === null ? [] : ['--password', password])]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const json = JSON.parse(r.stdout) as { backup_id: string };
+  return { path: out, backupId: json.backup_id };
+}
+
+describe('HTTP upload and download', () => {
+  let dir: string;
+  let inst: string;
+  let server: LifeboatServer;
+  let token: string;
+  let ws: HaWsClient;
+  const events = new EventCollector<Ev>();
+  let encrypted: { path: string; backupId: string };
+  let plain: { path: string; backupId: string };
+
+  const uploadUrl = (query = 'agent_id=backup.local') => `${server.url}/api/backup/upload?${query}`;
+  const downloadUrl = (id: string, query = 'agent_id=backup.local') => `${server.url}/api/backup/download/${id}?${query}`;
+  const storedFiles = async () => (await readdir(join(inst, 'backups'))).filter((n) => n.endsWith('.tar')).sort();
+  const allFiles = async () => (await readdir(join(inst, 'backups'))).sort();
+
+  beforeAll(async () => {
+    dir = await tmpDir('lifeboat-updown-');
+    inst = join(dir, 'config');
+    await makeInstallation(inst);
+    token = await createToken(inst, 'admin');
+    [encrypted, plain] = await Promise.all([packBackup(dir, 'Uploaded encrypted', 'UP-KEY-1234'), packBackup(dir, 'Uploaded plain', null)]);
+    server = await startServerProcess({ installation: inst });
+    ws = await HaWsClient.connect(server.wsUrl, token);
+    await ws.subscribe('backup/subscribe_events', {}, events.push);
+  });
+
+  afterAll(async () => {
+    ws?.close();
+    await server?.stop();
+  });
+
+  describe('upload', () => {
+    it('streams a multipart upload to disk: 201 {backup_id}, the stored file byte-identical, receive events reported', async () => {
+      const before = await storedFiles();
+      const from = events.events.length;
+      const res = await multipartUpload(uploadUrl(), encrypted.path, { token, fileName: 'my upload.tar' });
+      expect(res.status, res.text()).toBe(201);
+      expect(res.json()).toEqual({ backup_id: encrypted.backupId });
+      const added = (await storedFiles()).filter((n) => !before.includes(n));
+      expect(added).toHaveLength(1);
+      expect(await sha256File(join(inst, 'backups', added[0] as string))).toBe(await sha256File(encrypted.path));
+
+      await events.waitFor(isIdle, 10_000, from);
+      expect(events.events.slice(from).filter(isStateEvent)).toEqual([
+        { manager_state: 'receive_backup', reason: null, stage: null, state: 'in_progress' },
+        { manager_state: 'receive_backup', reason: null, stage: 'receive_file', state: 'in_progress' },
+        { manager_state: 'receive_backup', reason: null, stage: 'upload_to_agents', state: 'in_progress' },
+        { manager_state: 'receive_backup', reason: null, stage: null, state: 'completed' },
+        { manager_state: 'idle' },
+      ]);
+      const details = await ws.call<{ backup: { name: string; agents: Record<string, { protected: boolean; size: number }> } }>('backup/details', {
+        backup_id: encrypted.backupId,
+      });
+      expect(details.backup).toMatchObject({ name: 'Uploaded encrypted', agents: { 'backup.local': { protected: true, size: (await stat(encrypted.path)).size } } });
+    });
+
+    it('refuses a file name that is not a bare name with 400 "Invalid filename" and stores nothing', async () => {
+      const before = await allFiles();
+      for (const fileName of ['C:evil.tar', 'D:x.tar']) {
+        const res = await multipartUpload(uploadUrl(), plain.path, { token, fileName });
+        expect(res.status, fileName).toBe(400);
+        expect(res.json(), fileName).toEqual({ code: 'invalid_filename', message: expect.stringMatching(/^Invalid filename: /) });
+      }
+      expect(await allFiles()).toEqual(before);
+    });
+
+    it('refuses an upload without agent_id or with an unknown agent with 400', async () => {
+      for (const query of ['', 'agent_id=', 'agent_id=../../etc']) {
+        const res = await multipartUpload(uploadUrl(query), plain.path, { token });
+        expect(res.status, query).toBe(400);
+        expect(res.json<{ code: string }>().code, query).toEqual(expect.any(String));
+      }
+    });
+
+    it('answers a file that is not a backup with a JSON error, reports receive failed, and leaves no file behind', async () => {
+      const before = await allFiles();
+      const from = events.events.length;
+      const res = await multipartUpload(uploadUrl(), Buffer.alloc(64 * 1024, 7), { token, fileName: 'junk.tar' });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.json()).toEqual({ code: expect.any(String), message: expect.any(String) });
+      await events.waitFor(isIdle, 10_000, from);
+      const seen = events.events.slice(from).filter(isStateEvent);
+      expect(seen.at(-2)).toMatchObject({ manager_state: 'receive_backup', state: 'failed', reason: expect.any(String) });
+      expect(await allFiles()).toEqual(before);
+    });
+  });
+
+  describe('download', () => {
+    beforeAll(async () => {
+      // Both backups are on the server (the encrypted one from the upload test, if run alone too).
+      for (const b of [encrypted, plain]) {
+        const details = await ws.call<{ backup: unknown }>('backup/details', { backup_id: b.backupId });
+        if (!details.backup) expect((await multipartUpload(uploadUrl(), b.path, { token })).status).toBe(201);
+      }
+    });
+
+    it('returns the stored bytes as application/x-tar with Content-Disposition attachment; filename=<slug>.tar', async () => {
+      const res = await downloadHashed(downloadUrl(encrypted.backupId), { token });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-tar');
+      expect(res.headers['content-disposition']).toBe('attachment; filename=uploaded_encrypted.tar');
+      expect(res.sha256).toBe(await sha256File(encrypted.path));
+      expect(Number(res.headers['content-length'])).toBe(res.bytes);
+    });
+
+    it('answers 400 without agent_id or with an unknown agent, and 404 for an unknown backup', async () => {
+      for (const query of ['', 'agent_id=backup.nope', 'agent_id=..%2F..']) {
+        const res = await httpRequest(downloadUrl(encrypted.backupId, query), { token });
+        expect(res.status, query).toBe(400);
+        expect(res.json<{ code: string }>().code).toEqual(expect.any(String));
+      }
+      for (const id of ['deadbeef', '..%2F..%2Fetc']) {
+        const res = await httpRequest(downloadUrl(id), { token });
+        expect(res.status, id).toBe(404);
+        expect(res.json()).toMatchObject({ code: 'backup_not_found' });
+      }
+    });
+
+    it('decrypts on download: the result is a valid unencrypted backup whose unpacked tree equals the encrypted original’s', async () => {
+      const out = join(dir, 'decrypted.tar');
+      const res = await downloadHashed(downloadUrl(encrypted.backupId, 'agent_id=backup.local&password=UP-KEY-1234'), { token, saveTo: out });
+      expect(res.status).toBe(200);
+      expect(res.complete).toBe(true);
+      expect(res.headers['content-type']).toBe('application/x-tar');
+      expect(res.headers['content-disposition']).toBe('attachment; filename=uploaded_encrypted.tar');
+      expect(Number(res.headers['content-length'])).toBe(res.bytes);
+
+      const inspect = await runCli(['archive', 'inspect', out, '--json']);
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect((JSON.parse(inspect.stdout) as { backup: { protected: boolean } }).backup.protected).toBe(false);
+      const verify = await runCli(['archive', 'verify', out]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+
+      const fromDecrypted = join(dir, 'unpack-decrypted');
+      const fromOriginal = join(dir, 'unpack-original');
+      expect((await runCli(['archive', 'unpack', out, fromDecrypted])).code).toBe(0);
+      expect((await runCli(['archive', 'unpack', encrypted.path, fromOriginal, '--password', 'UP-KEY-1234'])).code).toBe(0);
+      const ignore = ['backup.json'];
+      const tree = await describeTree(fromDecrypted, { mtimes: true, ignore });
+      expect(Object.keys(tree)).toContain('homeassistant/data/configuration.yaml');
+      expect(tree).toEqual(await describeTree(fromOriginal, { mtimes: true, ignore }));
+      const jsonOf = async (d: string) => JSON.parse(await readFile(join(d, 'backup.json'), 'utf8')) as Record<string, unknown>;
+      const [a, b] = [await jsonOf(fromDecrypted), await jsonOf(fromOriginal)];
+      expect(a.protected).toBe(false);
+      expect(b.protected).toBe(true);
+      expect({ ...a, protected: null }).toEqual({ ...b, protected: null });
+    });
+
+    it('returns an unencrypted backup as stored even when a password is given', async () => {
+      const res = await downloadHashed(downloadUrl(plain.backupId, 'agent_id=backup.local&password=whatever'), { token });
+      expect(res.status).toBe(200);
+      expect(res.sha256).toBe(await sha256File(plain.path));
+    });
+
+    it('never completes a decrypt-on-download with a wrong password', async () => {
+      const res = await downloadHashed(downloadUrl(encrypted.backupId, 'agent_id=backup.local&password=wrong'), { token });
+      const announced = Number(res.headers['content-length'] ?? NaN);
+      const completeTransfer = res.status === 200 && res.complete && res.bytes === announced;
+      expect(completeTransfer).toBe(false);
+      // The server is fine afterwards.
+      expect((await ws.call<{ state: string }>('backup/info')).state).toBe('idle');
+    });
+  });
+});
+
+describe('a backup of more than 1 GiB', () => {
+  let server: LifeboatServer | null = null;
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('uploads, downloads as stored and decrypted, byte-exact, with the server’s peak RSS flat', async () => {
+    const started = Date.now();
+    const dir = await tmpDir('lifeboat-big-');
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const token = await createToken(inst, 'admin');
+    const bigFile = join(dir, 'big.tar');
+    const password = 'BIG0-KEY1-2345-6789';
+
+    // Build the backup in a child process (memory and worker threads of its own).
+    const made = await new Promise<{ backupId: string; size: number; plaintextSha256: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/helpers/big-backup-child.ts'), bigFile, '1040', password], {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop() as string)) : reject(new Error(err))));
+    });
+    expect(made.size).toBeGreaterThanOrEqual(1024 ** 3);
+    const built = Date.now();
+
+    server = await startServerProcess({ installation: inst });
+    const pid = server.pid as number;
+    const baseline = await memoryOf(pid);
+
+    // Upload, hashing the bytes on their way out.
+    const sent = createHash('sha256');
+    const up = await multipartUpload(`${server.url}/api/backup/upload?agent_id=backup.local`, bigFile, {
+      token,
+      fileName: 'big.tar',
+      onFileChunk: (c) => sent.update(c),
+    });
+    const uploadedSha = sent.digest('hex');
+    expect(up.status, up.text()).toBe(201);
+    expect(up.json()).toEqual({ backup_id: made.backupId });
+    const stored = (await readdir(join(inst, 'backups'))).filter((n) => n.endsWith('.tar'));
+    expect(stored).toHaveLength(1);
+    expect((await stat(join(inst, 'backups', stored[0] as string))).size).toBe(made.size);
+    const uploaded = Date.now();
+
+    // As stored: the same bytes.
+    const asStored = await downloadHashed(`${server.url}/api/backup/download/${made.backupId}?agent_id=backup.local`, { token });
+    expect(asStored.status).toBe(200);
+    expect(asStored.bytes).toBe(made.size);
+    expect(asStored.sha256).toBe(uploadedSha);
+    const downloadedStored = Date.now();
+
+    // Decrypted: parsed as it streams — backup.json says unprotected, and the inner archive's
+    // plaintext matches the digest recorded when the backup was written.
+    const res = await openRequest(`${server.url}/api/backup/download/${made.backupId}?agent_id=backup.local&password=${encodeURIComponent(password)}`, { token });
+    expect(res.statusCode).toBe(200);
+    const members: Record<string, { size: number; sha256: string }> = {};
+    let backupJson: Record<string, unknown> | null = null;
+    const extract = tarExtract();
+    extract.on('entry', (header, stream, next) => {
+      const hash = createHash('sha256');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (data: unknown) => {
+        const c = data as Buffer;
+        hash.update(c);
+        size += c.length;
+        if (header.name.endsWith('backup.json')) chunks.push(c);
+      });
+      stream.on('end', () => {
+        members[header.name] = { size, sha256: hash.digest('hex') };
+        if (header.name.endsWith('backup.json')) backupJson = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        next();
+      });
+    });
+    await pipeline(res, extract);
+    const downloadedDecrypted = Date.now();
+    expect(backupJson).not.toBeNull();
+    const json = backupJson as unknown as { protected: boolean; slug: string; extra: Record<string, string> };
+    expect(json.protected).toBe(false);
+    expect(json.slug).toBe(made.backupId);
+    expect(Object.keys(members).sort()).toEqual(['./backup.json', 'homeassistant.tar.gz']);
+    expect(members['homeassistant.tar.gz']?.sha256).toBe(made.plaintextSha256);
+    expect(json.extra[digestExtraKey('homeassistant.tar.gz')]).toBe(made.plaintextSha256);
+    expect(members['homeassistant.tar.gz']!.size).toBeGreaterThan(1024 ** 3);
+
+    const peak = await memoryOf(pid);
+    const peakMiB = peak.vmHwmKiB / 1024;
+    console.log(
+      `1 GiB upload/download: backup ${(made.size / 1024 ** 3).toFixed(3)} GiB; server peak RSS (VmHWM) ${peakMiB.toFixed(0)} MiB ` +
+        `(after start-up ${(baseline.vmHwmKiB / 1024).toFixed(0)} MiB); build ${((built - started) / 1000).toFixed(1)} s, ` +
+        `upload ${((uploaded - built) / 1000).toFixed(1)} s, download as stored ${((downloadedStored - uploaded) / 1000).toFixed(1)} s, ` +
+        `decrypted ${((downloadedDecrypted - downloadedStored) / 1000).toFixed(1)} s`,
+    );
+    expect(peakMiB).toBeLessThan(250);
+  }, 240_000);
+});
