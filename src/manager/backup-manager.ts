@@ -294,7 +294,10 @@ export class BackupManager {
         }
       }),
     );
-    if (found && Object.keys(agentErrors).length === 0) await this.catalogue.remove(backupId);
+    if (found && Object.keys(agentErrors).length === 0) {
+      await this.catalogue.remove(backupId);
+      await this.uploadQueue.remove(backupId); // a deleted backup is not copied anywhere later
+    }
     return { agentErrors };
   }
 }
