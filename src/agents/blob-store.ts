@@ -41,9 +41,16 @@ export interface BlobStore {
   remove(name: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Reachability, credentials, write permission, free space. Writes and removes a small test blob. */
   probe(): Promise<ProbeReport>;
+  /** Removes temp files of uploads that died with their connection, older than `maxAgeMs`. */
+  removeStale?(maxAgeMs: number): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }
+
+/** Temp names of unfinished uploads: hidden, never listed, removed once stale. */
+export const isTempName = (name: string) => name.startsWith('.lifeboat-') && name.endsWith('.partial');
+/** Temp files older than this are leftovers of uploads that died, not uploads still running. */
+export const STALE_TEMP_MS = 24 * 3600_000;
 
 export class BlobNotFound extends Error {
   constructor(readonly blob: string) {

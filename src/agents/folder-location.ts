@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { syncDir } from '../util/durable-fs.js';
 import { FileWriter } from '../util/file-writer.js';
 import { LocationNotMountedError } from './agent-errors.js';
-import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 export const MARKER_FILE = '.lifeboat-location';
 const TEMP_PREFIX = '.lifeboat-';
@@ -105,6 +105,14 @@ export class FolderStore implements BlobStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(name);
       throw err;
+    }
+  }
+
+  async removeStale(maxAgeMs: number): Promise<void> {
+    await this.checkMounted();
+    for (const name of (await readdir(this.dir)).filter(isTempName)) {
+      const st = await stat(join(this.dir, name)).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > maxAgeMs) await unlink(join(this.dir, name)).catch(() => undefined);
     }
   }
 

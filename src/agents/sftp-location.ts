@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import { Client, type SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { HostKeyMismatchError } from './agent-errors.js';
-import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const SFTP_NO_SUCH_FILE = 2;
 const READS_IN_FLIGHT = 16;
@@ -345,6 +345,16 @@ export class SftpStore implements BlobStore {
     } catch (err) {
       if (isNoSuchFile(err)) throw new BlobNotFound(name);
       throw err;
+    }
+  }
+
+  async removeStale(maxAgeMs: number): Promise<void> {
+    const session = await this.connect();
+    const { sftp } = session;
+    const entries = await within(session, call<{ filename: string; attrs: { mtime: number } }[]>((cb) => sftp.readdir(this.settings.path, cb))).catch(() => []);
+    for (const e of entries) {
+      if (!isTempName(e.filename) || Date.now() - e.attrs.mtime * 1000 <= maxAgeMs) continue;
+      await within(session, call<void>((cb) => sftp.unlink(this.path(e.filename), (err) => cb(err, undefined)))).catch(() => undefined);
     }
   }
 

@@ -10,7 +10,7 @@ import { collect } from '../util/chunks.js';
 import { isValidBackupId, type BackupAgent, type OpenStream, type UploadOptions } from './agent.js';
 import { toAgentError } from './agent-errors.js';
 import { BackgroundSha256 } from './background-sha256.js';
-import { BlobNotFound, type BlobStore, type ProbeReport } from './blob-store.js';
+import { BlobNotFound, STALE_TEMP_MS, type BlobStore, type ProbeReport } from './blob-store.js';
 
 const ARCHIVE_SUFFIX = '.tar';
 const METADATA_SUFFIX = '.metadata.json';
@@ -62,8 +62,14 @@ export class StoredBackupAgent implements BackupAgent {
     }
   }
 
+  private cleaned = false;
+
   async upload(backup: AgentBackup, open: OpenStream, opts: UploadOptions = {}): Promise<void> {
     this.checkId(backup.backup_id);
+    if (!this.cleaned && this.store.removeStale) {
+      this.cleaned = true;
+      await this.store.removeStale(STALE_TEMP_MS).catch(() => undefined);
+    }
     // Each attempt (the stream may be opened more than once) hashes what it sends, on a worker thread.
     let hash = new BackgroundSha256();
     let count = 0;

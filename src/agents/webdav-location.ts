@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
-import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const TEMP_PREFIX = '.lifeboat-';
 
@@ -116,6 +116,14 @@ export class WebdavStore implements BlobStore {
     } catch (err) {
       if (httpStatusOf(err) === 404) throw new BlobNotFound(name);
       throw err;
+    }
+  }
+
+  async removeStale(maxAgeMs: number): Promise<void> {
+    const items = (await this.client.getDirectoryContents(this.dir).catch(() => [])) as FileStat[];
+    for (const i of items) {
+      if (i.type !== 'file' || !isTempName(i.basename) || Date.now() - Date.parse(i.lastmod) <= maxAgeMs) continue;
+      await this.client.deleteFile(this.path(i.basename)).catch(() => undefined);
     }
   }
 

@@ -5,7 +5,8 @@
 // download with flat memory.
 
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from '../../src/agents/agent-errors.js';
@@ -156,6 +157,26 @@ describe.each(KINDS)('%s location', (kind) => {
     }
     const probe = await createStoredAgent(target!.spec, target!.badSecrets).probe();
     expect(probe).toMatchObject({ reachable: true, credentials: false, writable: false });
+  });
+
+  live('removes the temp file of an upload that died long ago, and keeps a recent one', async () => {
+    const dir = target!.diskDir;
+    if (!dir) return; // S3: an unfinished multipart upload is aborted by the client, or expires by the bucket's rules
+    await agent.upload(record('aa000008', 10), syntheticStream(10, 10, 1)); // the folder exists now
+    const old = join(dir, '.lifeboat-1-000000000000.partial');
+    const recent = join(dir, '.lifeboat-2-000000000000.partial');
+    await writeFile(old, 'half an upload');
+    await writeFile(recent, 'an upload in progress');
+    const longAgo = new Date(Date.now() - 3 * 86_400_000);
+    await utimes(old, longAgo, longAgo);
+    const fresh = createStoredAgent(target!.spec, target!.secrets);
+    await fresh.upload(record('aa000009', 10), syntheticStream(11, 10, 1));
+    await fresh.close();
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    await rm(recent);
+    await agent.delete('aa000008');
+    await agent.delete('aa000009');
   });
 
   live('passes its own test: reachable, credentials accepted, writable', async () => {

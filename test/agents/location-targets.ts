@@ -23,6 +23,8 @@ export interface Target {
   secrets: Record<string, string>;
   /** Credentials the server refuses (null: the kind has none). */
   badSecrets: Record<string, string> | null;
+  /** Where the server keeps the location's files on this machine (null: not files, e.g. S3). */
+  diskDir: string | null;
   /** Stops the server dead (mid-request), and starts it again on the same port and storage. */
   kill(): Promise<void>;
   restart(): Promise<void>;
@@ -45,7 +47,7 @@ export async function startTarget(kind: Kind): Promise<Target> {
       const s = spec('folder', { path: dir });
       await new FolderStore({ path: dir }, s.id).markMounted();
       const noop = async () => undefined;
-      return { kind, spec: s, secrets: {}, badSecrets: null, kill: noop, restart: noop, stop: noop };
+      return { kind, spec: s, secrets: {}, badSecrets: null, diskDir: dir, kill: noop, restart: noop, stop: noop };
     }
     case 's3': {
       const server = await s3rver.start();
@@ -54,6 +56,7 @@ export async function startTarget(kind: Kind): Promise<Target> {
         spec: spec('s3', { endpoint: server.endpoint, bucket: server.bucket, prefix: `run-${counter}/`, path_style: true, part_size_mib: 8 }),
         secrets: { access_key_id: server.accessKeyId, secret_access_key: server.secretAccessKey },
         badSecrets: { access_key_id: 'NOT-A-KEY', secret_access_key: 'wrong' },
+        diskDir: null,
         kill: () => server.kill(),
         restart: () => server.restart(),
         stop: () => server.stop(),
@@ -66,6 +69,7 @@ export async function startTarget(kind: Kind): Promise<Target> {
         spec: spec('sftp', { host: server.host, port: server.port, username: server.username, path: server.path, host_key_sha256: server.hostKeyFingerprint }),
         secrets: { private_key: server.privateKey },
         badSecrets: { private_key: server.otherPrivateKey },
+        diskDir: join(server.home, server.path),
         kill: () => server.kill(),
         restart: () => server.restart(),
         stop: () => server.stop(),
@@ -78,6 +82,7 @@ export async function startTarget(kind: Kind): Promise<Target> {
         spec: spec('webdav', { url: server.url, path: '/backups', username: server.username }),
         secrets: { password: server.password },
         badSecrets: { password: 'not the password' },
+        diskDir: join(server.root, 'backups'),
         kill: () => server.kill(),
         restart: () => server.restart(),
         stop: () => server.stop(),
