@@ -77,8 +77,8 @@ export const S = {
   backupNow: {
     title: 'Back up now',
     name: 'Name',
-    namePlaceholder: 'Manual backup',
-    nameHint: 'Leave empty for a name with the date.',
+    namePlaceholder: 'Custom backup',
+    nameHint: 'Leave empty for “Custom backup” and the Home Assistant version.',
     locations: 'Locations',
     noLocation: 'Choose at least one location.',
     database: 'Include the history database',
