@@ -4,13 +4,13 @@
 
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, ensureWebBuilt, focused, launchBrowser, openPage, serve, sha256File, snap, watchErrors, type Served } from './web-harness.js';
+import { demoInstallation, focused, sha256File, snap, startSession, type Served, type Session } from './web-harness.js';
 
-let browser: Browser;
+let session: Session;
 let context: BrowserContext;
 let page: Page;
 let server: Served;
@@ -29,7 +29,6 @@ async function addCameraLog(dir: string): Promise<void> {
 const tars = async (dir: string) => (await readdir(join(dir, 'backups'))).filter((n) => n.endsWith('.tar'));
 
 beforeAll(async () => {
-  await ensureWebBuilt();
   const root = await tmpDir('lifeboat-web-');
   installation = await demoInstallation(join(root, 'home'));
   await addCameraLog(installation);
@@ -38,17 +37,11 @@ beforeAll(async () => {
   const made = await runCli(['-c', other, 'backup', 'create', '--name', 'From the old server', '--no-database', '--json']);
   expect(made.code).toBe(0);
   foreignBackup = (JSON.parse(made.stdout) as { path: string }).path;
-  token = await createToken(installation);
-  server = await serve(installation);
-  browser = await launchBrowser();
-  ({ context, page } = await openPage(browser));
-  errors = watchErrors(page, server.url);
+  session = await startSession(installation, { signIn: false });
+  ({ server, token, context, page, errors } = session);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => session?.stop());
 
 describe('web UI: backups', () => {
   it('refuses a wrong token and signs in with a right one, for this tab only', async () => {

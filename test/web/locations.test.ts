@@ -5,13 +5,13 @@
 
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, ensureWebBuilt, launchBrowser, openPage, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
+import { demoInstallation, snap, startSession, wsCall, type Served, type Session } from './web-harness.js';
 
-let browser: Browser;
+let session: Session;
 let page: Page;
 let server: Served;
 let token: string;
@@ -20,7 +20,6 @@ let foreignBackup: string;
 let errors: string[];
 
 beforeAll(async () => {
-  await ensureWebBuilt();
   const root = await tmpDir('lifeboat-web-');
   const installation = await demoInstallation(join(root, 'home'));
   nas = join(root, 'nas');
@@ -30,18 +29,11 @@ beforeAll(async () => {
   const other = await demoInstallation(join(root, 'other'));
   const made = await runCli(['-c', other, 'backup', 'create', '--name', 'From the old server', '--no-database', '--json']);
   foreignBackup = (JSON.parse(made.stdout) as { path: string }).path;
-  token = await createToken(installation);
-  server = await serve(installation);
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser));
-  errors = watchErrors(page, server.url);
-  await signIn(page, server.url, token);
+  session = await startSession(installation);
+  ({ server, token, page, errors } = session);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => session?.stop());
 
 const tarsIn = async (dir: string) => (await readdir(dir, { recursive: true })).filter((n) => String(n).endsWith('.tar'));
 

@@ -6,35 +6,26 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/archive/backup-reader.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, ensureWebBuilt, launchBrowser, openPage, serve, signIn, snap, treeDigest, watchErrors, type Served } from './web-harness.js';
+import { demoInstallation, snap, startSession, treeDigest, type Session } from './web-harness.js';
 
-let browser: Browser;
+let session: Session;
 let page: Page;
-let server: Served;
 let installation: string;
 let errors: string[];
 const original: Record<string, string> = {};
 
 beforeAll(async () => {
-  await ensureWebBuilt();
   installation = await demoInstallation(join(await tmpDir('lifeboat-web-'), 'home'));
-  const token = await createToken(installation);
   for (const f of ['configuration.yaml', 'scripts.yaml']) original[f] = await readFile(join(installation, f), 'utf8');
-  server = await serve(installation);
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser));
-  errors = watchErrors(page, server.url);
-  await signIn(page, server.url, token);
+  session = await startSession(installation);
+  ({ page, errors } = session);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => session?.stop());
 
 describe('web UI: restore', () => {
   it('creates an encryption key in Settings and an encrypted backup from the page', async () => {

@@ -6,10 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../helpers/tmp.js';
-import { createToken, demoInstallation, ensureWebBuilt, focused, launchBrowser, openPage, serve, signIn, snap, watchErrors, wsCall, type Served } from './web-harness.js';
+import { demoInstallation, focused, snap, startSession, wsCall, type Served, type Session } from './web-harness.js';
 
 interface Config {
   schedule: { recurrence: string; days: string[]; time: string | null };
@@ -21,7 +21,7 @@ interface Config {
   lifeboat: { time_zone: string; key_fingerprint: string | null };
 }
 
-let browser: Browser;
+let session: Session;
 let page: Page;
 let server: Served;
 let token: string;
@@ -34,10 +34,9 @@ const config = async () => (await wsCall<{ config: Config }>(server.url, token, 
 const nextRunText = () => page.locator('[data-testid=settings-next-run]').textContent();
 
 beforeAll(async () => {
-  await ensureWebBuilt();
   const installation = await demoInstallation(join(await tmpDir('lifeboat-web-'), 'home'));
-  token = await createToken(installation);
-  server = await serve(installation);
+  session = await startSession(installation, { remember: true, timezone: 'server' });
+  ({ server, token, page, errors } = session);
   hook = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -48,16 +47,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
-  const timeZone = (await config()).lifeboat.time_zone;
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser, { timezoneId: timeZone }));
-  errors = watchErrors(page, server.url);
-  await signIn(page, server.url, token, true);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await session?.stop();
   await new Promise((r) => hook?.close(r));
 });
 

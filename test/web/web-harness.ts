@@ -203,6 +203,45 @@ export async function signIn(page: Page, url: string, token: string, remember = 
   await page.locator('lb-overview h1').waitFor();
 }
 
+export interface Session {
+  server: Served;
+  token: string;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and requests outside the server, for a test to assert there were none. */
+  errors: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A token, `lifeboat serve` on the installation and a browser page on it, signed in unless told
+ * not to; `timezone: 'server'` shows times in the server's time zone, as its users would see them.
+ */
+export async function startSession(installation: string, opts: { signIn?: boolean; remember?: boolean; timezone?: 'server' } = {}): Promise<Session> {
+  await ensureWebBuilt();
+  const token = await createToken(installation);
+  const server = await serve(installation);
+  const browser = await launchBrowser();
+  const timezoneId =
+    opts.timezone === 'server' ? (await wsCall<{ config: { lifeboat: { time_zone: string } } }>(server.url, token, 'backup/config/info')).config.lifeboat.time_zone : undefined;
+  const { context, page } = await openPage(browser, timezoneId ? { timezoneId } : {});
+  const errors = watchErrors(page, server.url);
+  if (opts.signIn !== false) await signIn(page, server.url, token, opts.remember);
+  return {
+    server,
+    token,
+    browser,
+    context,
+    page,
+    errors,
+    stop: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
+}
+
 /** The element that has the keyboard focus, through shadow roots: "tag#id: text". */
 export async function focused(page: Page): Promise<string> {
   return (await page.evaluate(`(() => {
