@@ -18,8 +18,18 @@ export interface LocationAgentsOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/**
+ * What makes a location's agent: its settings and credentials — except a host key the agent
+ * pinned itself on first use, which it already knows (re-creating it would cut its upload short).
+ */
+function identity(location: LocationConfig, secrets: Record<string, string>): string {
+  const { host_key_sha256: _pinned, ...settings } = location.settings;
+  return JSON.stringify([{ ...location, settings }, secrets]);
+}
+
 export class LocationAgents {
   private readonly live = new Map<string, { key: string; close: () => Promise<void> }>();
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly manager: BackupManager,
@@ -30,13 +40,19 @@ export class LocationAgents {
     return [...this.live.keys()];
   }
 
-  /** Brings the manager's location agents in line with `locations`. */
-  async sync(locations: readonly LocationConfig[]): Promise<void> {
+  /** Brings the manager's location agents in line with `locations` (one change after the other). */
+  sync(locations: readonly LocationConfig[]): Promise<void> {
+    const next = this.running.then(() => this.apply(locations));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(locations: readonly LocationConfig[]): Promise<void> {
     const secrets = await SecretsStore.open(this.opts.secretsPath);
     const wanted = new Map(locations.map((l) => [l.id, l]));
     for (const [id, entry] of [...this.live]) {
       const next = wanted.get(id);
-      const key = next ? JSON.stringify([next, secrets.locationSecrets(id)]) : null;
+      const key = next ? identity(next, secrets.locationSecrets(id)) : null;
       if (key === entry.key) continue;
       this.manager.unregisterAgent(id);
       this.live.delete(id);
@@ -57,7 +73,7 @@ export class LocationAgents {
           },
         });
         this.manager.registerAgent(agent);
-        this.live.set(location.id, { key: JSON.stringify([location, creds]), close });
+        this.live.set(location.id, { key: identity(location, creds), close });
       } catch (err) {
         this.opts.log.warn(`Backup location ${location.id} is left out: ${(err as Error).message}`);
       }
