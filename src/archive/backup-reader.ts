@@ -26,6 +26,7 @@ import {
 } from './securetar/securetar-header.js';
 import { checkAesPassword, decryptAesCbc } from './securetar/securetar-v2.js';
 import {
+  V3_CIPHER_MESSAGE_SIZE,
   decryptV3,
   openV3RootContext,
   parseV3Fields,
@@ -216,7 +217,8 @@ export class BackupReader {
         );
       }
       const ctx = await this.v3Context(enc.fields, s as string);
-      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE);
+      // Whole messages per read, so none has to be joined from two reads.
+      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE, V3_CIPHER_MESSAGE_SIZE);
       return decryptV3(body, ctx, enc.fields.derivationSalt, enc.fields.streamHeader, enc.plaintextSize);
     }
     const key = aesKeyFromSecret(s);

@@ -1,5 +1,5 @@
 // Random-access byte sources: a backup file opened for positional reads, and helpers that read a
-// byte range as a stream of large chunks (small chunks make file reads far slower).
+// byte range as a stream of large chunks (small chunks make file reads far slower), one read ahead.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { ArchiveTruncatedError } from './errors.js';
@@ -48,7 +48,10 @@ export class FileByteSource implements ByteSource {
   }
 }
 
-/** Streams `length` bytes from `position` in chunks of up to `chunk` bytes. */
+/**
+ * Streams `length` bytes from `position` in chunks of up to `chunk` bytes, with the next read
+ * already under way while the caller works on the current chunk.
+ */
 export async function* readRange(
   src: ByteSource,
   position: number,
@@ -57,10 +60,18 @@ export async function* readRange(
 ): AsyncGenerator<Buffer> {
   let pos = position;
   const end = position + length;
-  while (pos < end) {
-    const buf = await src.read(pos, Math.min(chunk, end - pos));
+  const readNext = (): Promise<Buffer> | null => {
+    if (pos >= end) return null;
+    const p = src.read(pos, Math.min(chunk, end - pos));
+    p.catch(() => undefined); // observed when awaited; abandoned if the caller stops early
+    return p;
+  };
+  let pending = readNext();
+  while (pending) {
+    const buf = await pending;
     if (buf.length === 0) throw new ArchiveTruncatedError('The backup file ended early');
     pos += buf.length;
+    pending = readNext();
     yield buf;
   }
 }

@@ -2,13 +2,21 @@
 // checks gzip's CRC-32 and length; the lenient path (SecureTar v1, whose legacy padding corrupts
 // the gzip trailer) inflates the deflate data and ignores whatever follows it.
 
-import { createGunzip, createInflateRaw } from 'node:zlib';
+import type { TransformOptions } from 'node:stream';
+import { createGunzip, createInflateRaw, type ZlibOptions } from 'node:zlib';
 import { ArchiveCorruptError, ArchiveTruncatedError } from './errors.js';
 import { peek } from '../util/chunks.js';
 import { throughTransform } from '../util/streams.js';
 
-/** Output chunk size for inflating: larger chunks mean fewer thread-pool round trips. */
-const INFLATE_CHUNK = 256 * 1024;
+/**
+ * Output chunks of 1 MiB (fewer thread-pool round trips), and room for a few of them on either side
+ * of the inflater, so that decryption, inflating and the consumer run at the same time.
+ */
+const INFLATE: ZlibOptions & TransformOptions = {
+  chunkSize: 1 << 20,
+  readableHighWaterMark: 3 << 20,
+  writableHighWaterMark: 2 << 20,
+};
 
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
@@ -54,7 +62,7 @@ export async function* innerTarBytes(plain: AsyncIterable<Buffer>, lenient = fal
     return;
   }
   if (!lenient) {
-    yield* throughTransform(stream, createGunzip({ chunkSize: INFLATE_CHUNK }), zlibError('The compressed archive'));
+    yield* throughTransform(stream, createGunzip(INFLATE), zlibError('The compressed archive'));
     return;
   }
   const headerLength = gzipHeaderLength(head);
@@ -70,5 +78,5 @@ export async function* innerTarBytes(plain: AsyncIterable<Buffer>, lenient = fal
       skip = 0;
     }
   }
-  yield* throughTransform(body(), createInflateRaw({ chunkSize: INFLATE_CHUNK }), zlibError('The compressed archive'));
+  yield* throughTransform(body(), createInflateRaw(INFLATE), zlibError('The compressed archive'));
 }
