@@ -8,8 +8,8 @@ import { constants } from 'node:fs';
 import { link, lstat, lutimes, mkdir, open, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnsafeEntryError } from './errors.js';
+import { writeNewFile } from '../util/write-new-file.js';
 import type { TarEntry } from './inner-tar-reader.js';
-import { collect } from '../util/chunks.js';
 
 const SMALL = 1 << 20;
 const PARALLEL_WRITES = 16;
@@ -38,6 +38,25 @@ export function safeComponents(path: string, what = 'entry'): string[] {
   if (parts.includes('..')) throw new UnsafeEntryError(`Refusing ${what} that leaves the target folder: ${path}`);
   if (parts.some((p) => p.includes('\0'))) throw new UnsafeEntryError(`Refusing ${what} with a NUL in its name`);
   return parts;
+}
+
+/**
+ * A small file's body in a buffer of its own, copied piece by piece as the pieces arrive (they may
+ * be views of buffers their producer reuses once the next piece is requested).
+ */
+async function readBody(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
+  let out = Buffer.allocUnsafe(size);
+  let length = 0;
+  for await (const piece of body) {
+    if (length + piece.length > out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length + piece.length, out.length * 2));
+      out.copy(grown, 0, 0, length);
+      out = grown;
+    }
+    piece.copy(out, length);
+    length += piece.length;
+  }
+  return length === out.length ? out : out.subarray(0, length);
 }
 
 /** Seconds for utimes, exact to the microsecond (a double cannot hold epoch nanoseconds). */
@@ -119,32 +138,32 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
 
   const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
-  /** Opens a new file exclusively, replacing a non-folder that is in the way (never following it). */
-  const createFile = async (rel: string) => {
-    const abs = join(root, rel);
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  /**
+   * Runs `create`; when something that is not a folder is in the way, removes it (never following
+   * it) and runs `create` again.
+   */
+  const replacing = async <T>(rel: string, create: () => Promise<T>): Promise<T> => {
     try {
-      return await open(abs, flags, 0o600);
+      return await create();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const abs = join(root, rel);
       const st = await lstat(abs);
       if (st.isDirectory()) throw new UnsafeEntryError(`${rel} is a folder in the target; refusing to replace it with a file`);
       await unlink(abs);
-      return open(abs, flags, 0o600);
+      return create();
     }
   };
 
-  const writeSmall = async (rel: string, data: Buffer, mode: number, mtimeNs: bigint) => {
-    const fh = await createFile(rel);
-    try {
-      if (data.length) await fh.write(data, 0, data.length, 0);
-      await fh.chmod(mode & MODE_MASK);
-      const t = toSeconds(mtimeNs);
-      await fh.utimes(t, t);
-    } finally {
-      await fh.close();
-    }
+  /** Opens a new file exclusively (never following a symlink). */
+  const createFile = (rel: string) => {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    return replacing(rel, () => open(join(root, rel), flags, 0o600));
   };
+
+  /** Creates and writes a small file in one go. */
+  const writeSmall = (rel: string, data: Buffer, mode: number, mtimeNs: bigint) =>
+    replacing(rel, () => writeNewFile(join(root, rel), data, mode & MODE_MASK, toSeconds(mtimeNs)));
 
   for await (const entry of entries) {
     opts.signal?.throwIfAborted();
@@ -195,7 +214,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         await ensureDir(parentOf(rel));
         result.files++;
         if (entry.size <= SMALL) {
-          const data = await collect(entry.body);
+          const data = await readBody(entry.body, entry.size);
           result.bytes += data.length;
           opts.onBytes?.(data.length);
           files.set(rel, (await limiter.run(() => writeSmall(rel, data, entry.mode, entry.mtimeNs))).done);
