@@ -178,6 +178,8 @@ const AUDIT = `(() => {
  */
 export async function snap(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
+  // Passing notices float over the page; close them so that the page itself is seen.
+  await page.evaluate("document.querySelector('lb-app')?.shadowRoot?.querySelectorAll('.notices button').forEach((b) => b.click())");
   const before = page.viewportSize() ?? DESKTOP;
   for (const [size, tag] of [
     [DESKTOP, 'desktop'],

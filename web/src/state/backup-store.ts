@@ -137,7 +137,7 @@ export class BackupStore extends EventTarget {
     const notice = { id: ++this.noticeId, text, kind };
     this.notices = [...this.notices, notice];
     this.changed();
-    setTimeout(() => this.dismiss(notice.id), kind === 'error' ? 12_000 : 6_000);
+    setTimeout(() => this.dismiss(notice.id), kind === 'error' ? 12_000 : 5_000);
   }
 
   dismiss(id: number): void {
