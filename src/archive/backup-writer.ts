@@ -18,13 +18,17 @@ import { BackupReaderWriterError } from './errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
 import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
 import { parallelGzip } from './parallel-gzip.js';
+import { encryptWhenReady } from './securetar/deferred-encryption.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
+import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js';
 import { padTo512 } from './tar-header.js';
 import { FileWriter } from '../util/file-writer.js';
 import { tap } from '../util/chunks.js';
 
 export const HOMEASSISTANT_MEMBER = 'homeassistant.tar.gz';
 const DIGEST_PLACEHOLDER = '0'.repeat(64);
+/** Compressed bytes gathered at most while the encryption key is being derived. */
+const GATHER_WHILE_KEYING = 32 << 20;
 
 export type BackupMeta = Omit<CoreBackupJsonInput, 'protected'>;
 
@@ -66,8 +70,12 @@ async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): As
 /** Writes the backup to `path` (which must not exist); the file is removed again on failure. */
 export async function writeBackupFile(path: string, opts: BackupWriteOptions): Promise<WrittenBackup> {
   const encrypted = opts.password !== undefined && opts.password !== null;
-  const encryptor = encrypted ? await createArchiveEncryptor(opts.password as string, opts.secureTarVersion ?? 3) : null;
-  const member = encryptor ? await encryptor.forMember(0) : null;
+  const version = opts.secureTarVersion ?? 3;
+  // The key is derived while the archive is already being read and compressed.
+  const pendingMember = encrypted
+    ? createArchiveEncryptor(opts.password as string, version).then((e) => e.forMember(0))
+    : null;
+  pendingMember?.catch(() => undefined); // observed where it is awaited
 
   const json = buildCoreBackupJson({
     ...opts.meta,
@@ -88,7 +96,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const memberHeaderOffset = out.position;
     await out.write(Buffer.alloc(INNER_HEADER_SIZE));
     const dataOffset = out.position;
-    if (member) await out.write(Buffer.alloc(member.headerSize));
+    if (encrypted) await out.write(Buffer.alloc(version === 2 ? V2_HEADER_SIZE : V3_HEADER_SIZE));
 
     const hash = createHash('sha256');
     let inputBytes = 0;
@@ -97,18 +105,19 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
       inputBytes += c.length;
     });
     // The encryptors consume each chunk at once, so the compressor may reuse its output buffers.
-    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), reuseOutput: member !== null });
+    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), reuseOutput: encrypted });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;
     });
-    const body = member ? member.encrypt(gzipped) : gzipped;
+    const body = pendingMember ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING) : gzipped;
     for await (const chunk of body) {
       await out.write(chunk);
       opts.onProgress?.({ inputBytes, outputBytes: out.position });
     }
     opts.signal?.throwIfAborted();
 
+    const member = pendingMember ? await pendingMember : null;
     const memberSize = out.position - dataOffset;
     if (member && memberSize !== member.memberSize(plaintextSize)) {
       throw new BackupReaderWriterError('Internal error: encrypted member size does not match its plaintext size');
