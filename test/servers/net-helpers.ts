@@ -105,6 +105,12 @@ export async function startDaemon(command: () => void, pidFile: string, port: nu
     const p = pid;
     pid = null;
     await killTree(p);
+    // A daemon leads its own process group: workers it was forking right then go with the group.
+    try {
+      process.kill(-p, 'SIGKILL');
+    } catch {
+      // no such group left
+    }
     await waitForExit(p);
   };
   await launch();
