@@ -95,7 +95,8 @@ export class EntityTracker {
     const stored = await readJson(this.path, FileSchema).catch(() => null);
     for (const s of stored?.states ?? []) {
       const old = this.states.get(s.entity_id);
-      if (old && (old.state !== s.state || old.last_updated !== s.last_updated)) {
+      // Only newer states count: the file may still hold what this process wrote a moment ago.
+      if (old && Date.parse(s.last_updated) > Date.parse(old.last_updated)) {
         this.states.set(s.entity_id, s);
         this.changes.emit({ entity_id: s.entity_id, old_state: old, new_state: s });
       }

@@ -49,50 +49,69 @@ export class SettingsService {
 
   /** Applies a `backup/config/update` payload (validated here) and saves it. */
   async update(payload: unknown): Promise<SettingsChange> {
-    const update = ConfigUpdateSchema.parse(payload);
-    const result = applyConfigUpdate(this.current, update);
-    let keyChanged = false;
-    if (typeof result.password === 'string') {
-      keyChanged = this.secrets.currentKey !== result.password;
-      await this.secrets.setKey(result.password, this.now());
-    }
-    // Encryption is on by default once automatic backups are configured: make the key then.
-    if (result.config.automatic_backups_configured && !this.current.automatic_backups_configured && result.password === undefined) {
-      if (!this.secrets.currentKey) {
-        await this.secrets.setKey(generateKey(), this.now());
-        keyChanged = true;
+    return this.serial(async () => {
+      const update = ConfigUpdateSchema.parse(payload);
+      const result = applyConfigUpdate(this.current, update);
+      let keyChanged = false;
+      if (typeof result.password === 'string') {
+        keyChanged = this.secrets.currentKey !== result.password;
+        await this.secrets.setKey(result.password, this.now());
       }
-      result.config.create_backup.encrypted = true;
-    }
-    return this.commit(result.config, { ...result, keyChanged });
+      // Encryption is on by default once automatic backups are configured: make the key then.
+      if (result.config.automatic_backups_configured && !this.current.automatic_backups_configured && result.password === undefined) {
+        if (!this.secrets.currentKey) {
+          await this.secrets.setKey(generateKey(), this.now());
+          keyChanged = true;
+        }
+        result.config.create_backup.encrypted = true;
+      }
+      return this.commit(result.config, { ...result, keyChanged });
+    });
   }
 
   /** Replaces the key with a new one; older keys stay in the keyring for older backups. */
   async rotateKey(): Promise<string> {
-    const key = generateKey();
-    await this.secrets.setKey(key, this.now());
-    await this.commit({ ...this.current, create_backup: { ...this.current.create_backup, encrypted: true } }, {
-      scheduleChanged: false,
-      retentionChanged: false,
-      agentIdsChanged: false,
-      keyChanged: true,
+    return this.serial(async () => {
+      const key = generateKey();
+      await this.secrets.setKey(key, this.now());
+      await this.commit({ ...this.current, create_backup: { ...this.current.create_backup, encrypted: true } }, {
+        scheduleChanged: false,
+        retentionChanged: false,
+        agentIdsChanged: false,
+        keyChanged: true,
+      });
+      return key;
     });
-    return key;
   }
 
   /** Records an automatic backup's attempt or completion time. */
   async recordAutomatic(field: 'last_attempted_automatic_backup' | 'last_completed_automatic_backup', at: string): Promise<void> {
-    await this.commit({ ...this.current, [field]: at }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+    return this.serial(async () => {
+      await this.commit({ ...this.current, [field]: at }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+    });
   }
 
   /** Replaces the list of backup locations (their credentials are kept in the secrets file). */
   async setLocations(locations: LocationConfig[]): Promise<void> {
-    await this.commit({ ...this.current, locations }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+    return this.serial(async () => {
+      await this.commit({ ...this.current, locations }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+    });
   }
 
   /** Replaces the whole config (a restored installation brings its own settings back). */
   async replace(config: BackupConfig): Promise<void> {
-    await this.commit(config, { scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged: false });
+    return this.serial(async () => {
+      await this.commit(config, { scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged: false });
+    });
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Changes run one after another, each on the result of the previous one (no lost updates). */
+  private serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change, change);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async commit(config: BackupConfig, flags: Omit<SettingsChange, 'config'>): Promise<SettingsChange> {

@@ -403,3 +403,23 @@ describe('lifeboat settings update (CLI)', () => {
     expect(r.stderr).toMatch(/copies/);
   });
 });
+
+describe('concurrent changes', () => {
+  it('applies updates that arrive together one after another, losing none', async () => {
+    const dir = await tmpDir();
+    const service = await openService(dir);
+    await Promise.all([
+      service.update({ schedule: { recurrence: 'daily', time: '03:30' } }),
+      service.update({ retention: { copies: 5 } }),
+      service.update({ create_backup: { agent_ids: ['backup.local'] } }),
+      service.recordAutomatic('last_attempted_automatic_backup', '2026-07-02T04:45:13+02:00'),
+    ]);
+    expect(service.config.schedule).toMatchObject({ recurrence: 'daily', time: '03:30:00' });
+    expect(service.config.retention).toEqual({ copies: 5, days: null });
+    expect(service.config.create_backup.agent_ids).toEqual(['backup.local']);
+    expect(service.config.last_attempted_automatic_backup).toBe('2026-07-02T04:45:13+02:00');
+    const reopened = await openService(dir);
+    expect(reopened.config.retention).toEqual({ copies: 5, days: null });
+    expect(reopened.config.schedule.time).toBe('03:30:00');
+  });
+});
