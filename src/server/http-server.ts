@@ -17,6 +17,7 @@ import { apiErrorCode, ApiError } from './backup-api.js';
 import { onboardingOpen, registerRoutes, type RouteAuth } from './http-routes.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
 import { buildCommands } from './ws-commands.js';
+import { PathSigner, SIGNATURE_PARAM } from './signed-paths.js';
 import { WsConnection } from './ws-protocol.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -65,6 +66,7 @@ function sameOrigin(req: FastifyRequest): boolean {
 export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions): Promise<RunningServer> {
   const tokens = new TokenStore(join(app.manager.df.root, 'tokens.json'));
   const limiter = new FailedAuthLimiter();
+  const signer = new PathSigner();
   const server = Fastify({ logger: false, bodyLimit: 1 << 20, forceCloseConnections: true });
   await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
   await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
@@ -75,6 +77,12 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
     if (auth === 'onboarding') {
       if (await onboardingOpen(app, tokens)) return;
       return reply.code(401).send({ code: 'unauthorized', message: 'Onboarding is finished; use the authenticated API' });
+    }
+    if (req.method === 'GET' && req.url.includes(`${SIGNATURE_PARAM}=`)) {
+      const tokenId = signer.verify(req.url);
+      const token = tokenId ? await tokens.byId(tokenId) : null;
+      if (token && (auth !== 'admin' || token.scope === 'admin')) return;
+      return reply.code(401).send({ code: 'unauthorized', message: 'The signed link is invalid or has expired' });
     }
     const result = await authenticate(tokens, limiter, req.ip, bearerToken(req.headers.authorization));
     if (result.locked) return reply.code(429).send({ code: 'too_many_attempts', message: 'Too many failed attempts; try again later' });
@@ -102,7 +110,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
   });
   server.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: 'Not found' }));
 
-  const commands = buildCommands(app);
+  const commands = buildCommands(app, signer);
   server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
     if (!sameOrigin(req)) {
       socket.close(4003, 'origin not allowed');

@@ -29,6 +29,7 @@ import {
   restoreBackup,
 } from './backup-api.js';
 import { command, type Command } from './ws-protocol.js';
+import type { PathSigner } from './signed-paths.js';
 
 const none = z.object({});
 
@@ -42,8 +43,14 @@ function stateChangedEvent(change: { entity_id: string; old_state: unknown; new_
   };
 }
 
-export function buildCommands(app: LifeboatApp): Map<string, Command> {
+export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string, Command> {
   const list: Command[] = [
+    command({
+      type: 'auth/sign_path',
+      schema: z.object({ path: z.string().startsWith('/api/'), expires: z.number().int().positive().max(3600).default(30) }),
+      readOnly: true,
+      handler: (m, ctx) => ({ path: signer.sign(m.path, ctx.token.id, m.expires) }),
+    }),
     command({ type: 'backup/agents/info', schema: none, readOnly: true, handler: () => agentsInfo(app) }),
     command({ type: 'backup/info', schema: none, readOnly: true, handler: () => backupInfo(app) }),
     command({ type: 'backup/details', schema: z.object({ backup_id: BackupIdSchema }), readOnly: true, handler: (m) => backupDetails(app, m.backup_id) }),

@@ -69,6 +69,14 @@ export class TokenStore {
     return true;
   }
 
+  async byId(id: string): Promise<TokenInfo | null> {
+    await this.refresh();
+    const t = this.tokens.find((x) => x.id === id);
+    if (!t) return null;
+    const { hash: _h, ...info } = t;
+    return info;
+  }
+
   async count(): Promise<number> {
     await this.refresh();
     return this.tokens.length;

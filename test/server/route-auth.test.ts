@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifeboatApp } from '../../src/app/lifeboat-app.js';
 import { buildCommands } from '../../src/server/ws-commands.js';
+import { PathSigner } from '../../src/server/signed-paths.js';
 import { HaWsClient, RawWs } from '../helpers/ha-ws-client.js';
 import { httpRequest, multipartUpload, type HttpResponse } from '../helpers/http-client.js';
 import { makeInstallation } from '../helpers/installation.js';
@@ -251,7 +252,7 @@ describe('route authentication of lifeboat serve', () => {
   });
 
   describe('WebSocket', () => {
-    const commandNames = [...buildCommands({} as LifeboatApp).keys()];
+    const commandNames = [...buildCommands({} as LifeboatApp, new PathSigner()).keys()];
     /** Handled by the protocol itself rather than the command registry. */
     const protocolTypes = ['ping', 'unsubscribe_events', 'supported_features', 'get_config', 'call_service'];
 

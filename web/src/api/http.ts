@@ -47,19 +47,25 @@ function saveBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-function fileNameOf(res: Response, fallback: string): string {
-  const cd = res.headers.get('content-disposition') ?? '';
-  const m = /filename="?([^";]+)"?/i.exec(cd);
-  return m?.[1] ?? fallback;
-}
-
-/** Downloads a backup from one location; with a password, decrypted on the server. */
-export async function downloadBackup(token: string, backupId: string, agentId: string, password?: string): Promise<void> {
+/** The download path of a backup on one location; with a password, decrypted on the server. */
+export function downloadPath(backupId: string, agentId: string, password?: string): string {
   const query = new URLSearchParams({ agent_id: agentId });
   if (password !== undefined) query.set('password', password);
-  const res = await fetch(`/api/backup/download/${encodeURIComponent(backupId)}?${query}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw await errorOf(res);
-  saveBlob(await res.blob(), fileNameOf(res, `${backupId}.tar`));
+  return `/api/backup/download/${encodeURIComponent(backupId)}?${query}`;
+}
+
+/**
+ * Starts a download from a signed path (auth/sign_path): the browser streams the file straight to
+ * disk, so a backup of any size never sits in the page's memory.
+ */
+export function startSignedDownload(signedPath: string): void {
+  const a = document.createElement('a');
+  a.href = signedPath;
+  a.download = '';
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
 }
 
 /** Saves a text file (the emergency kit). */

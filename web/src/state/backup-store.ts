@@ -5,7 +5,7 @@
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { CommandError, Connection } from '../api/connection.js';
-import { downloadBackup, type HttpError } from '../api/http.js';
+import { downloadPath, startSignedDownload, type HttpError } from '../api/http.js';
 import type { Agent, BackupInfo, EntityState, HaManagerEvent, LifeboatProgressEvent, PublicConfig, StateEvent, UploadProgressEvent } from '../api/types.js';
 import { S } from '../strings.js';
 import { JobTracker } from './job-tracker.js';
@@ -126,7 +126,8 @@ export class BackupStore extends EventTarget {
         password = (await this.connection.command<{ key: string | null }>('lifeboat/key/show')).key ?? '';
         await this.connection.command('backup/can_decrypt_on_download', { backup_id: backupId, agent_id: agentId, password });
       }
-      await downloadBackup(this.token, backupId, agentId, password);
+      const { path } = await this.connection.command<{ path: string }>('auth/sign_path', { path: downloadPath(backupId, agentId, password) });
+      startSignedDownload(path);
     } catch (err) {
       const e = err as CommandError | HttpError;
       this.notify(e.code === 'password_incorrect' ? S.details.downloadHint : S.app.error(e.message), 'error');
