@@ -28,7 +28,7 @@ import { tap } from '../util/chunks.js';
 export const HOMEASSISTANT_MEMBER = 'homeassistant.tar.gz';
 const DIGEST_PLACEHOLDER = '0'.repeat(64);
 /** Compressed bytes gathered at most while the encryption key is being derived. */
-const GATHER_WHILE_KEYING = 32 << 20;
+const GATHER_WHILE_KEYING = 8 << 20;
 
 export type BackupMeta = Omit<CoreBackupJsonInput, 'protected'>;
 

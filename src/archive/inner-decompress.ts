@@ -14,8 +14,8 @@ import { throughTransform } from '../util/streams.js';
  */
 const INFLATE: ZlibOptions & TransformOptions = {
   chunkSize: 1 << 20,
-  readableHighWaterMark: 3 << 20,
-  writableHighWaterMark: 2 << 20,
+  readableHighWaterMark: 2 << 20,
+  writableHighWaterMark: 1 << 20,
 };
 
 export function isGzip(head: Uint8Array): boolean {

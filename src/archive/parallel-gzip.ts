@@ -16,7 +16,7 @@ import { WorkerPool } from '../util/worker-pool.js';
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
-const INPUT_AHEAD = 2;
+const INPUT_AHEAD = 1;
 
 export interface ParallelGzipOptions {
   /** 1–9; default 6. */
@@ -24,7 +24,7 @@ export interface ParallelGzipOptions {
   blockSize?: number;
   /** Worker threads that hand blocks to zlib; default 1. */
   workers?: number;
-  /** Blocks in flight; default: two per core, at least 4. */
+  /** Blocks in flight; default: one per core and one more, at least 3. */
   concurrency?: number;
   /** Modification time for the gzip header, seconds. */
   mtime?: number;
@@ -52,7 +52,7 @@ export function gzipHeader(level: number, mtime: number): Buffer {
 }
 
 function defaultConcurrency(): number {
-  return Math.max(4, 2 * availableParallelism());
+  return Math.max(3, availableParallelism() + 1);
 }
 
 /**
