@@ -43,8 +43,11 @@ function collectFields(which: 'settings' | 'secrets'): Field[] {
     for (const [key, schema] of Object.entries(shape)) {
       const s = schema as z.ZodType;
       const existing = fields.get(key);
-      if (existing) existing.kinds.push(k.kind);
-      else fields.set(key, { key, type: fieldType(s), description: s.description ?? key, kinds: [k.kind] });
+      const description = s.description ?? key;
+      if (existing) {
+        existing.kinds.push(k.kind);
+        if (!existing.description.includes(description)) existing.description += `; ${k.kind}: ${description}`;
+      } else fields.set(key, { key, type: fieldType(s), description: `${k.kind}: ${description}`, kinds: [k.kind] });
     }
   }
   return [...fields.values()];
@@ -105,11 +108,11 @@ export function registerLocationCommands(program: Command): void {
     .argument('<name>', 'a name for it; the location id becomes <kind>.<name as a slug>');
   for (const f of settingFields) {
     const flag = f.type === 'boolean' ? `--${kebab(f.key)}` : `--${kebab(f.key)} <value>`;
-    add.option(flag, `${f.kinds.join('/')}: ${f.description}`);
+    add.option(flag, f.description);
   }
   for (const f of secretFields) {
-    add.option(`--${kebab(f.key)} <value>`, `${f.kinds.join('/')}: ${f.description} (better: --${kebab(f.key)}-file or $LIFEBOAT_${f.key.toUpperCase()})`);
-    add.option(`--${kebab(f.key)}-file <file>`, `${f.kinds.join('/')}: read the ${f.description} from a file`);
+    add.option(`--${kebab(f.key)} <value>`, `${f.description} (better: --${kebab(f.key)}-file or $LIFEBOAT_${f.key.toUpperCase()})`);
+    add.option(`--${kebab(f.key)}-file <file>`, `the same, read from a file`);
   }
   add
     .option('--secrets-file <file>', 'credentials as a JSON object, e.g. {"access_key_id": "…", "secret_access_key": "…"}')
