@@ -9,8 +9,9 @@ import { Semaphore } from '../util/concurrency.js';
 import { serveJobs } from '../util/worker-pool.js';
 import { GarbageBudget } from '../util/gc.js';
 
-// One compression per core at a time leaves the rest of the thread pool to file I/O.
-const compressing = new Semaphore(availableParallelism());
+// One compression per core and one more keeps every core busy between blocks, and leaves the
+// rest of the thread pool to file I/O.
+const compressing = new Semaphore(availableParallelism() + 1);
 const garbage = new GarbageBudget(8 << 20);
 const SAMPLE_GARBAGE = 64 * 1024;
 
