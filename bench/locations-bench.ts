@@ -54,7 +54,7 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
     }
     case 's3': {
       const settings = s as unknown as S3Settings;
-      const client = s3Client(settings, job.secrets as unknown as S3Secrets);
+      const client = await s3Client(settings, job.secrets as unknown as S3Secrets);
       await client.config.credentials();
       const t = performance.now();
       // The library's own defaults (parts of 5 MiB, 4 in flight): the plain way to stream a file.
@@ -87,7 +87,7 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
     }
     case 'webdav': {
       const settings = s as unknown as WebdavSettings;
-      const client = webdavClient(settings, job.secrets as unknown as WebdavSecrets);
+      const client = await webdavClient(settings, job.secrets as unknown as WebdavSecrets);
       const dir = String(settings.path);
       if (!(await client.exists(dir))) await client.createDirectory(dir, { recursive: true });
       const remote = `${dir}/${name}`;

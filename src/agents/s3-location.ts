@@ -6,16 +6,7 @@
 // not implement the SDK's default checksum mode.
 
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, StorageClass } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
 import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
@@ -23,6 +14,9 @@ import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeRepor
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const MiB = 1024 * 1024;
+
+// The SDK is large (tens of MiB once loaded), so it is loaded only when an S3 location is used.
+const sdk = () => import('@aws-sdk/client-s3');
 
 export const S3SettingsSchema = z.object({
   endpoint: z.string().url().nullable().default(null).describe('service URL (leave out for AWS)'),
@@ -41,7 +35,8 @@ export type S3Settings = z.infer<typeof S3SettingsSchema>;
 export type S3Secrets = z.infer<typeof S3SecretsSchema>;
 
 /** The SDK client as Lifeboat configures it (also used by the benchmark's plain upload). */
-export function s3Client(settings: S3Settings, secrets: S3Secrets): S3Client {
+export async function s3Client(settings: S3Settings, secrets: S3Secrets): Promise<S3Client> {
+  const { S3Client } = await sdk();
   return new S3Client({
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     region: settings.region,
@@ -62,16 +57,21 @@ function isNotFound(err: unknown): boolean {
 
 export class S3Store implements BlobStore {
   readonly where: string;
-  private readonly client: S3Client;
+  private client: Promise<S3Client> | null = null;
   private readonly prefix: string;
 
   constructor(
     private readonly settings: S3Settings,
-    secrets: S3Secrets,
+    private readonly secrets: S3Secrets,
   ) {
-    this.client = s3Client(settings, secrets);
     this.prefix = settings.prefix && !settings.prefix.endsWith('/') ? `${settings.prefix}/` : settings.prefix;
     this.where = `s3://${settings.bucket}/${this.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
+  }
+
+  /** The client, made on first use. */
+  private s3(): Promise<S3Client> {
+    this.client ??= s3Client(this.settings, this.secrets);
+    return this.client;
   }
 
   private key(name: string): string {
@@ -79,8 +79,9 @@ export class S3Store implements BlobStore {
   }
 
   async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
+    const { Upload } = await import('@aws-sdk/lib-storage');
     const upload = new Upload({
-      client: this.client,
+      client: await this.s3(),
       params: {
         Bucket: this.settings.bucket,
         Key: this.key(name),
@@ -106,7 +107,7 @@ export class S3Store implements BlobStore {
 
   async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+      const res = await (await this.s3()).send(new (await sdk()).GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
       return res.Body as Readable;
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFound(name);
@@ -118,8 +119,8 @@ export class S3Store implements BlobStore {
     const out: BlobInfo[] = [];
     let token: string | undefined;
     do {
-      const res = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      const res = await (await this.s3()).send(
+        new (await sdk()).ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.prefix, ContinuationToken: token }),
         { abortSignal: opts.signal },
       );
       for (const o of res.Contents ?? []) {
@@ -133,12 +134,12 @@ export class S3Store implements BlobStore {
 
   async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+      await (await this.s3()).send(new (await sdk()).HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFound(name);
       throw err;
     }
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
+    await (await this.s3()).send(new (await sdk()).DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(name) }), { abortSignal: opts.signal });
   }
 
   async probe(): Promise<ProbeReport> {
@@ -146,7 +147,7 @@ export class S3Store implements BlobStore {
     let refused = false;
     const ok = await probeStep(report, 'bucket', async () => {
       try {
-        await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }));
+        await (await this.s3()).send(new (await sdk()).HeadBucketCommand({ Bucket: this.settings.bucket }));
       } catch (err) {
         const status = httpStatusOf(err);
         refused = status === 401 || status === 403;
@@ -166,6 +167,8 @@ export class S3Store implements BlobStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    const client = this.client;
+    this.client = null;
+    if (client) (await client.catch(() => null))?.destroy();
   }
 }

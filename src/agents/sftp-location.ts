@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { posix } from 'node:path';
-import { Client, type SFTPWrapper } from 'ssh2';
+import type { Client, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { HostKeyMismatchError } from './agent-errors.js';
 import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
@@ -103,7 +103,12 @@ export async function sftpConnect(settings: SftpSettings, secrets: SftpSecrets, 
     socket.once('error', reject);
   });
   socket.setNoDelay(true);
-  const client = new Client();
+  // ssh2 is loaded only when an SFTP location is used.
+  const { Client: SshClient } = await import('ssh2').catch((err: unknown) => {
+    socket.destroy();
+    throw err;
+  });
+  const client = new SshClient();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', resolve);
     client.once('error', reject);

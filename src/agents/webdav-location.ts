@@ -8,7 +8,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
+import type { FileStat, WebDAVClient } from 'webdav';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
 import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
@@ -27,7 +27,9 @@ export type WebdavSettings = z.infer<typeof WebdavSettingsSchema>;
 export type WebdavSecrets = z.infer<typeof WebdavSecretsSchema>;
 
 /** The client as Lifeboat configures it (also used by the benchmark's plain upload). */
-export function webdavClient(settings: WebdavSettings, secrets: WebdavSecrets): WebDAVClient {
+export async function webdavClient(settings: WebdavSettings, secrets: WebdavSecrets): Promise<WebDAVClient> {
+  // The client library is loaded only when a WebDAV location is used.
+  const { AuthType, createClient } = await import('webdav');
   return createClient(settings.url, {
     authType: AuthType.Password,
     username: settings.username,
@@ -41,14 +43,22 @@ export function webdavClient(settings: WebdavSettings, secrets: WebdavSecrets): 
 
 export class WebdavStore implements BlobStore {
   readonly where: string;
-  private readonly client: WebDAVClient;
+  private client: Promise<WebDAVClient> | null = null;
   private readonly dir: string;
   private dirReady = false;
 
-  constructor(settings: WebdavSettings, secrets: WebdavSecrets) {
-    this.client = webdavClient(settings, secrets);
+  constructor(
+    private readonly settings: WebdavSettings,
+    private readonly secrets: WebdavSecrets,
+  ) {
     this.dir = posix.join('/', settings.path);
     this.where = `${settings.url.replace(/\/$/, '')}${this.dir}`;
+  }
+
+  /** The client, made on first use. */
+  private dav(): Promise<WebDAVClient> {
+    this.client ??= webdavClient(this.settings, this.secrets);
+    return this.client;
   }
 
   private path(name: string): string {
@@ -57,7 +67,7 @@ export class WebdavStore implements BlobStore {
 
   private async ensureDir(): Promise<void> {
     if (this.dirReady || this.dir === '/') return;
-    if (!(await this.client.exists(this.dir))) await this.client.createDirectory(this.dir, { recursive: true });
+    if (!(await (await this.dav()).exists(this.dir))) await (await this.dav()).createDirectory(this.dir, { recursive: true });
     this.dirReady = true;
   }
 
@@ -75,23 +85,23 @@ export class WebdavStore implements BlobStore {
     }
     const body = Readable.from(counted(), { objectMode: false });
     try {
-      await this.client.putFileContents(temp, body, {
+      await (await this.dav()).putFileContents(temp, body, {
         overwrite: true,
         signal: opts.signal,
         ...(opts.size !== undefined ? { headers: { 'Content-Length': String(opts.size) } } : {}),
       });
       opts.signal?.throwIfAborted();
-      await this.client.moveFile(temp, this.path(name), { overwrite: true, signal: opts.signal });
+      await (await this.dav()).moveFile(temp, this.path(name), { overwrite: true, signal: opts.signal });
     } catch (err) {
       body.destroy();
-      await this.client.deleteFile(temp).catch(() => undefined);
+      await (await this.dav()).deleteFile(temp).catch(() => undefined);
       throw err;
     }
   }
 
   async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
     try {
-      const res = await this.client.customRequest(this.path(name), { method: 'GET', signal: opts.signal });
+      const res = await (await this.dav()).customRequest(this.path(name), { method: 'GET', signal: opts.signal });
       return (res as unknown as { body: AsyncIterable<Buffer> }).body;
     } catch (err) {
       if (httpStatusOf(err) === 404) throw new BlobNotFound(name);
@@ -102,7 +112,7 @@ export class WebdavStore implements BlobStore {
   async list(opts: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
     let items: FileStat[];
     try {
-      items = (await this.client.getDirectoryContents(this.dir, { signal: opts.signal })) as FileStat[];
+      items = (await (await this.dav()).getDirectoryContents(this.dir, { signal: opts.signal })) as FileStat[];
     } catch (err) {
       if (httpStatusOf(err) === 404) return [];
       throw err;
@@ -112,7 +122,7 @@ export class WebdavStore implements BlobStore {
 
   async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     try {
-      await this.client.deleteFile(this.path(name), { signal: opts.signal });
+      await (await this.dav()).deleteFile(this.path(name), { signal: opts.signal });
     } catch (err) {
       if (httpStatusOf(err) === 404) throw new BlobNotFound(name);
       throw err;
@@ -120,17 +130,17 @@ export class WebdavStore implements BlobStore {
   }
 
   async removeStale(maxAgeMs: number): Promise<void> {
-    const items = (await this.client.getDirectoryContents(this.dir).catch(() => [])) as FileStat[];
+    const items = (await (await this.dav()).getDirectoryContents(this.dir).catch(() => [])) as FileStat[];
     for (const i of items) {
       if (i.type !== 'file' || !isTempName(i.basename) || Date.now() - Date.parse(i.lastmod) <= maxAgeMs) continue;
-      await this.client.deleteFile(this.path(i.basename)).catch(() => undefined);
+      await (await this.dav()).deleteFile(this.path(i.basename)).catch(() => undefined);
     }
   }
 
   async probe(): Promise<ProbeReport> {
     const report: ProbeReport = { reachable: false, credentials: false, writable: false, freeBytes: null, detail: [] };
     const ok = await probeStep(report, 'connect and log in', async () => {
-      await this.client.getDirectoryContents('/');
+      await (await this.dav()).getDirectoryContents('/');
     });
     const last = report.detail[report.detail.length - 1] ?? '';
     report.reachable = ok || /\b(401|403)\b/.test(last);
@@ -142,7 +152,7 @@ export class WebdavStore implements BlobStore {
       await this.remove(name);
     });
     await probeStep(report, 'free space', async () => {
-      const quota = (await this.client.getQuota({ path: this.dir } as never)) as { available?: unknown } | null;
+      const quota = (await (await this.dav()).getQuota({ path: this.dir } as never)) as { available?: unknown } | null;
       if (typeof quota?.available === 'number') report.freeBytes = quota.available;
       else return 'not reported by the server';
     });

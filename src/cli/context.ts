@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import type { BackupManager } from '../manager/backup-manager.js';
-import { LifeboatApp } from '../app/lifeboat-app.js';
+import type { LifeboatApp } from '../app/lifeboat-app.js';
 import { isLifeboatProgress, type ManagerEvent } from '../manager/events.js';
 import type { Logger } from '../manager/job-context.js';
 import { ProgressLine } from './progress.js';
@@ -41,6 +41,8 @@ const opened: LifeboatApp[] = [];
 /** Opens the whole application (manager, settings, entities, locations) for one command. */
 export async function openApp(cmd: Command): Promise<LifeboatApp> {
   const opts = globals(cmd);
+  // Loaded on demand, so commands that need no application (archive, token, --help) start lean.
+  const { LifeboatApp } = await import('../app/lifeboat-app.js');
   const app = await LifeboatApp.open({
     installation: installationOf(opts),
     data: opts.data ?? process.env.LIFEBOAT_DATA,

@@ -6,7 +6,7 @@
 // wait in a bounded queue while the broker is away.
 
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { LifeboatApp } from '../app/lifeboat-app.js';
 import { BUTTON_DEFINITIONS, type ButtonDefinition } from '../entities/entity-definitions.js';
 import type { StateChange } from '../entities/entity-tracker.js';
@@ -116,8 +116,10 @@ class MqttSession {
       this.scheduleReconnect();
       return;
     }
+    // The MQTT client library is loaded only when the integration is turned on.
+    const { connect } = await import('mqtt');
     if (this.closed) return;
-    const client = mqtt.connect(this.url, options);
+    const client = connect(this.url, options);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload.toString('utf8'), packet.retain));

@@ -3,7 +3,7 @@
 // one-shot connection for CLI commands that resolves once the broker has accepted it.
 
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { MqttSettings } from '../settings/schemas.js';
 import type { SecretsStore } from '../settings/secrets-store.js';
 import { redactUrl } from './mqtt-discovery.js';
@@ -56,9 +56,10 @@ export async function clientOptions(settings: MqttSettings, password: string | n
 }
 
 /** A client whose first connection succeeded; rejects with the broker's refusal or the network error. */
-export function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
+export async function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
+  const { connect } = await import('mqtt');
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, options);
+    const client = connect(url, options);
     const fail = (err: Error) => {
       client.removeAllListeners();
       client.on('error', () => undefined);

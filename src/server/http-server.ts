@@ -20,8 +20,7 @@ import { buildCommands } from './ws-commands.js';
 import { PathSigner, SIGNATURE_PARAM } from './signed-paths.js';
 import { WsConnection } from './ws-protocol.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8124;
+import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 const WS_MAX_MESSAGE = 1 << 20;
 
 export interface HttpServerOptions {

@@ -75,7 +75,7 @@ describe('one backup, an encrypted and an unencrypted location', () => {
 
   async function storedOnS3(backupId: string): Promise<Buffer> {
     const settings = s3.spec.settings as S3Settings;
-    const client = s3Client({ ...settings, region: 'us-east-1', storage_class: null, part_size_mib: 8 }, s3.secrets as never);
+    const client = await s3Client({ ...settings, region: 'us-east-1', storage_class: null, part_size_mib: 8 }, s3.secrets as never);
     try {
       const res = await client.send(new GetObjectCommand({ Bucket: settings.bucket, Key: `${settings.prefix}${backupId}.tar` }));
       return Buffer.from(await res.Body!.transformToByteArray());

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { startServe, type ServeHandle } from '../../src/cli/serve-command.js';
+import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
 import { dataFolder } from '../../src/manager/data-folder.js';
 import { startHttpServer } from '../../src/server/http-server.js';
 import { TokenStore } from '../../src/settings/token-store.js';

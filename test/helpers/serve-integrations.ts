@@ -6,7 +6,7 @@ import { afterAll } from 'vitest';
 // Registered first, so temporary folders are removed after the servers using them have stopped.
 import './tmp.js';
 import type { LifeboatApp } from '../../src/app/lifeboat-app.js';
-import { startServe, type ServeHandle } from '../../src/cli/serve-command.js';
+import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
 import { MetricsCollector } from '../../src/integrations/metrics.js';
 import { MqttBridge, type MqttBridgeOptions } from '../../src/integrations/mqtt-bridge.js';
 import { startHttpServer } from '../../src/server/http-server.js';
