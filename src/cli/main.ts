@@ -3,22 +3,16 @@
 // with a documented code.
 
 import { Command, CommanderError } from 'commander';
-import { registerArchiveCommands } from './archive-commands.js';
-import { registerDemoCommands } from './demo-commands.js';
-import { registerBackupCommands } from './backup-commands.js';
-import { registerSettingsCommands } from './settings-commands.js';
-import { registerServeCommand } from './serve-command.js';
-import { registerTokenCommands } from './token-commands.js';
-import { registerLocationCommands } from './location-commands.js';
 import { closeOpenedApps } from './context.js';
-import { registerMqttCommands } from './mqtt-commands.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
+import { commandGroupsFor } from './command-groups.js';
 import { VERSION } from '../version.js';
 
 // Compression runs on the thread pool; leave room for file I/O next to it.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 
-export function buildProgram(): Command {
+/** The program with the command groups `argv` needs (all of them unless it names one). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('lifeboat')
@@ -29,20 +23,13 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'print informational messages')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerBackupCommands(program);
-  registerSettingsCommands(program);
-  registerServeCommand(program);
-  registerTokenCommands(program);
-  registerLocationCommands(program);
-  registerMqttCommands(program);
-  registerArchiveCommands(program);
-  registerDemoCommands(program);
+  for (const group of commandGroupsFor(argv.slice(2))) (await group.load())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     await closeOpenedApps();
     return EXIT.ok;
