@@ -2,7 +2,7 @@
 // dictionary and ended with a sync flush (the last block finished), or — when a sample shows the
 // block does not compress — deflate stored blocks written directly. The result goes into a buffer
 // the caller provides (and reuses). Also returns the block's CRC-32, so the whole stream's CRC can
-// be combined from the blocks'. Runs in the deflate worker.
+// be combined from the blocks'.
 
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';

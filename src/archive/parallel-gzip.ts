@@ -1,18 +1,16 @@
-// Parallel gzip in the manner of pigz: the input is cut into blocks that are deflated concurrently
-// (a worker thread hands them to zlib on the libuv thread pool), each primed with the previous block's last 32 KiB as dictionary and ended
-// with a sync flush (the last one finished), then joined under ONE gzip header and trailer with the
-// CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar reader
-// stops after the first gzip member. Blocks that sample as incompressible are stored, not deflated.
-// Block and output buffers travel to the worker and back without copies and are reused, so the
-// main thread mostly just assembles blocks.
+// Parallel gzip in the manner of pigz: the input is cut into blocks that zlib deflates concurrently
+// on the libuv thread pool, each primed with the previous block's last 32 KiB as dictionary and
+// ended with a sync flush (the last one finished), then joined under ONE gzip header and trailer
+// with the CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar
+// reader stops after the first gzip member. Blocks that sample as incompressible are stored, not
+// deflated. Block and output buffers are reused. No worker thread: zlib already works off this
+// thread, and another isolate would cost more memory than the little it would take off this one.
 
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';
-import { storedSize, type BlockJob, type BlockResult } from './block-deflate.js';
+import { deflateBlock, storedSize, type BlockResult } from './block-deflate.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
-import { siblingModule, startModuleWorker } from '../util/worker.js';
-import { WorkerPool } from '../util/worker-pool.js';
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
@@ -22,8 +20,6 @@ export interface ParallelGzipOptions {
   /** 1–9; default 6. */
   level?: number;
   blockSize?: number;
-  /** Worker threads that hand blocks to zlib; default 1. */
-  workers?: number;
   /** Blocks in flight; default: one per core and one more, at least 3. */
   concurrency?: number;
   /** Modification time for the gzip header, seconds. */
@@ -66,16 +62,11 @@ export async function* parallelGzip(
   const level = options.level ?? 6;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError('compression level must be 1–9');
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const workers = options.workers ?? 1;
   const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const store = options.storeIncompressible ?? true;
   const reuse = options.reuseOutput ?? false;
   yield gzipHeader(level, options.mtime ?? 0);
 
-  const pool = new WorkerPool<BlockJob, BlockResult>(
-    () => startModuleWorker(siblingModule(import.meta.url, 'deflate-worker')),
-    workers,
-  );
   const inputs: ArrayBuffer[] = [];
   const outputs: ArrayBuffer[] = [];
   const outputSize = storedSize(blockSize);
@@ -96,29 +87,25 @@ export async function* parallelGzip(
     if (leased) outputs.push(leased);
     leased = null;
   };
-  try {
-    const blocks = assembleBlocks(
-      readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
-      blockSize,
-      () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
-    );
-    for await (const block of blocks) {
-      const output = outputs.pop() ?? new ArrayBuffer(outputSize);
-      const { buffer, dictLength, length: blockLength, last } = block;
-      const job = pool.run({ input: buffer, dictLength, length: blockLength, output, level, last, store }, [buffer, output]);
-      job.catch(() => undefined); // rejections are observed when awaited in order
-      inFlight.push({ job, length: block.length });
-      while (inFlight.length >= concurrency) {
-        yield await next();
-        release();
-      }
-    }
-    while (inFlight.length) {
+  const blocks = assembleBlocks(
+    readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
+    blockSize,
+    () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
+  );
+  for await (const block of blocks) {
+    const output = outputs.pop() ?? new ArrayBuffer(outputSize);
+    const { buffer, dictLength, length: blockLength, last } = block;
+    const job = deflateBlock({ input: buffer, dictLength, length: blockLength, output, level, last, store });
+    job.catch(() => undefined); // rejections are observed when awaited in order
+    inFlight.push({ job, length: block.length });
+    while (inFlight.length >= concurrency) {
       yield await next();
       release();
     }
-  } finally {
-    await pool.close();
+  }
+  while (inFlight.length) {
+    yield await next();
+    release();
   }
 
   const trailer = Buffer.alloc(8);
