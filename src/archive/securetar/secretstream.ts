@@ -3,12 +3,13 @@
 // block 0 keys Poly1305, block 1 encrypts a 64-byte tag block (only its first byte is stored),
 // blocks 2… the message; the MAC covers tag block ‖ ciphertext ‖ padding ‖ lengths. That is the
 // IETF ChaCha20-Poly1305 AEAD except for libsodium's padding of (length mod 16) bytes, so messages
-// whose length is a multiple of 8 (all full 1 MiB ones) use the native AEAD and the others a
-// JavaScript Poly1305. After each message the MAC is folded into the inonce and the counter
+// whose length is a multiple of 8 (all full 1 MiB ones) use the native AEAD and the others
+// @noble/ciphers' Poly1305. After each message the MAC is folded into the inonce and the counter
 // advances; REKEY (and FINAL, which includes it) rekeys. Byte-identical to libsodium.
 
 import { createCipheriv, createDecipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
-import { Poly1305 } from './poly1305.js';
+import { hchacha } from '@noble/ciphers/chacha.js';
+import { poly1305, type Poly1305 } from '@noble/ciphers/_poly1305.js';
 
 export const SECRETSTREAM_HEADER_BYTES = 24;
 export const SECRETSTREAM_KEY_BYTES = 32;
@@ -19,35 +20,23 @@ export const TAG_FINAL = 3;
 
 const MAC_BYTES = 16;
 const TAG_BLOCK = 64;
-const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
 const ZERO_BLOCK = Buffer.alloc(64);
+
+/** A copy of `bytes` as native-endian 32-bit words, as @noble/ciphers' `hchacha` reads them. */
+function words(bytes: Uint8Array): Uint32Array {
+  return new Uint32Array(Uint8Array.from(bytes).buffer);
+}
+
+const SIGMA = words(Buffer.from('expand 32-byte k', 'ascii'));
 
 /** HChaCha20: derives the 32-byte subkey from a key and a 16-byte input. */
 export function hchacha20(key: Uint8Array, input: Uint8Array): Buffer {
-  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  const n = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const x = new Uint32Array(16);
-  x.set(SIGMA, 0);
-  for (let i = 0; i < 8; i++) x[4 + i] = k.readUInt32LE(i * 4);
-  for (let i = 0; i < 4; i++) x[12 + i] = n.readUInt32LE(i * 4);
-  const qr = (a: number, b: number, c: number, d: number) => {
-    let va = x[a] as number;
-    let vb = x[b] as number;
-    let vc = x[c] as number;
-    let vd = x[d] as number;
-    va = (va + vb) | 0; vd ^= va; vd = (vd << 16) | (vd >>> 16);
-    vc = (vc + vd) | 0; vb ^= vc; vb = (vb << 12) | (vb >>> 20);
-    va = (va + vb) | 0; vd ^= va; vd = (vd << 8) | (vd >>> 24);
-    vc = (vc + vd) | 0; vb ^= vc; vb = (vb << 7) | (vb >>> 25);
-    x[a] = va; x[b] = vb; x[c] = vc; x[d] = vd;
-  };
-  for (let i = 0; i < 10; i++) {
-    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
-  }
-  const out = Buffer.alloc(32);
-  [0, 1, 2, 3, 12, 13, 14, 15].forEach((word, i) => out.writeUInt32LE(x[word] as number, i * 4));
-  return out;
+  if (key.length !== 32 || input.length !== 16) throw new RangeError('HChaCha20 takes a 32-byte key and a 16-byte input');
+  const k = words(key);
+  const out = new Uint32Array(8);
+  hchacha(SIGMA, k, words(input), out);
+  k.fill(0);
+  return Buffer.from(out.buffer);
 }
 
 /** Whether libsodium's MAC padding equals the IETF AEAD's for a message of this length. */
@@ -59,7 +48,8 @@ function nativeMacFits(length: number): boolean {
 function finishMac(poly: Poly1305, length: number): Buffer {
   const trailer = Buffer.alloc((length & 0xf) + 16);
   trailer.writeBigUInt64LE(BigInt(TAG_BLOCK + length), trailer.length - 8);
-  return poly.update(trailer).digest();
+  const tag = poly.update(trailer).digest();
+  return Buffer.from(tag.buffer, tag.byteOffset, tag.byteLength);
 }
 
 /** The evolving state of one stream (key, counter and inonce), for pushing or pulling. */
@@ -148,7 +138,7 @@ export class SecretStreamState {
     const iv = Buffer.alloc(16);
     this.nonce.copy(iv, 4);
     const stream = createCipheriv('chacha20', this.key, iv);
-    const poly = new Poly1305(stream.update(ZERO_BLOCK).subarray(0, 32));
+    const poly = poly1305.create(stream.update(ZERO_BLOCK).subarray(0, 32));
     return { stream, poly };
   }
 

@@ -2,6 +2,7 @@
 // keys, and the XChaCha20-Poly1305 secretstream body in 1 MiB messages with FINAL on the last.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { blake2b } from '@noble/hashes/blake2.js';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../errors.js';
 import { rechunk } from '../../util/chunks.js';
 import {
@@ -11,7 +12,6 @@ import {
   buildCommonHeader,
   v3MessageCount,
 } from './securetar-header.js';
-import { blake2b } from './blake2b.js';
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
 import { argon2idInWorker } from './sodium.js';
 
@@ -39,7 +39,8 @@ export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
 }
 
 function keyedBlake2b(rootKey: Uint8Array, salt: Uint8Array): Buffer {
-  return blake2b(new Uint8Array(0), { outLength: 32, key: rootKey, salt, personal: PERSONAL });
+  const hash = blake2b(new Uint8Array(0), { dkLen: 32, key: rootKey, salt, personalization: PERSONAL });
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
 }
 
 /** Derives a root context from a password; salts are random unless given (known-answer tests). */

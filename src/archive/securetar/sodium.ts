@@ -1,6 +1,6 @@
 // Argon2id for SecureTar v3 through libsodium (WebAssembly build), run in a short-lived worker
-// thread. Only Argon2id needs libsodium; BLAKE2b and the secretstream run natively elsewhere, so
-// the library is never loaded into the main thread.
+// thread. Only Argon2id needs libsodium; BLAKE2b (@noble/hashes) and the secretstream (OpenSSL's
+// ChaCha20 with @noble/ciphers) run elsewhere, so the library is never loaded into the main thread.
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
