@@ -1,12 +1,15 @@
 // SHA-256 of a stream computed on a worker thread, so hashing an upload runs beside the upload
 // instead of in its way (on the main thread it costs as much as writing to a fast disk). Chunks
-// are copied to the worker in order; at most MAX_PENDING bytes wait there, so memory stays bounded
+// are copied, in order, into a few buffers that travel to the worker and back and are reused, so
+// the copy lands in warm memory; at most MAX_PENDING bytes wait there, so memory stays bounded
 // when the worker falls behind.
 
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 const MAX_PENDING = 4 * 1024 * 1024;
+/** Size of the reused transfer buffers; a larger chunk gets a buffer of its own size. */
+const SLOT = 1024 * 1024;
 /** Below this, hashing on the main thread is cheaper than starting a worker. */
 const WORKER_FROM = 8 * 1024 * 1024;
 
@@ -15,7 +18,10 @@ const { parentPort } = require('node:worker_threads');
 const hash = require('node:crypto').createHash('sha256');
 parentPort.on('message', (m) => {
   if (m === null) parentPort.postMessage({ digest: hash.digest('hex') });
-  else { hash.update(new Uint8Array(m)); parentPort.postMessage({ ack: m.byteLength }); }
+  else {
+    hash.update(new Uint8Array(m.buffer, 0, m.length));
+    parentPort.postMessage({ ack: m.length, buffer: m.buffer }, [m.buffer]);
+  }
 });
 `;
 
@@ -25,6 +31,8 @@ export class BackgroundSha256 {
   private headBytes = 0;
   private worker: Worker | null = null;
   private pending = 0;
+  /** Transfer buffers back from the worker, ready for reuse. */
+  private free: ArrayBuffer[] = [];
   private waiters: (() => void)[] = [];
   private failure: unknown = null;
   private digestWaiter: ((hex: string) => void) | null = null;
@@ -32,9 +40,10 @@ export class BackgroundSha256 {
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
     worker.unref();
-    worker.on('message', (m: { ack?: number; digest?: string }) => {
+    worker.on('message', (m: { ack?: number; buffer?: ArrayBuffer; digest?: string }) => {
       if (m.ack !== undefined) {
         this.pending -= m.ack;
+        if (m.buffer && m.buffer.byteLength === SLOT) this.free.push(m.buffer);
         for (const w of this.waiters.splice(0)) w();
       } else if (m.digest !== undefined) this.digestWaiter?.(m.digest);
     });
@@ -65,10 +74,13 @@ export class BackgroundSha256 {
   }
 
   private post(chunk: Buffer): void {
-    const copy = new Uint8Array(chunk.length);
-    copy.set(chunk);
-    this.pending += copy.byteLength;
-    (this.worker as Worker).postMessage(copy.buffer, [copy.buffer]);
+    for (let at = 0; at < chunk.length; at += SLOT) {
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + SLOT));
+      const buffer = this.free.pop() ?? new ArrayBuffer(SLOT);
+      new Uint8Array(buffer).set(piece);
+      this.pending += piece.length;
+      (this.worker as Worker).postMessage({ buffer, length: piece.length }, [buffer]);
+    }
   }
 
   async digest(): Promise<string> {
