@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages used by the tests: python3 (reads our archives with Python's own tarfile),
-# sqlite3, openssl (test certificates), the real servers the location and MQTT tests start on
-# 127.0.0.1 (OpenSSH for SFTP, Apache mod_dav for WebDAV, Mosquitto for MQTT) and Chromium for the
-# web UI tests.
-PACKAGES=(python3 sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium)
+# Debian packages used by the tests: python3 with python3-nacl and python3-cryptography (an
+# independent reader decrypts and extracts our archives with Python's tarfile, libsodium and
+# OpenSSL, as Home Assistant's own stack does), sqlite3, openssl (test certificates), the real
+# servers the location and MQTT tests start on 127.0.0.1 (OpenSSH for SFTP, Apache mod_dav for
+# WebDAV, Mosquitto for MQTT) and Chromium for the web UI tests.
+PACKAGES=(python3 python3-nacl python3-cryptography sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

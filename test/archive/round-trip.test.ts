@@ -1,7 +1,6 @@
 // Pack → unpack round trips over generated trees, for no password, SecureTar v2 and v3; and the
 // archives Lifeboat writes are read by Python's own tarfile (Home Assistant's reader) as they are.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackupReader, withBackupReader } from '../../src/archive/backup-reader.js';
@@ -9,52 +8,10 @@ import { writeBackupFile } from '../../src/archive/backup-writer.js';
 import { META } from '../helpers/meta.js';
 import { unpackBackup } from '../../src/archive/unpack.js';
 import { verifyBackup } from '../../src/archive/verify.js';
-import { ExcludeRules } from '../../src/source/exclude-rules.js';
-import { walkInstallation } from '../../src/source/tree-walk.js';
 import { collect } from '../../src/util/chunks.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { describeTree, makeTree } from '../helpers/tree.js';
-
-const MiB = 1 << 20;
-
-async function generatedTree(root: string): Promise<void> {
-  const long = `${'a-very-long-folder-name-'.repeat(4)}/${'and-an-even-longer-file-name-'.repeat(4)}.yaml`;
-  await makeTree(root, {
-    'configuration.yaml': 'homeassistant:\n  name: Home\n',
-    'empty.txt': '',
-    'empty-dir': { dir: true },
-    'private/secrets.yaml': { content: 'api_key: 123\n', mode: 0o600, mtime: 1700000000.25 },
-    'scripts/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
-    [long]: 'long: true\n',
-    'blueprints/ünïcödé/名前.yaml': 'x: ü\n',
-    'www/just-under.bin': randomBytes(MiB - 1),
-    'www/exactly.bin': randomBytes(MiB),
-    'www/just-over.bin': randomBytes(MiB + 1),
-    'www/two.bin': Buffer.alloc(2 * MiB, 'z'),
-    'links/relative': { symlink: '../configuration.yaml' },
-    'links/absolute': { symlink: '/etc/hostname' },
-    'links/dangling': { symlink: 'does/not/exist' },
-    'links/to-dir': { symlink: '../www' },
-    'home-assistant.log': 'excluded\n',
-    'custom_components/foo/debug.log': 'kept: not top level\n',
-    'custom_components/foo/__pycache__/x.pyc': 'excluded',
-  });
-}
-
-async function pack(root: string, out: string, password: string | null, version: 2 | 3) {
-  return writeBackupFile(out, {
-    entries: walkInstallation({ root, rules: ExcludeRules.forBackup({ includeDatabase: true }) }),
-    meta: META,
-    password,
-    secureTarVersion: version,
-  });
-}
-
-const variants = [
-  ['no password', null, 3],
-  ['SecureTar v2', 'hunter2', 2],
-  ['SecureTar v3', 'hunter2', 3],
-] as const;
+import { describeTree } from '../helpers/tree.js';
+import { generatedTree, GENERATED_EXCLUDED, pack, variants } from '../helpers/generated-backup.js';
 
 describe('round trip', () => {
   it.each(variants)('%s: the extracted tree equals the source (content, modes, links, mtimes)', async (_label, password, version) => {
@@ -75,7 +32,7 @@ describe('round trip', () => {
     });
     const expected = await describeTree(src, {
       mtimes: true,
-      ignore: ['home-assistant.log', 'custom_components/foo/__pycache__/x.pyc'],
+      ignore: GENERATED_EXCLUDED,
     });
     const got = await describeTree(join(dir, 'out', 'homeassistant', 'data'), { mtimes: true });
     expect(got).toEqual(expected);
