@@ -7,7 +7,6 @@ import { LifeboatApp } from '../app/lifeboat-app.js';
 import { asLogger, createPino } from '../app/logger.js';
 import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
 import { acquireLock } from '../manager/operation-lock.js';
-import { loadSettings } from '../settings/settings-store.js';
 import { join } from 'node:path';
 import { BackupManagerError } from '../archive/errors.js';
 import { startHttpServer } from '../server/http-server.js';
@@ -45,12 +44,11 @@ export async function startServe(opts: { installation: string; data?: string; ex
   });
   const app = await LifeboatApp.open({ installation: opts.installation, data: opts.data, log });
   await app.startServices();
-  // A `lifeboat settings update` from another process changes the file: follow it.
-  watchFile(df.settings, { interval: 1000 }, () => {
-    void loadSettings(df.settings)
-      .then((config) => (JSON.stringify(config) === JSON.stringify(app.settings.config) ? undefined : app.settings.replace(config)))
-      .catch((err: unknown) => log.warn('Could not reload the settings', { error: String(err) }));
-  });
+  // `lifeboat settings update` or `key rotate` from another process changes the files: follow them.
+  const refresh = () =>
+    void app.settings.refresh().catch((err: unknown) => log.warn('Could not reload the settings', { error: String(err) }));
+  watchFile(df.settings, { interval: 1000 }, refresh);
+  watchFile(df.secrets, { interval: 1000 }, refresh);
   // Commands run in other processes (`lifeboat backup create`) update the entities file: follow it.
   const entitiesFile = join(df.root, 'entities.json');
   watchFile(entitiesFile, { interval: 1000 }, () => void app.entities.reload());
@@ -63,6 +61,7 @@ export async function startServe(opts: { installation: string; data?: string; ex
       stopping ??= (async () => {
         pino.info('Stopping: abandoning the current step, if any');
         unwatchFile(df.settings);
+        unwatchFile(df.secrets);
         unwatchFile(entitiesFile);
         await stopExtra();
         await app.manager.abort();

@@ -1,12 +1,14 @@
 // Settings at runtime: the saved config and the secrets, updated with Home Assistant's semantics,
 // saved atomically, with the encryption key generated when automatic backups are first configured,
 // and a change stream so the schedule and the published next run follow every change at once.
+// Other processes (`lifeboat settings update`, `lifeboat key rotate` beside `lifeboat serve`) write
+// the same files: every change starts from what is on disk, and `refresh` takes their changes in.
 
 import { EventBus } from '../util/event-bus.js';
 import { localTimeZone } from '../util/time.js';
 import { applyConfigUpdate, type UpdateResult } from './config-update.js';
 import { generateKey, keyFingerprint } from './encryption-key.js';
-import { ConfigUpdateSchema, type BackupConfig, type LocationConfig } from './schemas.js';
+import { BackupConfigSchema, ConfigUpdateSchema, type BackupConfig, type LocationConfig } from './schemas.js';
 import { SecretsStore } from './secrets-store.js';
 import { loadSettings, saveSettings } from './settings-store.js';
 
@@ -105,11 +107,34 @@ export class SettingsService {
     });
   }
 
+  /** Takes in what another process saved (settings or key) and announces it as a change. */
+  async refresh(): Promise<void> {
+    return this.serial(async () => undefined);
+  }
+
+  private async adoptSaved(): Promise<void> {
+    const saved = await loadSettings(this.path);
+    const key = this.secrets.currentKey;
+    await this.secrets.reload();
+    const keyChanged = this.secrets.currentKey !== key;
+    const same = (a: BackupConfig, b: BackupConfig) => JSON.stringify(BackupConfigSchema.parse(a)) === JSON.stringify(BackupConfigSchema.parse(b));
+    if (same(saved, this.current) && !keyChanged) return;
+    this.current = saved;
+    this.changes.emit({ config: saved, scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged });
+  }
+
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Changes run one after another, each on the result of the previous one (no lost updates). */
+  /**
+   * Changes run one after another, each on the result of the previous one and on what other
+   * processes saved before it (no lost updates).
+   */
   private serial<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(change, change);
+    const step = async () => {
+      await this.adoptSaved();
+      return change();
+    };
+    const run = this.queue.then(step, step);
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -295,6 +295,42 @@ describe('SettingsService and the encryption key', () => {
     expect(reopened.secrets.keyring.map((k) => k.key)).toEqual([second, first]);
     expect(reopened.secrets.currentKey).toBe(second);
   });
+
+  it('builds every change on what another process saved, so neither process loses an update', async () => {
+    const dir = await tmpDir();
+    const serve = await openService(dir);
+    const cli = await openService(dir);
+    const seen: { s: boolean; r: boolean }[] = [];
+    serve.changes.subscribe((c) => seen.push({ s: c.scheduleChanged, r: c.retentionChanged }));
+    await cli.update({ schedule: { recurrence: 'daily', time: '03:15' } });
+    await serve.update({ retention: { copies: 4 } });
+    await cli.update({ create_backup: { name: 'Nightly' } });
+    await serve.recordAutomatic('last_attempted_automatic_backup', '2026-07-02T03:15:00.000Z');
+    const saved = (await openService(dir)).config;
+    expect(saved.schedule.time).toBe('03:15:00');
+    expect(saved.retention.copies).toBe(4);
+    expect(saved.create_backup.name).toBe('Nightly');
+    expect(saved.last_attempted_automatic_backup).toBe('2026-07-02T03:15:00.000Z');
+    // serve heard of each change the other process made before it made its own.
+    expect(seen.filter((c) => c.s)).toHaveLength(2);
+  });
+
+  it('takes in a key rotated by another process on refresh, and announces it', async () => {
+    const dir = await tmpDir();
+    const serve = await openService(dir);
+    await serve.update({ automatic_backups_configured: true });
+    const cli = await openService(dir);
+    const rotated = await cli.rotateKey();
+    const keyChanges: boolean[] = [];
+    serve.changes.subscribe((c) => keyChanges.push(c.keyChanged));
+    expect(serve.automaticPassword).not.toBe(rotated);
+    await serve.refresh();
+    expect(serve.automaticPassword).toBe(rotated);
+    expect(serve.keyFingerprint).toBe(keyFingerprint(rotated));
+    expect(keyChanges).toEqual([true]);
+    await serve.refresh();
+    expect(keyChanges).toEqual([true]);
+  });
 });
 
 describe('key format, generation and fingerprint', () => {
