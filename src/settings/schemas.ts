@@ -3,6 +3,8 @@
 // (the encryption key, credentials) are never part of these; they live in the secrets file.
 
 import { z } from 'zod';
+import { parseCron } from '../policy/cron.js';
+import { assertTimeZone } from '../policy/zoned-time.js';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export const WeekdaySchema = z.enum(WEEKDAYS);
@@ -162,6 +164,21 @@ const unique = <T extends z.ZodTypeAny>(item: T) =>
   z.array(item).refine((a) => new Set(a).size === a.length, { message: 'entries must be unique' });
 
 /** The `backup/config/update` payload (Home Assistant's, plus Lifeboat's keys). */
+/** A cron expression that parses, so a saved schedule never stops the scheduler. */
+const CronUpdateSchema = z.string().superRefine((text, ctx) => {
+  const parsed = parseCron(text);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `cron "${text}": ${parsed.error}` });
+});
+
+/** An IANA time zone this system knows (e.g. Europe/Berlin). */
+const TimeZoneUpdateSchema = z.string().superRefine((zone, ctx) => {
+  try {
+    assertTimeZone(zone);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
 export const ConfigUpdateSchema = z
   .object({
     agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionSchema.strict().nullable().optional() })),
@@ -184,10 +201,10 @@ export const ConfigUpdateSchema = z
       recurrence: z.enum(['never', 'daily', 'custom_days']).optional(),
       days: unique(WeekdaySchema).optional(),
       time: z.string().regex(TIME_RE, 'time must be HH:MM or HH:MM:SS').nullable().optional(),
-      cron: z.string().nullable().optional(),
+      cron: CronUpdateSchema.nullable().optional(),
     }),
     generational: GenerationalSchema.strict().nullable(),
-    time_zone: z.string().nullable(),
+    time_zone: TimeZoneUpdateSchema.nullable(),
     excludes: z.array(z.string()),
     notifications: NotificationSettingsSchema.partial().strict(),
   })

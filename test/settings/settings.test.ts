@@ -156,6 +156,20 @@ describe('ConfigUpdateSchema (input validation)', () => {
     expect(ok({ retention: { copie: 3 } })).toBe(false);
     expect(ok({ create_backup: { agent_idz: ['backup.local'] } })).toBe(false);
   });
+
+  it('rejects a cron expression that does not parse and an unknown time zone, saying why', () => {
+    expect(ok({ schedule: { recurrence: 'daily', cron: '30 3 * * 1-5' } })).toBe(true);
+    expect(ok({ schedule: { recurrence: 'daily', cron: null } })).toBe(true);
+    expect(ok({ time_zone: 'Europe/Berlin' })).toBe(true);
+    expect(ok({ time_zone: null })).toBe(true);
+    const cron = ConfigUpdateSchema.safeParse({ schedule: { recurrence: 'daily', cron: '30 3 * *' } });
+    expect(cron.success).toBe(false);
+    expect(cron.error?.issues[0]?.message).toMatch(/^cron "30 3 \* \*": a cron expression has 5 fields/);
+    expect(ok({ schedule: { recurrence: 'daily', cron: '61 3 * * *' } })).toBe(false);
+    const zone = ConfigUpdateSchema.safeParse({ time_zone: 'Mars/Olympus_Mons' });
+    expect(zone.success).toBe(false);
+    expect(zone.error?.issues[0]?.message).toBe('unknown time zone "Mars/Olympus_Mons"');
+  });
 });
 
 describe('settings file', () => {
