@@ -1,7 +1,9 @@
 // The settings page in Chromium against a real `lifeboat serve`: changing the schedule shows the
 // new next run at once (and the overview agrees), retention and per-location settings are saved,
 // the encryption key is created, shown, put in an emergency kit and changed, notifications reach a
-// local webhook with "Send a test", and a failed automatic backup shows a banner with its reason.
+// local webhook with "Send a test", the advanced settings (time zone, cron, extra excludes) are
+// saved or refused with the server's reason, and a failed automatic backup shows a banner with its
+// reason.
 
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +14,9 @@ import { tmpDir } from '../helpers/tmp.js';
 import { demoInstallation, focused, snap, startSession, wsCall, type Served, type Session } from './web-harness.js';
 
 interface Config {
-  schedule: { recurrence: string; days: string[]; time: string | null };
+  schedule: { recurrence: string; days: string[]; time: string | null; cron: string | null };
+  time_zone: string | null;
+  excludes: string[];
   retention: { copies: number | null; days: number | null };
   generational: Record<string, number> | null;
   agents: Record<string, { protected: boolean; retention: unknown }>;
@@ -140,16 +144,49 @@ describe('web UI: settings', () => {
 
   it('saves a webhook and sends a test notification to it', async () => {
     await page.getByLabel('Webhook URL').fill('not a url');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => page.locator('#webhook-hint').textContent()).toContain('full URL');
     await page.getByLabel('Webhook URL').fill(hookUrl);
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(async () => (await wsCall<{ config: { notifications: { webhook_url: string } } }>(server.url, token, 'backup/config/info')).config.notifications.webhook_url).toBe(hookUrl);
     await page.getByRole('button', { name: 'Send a test' }).click();
     await expect.poll(() => page.locator('[data-testid=test-results]').textContent()).toContain('Webhook: delivered');
     expect(received).toHaveLength(1);
     expect(JSON.parse(received[0] as string)).toMatchObject({ source: 'lifeboat', kind: 'test' });
     await snap(page, 'settings-notifications');
+  });
+
+  it('saves a time zone, a cron schedule and extra excludes, and shows why a bad cron is refused', async () => {
+    const before = await config();
+    await page.getByLabel('Time zone').fill('Asia/Tokyo');
+    await page.getByLabel('Custom schedule (cron)').fill('30 3 * * 1-5');
+    await page.getByLabel('Also leave out').fill('www/cameras/**\n\n  *.mp4  ');
+    await page.getByRole('button', { name: 'Save advanced settings' }).click();
+    await expect.poll(async () => (await config()).schedule.cron).toBe('30 3 * * 1-5');
+    const saved = await config();
+    expect(saved.time_zone).toBe('Asia/Tokyo');
+    expect(saved.lifeboat.time_zone).toBe('Asia/Tokyo');
+    expect(saved.excludes).toEqual(['www/cameras/**', '*.mp4']);
+    expect({ ...saved.schedule, cron: null }).toEqual({ ...before.schedule, cron: null });
+    // The next run: a weekday at 03:30 in Tokyo, shown at once on the page.
+    const next = new Date(saved.next_automatic_backup as string);
+    const tokyo = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tokyo', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(next);
+    expect(tokyo).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 03:30$/);
+    await expect.poll(nextRunText).toContain('3:30 AM');
+    await snap(page, 'settings-advanced');
+
+    await page.getByLabel('Custom schedule (cron)').fill('30 3 * *');
+    await page.getByRole('button', { name: 'Save advanced settings' }).click();
+    await expect.poll(() => page.locator('lb-settings-advanced .save-status').textContent()).toContain('a cron expression has 5 fields');
+    expect((await config()).schedule.cron).toBe('30 3 * * 1-5');
+
+    await page.getByLabel('Time zone').fill('');
+    await page.getByLabel('Custom schedule (cron)').fill('');
+    await page.getByLabel('Also leave out').fill('');
+    await page.getByRole('button', { name: 'Save advanced settings' }).click();
+    await expect.poll(async () => (await config()).schedule.cron).toBe(null);
+    const cleared = await config();
+    expect([cleared.time_zone, cleared.excludes]).toEqual([null, []]);
   });
 
   it('shows a banner with the reason when the last automatic backup failed', async () => {

@@ -16,11 +16,12 @@ export function formatBytes(bytes: number): string {
   return `${value.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${UNITS[unit]}`;
 }
 
-export function formatDate(iso: string | null): string {
+/** A date and time in the browser's zone, or in `timeZone` when given. */
+export function formatDate(iso: string | null, timeZone?: string): string {
   if (!iso) return S.format.unknown;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return S.format.unknown;
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) });
 }
 
 const RELATIVE: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -44,10 +45,10 @@ export function formatRelative(iso: string | null, now = Date.now()): string {
 }
 
 /** "Nov 26, 2026, 4:45 AM (in 15 hours)" */
-export function formatWhen(iso: string | null): string {
+export function formatWhen(iso: string | null, timeZone?: string): string {
   if (!iso) return S.format.unknown;
   const rel = formatRelative(iso);
-  return rel ? `${formatDate(iso)} (${rel})` : formatDate(iso);
+  return rel ? `${formatDate(iso, timeZone)} (${rel})` : formatDate(iso, timeZone);
 }
 
 export function formatDuration(seconds: number): string {

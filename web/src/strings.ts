@@ -331,6 +331,14 @@ export const S = {
     testOk: (channel: string) => `${S.settings.channels[channel] ?? channel}: delivered`,
     testFailed: (channel: string, error: string) => `${S.settings.channels[channel] ?? channel}: not delivered (${error})`,
     invalidUrl: 'Enter a full URL starting with http:// or https://',
+    advanced: 'Advanced',
+    timeZoneLabel: 'Time zone',
+    timeZoneHint: (tz: string) => `The zone schedules are computed in, e.g. Europe/Berlin. Empty: this machine's zone (now ${tz}).`,
+    cronLabel: 'Custom schedule (cron)',
+    cronHint: 'Five fields: minute hour day month weekday, e.g. 30 3 * * 1-5 for weekdays at 03:30. It replaces the days and time above; empty to use them.',
+    excludesLabel: 'Also leave out',
+    excludesHint: "One pattern per line, from the installation folder: * stays within a folder, ** spans folders, e.g. www/cameras/**. Home Assistant's own rules (logs, caches) always apply.",
+    saveAdvanced: 'Save advanced settings',
   },
 
   onboarding: {

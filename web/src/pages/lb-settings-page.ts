@@ -1,4 +1,5 @@
-// The settings page: automatic backups, the encryption key and notifications, each its own card.
+// The settings page: automatic backups, the encryption key, notifications and advanced settings,
+// each its own card.
 
 import { LitElement, html } from 'lit';
 import { StoreController, type BackupStore } from '../state/backup-store.js';
@@ -7,6 +8,7 @@ import { base } from '../styles.js';
 import './settings/lb-settings-automatic.js';
 import './settings/lb-settings-key.js';
 import './settings/lb-settings-notifications.js';
+import './settings/lb-settings-advanced.js';
 
 export class LbSettingsPage extends LitElement {
   static override properties = { store: { attribute: false } };
@@ -20,7 +22,8 @@ export class LbSettingsPage extends LitElement {
     return html`<h1 tabindex="-1">${S.settings.title}</h1>
       <lb-settings-automatic .store=${this.store}></lb-settings-automatic>
       <lb-settings-key .store=${this.store}></lb-settings-key>
-      <lb-settings-notifications .store=${this.store}></lb-settings-notifications>`;
+      <lb-settings-notifications .store=${this.store}></lb-settings-notifications>
+      <lb-settings-advanced .store=${this.store}></lb-settings-advanced>`;
   }
 }
 

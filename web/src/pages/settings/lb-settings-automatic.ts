@@ -174,7 +174,7 @@ export class LbSettingsAutomatic extends LitElement {
       ${c.schedule.cron ? html`<p class="hint">${S.settings.cron(c.schedule.cron)}</p>` : nothing}
       <div class="next" role="status" aria-live="polite" data-testid="settings-next-run">
         <strong>${S.settings.nextRun}</strong>
-        ${c.next_automatic_backup ? formatWhen(c.next_automatic_backup) : S.settings.nextNone}
+        ${c.next_automatic_backup ? formatWhen(c.next_automatic_backup, c.lifeboat.time_zone) : S.settings.nextNone}
         <div class="hint">${S.settings.timeZone(c.lifeboat.time_zone)}</div>
       </div>`;
   }
