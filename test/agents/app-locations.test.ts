@@ -14,16 +14,10 @@ import { TokenStore } from '../../src/settings/token-store.js';
 import { startHttpServer } from '../../src/server/http-server.js';
 import { silentLogger } from '../../src/manager/job-context.js';
 import { makeInstallation } from '../helpers/installation.js';
+import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { startTarget, type Target } from './location-targets.js';
 
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function backupJsonOf(bytes: Buffer): Promise<{ protected: boolean }> {
   let json: { protected: boolean } | null = null;
@@ -53,9 +47,9 @@ describe('locations in the application', () => {
     await s3?.stop();
   });
 
-  it('follows the saved locations, applies their protection, and serves remote downloads', async () => {
-    const dir = await tmpDir();
-    const inst = join(dir, 'config');
+  /** An application with its HTTP server on a fresh installation; the S3 location saved in its settings. */
+  async function withAppAndS3(test: (app: LifeboatApp, server: { url: string }, id: string) => Promise<void>): Promise<void> {
+    const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
     const app = await LifeboatApp.open({ installation: inst, log: silentLogger });
     const server = await startHttpServer(app, { host: '127.0.0.1', port: 0, log: silentLogger });
@@ -64,7 +58,16 @@ describe('locations in the application', () => {
       expect(app.manager.agent(id)).toBeUndefined();
       await app.settings.secrets.setLocationSecrets(id, s3.secrets);
       await app.settings.setLocations([s3.spec as LocationConfig]);
-      await eventually(() => app.manager.agent(id) !== undefined);
+      await eventually(() => app.manager.agent(id) !== undefined, 'the location agent to appear', 5000);
+      await test(app, server, id);
+    } finally {
+      await server.close();
+      await app.close();
+    }
+  }
+
+  it('follows the saved locations, applies their protection, and serves remote downloads', async () => {
+    await withAppAndS3(async (app, server, id) => {
       await app.settings.update({ agents: { [id]: { protected: false } } });
 
       const created = await app.manager.create({ agentIds: ['backup.local', id], password: 'pw' });
@@ -90,25 +93,13 @@ describe('locations in the application', () => {
       expect((await get(`/api/backup/download/ffff0000?agent_id=${id}`)).status).toBe(404);
 
       await app.settings.setLocations([]);
-      await eventually(() => app.manager.agent(id) === undefined);
+      await eventually(() => app.manager.agent(id) === undefined, 'the location agent to go', 5000);
       expect((await get(`/api/backup/download/${created.backupId}?agent_id=${id}`)).status).toBe(400);
-    } finally {
-      await server.close();
-      await app.close();
-    }
+    });
   });
 
   it('decrypts a remote encrypted copy on download through a temporary file', async () => {
-    const dir = await tmpDir();
-    const inst = join(dir, 'config');
-    await makeInstallation(inst);
-    const app = await LifeboatApp.open({ installation: inst, log: silentLogger });
-    const server = await startHttpServer(app, { host: '127.0.0.1', port: 0, log: silentLogger });
-    try {
-      const id = s3.spec.id;
-      await app.settings.secrets.setLocationSecrets(id, s3.secrets);
-      await app.settings.setLocations([s3.spec as LocationConfig]);
-      await eventually(() => app.manager.agent(id) !== undefined);
+    await withAppAndS3(async (app, server, id) => {
       const created = await app.manager.create({ agentIds: [id], password: 'pw' });
       expect(created.path).toBeNull();
       const { token } = await new TokenStore(join(app.manager.df.root, 'tokens.json')).create('test');
@@ -118,9 +109,6 @@ describe('locations in the application', () => {
       const { readdir } = await import('node:fs/promises');
       await new Promise((r) => setTimeout(r, 200));
       expect((await readdir(app.manager.df.tmp)).filter((n) => n.includes('download'))).toEqual([]);
-    } finally {
-      await server.close();
-      await app.close();
-    }
+    });
   });
 });

@@ -18,6 +18,7 @@ import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { SkipReason } from '../servers/sshd.js';
 import { startTarget, type Kind, type Target } from './location-targets.js';
+import { SUCCESSFUL_CREATE_EVENTS } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const REMOTE: Kind[] = ['s3', 'sftp', 'webdav'];
@@ -126,14 +127,7 @@ describe('faults during the fan-out', () => {
       await fresh.close();
 
       // The event stream: Home Assistant's create sequence, and per-location progress that ends complete.
-      expect(events.map((e) => e.event).filter(isStateEvent)).toEqual([
-        { manager_state: 'create_backup', reason: null, stage: null, state: 'in_progress' },
-        { manager_state: 'create_backup', reason: null, stage: 'home_assistant', state: 'in_progress' },
-        { manager_state: 'create_backup', reason: null, stage: 'upload_to_agents', state: 'in_progress' },
-        { manager_state: 'create_backup', reason: null, stage: 'cleaning_up', state: 'in_progress' },
-        { manager_state: 'create_backup', reason: null, stage: null, state: 'completed' },
-        { manager_state: 'idle' },
-      ]);
+      expect(events.map((e) => e.event).filter(isStateEvent)).toEqual(SUCCESSFUL_CREATE_EVENTS);
       for (const id of [victim.spec.id, bystander.spec.id, folder.spec.id]) {
         const p = progressOf(events, id);
         expect(p.at(-1)?.event).toEqual({ manager_state: 'create_backup', agent_id: id, uploaded_bytes: result.backup.size, total_bytes: result.backup.size });

@@ -175,12 +175,4 @@ export async function memoryOf(pid: number): Promise<{ vmHwmKiB: number; vmRssKi
   return { vmHwmKiB: field('VmHWM'), vmRssKiB: field('VmRSS') };
 }
 
-/** Polls `check` until it returns true (or throws after `timeoutMs`). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from './eventually.js';

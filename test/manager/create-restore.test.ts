@@ -10,6 +10,7 @@ import { isLifeboatProgress } from '../../src/manager/events.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
 import { addRows, countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
+import { SUCCESSFUL_CREATE_EVENTS } from '../helpers/manager-events.js';
 
 async function setup() {
   const dir = await tmpDir();
@@ -42,14 +43,7 @@ describe('create and restore through the manager', () => {
     expect(created.backup.protected).toBe(true);
     expect(created.path).toMatch(/backups\/Custom_backup_2026\.7\.3_.*\.tar$/);
     expect(created.databases).toEqual([expect.objectContaining({ path: 'home-assistant_v2.db', ok: true })]);
-    expect(events).toEqual([
-      { manager_state: 'create_backup', reason: null, stage: null, state: 'in_progress' },
-      { manager_state: 'create_backup', reason: null, stage: 'home_assistant', state: 'in_progress' },
-      { manager_state: 'create_backup', reason: null, stage: 'upload_to_agents', state: 'in_progress' },
-      { manager_state: 'create_backup', reason: null, stage: 'cleaning_up', state: 'in_progress' },
-      { manager_state: 'create_backup', reason: null, stage: null, state: 'completed' },
-      { manager_state: 'idle' },
-    ]);
+    expect(events).toEqual(SUCCESSFUL_CREATE_EVENTS);
     await mutate(inst);
     events.length = 0;
     await manager.restore({ backupId: created.backupId, password: 'key' });

@@ -149,7 +149,7 @@ describe('REST API: states, services, diagnostics', () => {
     expect(added).toHaveLength(1);
     expect(added[0]).toMatchObject({ name: 'Automatic via REST', database_included: false, with_automatic_settings: true, agents: { 'backup.local': { protected: true } } });
     expect(await ws.call('backup/can_decrypt_on_download', { backup_id: added[0]!.backup_id, agent_id: 'backup.local', password: 'REST-KEY-0002' })).toBeNull();
-    await eventually(async () => (await get('/api/states/sensor.backup_last_successful_automatic_backup')).json<EntityState>().state !== 'unknown', 5000, 'last successful sensor');
+    await eventually(async () => (await get('/api/states/sensor.backup_last_successful_automatic_backup')).json<EntityState>().state !== 'unknown', 'last successful sensor', 5000);
     expect((await get('/api/states/sensor.backup_last_attempted_automatic_backup')).json<EntityState>().state).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
   });
 
@@ -245,7 +245,7 @@ describe('onboarding on an empty installation', () => {
       const url = (p: string) => `${server.url}/api/onboarding/backup${p}`;
       expect((await httpRequest(url('/info'))).status).toBe(200);
       const token = await createToken(inst, 'owner');
-      await eventually(async () => (await httpRequest(url('/info'))).status === 401, 5000, 'onboarding closed by the token');
+      await eventually(async () => (await httpRequest(url('/info'))).status === 401, 'onboarding closed by the token', 5000);
       const up = await multipartUpload(url('/upload?agent_id=backup.local'), backupFile);
       const restore = await httpRequest(url('/restore'), {
         method: 'POST',

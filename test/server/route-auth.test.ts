@@ -359,7 +359,7 @@ describe('onboarding routes are open only on an empty installation without token
       // Everything else still needs a token.
       expectJson401(await httpRequest(`${server.url}/api/states`, { localAddress: freshAddress() }), 'states while onboarding');
       await createToken(inst, 'first');
-      await eventually(async () => (await httpRequest(`${server.url}/api/onboarding/backup/info`, { localAddress: freshAddress() })).status === 401, 5000, 'onboarding closed');
+      await eventually(async () => (await httpRequest(`${server.url}/api/onboarding/backup/info`, { localAddress: freshAddress() })).status === 401, 'onboarding closed', 5000);
       for (const route of onboarding) expectJson401(await send(server, route, null), `${route.method} ${route.path} after token create`);
     } finally {
       await server.stop();

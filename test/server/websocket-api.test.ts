@@ -12,6 +12,7 @@ import { EventCollector, HaAuthError, HaCommandError, HaWsClient, RawWs, type Ws
 import { makeInstallation } from '../helpers/installation.js';
 import { createToken, eventually, startServerProcess, type LifeboatServer } from '../helpers/lifeboat-server.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { SUCCESSFUL_CREATE_EVENTS } from '../helpers/manager-events.js';
 
 type Ev = Record<string, unknown>;
 
@@ -354,7 +355,7 @@ describe('WebSocket API of lifeboat serve', () => {
       expect(after.last_attempted_automatic_backup).toMatch(ISO);
       expect(Date.parse(after.last_attempted_automatic_backup as string)).toBeGreaterThanOrEqual(started - 2000);
       let completed: string | null = null;
-      await eventually(async () => (completed = (await info()).last_completed_automatic_backup) !== null, 5000, 'last_completed_automatic_backup');
+      await eventually(async () => (completed = (await info()).last_completed_automatic_backup) !== null, 'last_completed_automatic_backup', 5000);
       expect(completed).toMatch(ISO);
       // The configured key opens it.
       expect(await ws.call('backup/can_decrypt_on_download', { backup_id: result.backup_job_id, agent_id: 'backup.local', password: 'AUTO-KEY1-2345' })).toBeNull();
@@ -443,14 +444,7 @@ describe('WebSocket API of lifeboat serve', () => {
 
         const { result: job } = await runJob<{ backup_job_id: string }>('backup/generate', { agent_ids: ['backup.local'], name: 'Evented', password: 'ev-pw' });
         await mine.waitFor(isIdle, 10_000, 1);
-        expect(mine.events.slice(1).filter(isStateEvent)).toEqual([
-          { manager_state: 'create_backup', reason: null, stage: null, state: 'in_progress' },
-          { manager_state: 'create_backup', reason: null, stage: 'home_assistant', state: 'in_progress' },
-          { manager_state: 'create_backup', reason: null, stage: 'upload_to_agents', state: 'in_progress' },
-          { manager_state: 'create_backup', reason: null, stage: 'cleaning_up', state: 'in_progress' },
-          { manager_state: 'create_backup', reason: null, stage: null, state: 'completed' },
-          { manager_state: 'idle' },
-        ]);
+        expect(mine.events.slice(1).filter(isStateEvent)).toEqual(SUCCESSFUL_CREATE_EVENTS);
         // Lifeboat's own progress events do not go to Home Assistant subscribers.
         expect(mine.events.some((e) => 'lifeboat' in e)).toBe(false);
 
