@@ -10,16 +10,15 @@ import { base } from '../../styles.js';
 import { saveStatusStyles, SaveStatus } from './save-status.js';
 
 /** The zones this browser knows, offered as suggestions (any IANA name may be typed). */
-function knownZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
-  return intl.supportedValuesOf?.('timeZone') ?? [];
-}
+const KNOWN_ZONES: readonly string[] = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
 
 export class LbSettingsAdvanced extends LitElement {
   static override properties = { store: { attribute: false } };
   declare store: BackupStore;
   private readonly storeController = new StoreController(this, () => this.store);
   private readonly status = new SaveStatus(this);
+  /** Rendered once: the page re-renders on every store change (job progress included). */
+  private readonly zoneOptions = KNOWN_ZONES.map((z) => html`<option value=${z}></option>`);
 
   static override styles = [
     base,
@@ -69,7 +68,7 @@ export class LbSettingsAdvanced extends LitElement {
           <label for="time-zone">${S.settings.timeZoneLabel}</label>
           <input id="time-zone" name="time-zone" type="text" list="zones" autocomplete="off" spellcheck="false"
             .value=${config.time_zone ?? ''} placeholder=${config.lifeboat.time_zone} aria-describedby="time-zone-hint" />
-          <datalist id="zones">${knownZones().map((z) => html`<option value=${z}></option>`)}</datalist>
+          <datalist id="zones">${this.zoneOptions}</datalist>
           <span class="hint" id="time-zone-hint">${S.settings.timeZoneHint(config.lifeboat.time_zone)}</span>
         </div>
         <div class="field">
