@@ -1,7 +1,8 @@
-// The secretstream and HChaCha20 used by SecureTar v3 agree with libsodium byte for byte.
+// The secretstream, HChaCha20 and Argon2id used by SecureTar v3 agree with libsodium byte for byte.
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { argon2idRaw } from '../../src/archive/securetar/argon2id.js';
 import { SecretStreamState, TAG_FINAL, TAG_MESSAGE, TAG_REKEY, hchacha20 } from '../../src/archive/securetar/secretstream.js';
 
 type Sodium = typeof import('libsodium-wrappers-sumo');
@@ -13,6 +14,20 @@ beforeAll(async () => {
 });
 
 describe('secretstream', () => {
+  it("derives the same Argon2id keys as libsodium's crypto_pwhash, including non-ASCII and empty passwords", async () => {
+    const cases = [
+      { password: 'correct horse', ops: 8, mem: 16 << 20 },
+      { password: 'pässwörd ✓', ops: 2, mem: 1 << 20 },
+      { password: '', ops: 3, mem: 64 << 10 },
+    ];
+    for (const { password, ops, mem } of cases) {
+      const salt = randomBytes(16);
+      const bytes = Buffer.from(password, 'utf8');
+      const expected = Buffer.from(sodium.crypto_pwhash(32, bytes, salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13));
+      expect((await argon2idRaw(bytes, salt, ops, mem)).toString('hex')).toBe(expected.toString('hex'));
+    }
+  });
+
   it('HChaCha20 matches libsodium, also on unaligned views', () => {
     const key = randomBytes(33).subarray(1);
     const input = randomBytes(17).subarray(1);

@@ -13,7 +13,7 @@ import {
   v3MessageCount,
 } from './securetar-header.js';
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
-import { argon2idInWorker } from './sodium.js';
+import { argon2idRaw } from './argon2id.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
@@ -35,7 +35,7 @@ export interface V3MemberParams {
 }
 
 export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
-  return argon2idInWorker(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
+  return argon2idRaw(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
 }
 
 function keyedBlake2b(rootKey: Uint8Array, salt: Uint8Array): Buffer {
