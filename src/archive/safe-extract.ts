@@ -1,18 +1,20 @@
 // Extracts tar entries into a folder without ever writing outside it: absolute paths, `..`
 // components, hard links that leave the archive, device files and FIFOs are refused; no write
 // goes through a symlink (parents are checked, symlinks are created last); files are created
-// exclusively and never followed. Modes and mtimes are restored; small files are written in
-// parallel so extraction keeps up with decompression.
+// exclusively and never followed. Modes and mtimes are restored. Folders and small files are
+// created with synchronous calls, paced so the event loop still turns every few milliseconds
+// (a thread-pool round trip per call cost more than the call itself); large files are written
+// through the thread pool while the next piece is decrypted and inflated.
 
-import { constants } from 'node:fs';
+import { constants, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { link, lstat, lutimes, mkdir, open, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnsafeEntryError } from './errors.js';
-import { writeNewFile } from '../util/write-new-file.js';
+import { Pacer } from '../util/sync-slices.js';
+import { writeNewFileSync } from '../util/write-new-file.js';
 import type { TarEntry } from './inner-tar-reader.js';
 
 const SMALL = 1 << 20;
-const PARALLEL_WRITES = 16;
 const MODE_MASK = 0o1777; // permissions and sticky; never setuid/setgid
 
 export interface ExtractOptions {
@@ -41,59 +43,28 @@ export function safeComponents(path: string, what = 'entry'): string[] {
 }
 
 /**
- * A small file's body in a buffer of its own, copied piece by piece as the pieces arrive (they may
- * be views of buffers their producer reuses once the next piece is requested).
+ * Collects a small file's body into `scratch` (grown when needed), copied piece by piece as the
+ * pieces arrive (they may be views of buffers their producer reuses once the next piece is
+ * requested). The view returned is valid until `scratch` is used again.
  */
-async function readBody(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
-  let out = Buffer.allocUnsafe(size);
+async function readBody(body: AsyncIterable<Buffer>, size: number, scratch: { buf: Buffer }): Promise<Buffer> {
+  if (scratch.buf.length < size) scratch.buf = Buffer.allocUnsafe(size);
   let length = 0;
   for await (const piece of body) {
-    if (length + piece.length > out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(length + piece.length, out.length * 2));
-      out.copy(grown, 0, 0, length);
-      out = grown;
+    if (length + piece.length > scratch.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length + piece.length, scratch.buf.length * 2));
+      scratch.buf.copy(grown, 0, 0, length);
+      scratch.buf = grown;
     }
-    piece.copy(out, length);
+    piece.copy(scratch.buf, length);
     length += piece.length;
   }
-  return length === out.length ? out : out.subarray(0, length);
+  return scratch.buf.subarray(0, length);
 }
 
 /** Seconds for utimes, exact to the microsecond (a double cannot hold epoch nanoseconds). */
 function toSeconds(ns: bigint): number {
   return Number(ns / 1000n) / 1e6;
-}
-
-class Limiter {
-  private running = 0;
-  private waiters: (() => void)[] = [];
-  private firstError: unknown = null;
-  private readonly idle: Set<Promise<void>> = new Set();
-
-  constructor(private readonly limit: number) {}
-
-  /** Starts `task` once a slot is free; resolves when it has started, with its completion. */
-  async run(task: () => Promise<void>): Promise<{ done: Promise<void> }> {
-    if (this.firstError) throw this.firstError;
-    while (this.running >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
-    this.running++;
-    const p = task()
-      .catch((err: unknown) => {
-        this.firstError ??= err;
-      })
-      .finally(() => {
-        this.running--;
-        this.idle.delete(p);
-        this.waiters.shift()?.();
-      });
-    this.idle.add(p);
-    return { done: p };
-  }
-
-  async drain(): Promise<void> {
-    while (this.idle.size) await Promise.all([...this.idle]);
-    if (this.firstError) throw this.firstError;
-  }
 }
 
 export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: ExtractOptions): Promise<ExtractResult> {
@@ -103,8 +74,9 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
   const verifiedDirs = new Set<string>(['']);
   const dirMeta: { rel: string; mode: number; mtimeNs: bigint }[] = [];
   const symlinks: { rel: string; target: string; mtimeNs: bigint }[] = [];
-  const files = new Map<string, Promise<void>>();
-  const limiter = new Limiter(PARALLEL_WRITES);
+  const files = new Set<string>();
+  const pacer = new Pacer();
+  const scratch = { buf: Buffer.allocUnsafe(64 * 1024) };
 
   const relOf = (path: string, what: string): string | null => {
     let parts = safeComponents(path, what);
@@ -115,13 +87,20 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
     return parts.join('/');
   };
 
-  const ensureDir = async (rel: string): Promise<void> => {
+  /**
+   * Makes sure `rel` is a real folder (created if missing), its parents first. mkdir never follows
+   * a symlink in the last component, and the parents have been checked already.
+   */
+  const ensureDir = (rel: string): void => {
     if (verifiedDirs.has(rel)) return;
     const slash = rel.lastIndexOf('/');
-    await ensureDir(slash === -1 ? '' : rel.slice(0, slash));
+    ensureDir(slash === -1 ? '' : rel.slice(0, slash));
     const abs = join(root, rel);
     try {
-      const st = await lstat(abs);
+      mkdirSync(abs, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = lstatSync(abs);
       if (!st.isDirectory()) {
         throw new UnsafeEntryError(
           st.isSymbolicLink()
@@ -129,9 +108,6 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
             : `${rel} exists and is not a folder`,
         );
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(abs, { mode: 0o755 });
     }
     verifiedDirs.add(rel);
   };
@@ -161,9 +137,19 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
     return replacing(rel, () => open(join(root, rel), flags, 0o600));
   };
 
-  /** Creates and writes a small file in one go. */
-  const writeSmall = (rel: string, data: Buffer, mode: number, mtimeNs: bigint) =>
-    replacing(rel, () => writeNewFile(join(root, rel), data, mode & MODE_MASK, toSeconds(mtimeNs)));
+  /** Creates and writes a small file in one go; replaces a file or link in the way, never a folder. */
+  const writeSmall = (rel: string, data: Buffer, mode: number, mtimeNs: bigint): void => {
+    const abs = join(root, rel);
+    const write = () => writeNewFileSync(abs, data, mode & MODE_MASK, toSeconds(mtimeNs));
+    try {
+      write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (lstatSync(abs).isDirectory()) throw new UnsafeEntryError(`${rel} is a folder in the target; refusing to replace it with a file`);
+      unlinkSync(abs);
+      write();
+    }
+  };
 
   for await (const entry of entries) {
     opts.signal?.throwIfAborted();
@@ -177,10 +163,9 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
       else throw new UnsafeEntryError(`Refusing ${entry.type} entry that would replace the target folder itself`);
       continue;
     }
-    if (files.has(rel)) await files.get(rel);
     switch (entry.type) {
       case 'directory': {
-        await ensureDir(rel);
+        ensureDir(rel);
         dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
         result.directories++;
         break;
@@ -189,35 +174,34 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         if (entry.linkname === '' || entry.linkname.includes('\0')) {
           throw new UnsafeEntryError(`Refusing symbolic link ${entry.path} with an empty or invalid target`);
         }
-        await ensureDir(parentOf(rel));
+        ensureDir(parentOf(rel));
         symlinks.push({ rel, target: entry.linkname, mtimeNs: entry.mtimeNs });
         break;
       }
       case 'link': {
         const targetRel = relOf(entry.linkname, 'hard link');
-        const pending = targetRel === null || targetRel === rel ? undefined : files.get(targetRel);
-        if (targetRel === null || pending === undefined) {
+        if (targetRel === null || targetRel === rel || !files.has(targetRel)) {
           throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
         }
-        await pending;
-        await ensureDir(parentOf(rel));
+        ensureDir(parentOf(rel));
         const abs = join(root, rel);
         const existing = await lstat(abs).catch(() => null);
         if (existing?.isDirectory()) throw new UnsafeEntryError(`Refusing hard link ${entry.path}: a folder of that name exists`);
         if (existing) await unlink(abs);
         await link(join(root, targetRel), abs);
-        files.set(rel, Promise.resolve());
+        files.add(rel);
         result.hardLinks++;
         break;
       }
       case 'file': {
-        await ensureDir(parentOf(rel));
+        ensureDir(parentOf(rel));
         result.files++;
         if (entry.size <= SMALL) {
-          const data = await readBody(entry.body, entry.size);
+          const data = await readBody(entry.body, entry.size, scratch);
           result.bytes += data.length;
           opts.onBytes?.(data.length);
-          files.set(rel, (await limiter.run(() => writeSmall(rel, data, entry.mode, entry.mtimeNs))).done);
+          await pacer.pace();
+          writeSmall(rel, data, entry.mode, entry.mtimeNs);
         } else {
           const fh = await createFile(rel);
           try {
@@ -234,17 +218,15 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
           } finally {
             await fh.close();
           }
-          files.set(rel, Promise.resolve());
         }
+        files.add(rel);
         break;
       }
     }
   }
-  await limiter.drain();
-
   for (const s of symlinks) {
     const abs = join(root, s.rel);
-    await ensureDir(parentOf(s.rel));
+    ensureDir(parentOf(s.rel));
     try {
       await symlink(s.target, abs);
     } catch (err) {
