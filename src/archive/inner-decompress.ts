@@ -14,7 +14,7 @@ import { throughTransform } from '../util/streams.js';
  */
 const INFLATE: ZlibOptions & TransformOptions = {
   chunkSize: 1 << 20,
-  readableHighWaterMark: 2 << 20,
+  readableHighWaterMark: 1 << 20,
   writableHighWaterMark: 1 << 20,
 };
 
