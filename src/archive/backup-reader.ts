@@ -218,17 +218,19 @@ export class BackupReader {
       }
       const ctx = await this.v3Context(enc.fields, s as string);
       // Whole messages per read, so none has to be joined from two reads.
-      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE, V3_CIPHER_MESSAGE_SIZE);
+      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE, V3_CIPHER_MESSAGE_SIZE, {
+        reuse: true,
+      });
       return decryptV3(body, ctx, enc.fields.derivationSalt, enc.fields.streamHeader, enc.plaintextSize);
     }
     const key = aesKeyFromSecret(s);
     if (enc.kind === 'v2') {
       const salt = await this.source.read(member.dataOffset + 32, 16);
-      const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE);
+      const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE, undefined, { reuse: true });
       return decryptAesCbc(body, key, salt, enc.plaintextSize);
     }
     const salt = await this.source.read(member.dataOffset, 16);
-    return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16), key, salt);
+    return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16, undefined, { reuse: true }), key, salt);
   }
 
   /** The inner archive as tar bytes (decrypted and decompressed). */

@@ -1,5 +1,6 @@
 // Random-access byte sources: a backup file opened for positional reads, and helpers that read a
-// byte range as a stream of large chunks (small chunks make file reads far slower), one read ahead.
+// byte range as a stream of large chunks (small chunks make file reads far slower), one read ahead,
+// optionally into a small ring of reused buffers.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { ArchiveTruncatedError } from './errors.js';
@@ -10,6 +11,8 @@ export interface ByteSource {
   readonly size: number;
   /** Reads exactly `length` bytes at `position` (fewer only at the end of the source). */
   read(position: number, length: number): Promise<Buffer>;
+  /** Reads up to `length` bytes at `position` into `target` (fewer only at the end); the count read. */
+  readInto?(target: Buffer, position: number, length: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -34,13 +37,19 @@ export class FileByteSource implements ByteSource {
   async read(position: number, length: number): Promise<Buffer> {
     const want = Math.max(0, Math.min(length, this.size - position));
     const buf = Buffer.allocUnsafe(want);
+    const done = await this.readInto(buf, position, want);
+    return done === want ? buf : buf.subarray(0, done);
+  }
+
+  async readInto(target: Buffer, position: number, length: number): Promise<number> {
+    const want = Math.max(0, Math.min(length, target.length, this.size - position));
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.fh.read(buf, done, want - done, position + done);
+      const { bytesRead } = await this.fh.read(target, done, want - done, position + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    return done === want ? buf : buf.subarray(0, done);
+    return done;
   }
 
   async close(): Promise<void> {
@@ -48,21 +57,38 @@ export class FileByteSource implements ByteSource {
   }
 }
 
+/** Buffers a reusing readRange cycles through: one being read, one with the caller, one spare. */
+const RING = 3;
+
 /**
  * Streams `length` bytes from `position` in chunks of up to `chunk` bytes, with the next read
  * already under way while the caller works on the current chunk.
+ *
+ * With `reuse`, chunks are read into a ring of three buffers: a chunk stays valid only until the
+ * caller takes the one after the next, so only a caller that copies or consumes each chunk at
+ * once (a decipher) may ask for it. That saves allocating and faulting in a fresh buffer per chunk.
  */
 export async function* readRange(
   src: ByteSource,
   position: number,
   length: number,
   chunk = READ_CHUNK,
+  opts: { reuse?: boolean } = {},
 ): AsyncGenerator<Buffer> {
   let pos = position;
   const end = position + length;
+  const ring: Buffer[] = [];
+  let turn = 0;
+  const readInto = src.readInto?.bind(src);
+  const read = (at: number, want: number): Promise<Buffer> => {
+    if (!opts.reuse || !readInto) return src.read(at, want);
+    const slot = turn++ % RING;
+    const buf = (ring[slot] ??= Buffer.allocUnsafeSlow(chunk));
+    return readInto(buf, at, want).then((n) => buf.subarray(0, n));
+  };
   const readNext = (): Promise<Buffer> | null => {
     if (pos >= end) return null;
-    const p = src.read(pos, Math.min(chunk, end - pos));
+    const p = read(pos, Math.min(chunk, end - pos));
     p.catch(() => undefined); // observed when awaited; abandoned if the caller stops early
     return p;
   };

@@ -1,17 +1,14 @@
 // Extracts tar entries into a folder without ever writing outside it: absolute paths, `..`
 // components, hard links that leave the archive, device files and FIFOs are refused; no write
 // goes through a symlink (parents are checked, symlinks are created last); files are created
-// exclusively and never followed. Modes and mtimes are restored. Folders and small files are
-// created with synchronous calls, paced so the event loop still turns every few milliseconds
-// (a thread-pool round trip per call cost more than the call itself); large files are written
-// through the thread pool while the next piece is decrypted and inflated.
+// exclusively and never followed. Modes and mtimes are restored. Folders, files and hard links
+// are created in order on a worker thread (ExtractWriter) while this thread reads the archive;
+// symlinks and folder times are set here at the end, once the worker is done.
 
-import { constants, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { link, lstat, lutimes, mkdir, open, symlink, unlink, utimes, chmod } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnsafeEntryError } from './errors.js';
-import { Pacer } from '../util/sync-slices.js';
-import { writeNewFileSync } from '../util/write-new-file.js';
+import { ExtractWriter } from './extract-writer.js';
 import type { TarEntry } from './inner-tar-reader.js';
 
 const SMALL = 1 << 20;
@@ -75,7 +72,6 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
   const dirMeta: { rel: string; mode: number; mtimeNs: bigint }[] = [];
   const symlinks: { rel: string; target: string; mtimeNs: bigint }[] = [];
   const files = new Set<string>();
-  const pacer = new Pacer();
   const scratch = { buf: Buffer.allocUnsafe(64 * 1024) };
 
   const relOf = (path: string, what: string): string | null => {
@@ -91,142 +87,88 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
    * Makes sure `rel` is a real folder (created if missing), its parents first. mkdir never follows
    * a symlink in the last component, and the parents have been checked already.
    */
-  const ensureDir = (rel: string): void => {
+  const ensureDir = async (rel: string): Promise<void> => {
     if (verifiedDirs.has(rel)) return;
     const slash = rel.lastIndexOf('/');
-    ensureDir(slash === -1 ? '' : rel.slice(0, slash));
-    const abs = join(root, rel);
-    try {
-      mkdirSync(abs, { mode: 0o755 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = lstatSync(abs);
-      if (!st.isDirectory()) {
-        throw new UnsafeEntryError(
-          st.isSymbolicLink()
-            ? `Refusing to write through the symbolic link ${rel}`
-            : `${rel} exists and is not a folder`,
-        );
-      }
-    }
+    await ensureDir(slash === -1 ? '' : rel.slice(0, slash));
+    await writer.mkdir(join(root, rel), rel);
     verifiedDirs.add(rel);
   };
 
   const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
-  /**
-   * Runs `create`; when something that is not a folder is in the way, removes it (never following
-   * it) and runs `create` again.
-   */
-  const replacing = async <T>(rel: string, create: () => Promise<T>): Promise<T> => {
-    try {
-      return await create();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const abs = join(root, rel);
-      const st = await lstat(abs);
-      if (st.isDirectory()) throw new UnsafeEntryError(`${rel} is a folder in the target; refusing to replace it with a file`);
-      await unlink(abs);
-      return create();
-    }
-  };
-
-  /** Opens a new file exclusively (never following a symlink). */
-  const createFile = (rel: string) => {
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    return replacing(rel, () => open(join(root, rel), flags, 0o600));
-  };
-
-  /** Creates and writes a small file in one go; replaces a file or link in the way, never a folder. */
-  const writeSmall = (rel: string, data: Buffer, mode: number, mtimeNs: bigint): void => {
-    const abs = join(root, rel);
-    const write = () => writeNewFileSync(abs, data, mode & MODE_MASK, toSeconds(mtimeNs));
-    try {
-      write();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (lstatSync(abs).isDirectory()) throw new UnsafeEntryError(`${rel} is a folder in the target; refusing to replace it with a file`);
-      unlinkSync(abs);
-      write();
-    }
-  };
-
-  for await (const entry of entries) {
-    opts.signal?.throwIfAborted();
-    const rel = relOf(entry.path, 'entry');
-    if (rel === null) continue;
-    if (entry.type === 'other') {
-      throw new UnsafeEntryError(`Refusing ${entry.rawType} entry ${entry.path}: device files and FIFOs are not restored`);
-    }
-    if (rel === '') {
-      if (entry.type === 'directory') dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
-      else throw new UnsafeEntryError(`Refusing ${entry.type} entry that would replace the target folder itself`);
-      continue;
-    }
-    switch (entry.type) {
-      case 'directory': {
-        ensureDir(rel);
-        dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
-        result.directories++;
-        break;
+  const writer = new ExtractWriter();
+  try {
+    for await (const entry of entries) {
+      opts.signal?.throwIfAborted();
+      const rel = relOf(entry.path, 'entry');
+      if (rel === null) continue;
+      if (entry.type === 'other') {
+        throw new UnsafeEntryError(`Refusing ${entry.rawType} entry ${entry.path}: device files and FIFOs are not restored`);
       }
-      case 'symlink': {
-        if (entry.linkname === '' || entry.linkname.includes('\0')) {
-          throw new UnsafeEntryError(`Refusing symbolic link ${entry.path} with an empty or invalid target`);
+      if (rel === '') {
+        if (entry.type === 'directory') dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
+        else throw new UnsafeEntryError(`Refusing ${entry.type} entry that would replace the target folder itself`);
+        continue;
+      }
+      switch (entry.type) {
+        case 'directory': {
+          await ensureDir(rel);
+          dirMeta.push({ rel, mode: entry.mode, mtimeNs: entry.mtimeNs });
+          result.directories++;
+          break;
         }
-        ensureDir(parentOf(rel));
-        symlinks.push({ rel, target: entry.linkname, mtimeNs: entry.mtimeNs });
-        break;
-      }
-      case 'link': {
-        const targetRel = relOf(entry.linkname, 'hard link');
-        if (targetRel === null || targetRel === rel || !files.has(targetRel)) {
-          throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
+        case 'symlink': {
+          if (entry.linkname === '' || entry.linkname.includes('\0')) {
+            throw new UnsafeEntryError(`Refusing symbolic link ${entry.path} with an empty or invalid target`);
+          }
+          await ensureDir(parentOf(rel));
+          symlinks.push({ rel, target: entry.linkname, mtimeNs: entry.mtimeNs });
+          break;
         }
-        ensureDir(parentOf(rel));
-        const abs = join(root, rel);
-        const existing = await lstat(abs).catch(() => null);
-        if (existing?.isDirectory()) throw new UnsafeEntryError(`Refusing hard link ${entry.path}: a folder of that name exists`);
-        if (existing) await unlink(abs);
-        await link(join(root, targetRel), abs);
-        files.add(rel);
-        result.hardLinks++;
-        break;
-      }
-      case 'file': {
-        ensureDir(parentOf(rel));
-        result.files++;
-        if (entry.size <= SMALL) {
-          const data = await readBody(entry.body, entry.size, scratch);
-          result.bytes += data.length;
-          opts.onBytes?.(data.length);
-          await pacer.pace();
-          writeSmall(rel, data, entry.mode, entry.mtimeNs);
-        } else {
-          const fh = await createFile(rel);
-          try {
-            let pos = 0;
+        case 'link': {
+          const targetRel = relOf(entry.linkname, 'hard link');
+          if (targetRel === null || targetRel === rel || !files.has(targetRel)) {
+            throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
+          }
+          await ensureDir(parentOf(rel));
+          await writer.link(join(root, rel), rel, join(root, targetRel), entry.path);
+          files.add(rel);
+          result.hardLinks++;
+          break;
+        }
+        case 'file': {
+          await ensureDir(parentOf(rel));
+          result.files++;
+          const abs = join(root, rel);
+          const mode = entry.mode & MODE_MASK;
+          const time = toSeconds(entry.mtimeNs);
+          if (entry.size <= SMALL) {
+            const data = await readBody(entry.body, entry.size, scratch);
+            result.bytes += data.length;
+            opts.onBytes?.(data.length);
+            await writer.file(abs, rel, data, mode, time);
+          } else {
+            await writer.begin(abs, rel);
             for await (const chunk of entry.body) {
-              await fh.write(chunk, 0, chunk.length, pos);
-              pos += chunk.length;
+              await writer.append(rel, chunk);
               result.bytes += chunk.length;
               opts.onBytes?.(chunk.length);
             }
-            await fh.chmod(entry.mode & MODE_MASK);
-            const t = toSeconds(entry.mtimeNs);
-            await fh.utimes(t, t);
-          } finally {
-            await fh.close();
+            await writer.end(rel, mode, time);
           }
+          files.add(rel);
+          break;
         }
-        files.add(rel);
-        break;
       }
     }
+    await writer.drain();
+  } finally {
+    await writer.close();
   }
+
   for (const s of symlinks) {
     const abs = join(root, s.rel);
-    ensureDir(parentOf(s.rel));
     try {
       await symlink(s.target, abs);
     } catch (err) {
