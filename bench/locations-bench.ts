@@ -239,11 +239,11 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('node --import tsx bench/locations-bench.ts [--size-mib 1024] [--runs 1] [--kinds folder,s3,sftp,webdav] [--work DIR] [--json]\n');
+    process.stdout.write('node --import tsx bench/locations-bench.ts [--size-mib 1024] [--runs 3] [--kinds folder,s3,sftp,webdav] [--work DIR] [--json]\n');
     return;
   }
   const sizeMib = positiveInt('--size-mib', values['size-mib'], 1024, 16);
-  const runs = positiveInt('--runs', values.runs, 1, 1);
+  const runs = positiveInt('--runs', values.runs, 3, 1);
   const kinds = (values.kinds?.split(',') ?? [...KINDS]) as Kind[];
   for (const k of kinds) if (!KINDS.includes(k)) throw new UsageError(`unknown kind ${k}`);
   const work = resolve(values.work ?? join(REPO, 'bench', '.work', 'locations'));
@@ -272,8 +272,11 @@ async function main(): Promise<void> {
     }
     try {
       const all: Record<Mode, Measured[]> = { plain: [], agent: [], verified: [] };
+      // One untimed upload first (server start-up, caches, the first writeback), then the modes in
+      // alternating order, so that drift on a shared machine does not favour whichever runs first.
+      await measure(target, 'plain', file, join(work, 'rss.txt'));
       for (let r = 0; r < runs; r++) {
-        for (const mode of MODES) {
+        for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
           const m = await measure(target, mode, file, join(work, 'rss.txt'));
           all[mode].push(m);
           log(`${kind} ${mode}: ${m.seconds.toFixed(2)} s, RSS ${m.baseMiB.toFixed(0)} → peak ${m.peakMiB.toFixed(0)} MiB during the upload (process max ${m.maxRssMiB?.toFixed(0) ?? '?'} MiB)`);
