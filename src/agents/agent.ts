@@ -10,6 +10,12 @@ export type OpenStream = () => AsyncIterable<Buffer>;
 export interface UploadOptions {
   onProgress?: (uploadedBytes: number) => void;
   signal?: AbortSignal;
+  /**
+   * The SHA-256 (hex) of the bytes every opening of the stream yields, when the caller knows it
+   * already (a received upload, or one digest shared by several locations): the agent records it
+   * instead of hashing the stream again. Verification, when on, still reads the stored copy back.
+   */
+  sha256?: Promise<string>;
 }
 
 export interface BackupAgent {

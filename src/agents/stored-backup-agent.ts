@@ -70,7 +70,9 @@ export class StoredBackupAgent implements BackupAgent {
       this.cleaned = true;
       await this.store.removeStale(STALE_TEMP_MS).catch(() => undefined);
     }
-    // Each attempt (the stream may be opened more than once) hashes what it sends, on a worker thread.
+    // Each attempt (the stream may be opened more than once) hashes what it sends, on a worker
+    // thread, unless the caller already knows the digest.
+    const known = opts.sha256;
     let hash = new BackgroundSha256();
     let count = 0;
     async function* counted(): AsyncGenerator<Buffer> {
@@ -79,7 +81,7 @@ export class StoredBackupAgent implements BackupAgent {
       count = 0;
       for await (const chunk of open()) {
         count += chunk.length;
-        await hash.update(chunk);
+        if (!known) await hash.update(chunk);
         yield chunk;
       }
     }
@@ -96,7 +98,8 @@ export class StoredBackupAgent implements BackupAgent {
       await this.store.remove(`${id}${ARCHIVE_SUFFIX}`).catch(() => undefined);
       throw new BackupReaderWriterError(`The backup stream for ${this.agentId} gave ${count} bytes, expected ${backup.size}`);
     }
-    const meta: StoredMetadata = { format: 1, backup, sha256: await hash.digest() };
+    const meta: StoredMetadata = { format: 1, backup, sha256: known ? await known : await hash.digest() };
+    if (known) await hash.dispose();
     const body = Buffer.from(`${JSON.stringify(meta, null, 2)}\n`, 'utf8');
     await this.guard('writing the backup record', () =>
       this.store.put(`${id}${METADATA_SUFFIX}`, (async function* () { yield body; })(), { size: body.length, signal: opts.signal }),

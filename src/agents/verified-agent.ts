@@ -1,6 +1,6 @@
 // Upload verification: a copy counts only once the location holds exactly the bytes that were
 // sent. The SHA-256 and size of the stream are taken while it is uploaded (by the stored agent
-// itself, which records them); afterwards the stored record's size is checked and the stored
+// itself, which records them), or come from the caller when it knows them; afterwards the stored record's size is checked and the stored
 // archive is read back and hashed. A mismatch removes the
 // bad copy and fails with VerificationError, which the retry wrapper treats as passing.
 
@@ -54,6 +54,9 @@ export class VerifiedAgent extends AgentWrapper {
     if (stored instanceof StoredBackupAgent) {
       await this.inner.upload(backup, open, opts);
       sent = { size: backup.size, sha256: (await stored.metadata(backup.backup_id, opts)).sha256 };
+    } else if (opts.sha256) {
+      await this.inner.upload(backup, open, opts);
+      sent = { size: backup.size, sha256: await opts.sha256 };
     } else {
       await this.inner.upload(backup, hashing, opts);
     }

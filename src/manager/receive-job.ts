@@ -83,7 +83,7 @@ export async function runReceive(ctx: JobContext, opts: ReceiveOptions): Promise
     ctx.emit(receiveEvent('upload_to_agents', 'in_progress'));
     const path = pending ? await pending.commit(backup) : null;
     const others = opts.agentIds.filter((id) => id !== ctx.local.agentId);
-    const failed = await uploadToAgents(ctx, others, backup, path ?? temp, { managerState: 'receive_backup', asIs: true });
+    const failed = await uploadToAgents(ctx, others, backup, path ?? temp, { managerState: 'receive_backup', asIs: true, sha256 });
     const unavailable = others.filter((id) => !ctx.agents.has(id));
     const existing = ctx.catalogue.get(backup.backup_id);
     await ctx.catalogue.put({

@@ -2,13 +2,16 @@
 // upload-progress events (at most one per second per location, plus a final one). Each location
 // gets the protection it asks for: the file as is, or re-encrypted or decrypted on the fly (an
 // encrypted location never receives plaintext); a received backup always goes as is, byte for
-// byte. One location's failure never stops the others; failed copies are queued for retrying in
-// the background, and their ids are returned.
+// byte. Locations that get the file as is share one SHA-256 of it (given by the caller when it
+// knows it, else computed once on a worker thread when two or more need it) instead of each hashing
+// its own stream. One location's failure never stops the others; failed copies are queued for
+// retrying in the background, and their ids are returned.
 
 import { createReadStream } from 'node:fs';
 import type { AgentBackup } from '../archive/backup-json.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import { errorMessage } from '../archive/errors.js';
+import { fileSha256 } from '../util/file-sha256.js';
 import { planReencode } from '../archive/reencode.js';
 import type { OpenStream } from '../agents/agent.js';
 import type { JobContext } from './job-context.js';
@@ -20,6 +23,8 @@ export interface FanoutOptions {
   password?: string | null;
   /** Send the file unchanged to every location (received backups). */
   asIs?: boolean;
+  /** The file's SHA-256 (hex), when the caller already has it. */
+  sha256?: string;
 }
 
 export type StreamPlan = 'as_is' | 'encrypt' | 'decrypt';
@@ -40,10 +45,11 @@ async function sendTo(
   plan: StreamPlan,
   password: string | null,
   managerState: ManagerState,
+  fileDigest: () => Promise<string> | undefined,
 ): Promise<void> {
   const agent = ctx.agents.get(agentId);
   if (!agent) throw new Error(`location ${agentId} is not available`);
-  const upload = async (record: AgentBackup, open: OpenStream) => {
+  const upload = async (record: AgentBackup, open: OpenStream, sha256?: Promise<string>) => {
     let last = 0;
     const progress = (uploaded: number, force = false) => {
       const t = Date.now();
@@ -51,11 +57,11 @@ async function sendTo(
       last = t;
       ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: record.size });
     };
-    await agent.upload(record, open, { onProgress: (n) => progress(n), signal: ctx.signal });
+    await agent.upload(record, open, { onProgress: (n) => progress(n), signal: ctx.signal, sha256 });
     progress(record.size, true);
   };
   if (plan === 'as_is') {
-    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }));
+    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), fileDigest());
     return;
   }
   await withBackupReader(file, async (reader) => {
@@ -69,15 +75,25 @@ export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup
   const password = opts.password ?? null;
   const asIs = opts.asIs ?? false;
   const failed: string[] = [];
+  const available = agentIds.filter((id) => ctx.agents.has(id));
+  failed.push(...agentIds.filter((id) => !ctx.agents.has(id)));
+  const plans = new Map(
+    available.map((id) => [id, streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.hooks.agentProtected?.(id) })]),
+  );
+  const sharing = [...plans.values()].filter((p) => p === 'as_is').length >= 2;
+  let shared: Promise<string> | undefined = opts.sha256 === undefined ? undefined : Promise.resolve(opts.sha256);
+  const fileDigest = (): Promise<string> | undefined => {
+    if (!shared && sharing) {
+      shared = fileSha256(file);
+      shared.catch(() => undefined); // each upload that uses it sees the failure
+    }
+    return shared;
+  };
   await Promise.all(
-    agentIds.map(async (agentId) => {
-      if (!ctx.agents.has(agentId)) {
-        failed.push(agentId);
-        return;
-      }
-      const plan = streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.hooks.agentProtected?.(agentId) });
+    available.map(async (agentId) => {
+      const plan = plans.get(agentId) as StreamPlan;
       try {
-        await sendTo(ctx, agentId, backup, file, plan, password, managerState);
+        await sendTo(ctx, agentId, backup, file, plan, password, managerState, fileDigest);
         await ctx.uploadQueue?.remove(backup.backup_id, agentId);
       } catch (err) {
         ctx.log.warn(`Upload to ${agentId} failed`, { error: errorMessage(err) });

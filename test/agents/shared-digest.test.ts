@@ -1,0 +1,81 @@
+// Digests the caller already knows: a location records the given SHA-256 instead of hashing the
+// stream again (and, with verification on, still catches a copy that does not match it); in the
+// fan-out, locations that get the file as is share one digest of it, and every record is right.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { unwrapAgent } from '../../src/agents/agent-wrapper.js';
+import { createLocationAgent } from '../../src/agents/location-registry.js';
+import { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
+import { VerificationError } from '../../src/agents/agent-errors.js';
+import { BackupManager } from '../../src/manager/backup-manager.js';
+import { makeInstallation } from '../helpers/installation.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { startTarget } from './location-targets.js';
+
+async function managerWithBackup() {
+  const dir = await tmpDir();
+  const inst = join(dir, 'config');
+  await makeInstallation(inst);
+  const manager = await BackupManager.open({ installation: inst, timeZone: 'UTC' });
+  return { manager, inst };
+}
+
+const sha256Of = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+describe('known digests', () => {
+  it('a location records the digest it is given, without hashing the stream', async () => {
+    const { manager } = await managerWithBackup();
+    const created = await manager.create();
+    const target = await startTarget('folder');
+    const { agent, close } = createLocationAgent({ ...target.spec, verify: false }, target.secrets);
+    try {
+      const given = 'ab'.repeat(32); // not the file's digest: only a recorded, unhashed value can come out as this
+      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(given) });
+      const stored = unwrapAgent(agent) as StoredBackupAgent;
+      expect((await stored.metadata(created.backupId)).sha256).toBe(given);
+    } finally {
+      await close();
+    }
+  });
+
+  it('with verification on, a given digest that does not match the bytes fails the copy and leaves nothing listed', async () => {
+    const { manager } = await managerWithBackup();
+    const created = await manager.create();
+    const target = await startTarget('folder');
+    const { agent, close } = createLocationAgent({ ...target.spec, verify: true }, target.secrets, { retry: { attempts: 1 } });
+    try {
+      const wrong = 'cd'.repeat(32);
+      await expect(
+        agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(wrong) }),
+      ).rejects.toBeInstanceOf(VerificationError);
+      expect(await agent.list()).toEqual([]);
+      const right = await sha256Of(created.path as string);
+      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(right) });
+      expect((await agent.list()).map((b) => b.backup_id)).toEqual([created.backupId]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the fan-out gives two locations that take the file as is the same, correct digest', async () => {
+    const { manager } = await managerWithBackup();
+    const targets = [await startTarget('folder'), await startTarget('folder')];
+    const agents = targets.map((t) => createLocationAgent(t.spec, t.secrets));
+    try {
+      for (const a of agents) manager.registerAgent(a.agent);
+      const created = await manager.create({ agentIds: ['backup.local', ...targets.map((t) => t.spec.id)] });
+      expect(created.failedAgentIds).toEqual([]);
+      const expected = await sha256Of(created.path as string);
+      for (const a of agents) {
+        const stored = unwrapAgent(a.agent) as StoredBackupAgent;
+        expect((await stored.metadata(created.backupId)).sha256).toBe(expected);
+      }
+    } finally {
+      for (const a of agents) await a.close();
+    }
+  });
+});
