@@ -11,11 +11,12 @@ export interface UploadOptions {
   onProgress?: (uploadedBytes: number) => void;
   signal?: AbortSignal;
   /**
-   * The SHA-256 (hex) of the bytes every opening of the stream yields, when the caller knows it
-   * already (a received upload, or one digest shared by several locations): the agent records it
-   * instead of hashing the stream again. Verification, when on, still reads the stored copy back.
+   * The SHA-256 (hex) of the bytes every opening of the stream yields, when the caller can give it
+   * (a received upload's, or one digest shared by several locations): an agent that records
+   * digests asks for it instead of hashing the stream again. Verification, when on, still reads
+   * the stored copy back.
    */
-  sha256?: Promise<string>;
+  sha256?: () => Promise<string>;
 }
 
 export interface BackupAgent {

@@ -143,7 +143,7 @@ export function parseLocation(spec: Pick<LocationSpec, 'id' | 'kind' | 'settings
 export function createStoredAgent(spec: LocationSpec, secrets: Record<string, string>, env: Omit<KindEnv, 'agentId'> = {}): StoredBackupAgent {
   const { kind: k, settings, secrets: creds } = parseLocation(spec, secrets);
   const [domain, uniqueId] = spec.id.split('.') as [string, string];
-  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, k.store(settings, creds, { ...env, agentId: spec.id }));
+  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, k.store(settings, creds, { ...env, agentId: spec.id }), spec.verify);
 }
 
 export interface AgentOptions extends Omit<KindEnv, 'agentId'> {

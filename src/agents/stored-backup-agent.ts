@@ -1,7 +1,11 @@
 // A BackupAgent over any BlobStore: each backup is two blobs, `<id>.tar` (the archive, stored as
-// streamed) and `<id>.metadata.json` (its AgentBackup record and the SHA-256 of the stored bytes),
-// written in that order, so listing reads only the small records and never an archive, and an
-// upload that did not finish is never listed. Delete removes the record first for the same reason.
+// streamed) and `<id>.metadata.json` (its AgentBackup record and, when the location verifies its
+// copies, the SHA-256 of the stored bytes), written in that order, so listing reads only the small
+// records and never an archive, and an upload that did not finish is never listed. Delete removes
+// the record first for the same reason. Without verification no digest is taken: a damaged copy
+// is still caught when it is restored, by the archive's own checks (SecureTar v3's authentication
+// of every message, the inner archive's recorded SHA-256, gzip's CRC-32), before anything is
+// replaced.
 
 import { z } from 'zod';
 import { AgentBackupSchema, type AgentBackup } from '../archive/backup-json.js';
@@ -18,7 +22,8 @@ const METADATA_SUFFIX = '.metadata.json';
 const MetadataSchema = z.object({
   format: z.literal(1),
   backup: AgentBackupSchema,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Null when the location does not verify its copies (no digest was taken). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
 });
 export type StoredMetadata = z.infer<typeof MetadataSchema>;
 
@@ -38,6 +43,8 @@ export class StoredBackupAgent implements BackupAgent {
   constructor(
     identity: StoredAgentIdentity,
     readonly store: BlobStore,
+    /** Whether each upload's SHA-256 is taken and recorded (a verifying location needs it). */
+    private readonly recordDigest = true,
   ) {
     this.domain = identity.domain;
     this.uniqueId = identity.uniqueId;
@@ -71,8 +78,9 @@ export class StoredBackupAgent implements BackupAgent {
       await this.store.removeStale(STALE_TEMP_MS).catch(() => undefined);
     }
     // Each attempt (the stream may be opened more than once) hashes what it sends, on a worker
-    // thread, unless the caller already knows the digest.
-    const known = opts.sha256;
+    // thread, unless the caller can give the digest or none is recorded.
+    const known = this.recordDigest ? opts.sha256?.() : undefined;
+    const hashing = this.recordDigest && !known;
     let hash = new BackgroundSha256();
     let count = 0;
     async function* counted(): AsyncGenerator<Buffer> {
@@ -81,7 +89,7 @@ export class StoredBackupAgent implements BackupAgent {
       count = 0;
       for await (const chunk of open()) {
         count += chunk.length;
-        if (!known) await hash.update(chunk);
+        if (hashing) await hash.update(chunk);
         yield chunk;
       }
     }
@@ -98,8 +106,8 @@ export class StoredBackupAgent implements BackupAgent {
       await this.store.remove(`${id}${ARCHIVE_SUFFIX}`).catch(() => undefined);
       throw new BackupReaderWriterError(`The backup stream for ${this.agentId} gave ${count} bytes, expected ${backup.size}`);
     }
-    const meta: StoredMetadata = { format: 1, backup, sha256: known ? await known : await hash.digest() };
-    if (known) await hash.dispose();
+    const meta: StoredMetadata = { format: 1, backup, sha256: known ? await known : hashing ? await hash.digest() : null };
+    if (!hashing) await hash.dispose();
     const body = Buffer.from(`${JSON.stringify(meta, null, 2)}\n`, 'utf8');
     await this.guard('writing the backup record', () =>
       this.store.put(`${id}${METADATA_SUFFIX}`, (async function* () { yield body; })(), { size: body.length, signal: opts.signal }),

@@ -53,10 +53,12 @@ export class VerifiedAgent extends AgentWrapper {
       })();
     if (stored instanceof StoredBackupAgent) {
       await this.inner.upload(backup, open, opts);
-      sent = { size: backup.size, sha256: (await stored.metadata(backup.backup_id, opts)).sha256 };
+      const recorded = (await stored.metadata(backup.backup_id, opts)).sha256;
+      if (recorded === null) throw new VerificationError(`${this.agentId}: the location recorded no digest to verify the copy against`);
+      sent = { size: backup.size, sha256: recorded };
     } else if (opts.sha256) {
       await this.inner.upload(backup, open, opts);
-      sent = { size: backup.size, sha256: await opts.sha256 };
+      sent = { size: backup.size, sha256: await opts.sha256() };
     } else {
       await this.inner.upload(backup, hashing, opts);
     }

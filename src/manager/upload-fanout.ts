@@ -45,11 +45,11 @@ async function sendTo(
   plan: StreamPlan,
   password: string | null,
   managerState: ManagerState,
-  fileDigest: () => Promise<string> | undefined,
+  fileDigest: (() => Promise<string>) | undefined,
 ): Promise<void> {
   const agent = ctx.agents.get(agentId);
   if (!agent) throw new Error(`location ${agentId} is not available`);
-  const upload = async (record: AgentBackup, open: OpenStream, sha256?: Promise<string>) => {
+  const upload = async (record: AgentBackup, open: OpenStream, sha256?: () => Promise<string>) => {
     let last = 0;
     const progress = (uploaded: number, force = false) => {
       const t = Date.now();
@@ -61,7 +61,7 @@ async function sendTo(
     progress(record.size, true);
   };
   if (plan === 'as_is') {
-    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), fileDigest());
+    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), fileDigest);
     return;
   }
   await withBackupReader(file, async (reader) => {
@@ -80,15 +80,20 @@ export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup
   const plans = new Map(
     available.map((id) => [id, streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.hooks.agentProtected?.(id) })]),
   );
+  // The file's digest, for the locations that record one: given, or taken once (when the first
+  // of two or more such locations asks) for all of them.
   const sharing = [...plans.values()].filter((p) => p === 'as_is').length >= 2;
   let shared: Promise<string> | undefined = opts.sha256 === undefined ? undefined : Promise.resolve(opts.sha256);
-  const fileDigest = (): Promise<string> | undefined => {
-    if (!shared && sharing) {
-      shared = fileSha256(file);
-      shared.catch(() => undefined); // each upload that uses it sees the failure
-    }
-    return shared;
-  };
+  const fileDigest =
+    shared || sharing
+      ? () => {
+          if (!shared) {
+            shared = fileSha256(file);
+            shared.catch(() => undefined); // each upload that uses it sees the failure
+          }
+          return shared;
+        }
+      : undefined;
   await Promise.all(
     available.map(async (agentId) => {
       const plan = plans.get(agentId) as StreamPlan;

@@ -1,6 +1,7 @@
-// Digests the caller already knows: a location records the given SHA-256 instead of hashing the
-// stream again (and, with verification on, still catches a copy that does not match it); in the
-// fan-out, locations that get the file as is share one digest of it, and every record is right.
+// Digests of uploads: a verifying location records the SHA-256 the caller gives instead of hashing
+// the stream again (and still catches a copy that does not match it); one that does not verify
+// takes and records none; in the fan-out, locations that get the file as is share one digest of
+// it, and every record is right.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,10 +9,11 @@ import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { unwrapAgent } from '../../src/agents/agent-wrapper.js';
-import { createLocationAgent } from '../../src/agents/location-registry.js';
+import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
 import { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
 import { VerificationError } from '../../src/agents/agent-errors.js';
 import { BackupManager } from '../../src/manager/backup-manager.js';
+import { collect } from '../../src/util/chunks.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { startTarget } from './location-targets.js';
@@ -27,16 +29,37 @@ async function managerWithBackup() {
 const sha256Of = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
 describe('known digests', () => {
-  it('a location records the digest it is given, without hashing the stream', async () => {
+  it('a location that verifies records the digest it is given, without hashing the stream', async () => {
+    const { manager } = await managerWithBackup();
+    const created = await manager.create();
+    const target = await startTarget('folder');
+    const stored = createStoredAgent({ ...target.spec, verify: true }, target.secrets);
+    try {
+      const given = 'ab'.repeat(32); // not the file's digest: only a recorded, unhashed value can come out as this
+      await stored.upload(created.backup, () => createReadStream(created.path as string), { sha256: async () => given });
+      expect((await stored.metadata(created.backupId)).sha256).toBe(given);
+    } finally {
+      await stored.close();
+    }
+  });
+
+  it('a location that does not verify takes no digest, records none, and its copy still downloads whole', async () => {
     const { manager } = await managerWithBackup();
     const created = await manager.create();
     const target = await startTarget('folder');
     const { agent, close } = createLocationAgent({ ...target.spec, verify: false }, target.secrets);
     try {
-      const given = 'ab'.repeat(32); // not the file's digest: only a recorded, unhashed value can come out as this
-      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(given) });
+      let asked = false;
+      const sha256 = async () => {
+        asked = true;
+        return 'ab'.repeat(32);
+      };
+      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256 });
+      expect(asked).toBe(false);
       const stored = unwrapAgent(agent) as StoredBackupAgent;
-      expect((await stored.metadata(created.backupId)).sha256).toBe(given);
+      expect((await stored.metadata(created.backupId)).sha256).toBeNull();
+      const copy = await collect(await agent.download(created.backupId));
+      expect(copy.equals(await readFile(created.path as string))).toBe(true);
     } finally {
       await close();
     }
@@ -50,11 +73,11 @@ describe('known digests', () => {
     try {
       const wrong = 'cd'.repeat(32);
       await expect(
-        agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(wrong) }),
+        agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: async () => wrong }),
       ).rejects.toBeInstanceOf(VerificationError);
       expect(await agent.list()).toEqual([]);
       const right = await sha256Of(created.path as string);
-      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: Promise.resolve(right) });
+      await agent.upload(created.backup, () => createReadStream(created.path as string), { sha256: async () => right });
       expect((await agent.list()).map((b) => b.backup_id)).toEqual([created.backupId]);
     } finally {
       await close();
