@@ -117,7 +117,7 @@ export function registerLocationCommands(program: Command): void {
   add
     .option('--secrets-file <file>', 'credentials as a JSON object, e.g. {"access_key_id": "…", "secret_access_key": "…"}')
     .option('--bandwidth-limit <rate>', 'at most this many bytes per second, e.g. 2M')
-    .option('--no-verify', 'do not read uploads back to compare their SHA-256')
+    .option('--no-verify', 'do not read uploads back to compare their SHA-256 (and take no digest of them)')
     .option('--encrypted', 'store backups here encrypted (with the backup key) even when they are made unencrypted')
     .option('--unencrypted', 'store backups here unencrypted (decrypted on the fly)')
     .option('--automatic', 'also use this location for automatic backups')
