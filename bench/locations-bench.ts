@@ -20,6 +20,7 @@ import { s3Client, type S3Secrets, type S3Settings } from '../src/agents/s3-loca
 import { sftpConnect, type SftpSecrets, type SftpSettings } from '../src/agents/sftp-location.js';
 import { webdavClient, type WebdavSecrets, type WebdavSettings } from '../src/agents/webdav-location.js';
 import { withBackupReader } from '../src/archive/backup-reader.js';
+import { fileStream } from '../src/manager/upload-fanout.js';
 import * as apache from '../test/servers/apache-webdav.js';
 import * as s3rver from '../test/servers/s3rver.js';
 import * as sshd from '../test/servers/sshd.js';
@@ -104,7 +105,7 @@ async function agentUpload(job: ChildJob, verify: boolean): Promise<{ seconds: n
   const { agent, close } = createLocationAgent({ ...job.spec, verify }, job.secrets);
   await agent.list(); // connect (and log in) before the clock starts, as the plain upload does
   const t = performance.now();
-  await agent.upload(backup, () => createReadStream(job.file, { highWaterMark: MiB }));
+  await agent.upload(backup, fileStream(job.file)); // the stream the manager's fan-out gives a location
   const seconds = (performance.now() - t) / 1000;
   return {
     seconds,

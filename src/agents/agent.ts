@@ -5,7 +5,16 @@
 
 import type { AgentBackup } from '../archive/backup-json.js';
 
-export type OpenStream = () => AsyncIterable<Buffer>;
+export interface OpenOptions {
+  /**
+   * The reader is done with each chunk before it asks for the one after the next, so the source
+   * may read into a few reused buffers instead of a fresh one per chunk.
+   */
+  reuseChunks?: boolean;
+}
+
+/** Opens the upload's byte stream (again, for a retry); every opening yields the same bytes. */
+export type OpenStream = (opts?: OpenOptions) => AsyncIterable<Buffer>;
 
 export interface UploadOptions {
   onProgress?: (uploadedBytes: number) => void;

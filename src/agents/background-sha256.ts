@@ -59,7 +59,7 @@ export class BackgroundSha256 {
     if (this.failure) throw this.failure;
     if (!this.worker) {
       if (this.headBytes + chunk.length <= WORKER_FROM) {
-        this.head.push(chunk);
+        this.head.push(Buffer.from(chunk)); // a copy: the producer may reuse its buffer
         this.headBytes += chunk.length;
         return;
       }

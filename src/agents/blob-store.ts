@@ -33,6 +33,8 @@ export interface BlobStore {
    * blob under `name` that was not there before.
    */
   put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void>;
+  /** put() is done with each chunk (it has copied or sent it) before it asks for the next. */
+  readonly consumesChunksAtOnce?: boolean;
   /** Streams a blob; throws BlobNotFound. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<AsyncIterable<Buffer>>;
   /** Blob names and sizes directly under the prefix. */

@@ -6,7 +6,7 @@
 
 import { BackupAgentUnreachableError } from '../archive/errors.js';
 import type { AgentBackup } from '../archive/backup-json.js';
-import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
+import type { BackupAgent, OpenOptions, OpenStream, UploadOptions } from './agent.js';
 import { isTransient } from './agent-errors.js';
 import { AgentWrapper } from './agent-wrapper.js';
 
@@ -86,10 +86,10 @@ export class RetryingAgent extends AgentWrapper {
         if (timer) clearTimeout(timer);
         timer = null;
       };
-      async function* watched(): AsyncGenerator<Buffer> {
+      async function* watched(openOpts?: OpenOptions): AsyncGenerator<Buffer> {
         arm();
         try {
-          for await (const chunk of open()) {
+          for await (const chunk of open(openOpts)) {
             arm();
             yield chunk;
           }

@@ -132,6 +132,8 @@ export async function sftpConnect(settings: SftpSettings, secrets: SftpSecrets, 
 
 export class SftpStore implements BlobStore {
   readonly where: string;
+  /** ssh2 copies a write's data into its request packet before write() returns. */
+  readonly consumesChunksAtOnce = true;
   private session: Promise<Session> | null = null;
   private dirReady = false;
 

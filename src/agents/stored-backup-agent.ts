@@ -83,11 +83,12 @@ export class StoredBackupAgent implements BackupAgent {
     const hashing = this.recordDigest && !known;
     let hash = new BackgroundSha256();
     let count = 0;
+    const reuse = this.store.consumesChunksAtOnce === true;
     async function* counted(): AsyncGenerator<Buffer> {
       await hash.dispose();
       hash = new BackgroundSha256();
       count = 0;
-      for await (const chunk of open()) {
+      for await (const chunk of open({ reuseChunks: reuse })) {
         count += chunk.length;
         if (hashing) await hash.update(chunk);
         yield chunk;

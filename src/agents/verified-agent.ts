@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AgentBackup } from '../archive/backup-json.js';
-import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
+import type { BackupAgent, OpenOptions, OpenStream, UploadOptions } from './agent.js';
 import { VerificationError } from './agent-errors.js';
 import { AgentWrapper, unwrapAgent } from './agent-wrapper.js';
 import { StoredBackupAgent } from './stored-backup-agent.js';
@@ -40,14 +40,14 @@ export class VerifiedAgent extends AgentWrapper {
     // A stored agent records the SHA-256 of the bytes it was given; other agents' streams are hashed here.
     const stored = unwrapAgent(this.inner);
     let sent: VerifyReport | null = null;
-    const hashing = () =>
+    const hashing = (openOpts?: OpenOptions) =>
       (async function* () {
         const hash = createHash('sha256');
         let size = 0;
-        for await (const chunk of open()) {
+        for await (const chunk of open(openOpts)) {
           size += chunk.length;
-          yield chunk;
           hash.update(chunk);
+          yield chunk;
         }
         sent = { size, sha256: hash.digest('hex') };
       })();

@@ -101,3 +101,13 @@ export async function* readRange(
     yield buf;
   }
 }
+
+/** A whole file in chunks, read ahead by one; with `reuse`, into a ring of buffers (see readRange). */
+export async function* readFileChunks(path: string, opts: { reuse?: boolean; chunk?: number } = {}): AsyncGenerator<Buffer> {
+  const src = await FileByteSource.open(path);
+  try {
+    yield* readRange(src, 0, src.size, opts.chunk ?? READ_CHUNK, { reuse: opts.reuse });
+  } finally {
+    await src.close();
+  }
+}

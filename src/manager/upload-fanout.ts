@@ -7,9 +7,9 @@
 // its own stream. One location's failure never stops the others; failed copies are queued for
 // retrying in the background, and their ids are returned.
 
-import { createReadStream } from 'node:fs';
 import type { AgentBackup } from '../archive/backup-json.js';
 import { withBackupReader } from '../archive/backup-reader.js';
+import { readFileChunks } from '../archive/byte-source.js';
 import { errorMessage } from '../archive/errors.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { planReencode } from '../archive/reencode.js';
@@ -61,13 +61,18 @@ async function sendTo(
     progress(record.size, true);
   };
   if (plan === 'as_is') {
-    await upload(backup, () => createReadStream(file, { highWaterMark: 1 << 20 }), fileDigest);
+    await upload(backup, fileStream(file), fileDigest);
     return;
   }
   await withBackupReader(file, async (reader) => {
     const reencoded = await planReencode(reader, { protect: plan === 'encrypt', password: password as string });
     await upload(reencoded.backup, () => reencoded.open());
   });
+}
+
+/** A finished backup file as an upload stream; into reused buffers when the location allows it. */
+export function fileStream(file: string): OpenStream {
+  return (opts) => readFileChunks(file, { reuse: opts?.reuseChunks === true });
 }
 
 export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup: AgentBackup, file: string, opts: FanoutOptions = {}): Promise<string[]> {
