@@ -4,11 +4,11 @@
 // received bytes.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { withBackupReader } from '../archive/backup-reader.js';
 import type { AgentBackup } from '../archive/backup-json.js';
 import { BackupManagerError, BackupReaderWriterError, IntegrityError } from '../archive/errors.js';
+import { fileSha256 } from '../util/file-sha256.js';
 import { FileWriter } from '../util/file-writer.js';
 import { tmpName } from './data-folder.js';
 import type { OperationState, ReceiveBackupEvent, ReceiveStage } from './events.js';
@@ -41,12 +41,6 @@ function receiveEvent(stage: ReceiveStage | null, state: OperationState, reason:
   return { manager_state: 'receive_backup', reason, stage, state };
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 export async function runReceive(ctx: JobContext, opts: ReceiveOptions): Promise<ReceiveResult> {
   ctx.emit(receiveEvent(null, 'in_progress'));
   const toLocal = opts.agentIds.includes(ctx.local.agentId);
@@ -77,7 +71,7 @@ export async function runReceive(ctx: JobContext, opts: ReceiveOptions): Promise
     const sha256 = hash.digest('hex');
     step = 'invalid_backup';
     const backup = await withBackupReader(temp, async (r) => r.backup);
-    if ((await sha256Of(temp)) !== sha256) throw new IntegrityError('The stored upload differs from the bytes received');
+    if ((await fileSha256(temp)) !== sha256) throw new IntegrityError('The stored upload differs from the bytes received');
 
     step = 'upload_failed';
     ctx.emit(receiveEvent('upload_to_agents', 'in_progress'));
