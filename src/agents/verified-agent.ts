@@ -1,7 +1,7 @@
 // Upload verification: a copy counts only once the location holds exactly the bytes that were
 // sent. The SHA-256 and size of the stream are taken while it is uploaded (by the stored agent
-// itself, which records them), or come from the caller when it knows them; afterwards the stored record's size is checked and the stored
-// archive is read back and hashed. A mismatch removes the
+// itself, which records them), or come from the caller when it knows them; afterwards the stored
+// record's size is checked and the stored archive is read back and hashed. A mismatch removes the
 // bad copy and fails with VerificationError, which the retry wrapper treats as passing.
 
 import { createHash } from 'node:crypto';
