@@ -225,6 +225,14 @@ export class BackupReader {
     }
     const key = aesKeyFromSecret(s);
     if (enc.kind === 'v2') {
+      // Every v2 writer pads with 1–16 bytes, so the size is exact; a member cut by whole blocks
+      // (even one holding only padding) is truncated, as Home Assistant's reader would find.
+      const needed = encryptedMemberSize(2, enc.plaintextSize);
+      if (member.size < needed) {
+        throw new ArchiveTruncatedError(
+          `${inner.name}: SecureTar v2 ciphertext is too short (${needed - member.size} bytes missing; truncated)`,
+        );
+      }
       const salt = await this.source.read(member.dataOffset + 32, 16);
       const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE, undefined, { reuse: true });
       return decryptAesCbc(body, key, salt, enc.plaintextSize);

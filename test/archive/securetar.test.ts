@@ -73,6 +73,20 @@ describe('SecureTar known answers', () => {
   });
 });
 
+describe('SecureTar v2 streams', () => {
+  it.each([0, 15, 16, 32, 1000])('reports a %i-byte plaintext whose last cipher block is cut off as truncated', async (n) => {
+    const params = v2Params('pw');
+    const key = params.key;
+    const body = await collect(encryptV2(fromBuffers(Buffer.alloc(n, 3)), params));
+    expect(body.length + 48).toBe(encryptedMemberSize(2, n));
+    expect((await collect(decryptAesCbc(fromBuffers(body), key, params.salt, n))).equals(Buffer.alloc(n, 3))).toBe(true);
+    // With P a multiple of 16 the last block is pure padding: every plaintext byte is still there.
+    await expect(collect(decryptAesCbc(fromBuffers(body.subarray(0, body.length - 16)), key, params.salt, n))).rejects.toBeInstanceOf(
+      ArchiveTruncatedError,
+    );
+  });
+});
+
 describe('SecureTar v3 streams', () => {
   const sizes = [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20)];
   it.each(sizes)('round-trips a %i-byte plaintext across 1 MiB message boundaries', async (n) => {

@@ -64,6 +64,11 @@ export async function* decryptAesCbc(
   if (plaintextSize !== undefined && left > 0) {
     throw new ArchiveTruncatedError(`SecureTar v2 ciphertext is too short: ${left} bytes of plaintext missing`);
   }
+  // v2 always ends with 1–16 padding bytes: a body cut at the last block is truncated even when
+  // that block held nothing but padding.
+  if (plaintextSize !== undefined && seen < 16 * (Math.floor(plaintextSize / 16) + 1)) {
+    throw new ArchiveTruncatedError('SecureTar v2 ciphertext is too short: the final padding block is missing');
+  }
 }
 
 /** v1/v2 password check: decrypt the first 512 plaintext bytes and look for gzip or tar. */
