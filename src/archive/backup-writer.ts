@@ -22,6 +22,7 @@ import { encryptWhenReady } from './securetar/deferred-encryption.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
 import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js';
 import { padTo512 } from './tar-header.js';
+import type { ChunkPool } from '../util/chunk-pool.js';
 import { FileWriter } from '../util/file-writer.js';
 import { tap } from '../util/chunks.js';
 
@@ -49,6 +50,8 @@ export interface BackupWriteOptions {
   level?: number;
   signal?: AbortSignal;
   onProgress?: (progress: WriteProgress) => void;
+  /** The pool the entries' file chunks come from, if any: each is handed back once compressed. */
+  chunks?: ChunkPool;
 }
 
 export interface WrittenBackup {
@@ -105,7 +108,13 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
       inputBytes += c.length;
     });
     // The encryptors consume each chunk at once, so the compressor may reuse its output buffers.
-    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), reuseOutput: encrypted });
+    const pool = opts.chunks;
+    const compressed = parallelGzip(tarBytes, {
+      level: opts.level ?? 6,
+      mtime: Math.floor(nowS),
+      reuseOutput: encrypted,
+      onInputCopied: pool && ((c) => pool.release(c)),
+    });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;

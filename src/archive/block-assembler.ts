@@ -15,12 +15,13 @@ export interface Block {
 /**
  * Yields blocks of `blockSize` bytes in buffers from `take` (at least WINDOW + blockSize bytes).
  * A full block is only released once more input shows whether it is the last one; an empty input
- * gives one empty last block.
+ * gives one empty last block. `onCopied` is told of each input chunk once all of it is copied.
  */
 export async function* assembleBlocks(
   input: AsyncIterable<Uint8Array>,
   blockSize: number,
   take: () => ArrayBuffer,
+  onCopied?: (chunk: Uint8Array) => void,
 ): AsyncGenerator<Block> {
   const begin = (previous: Block | null): { block: Block; bytes: Uint8Array } => {
     const buffer = take();
@@ -50,6 +51,7 @@ export async function* assembleBlocks(
         current = begin(block);
       }
     }
+    onCopied?.(chunk);
   }
   if (full && current.block.length === 0) {
     full.last = true;

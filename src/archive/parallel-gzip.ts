@@ -31,6 +31,8 @@ export interface ParallelGzipOptions {
    * (for consumers that use a chunk at once, such as a hash or a cipher). Default false.
    */
   reuseOutput?: boolean;
+  /** Told of each input chunk once it is copied (and no longer needed here). */
+  onInputCopied?: (chunk: Uint8Array) => void;
 }
 
 /** The gzip header Home Assistant's streaming writer emits: FNAME set with an empty name, OS 255. */
@@ -91,6 +93,7 @@ export async function* parallelGzip(
     readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
     blockSize,
     () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
+    options.onInputCopied,
   );
   for await (const block of blocks) {
     const output = outputs.pop() ?? new ArrayBuffer(outputSize);

@@ -6,6 +6,7 @@ import { access, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { backupName } from '../archive/backup-json.js';
+import { READ_CHUNK } from '../archive/byte-source.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import { writeBackupFile } from '../archive/backup-writer.js';
 import { inspectBackup, type Inspection } from '../archive/inspect.js';
@@ -14,6 +15,7 @@ import { verifyBackup, type VerifyReport } from '../archive/verify.js';
 import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, newInstanceId, readHaVersion, readInstanceId } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
+import { ChunkPool } from '../util/chunk-pool.js';
 import { formatIsoLocal, localTimeZone, nowInstant } from '../util/time.js';
 import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
@@ -54,8 +56,12 @@ async function pack(dir: string, out: string, opts: PackOptions): Promise<void> 
   const warnings: string[] = [];
   progress.setStage('Packing');
   try {
+    // File reads come from a few reused buffers, handed back as the compressor copies them.
+    const chunks = new ChunkPool(READ_CHUNK);
     const written = await writeBackupFile(partial, {
+      chunks,
       entries: walkInstallation({
+        chunks,
         root: installation,
         rules: ExcludeRules.forBackup({ includeDatabase: opts.database, extra: opts.exclude }),
         onWarning: (w) => warnings.push(w),

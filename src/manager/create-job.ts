@@ -6,11 +6,13 @@
 import { rm } from 'node:fs/promises';
 import { backupName, computeBackupId, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
 import { writeBackupFile } from '../archive/backup-writer.js';
+import { READ_CHUNK } from '../archive/byte-source.js';
 import { BackupManagerError } from '../archive/errors.js';
 import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
 import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, readHaVersion } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
+import { ChunkPool } from '../util/chunk-pool.js';
 import { formatIsoLocal } from '../util/time.js';
 import { lifeboatExcludes, tmpName } from './data-folder.js';
 import { keyFingerprint } from '../settings/encryption-key.js';
@@ -137,8 +139,11 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
     let written;
     try {
+      const chunks = new ChunkPool(READ_CHUNK);
       written = await writeBackupFile(tempPath, {
+        chunks,
         entries: walkInstallation({
+          chunks,
           root: ctx.df.installation,
           rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
           override: (rel) => snapshots.override(rel),

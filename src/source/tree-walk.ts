@@ -10,6 +10,7 @@ import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InnerEntry } from '../archive/inner-tar-writer.js';
 import { BackupReaderWriterError, SourceReadError } from '../archive/errors.js';
+import type { ChunkPool } from '../util/chunk-pool.js';
 import { mapOrdered } from '../util/concurrency.js';
 import { Pacer } from '../util/sync-slices.js';
 import type { ExcludeRules } from './exclude-rules.js';
@@ -31,6 +32,11 @@ export interface WalkOptions {
   onWarning?: (message: string) => void;
   /** Counts bytes read from files, for progress. */
   onFileBytes?: (bytes: number) => void;
+  /**
+   * Buffers for the reads of large files (of the pool's size): the archive writer hands each one
+   * back once it has copied it. Without a pool every read gets a fresh buffer.
+   */
+  chunks?: ChunkPool;
 }
 
 interface FileStat {
@@ -103,7 +109,7 @@ async function* streamFile(abs: string, size: number, rel: string, opts: WalkOpt
     let pos = 0;
     while (pos < size) {
       const want = Math.min(CHUNK, size - pos);
-      const buf = Buffer.allocUnsafe(want);
+      const buf = opts.chunks && opts.chunks.size >= want ? opts.chunks.take() : Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) {
         opts.onWarning?.(`${rel} shrank while it was being read; the rest is filled with zeros`);
@@ -114,7 +120,7 @@ async function* streamFile(abs: string, size: number, rel: string, opts: WalkOpt
       }
       pos += bytesRead;
       opts.onFileBytes?.(bytesRead);
-      yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     }
   } catch (err) {
     throw err instanceof BackupReaderWriterError ? err : readError(abs, err);

@@ -33,6 +33,31 @@ describe('assembleBlocks', () => {
     });
   });
 
+  it('reports each input chunk as copied once, in order, before the next is asked for', async () => {
+    const data = randomBytes(270_000);
+    const chunks = Array.from({ length: 9 }, (_, i) => Buffer.from(data.subarray(i * 30_000, (i + 1) * 30_000)));
+    const copied: Uint8Array[] = [];
+    const reportedBeforeNext: boolean[] = [];
+    async function* input() {
+      for (const c of chunks) {
+        yield c;
+        reportedBeforeNext.push(copied.at(-1) === c);
+      }
+    }
+    const onCopied = (c: Uint8Array) => {
+      copied.push(c);
+      c.fill(0xaa); // a pool may reuse the buffer at once: the blocks must not change
+    };
+    const seen: Buffer[] = [];
+    for await (const block of assembleBlocks(input(), 100_000, () => new ArrayBuffer(WINDOW + 100_000), onCopied)) {
+      seen.push(Buffer.from(Buffer.from(block.buffer, block.dictLength, block.length)));
+    }
+    expect(copied).toEqual(chunks);
+    expect(copied.every((c, i) => c === chunks[i])).toBe(true);
+    expect(reportedBeforeNext).toEqual(chunks.map(() => true));
+    expect(Buffer.concat(seen).equals(data)).toBe(true);
+  });
+
   it('marks a full block last when the input ends exactly at its end, and yields one empty block for no input', async () => {
     const exact = await blocksOf(randomBytes(200_000), 100_000, 50_000);
     expect(exact.map((b) => [b.block.length, b.block.last])).toEqual([

@@ -1,6 +1,7 @@
 // Pack → unpack round trips over generated trees, for no password, SecureTar v2 and v3; and the
 // archives Lifeboat writes are read by Python's own tarfile (Home Assistant's reader) as they are.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackupReader, withBackupReader } from '../../src/archive/backup-reader.js';
@@ -10,10 +11,45 @@ import { unpackBackup } from '../../src/archive/unpack.js';
 import { verifyBackup } from '../../src/archive/verify.js';
 import { collect } from '../../src/util/chunks.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { describeTree } from '../helpers/tree.js';
+import { describeTree, makeTree } from '../helpers/tree.js';
+import { ChunkPool } from '../../src/util/chunk-pool.js';
+import { ExcludeRules } from '../../src/source/exclude-rules.js';
+import { walkInstallation } from '../../src/source/tree-walk.js';
 import { generatedTree, GENERATED_EXCLUDED, pack, variants } from '../helpers/generated-backup.js';
 
+const MiB = 1 << 20;
+
+/** A pool that scribbles over every buffer handed back: any use after release shows in the tree. */
+class ScribblingPool extends ChunkPool {
+  released = 0;
+  override release(chunk: Uint8Array): void {
+    if (this.owns(chunk)) {
+      this.released++;
+      new Uint8Array(chunk.buffer).fill(0xaa);
+    }
+    super.release(chunk);
+  }
+}
+
 describe('round trip', () => {
+  it.each([null, 'hunter2'])('password %s: file reads in pooled buffers are handed back only once compressed', async (password) => {
+    const dir = await tmpDir();
+    const src = join(dir, 'src');
+    await generatedTree(src);
+    await makeTree(src, { 'big/a.bin': randomBytes(5 * MiB + 7), 'big/b.bin': randomBytes(3 * MiB), 'big/c.bin': Buffer.alloc(4 * MiB, 'c') });
+    const chunks = new ScribblingPool(MiB);
+    await writeBackupFile(join(dir, 'b.tar'), {
+      entries: walkInstallation({ root: src, rules: ExcludeRules.forBackup({ includeDatabase: true }), chunks }),
+      meta: META,
+      password,
+      chunks,
+    });
+    expect(chunks.released).toBeGreaterThanOrEqual(14);
+    await withBackupReader(join(dir, 'b.tar'), (reader) => unpackBackup(reader, join(dir, 'out'), password));
+    expect(await describeTree(join(dir, 'out', 'homeassistant', 'data'))).toEqual(await describeTree(src, { ignore: GENERATED_EXCLUDED }));
+  });
+
+
   it.each(variants)('%s: the extracted tree equals the source (content, modes, links, mtimes)', async (_label, password, version) => {
     const dir = await tmpDir();
     const src = join(dir, 'src');
