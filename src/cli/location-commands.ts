@@ -182,7 +182,7 @@ export function registerLocationCommands(program: Command): void {
         printProbe(id, report);
         if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test, so it was not saved (use --no-test to save it anyway)`);
       }
-      await app.settings.secrets.setLocationSecrets(id, Object.keys(secrets).length ? secrets : null);
+      await app.settings.setLocationSecrets(id, Object.keys(secrets).length ? secrets : null);
       await app.settings.setLocations([...app.settings.config.locations, spec as LocationConfig]);
       const update: Record<string, unknown> = {};
       if (opts.encrypted || opts.unencrypted) update.agents = { [id]: { protected: Boolean(opts.encrypted) } };
@@ -258,7 +258,7 @@ export function registerLocationCommands(program: Command): void {
         locations: config.locations.filter((l) => l.id !== id),
         create_backup: { ...config.create_backup, agent_ids: config.create_backup.agent_ids.filter((a) => a !== id) },
       });
-      await app.settings.secrets.setLocationSecrets(id, null);
+      await app.settings.setLocationSecrets(id, null);
       for (const e of app.manager.uploadQueue.list().filter((q) => q.agent_id === id)) await app.manager.uploadQueue.remove(e.backup_id, id);
       process.stdout.write(`Removed location ${id}; the backups stored there were left in place.\n`);
     });

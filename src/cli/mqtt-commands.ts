@@ -127,7 +127,7 @@ export function registerMqttCommands(program: Command): void {
           throw new Error(`${err.message}. Nothing was saved (use --no-check to save anyway).`);
         });
       }
-      if (given !== undefined) await app.settings.secrets.setIntegrationSecrets(MQTT_SECRETS, given === null ? null : { password: given });
+      if (given !== undefined) await app.settings.setIntegrationSecrets(MQTT_SECRETS, given === null ? null : { password: given });
       await save(app, next);
       const layout = mqttLayout(next, app.manager.instanceId);
       process.stdout.write(
@@ -156,7 +156,7 @@ export function registerMqttCommands(program: Command): void {
       const current = app.settings.config.mqtt;
       const password = mqttPassword(app.settings.secrets);
       await save(app, { ...current, enabled: false });
-      if (opts.forgetPassword) await app.settings.secrets.setIntegrationSecrets(MQTT_SECRETS, null);
+      if (opts.forgetPassword) await app.settings.setIntegrationSecrets(MQTT_SECRETS, null);
       process.stdout.write('MQTT publishing is off.\n');
       if (opts.keepDevice || !current.url) return;
       const topics = retainedTopics(mqttLayout(current, app.manager.instanceId));

@@ -1,7 +1,8 @@
 // Secrets kept apart from the settings, in a 0600 file in a 0700 folder that is never archived: the
 // current encryption key, the keyring of earlier keys (so older backups still restore and decrypt
 // without asking), and credentials of backup locations and integrations (the MQTT broker). Every
-// change re-reads the file first, so a CLI command and `serve` never overwrite each other's secrets.
+// change re-reads the file first; SettingsService makes each change under the settings lock file,
+// so a CLI command and `serve` never overwrite each other's secrets.
 
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';

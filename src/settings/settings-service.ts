@@ -2,9 +2,11 @@
 // saved atomically, with the encryption key generated when automatic backups are first configured,
 // and a change stream so the schedule and the published next run follow every change at once.
 // Other processes (`lifeboat settings update`, `lifeboat key rotate` beside `lifeboat serve`) write
-// the same files: every change starts from what is on disk, and `refresh` takes their changes in.
+// the same files: every change holds a lock file and starts from what is on disk, and `refresh`
+// takes their changes in.
 
 import { EventBus } from '../util/event-bus.js';
+import { withFileLock } from '../util/file-lock.js';
 import { localTimeZone } from '../util/time.js';
 import { applyConfigUpdate, type UpdateResult } from './config-update.js';
 import { generateKey, keyFingerprint } from './encryption-key.js';
@@ -100,6 +102,16 @@ export class SettingsService {
     });
   }
 
+  /** Saves (or with null forgets) a location's credentials. */
+  async setLocationSecrets(agentId: string, secrets: Record<string, string> | null): Promise<void> {
+    return this.serial(() => this.secrets.setLocationSecrets(agentId, secrets));
+  }
+
+  /** Saves (or with null forgets) an integration's credentials. */
+  async setIntegrationSecrets(name: string, secrets: Record<string, string> | null): Promise<void> {
+    return this.serial(() => this.secrets.setIntegrationSecrets(name, secrets));
+  }
+
   /** Replaces the whole config (a restored installation brings its own settings back). */
   async replace(config: BackupConfig): Promise<void> {
     return this.serial(async () => {
@@ -127,13 +139,19 @@ export class SettingsService {
 
   /**
    * Changes run one after another, each on the result of the previous one and on what other
-   * processes saved before it (no lost updates).
+   * processes saved before it, holding the settings lock file so that no other process reads or
+   * writes the files in between (no lost updates).
    */
   private serial<T>(change: () => Promise<T>): Promise<T> {
-    const step = async () => {
-      await this.adoptSaved();
-      return change();
-    };
+    const step = () =>
+      withFileLock(
+        `${this.path}.lock`,
+        async () => {
+          await this.adoptSaved();
+          return change();
+        },
+        { what: "Lifeboat's settings" },
+      );
     const run = this.queue.then(step, step);
     this.queue = run.catch(() => undefined);
     return run;

@@ -56,7 +56,7 @@ describe('locations in the application', () => {
     try {
       const id = s3.spec.id;
       expect(app.manager.agent(id)).toBeUndefined();
-      await app.settings.secrets.setLocationSecrets(id, s3.secrets);
+      await app.settings.setLocationSecrets(id, s3.secrets);
       await app.settings.setLocations([s3.spec as LocationConfig]);
       await eventually(() => app.manager.agent(id) !== undefined, 'the location agent to appear', 5000);
       await test(app, server, id);

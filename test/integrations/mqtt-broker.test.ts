@@ -289,14 +289,14 @@ describe('events while the broker is unreachable', () => {
     await makeInstallation(inst);
     const lb = await startLifeboat(inst, { maxQueuedEvents: 2 });
     const { settings } = lb.app;
-    await settings.secrets.setIntegrationSecrets('mqtt', { password: 'refused' });
+    await settings.setIntegrationSecrets('mqtt', { password: 'refused' });
     await settings.replace({ ...settings.config, mqtt: { ...settings.config.mqtt, enabled: true, url: broker.url, username: broker.username, node_id: 'home4' } });
     await lb.bridge.settled();
     const ha = await MqttListener.connect(broker, ['lifeboat/home4/#']);
     try {
       await lb.app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null });
       expect(lb.bridge.connected).toBe(false);
-      await settings.secrets.setIntegrationSecrets('mqtt', { password: broker.password });
+      await settings.setIntegrationSecrets('mqtt', { password: broker.password });
       await eventually(() => lb.bridge.connected, 'connected');
       await ha.waitFor((m) => m.topic === 'lifeboat/home4/automatic_backup_event' && m.payload.includes('"completed"'), 'completed event');
       await ha.settle(300);

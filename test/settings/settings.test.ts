@@ -1,7 +1,8 @@
 // Automatic-backup settings: Home Assistant's backup/config/update semantics (agents merged per
 // agent, create_backup merged shallowly, retention and schedule replaced whole), input validation,
 // the versioned settings file, and the encryption key: Home Assistant's format generated without
-// modulo bias, fingerprints, the emergency kit, the 0600 secrets file and the keyring.
+// modulo bias, fingerprints, the emergency kit, the 0600 secrets file and the keyring; changes from
+// two processes at once.
 import { mkdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { SecretsStore } from '../../src/settings/secrets-store.js';
 import { SettingsService } from '../../src/settings/settings-service.js';
 import { loadSettings, saveSettings, SETTINGS_KEY, SETTINGS_MINOR_VERSION } from '../../src/settings/settings-store.js';
 import { runCli } from '../helpers/cli.js';
+import { runSettingsWriter } from '../helpers/settings-writer.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const KEY_A = 'K7Q2-9XWD-M4T8-ZP1R-H6NC-3VBY-E5JL';
@@ -328,6 +330,19 @@ describe('SettingsService and the encryption key', () => {
     // serve heard of each change the other process made before it made its own.
     expect(seen.filter((c) => c.s)).toHaveLength(2);
   });
+
+  it('keeps every key two processes rotate at the same time (the settings lock file)', async () => {
+    const dir = await tmpDir();
+    const data = join(dir, 'data');
+    await openService(dir).then((s) => s.update({ automatic_backups_configured: true }));
+    const codes = await Promise.all([runSettingsWriter('rotate', data, 15), runSettingsWriter('rotate', data, 15)]);
+    expect(codes).toEqual([0, 0]);
+    const secrets = await SecretsStore.open(join(data, 'secrets.json'));
+    const keys = secrets.keyring.map((k) => k.key);
+    expect(new Set(keys).size).toBe(31); // the first key and 30 rotations: none lost
+    expect(secrets.keyring.filter((k) => k.retired_at === null)).toHaveLength(1);
+    expect((await openService(dir)).config.create_backup.encrypted).toBe(true);
+  }, 60_000);
 
   it('takes in a key rotated by another process on refresh, and announces it', async () => {
     const dir = await tmpDir();

@@ -1,0 +1,57 @@
+// The cross-process lock file: one holder at a time across real processes, takeover of a dead
+// holder's lock and of a long-empty lock file, and a clear error when a live holder keeps it.
+import { spawnSync } from 'node:child_process';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LockTimeoutError, withFileLock } from '../../src/util/file-lock.js';
+import { runSettingsWriter } from '../helpers/settings-writer.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+describe('withFileLock', () => {
+  it('lets one process at a time through: no read-modify-write of two processes is lost', async () => {
+    const dir = await tmpDir();
+    const counter = join(dir, 'counter');
+    await writeFile(counter, '0');
+    const codes = await Promise.all([runSettingsWriter('counter', counter, 40), runSettingsWriter('counter', counter, 40)]);
+    expect(codes).toEqual([0, 0]);
+    expect(await readFile(counter, 'utf8')).toBe('80');
+  }, 60_000);
+
+  it('takes over a lock whose process has died', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await writeFile(lock, `${gone.stdout}\n`);
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
+  });
+
+  it('waits for a live holder and then names it in a clear error', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await writeFile(lock, '1\n'); // pid 1 is always alive
+    let ran = false;
+    const err = await withFileLock(lock, async () => (ran = true), { timeoutMs: 150, what: 'The settings' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockTimeoutError);
+    expect((err as Error).message).toMatch(/^The settings is held by process 1; try again/);
+    expect(ran).toBe(false);
+    expect(await readFile(lock, 'utf8')).toBe('1\n'); // a live holder's lock is left alone
+  });
+
+  it('treats a fresh empty lock file as held (its owner is writing its pid) and an old one as abandoned', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await writeFile(lock, '');
+    await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toThrow(/held by another process/);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
+  });
+
+  it('removes its lock file when done, also when the work fails', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await expect(withFileLock(lock, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await withFileLock(lock, async () => 'again', { timeoutMs: 100 })).toBe('again');
+  });
+});
