@@ -102,7 +102,7 @@ export class LifeboatApp {
       log: this.log,
       retry: this.opts.retry,
       saveSettings: async (agentId, changed) => {
-        await settings.setLocations(settings.config.locations.map((l) => (l.id === agentId ? { ...l, settings: changed } : l)));
+        await settings.setLocations((saved) => saved.map((l) => (l.id === agentId ? { ...l, settings: changed } : l)));
       },
     });
     this.locationAgents = locations;

@@ -183,7 +183,7 @@ export function registerLocationCommands(program: Command): void {
         if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test, so it was not saved (use --no-test to save it anyway)`);
       }
       await app.settings.setLocationSecrets(id, Object.keys(secrets).length ? secrets : null);
-      await app.settings.setLocations([...app.settings.config.locations, spec as LocationConfig]);
+      await app.settings.setLocations((saved) => [...saved.filter((l) => l.id !== id), spec as LocationConfig]);
       const update: Record<string, unknown> = {};
       if (opts.encrypted || opts.unencrypted) update.agents = { [id]: { protected: Boolean(opts.encrypted) } };
       if (opts.automatic) update.create_backup = { agent_ids: [...new Set([...app.settings.config.create_backup.agent_ids, id])] };
@@ -234,7 +234,7 @@ export function registerLocationCommands(program: Command): void {
       if (!spec) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
       const agent = createStoredAgent(spec as LocationSpec, app.settings.secrets.locationSecrets(id), {
         saveSettings: async (changed) => {
-          await app.settings.setLocations(app.settings.config.locations.map((l) => (l.id === id ? { ...l, settings: changed } : l)));
+          await app.settings.setLocations((saved) => saved.map((l) => (l.id === id ? { ...l, settings: changed } : l)));
         },
       });
       const report = await agent.probe().finally(() => agent.close());
@@ -248,15 +248,16 @@ export function registerLocationCommands(program: Command): void {
     .argument('<id>', 'location id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const app = await openApp(cmd);
-      const config = app.settings.config;
-      if (!config.locations.some((l) => l.id === id)) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
-      const agents = { ...config.agents };
-      delete agents[id];
-      await app.settings.replace({
-        ...config,
-        agents,
-        locations: config.locations.filter((l) => l.id !== id),
-        create_backup: { ...config.create_backup, agent_ids: config.create_backup.agent_ids.filter((a) => a !== id) },
+      if (!app.settings.config.locations.some((l) => l.id === id)) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
+      await app.settings.replace((saved) => {
+        const agents = { ...saved.agents };
+        delete agents[id];
+        return {
+          ...saved,
+          agents,
+          locations: saved.locations.filter((l) => l.id !== id),
+          create_backup: { ...saved.create_backup, agent_ids: saved.create_backup.agent_ids.filter((a) => a !== id) },
+        };
       });
       await app.settings.setLocationSecrets(id, null);
       for (const e of app.manager.uploadQueue.list().filter((q) => q.agent_id === id)) await app.manager.uploadQueue.remove(e.backup_id, id);

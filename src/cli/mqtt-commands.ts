@@ -74,7 +74,7 @@ async function withBroker<T>(settings: MqttSettings, password: string | null, fn
 }
 
 async function save(app: LifeboatApp, mqtt: MqttSettings): Promise<void> {
-  await app.settings.replace({ ...app.settings.config, mqtt });
+  await app.settings.replace((saved) => ({ ...saved, mqtt }));
 }
 
 export function registerMqttCommands(program: Command): void {

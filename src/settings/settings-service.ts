@@ -95,10 +95,14 @@ export class SettingsService {
     });
   }
 
-  /** Replaces the list of backup locations (their credentials are kept in the secrets file). */
-  async setLocations(locations: LocationConfig[]): Promise<void> {
+  /**
+   * Replaces the list of backup locations (their credentials are kept in the secrets file). Given a
+   * function, it is applied to the list as saved, under the lock, so no other change is lost.
+   */
+  async setLocations(locations: LocationConfig[] | ((saved: LocationConfig[]) => LocationConfig[])): Promise<void> {
     return this.serial(async () => {
-      await this.commit({ ...this.current, locations }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+      const next = typeof locations === 'function' ? locations(this.current.locations) : locations;
+      await this.commit({ ...this.current, locations: next }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
     });
   }
 
@@ -112,10 +116,14 @@ export class SettingsService {
     return this.serial(() => this.secrets.setIntegrationSecrets(name, secrets));
   }
 
-  /** Replaces the whole config (a restored installation brings its own settings back). */
-  async replace(config: BackupConfig): Promise<void> {
+  /**
+   * Replaces the whole config (a restored installation brings its own settings back). Given a
+   * function, it is applied to the config as saved, under the lock: the way to change a part of it.
+   */
+  async replace(config: BackupConfig | ((saved: BackupConfig) => BackupConfig)): Promise<void> {
     return this.serial(async () => {
-      await this.commit(config, { scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged: false });
+      const next = typeof config === 'function' ? config(this.current) : config;
+      await this.commit(next, { scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged: false });
     });
   }
 

@@ -1,5 +1,6 @@
-// The cross-process lock file: one holder at a time across real processes, takeover of a dead
-// holder's lock and of a long-empty lock file, and a clear error when a live holder keeps it.
+// The cross-process lock file: one holder at a time across real processes, takeover of an abandoned
+// lock (dead holder, reused pid, held for minutes, long empty) by one waiter only, and a clear error
+// when a live holder keeps it.
 import { spawnSync } from 'node:child_process';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,16 +27,61 @@ describe('withFileLock', () => {
     expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
   });
 
+  it("takes over a lock with this process's pid that this process does not hold (a pid reused after a crash)", async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await writeFile(lock, `${process.pid} 0123456789abcdef\n`);
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 500 })).toBe('ran');
+  });
+
+  it('takes over a lock held far longer than any change takes, even by a live process', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await writeFile(lock, '1 0123456789abcdef\n');
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(lock, old, old);
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 500 })).toBe('ran');
+  });
+
+  it('lets one of several waiters in at a time when they find an abandoned lock together', async () => {
+    for (let round = 0; round < 40; round++) {
+      const dir = await tmpDir();
+      const lock = join(dir, 'x.lock');
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      await writeFile(lock, `${gone.stdout} 0123456789abcdef\n`);
+      let inside = 0;
+      let most = 0;
+      const work = async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setTimeout(r, 15));
+        inside--;
+      };
+      await Promise.all([1, 2, 3, 4].map(() => withFileLock(lock, work, { timeoutMs: 5_000 })));
+      expect(most, `round ${round}`).toBe(1);
+    }
+  }, 30_000);
+
+  it('leaves the lock of the holder that follows alone when it finishes', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await withFileLock(lock, async () => {
+      // Someone wrongly removed this holder's lock and another holder made its own.
+      await writeFile(lock, '1 fedcba9876543210\n');
+    });
+    expect(await readFile(lock, 'utf8')).toBe('1 fedcba9876543210\n');
+  });
+
   it('waits for a live holder and then names it in a clear error', async () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
-    await writeFile(lock, '1\n'); // pid 1 is always alive
+    await writeFile(lock, '1 0123456789abcdef\n'); // pid 1 is always alive
     let ran = false;
     const err = await withFileLock(lock, async () => (ran = true), { timeoutMs: 150, what: 'The settings' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockTimeoutError);
     expect((err as Error).message).toMatch(/^The settings is held by process 1; try again/);
     expect(ran).toBe(false);
-    expect(await readFile(lock, 'utf8')).toBe('1\n'); // a live holder's lock is left alone
+    expect(await readFile(lock, 'utf8')).toBe('1 0123456789abcdef\n'); // a live holder's lock is left alone
   });
 
   it('treats a fresh empty lock file as held (its owner is writing its pid) and an old one as abandoned', async () => {
