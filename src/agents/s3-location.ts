@@ -1,7 +1,8 @@
 // The `s3` location kind: any S3-compatible object store (AWS, MinIO, Ceph, Backblaze B2,
 // Cloudflare R2, iDrive e2, …) through the AWS SDK. Archives are streamed with lib-storage's
 // multipart upload (memory bounded by part size × parts in flight; the object appears only when
-// the upload completes, and an aborted upload is aborted on the server too). Checksums are only
+// the upload completes, and a failed or aborted upload is aborted on the server too, as far as the
+// server allows, without that clean-up hiding why the upload failed). Checksums are only
 // computed when the service requires them, which keeps streamed uploads working on stores that do
 // not implement the SDK's default checksum mode.
 
@@ -14,6 +15,8 @@ import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeRepor
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const MiB = 1024 * 1024;
+/** How long the clean-up of a failed multipart upload may take. */
+const ABORT_PARTS_MS = 5_000;
 
 // The SDK is large (tens of MiB once loaded), so it is loaded only when an S3 location is used.
 const sdk = () => import('@aws-sdk/client-s3');
@@ -91,7 +94,9 @@ export class S3Store implements BlobStore {
       },
       partSize: this.settings.part_size_mib * MiB,
       queueSize: 4,
-      leavePartsOnError: false,
+      // The parts of a failed upload are removed below: the library would do it itself, but then a
+      // failing clean-up (a server without AbortMultipartUpload) hides why the upload failed.
+      leavePartsOnError: true,
     });
     if (opts.onProgress) upload.on('httpUploadProgress', (p) => p.loaded !== undefined && opts.onProgress?.(p.loaded));
     const onAbort = () => void upload.abort().catch(() => undefined);
@@ -99,10 +104,24 @@ export class S3Store implements BlobStore {
     try {
       opts.signal?.throwIfAborted();
       await upload.done();
+    } catch (err) {
+      await this.removeParts(name, upload.uploadId);
+      throw err;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
     opts.signal?.throwIfAborted();
+  }
+
+  /** Best effort: aborts a multipart upload so its parts do not stay (and cost) on the server. */
+  private async removeParts(name: string, uploadId: string | undefined): Promise<void> {
+    if (!uploadId) return;
+    const { AbortMultipartUploadCommand } = await sdk();
+    await (await this.s3())
+      .send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.key(name), UploadId: uploadId }), {
+        abortSignal: AbortSignal.timeout(ABORT_PARTS_MS),
+      })
+      .catch(() => undefined);
   }
 
   async get(name: string, opts: { signal?: AbortSignal } = {}): Promise<AsyncIterable<Buffer>> {
