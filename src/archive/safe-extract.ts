@@ -59,9 +59,21 @@ async function readBody(body: AsyncIterable<Buffer>, size: number, scratch: { bu
   return scratch.buf.subarray(0, length);
 }
 
-/** Seconds for utimes, exact to the microsecond (a double cannot hold epoch nanoseconds). */
-function toSeconds(ns: bigint): number {
-  return Number(ns / 1000n) / 1e6;
+/**
+ * Seconds for utimes that set exactly the microsecond of `ns`. A double cannot hold epoch
+ * nanoseconds, and libuv truncates the seconds it is given to whole microseconds: the nearest
+ * double to a microsecond may lie just below it, which would lose one. Half a microsecond more is
+ * truncated to exactly the intended one (a double here is off by at most about 0.12 µs).
+ */
+export function utimeSeconds(ns: bigint): number {
+  const us = ns / 1000n;
+  let seconds = us / 1_000_000n;
+  let rest = us % 1_000_000n;
+  if (rest < 0n) {
+    seconds -= 1n;
+    rest += 1_000_000n;
+  }
+  return Number(seconds) + (Number(rest) + 0.5) / 1e6;
 }
 
 export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: ExtractOptions): Promise<ExtractResult> {
@@ -142,7 +154,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
           result.files++;
           const abs = join(root, rel);
           const mode = entry.mode & MODE_MASK;
-          const time = toSeconds(entry.mtimeNs);
+          const time = utimeSeconds(entry.mtimeNs);
           if (entry.size <= SMALL) {
             const data = await readBody(entry.body, entry.size, scratch);
             result.bytes += data.length;
@@ -178,7 +190,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
       await unlink(abs);
       await symlink(s.target, abs);
     }
-    const t = toSeconds(s.mtimeNs);
+    const t = utimeSeconds(s.mtimeNs);
     await lutimes(abs, t, t).catch(() => undefined);
     result.symlinks++;
   }
@@ -187,7 +199,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
   for (const d of dirMeta) {
     const abs = join(root, d.rel);
     await chmod(abs, d.mode & MODE_MASK);
-    const t = toSeconds(d.mtimeNs);
+    const t = utimeSeconds(d.mtimeNs);
     await utimes(abs, t, t);
   }
   return result;
