@@ -140,7 +140,7 @@ describe('lifeboat serve', () => {
         });
       })(),
       (async () => {
-        const init = await runCli(['demo', 'init', instD, '--db-mib', '128']);
+        const init = await runCli(['demo', 'init', instD, '--db-mib', '256']);
         if (init.code !== 0) throw new Error(`demo init failed: ${init.stderr}`);
         await updateSettings(instD, { automatic_backups_configured: true, create_backup: { agent_ids: ['backup.local'] }, schedule: every });
       })(),
