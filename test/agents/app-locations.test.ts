@@ -107,8 +107,8 @@ describe('locations in the application', () => {
       expect(res.status).toBe(200);
       expect((await backupJsonOf(Buffer.from(await res.arrayBuffer()))).protected).toBe(false);
       const { readdir } = await import('node:fs/promises');
-      await new Promise((r) => setTimeout(r, 200));
-      expect((await readdir(app.manager.df.tmp)).filter((n) => n.includes('download'))).toEqual([]);
+      // The temporary file goes when the response stream closes, just after the last byte.
+      await eventually(async () => (await readdir(app.manager.df.tmp)).every((n) => !n.includes('download')), 'the temporary download file to go');
     });
   });
 });
