@@ -20,7 +20,6 @@ import {
 import type { JobContext, Logger, ManagerHooks } from './job-context.js';
 import { silentLogger } from './job-context.js';
 import { acquireLock, readLock } from './operation-lock.js';
-import { processAlive } from '../util/process-alive.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
@@ -86,9 +85,9 @@ export class BackupManager {
       opts.now ?? nowInstant,
       log,
     );
-    // A restore running in another process owns the staging folder; only a dead one's is settled.
+    // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
-    const busyElsewhere = holder !== null && holder.pid !== process.pid && processAlive(holder.pid);
+    const busyElsewhere = holder !== null && holder.pid !== process.pid;
     const outcome = busyElsewhere ? 'none' : await recoverSwap(df.staging);
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');

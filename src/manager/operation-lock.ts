@@ -1,10 +1,10 @@
-// One operation at a time per installation, across processes: a lock file created exclusively
-// holding the owner's pid; a lock whose process has died is stale and is taken over.
+// One operation at a time per installation, across processes (and one `serve`): a lock file
+// (src/util/file-lock.ts) recording the operation. It is never waited for: a second operation
+// fails at once with Home Assistant's "Backup manager busy: <operation>". A lock its holder left
+// behind (a crash, a pid since reused) is taken over.
 
-import { open, readFile, unlink } from 'node:fs/promises';
 import { BackupManagerError } from '../archive/errors.js';
-import { processAlive } from '../util/process-alive.js';
-
+import { acquireFileLock, inspectLock, LockTimeoutError } from '../util/file-lock.js';
 
 export interface LockInfo {
   pid: number;
@@ -12,35 +12,23 @@ export interface LockInfo {
   since: string;
 }
 
+/** The operation holding the lock, or null when there is none or its holder left it behind. */
 export async function readLock(path: string): Promise<LockInfo | null> {
-  try {
-    const info = JSON.parse(await readFile(path, 'utf8')) as LockInfo;
-    return typeof info.pid === 'number' ? info : null;
-  } catch {
-    return null;
-  }
+  const lock = await inspectLock(path).catch(() => null);
+  const r = lock?.record;
+  if (!lock || lock.abandoned || !r) return null;
+  return { pid: r.pid, operation: typeof r.operation === 'string' ? r.operation : 'unknown', since: r.since };
 }
 
 /** Takes the lock or throws "Backup manager busy: <operation>". Returns the release function. */
 export async function acquireLock(path: string, operation: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx', 0o600);
-      await fh.writeFile(JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
-      await fh.close();
-      return async () => {
-        const info = await readLock(path);
-        if (info?.pid === process.pid) await unlink(path).catch(() => undefined);
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const info = await readLock(path);
-      if (info && info.pid !== process.pid && processAlive(info.pid)) {
-        throw new BackupManagerError(`Backup manager busy: ${info.operation} (process ${info.pid})`);
-      }
-      if (info && info.pid === process.pid) throw new BackupManagerError(`Backup manager busy: ${info.operation}`);
-      await unlink(path).catch(() => undefined); // stale: its process is gone
-    }
+  try {
+    return await acquireFileLock(path, { timeoutMs: 0, extra: { operation } });
+  } catch (err) {
+    if (!(err instanceof LockTimeoutError)) throw err;
+    const holder = err.holder;
+    const busy = typeof holder?.operation === 'string' ? holder.operation : 'another operation';
+    const where = holder && holder.pid !== process.pid ? ` (process ${holder.pid})` : '';
+    throw new BackupManagerError(`Backup manager busy: ${busy}${where}`);
   }
-  throw new BackupManagerError('Backup manager busy: could not take the operation lock');
 }

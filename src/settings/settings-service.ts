@@ -14,6 +14,9 @@ import { BackupConfigSchema, ConfigUpdateSchema, type BackupConfig, type Locatio
 import { SecretsStore } from './secrets-store.js';
 import { loadSettings, saveSettings } from './settings-store.js';
 
+/** A settings change takes milliseconds: a lock held for longer than this was left behind. */
+const SETTINGS_LOCK_MAX_HOLD_MS = 120_000;
+
 export interface SettingsChange extends Omit<UpdateResult, 'password' | 'config'> {
   config: BackupConfig;
   keyChanged: boolean;
@@ -158,7 +161,7 @@ export class SettingsService {
           await this.adoptSaved();
           return change();
         },
-        { what: "Lifeboat's settings" },
+        { what: "Lifeboat's settings", maxHoldMs: SETTINGS_LOCK_MAX_HOLD_MS },
       );
     const run = this.queue.then(step, step);
     this.queue = run.catch(() => undefined);

@@ -1,60 +1,106 @@
-// A lock shared by processes on one machine: a file created exclusively that holds its owner's pid
-// and a token of the acquisition. Another process waits for it (it is held only for a
-// read-modify-write of a few files). A lock left behind is taken over: its process has died, or
-// it carries this process's pid but none of its tokens (a pid reused after a crash, as a restarted
-// container's pid 1), or it has been held far longer than any change takes, or it stayed empty
-// longer than an owner needs to write its pid. A takeover happens under a second lock file and
-// re-checks that the lock is still the one judged abandoned, so two waiters never both take it.
+// A lock shared by processes on one machine: a file created exclusively holding a small JSON record
+// (owner's pid, a token of the acquisition, since when, and what the caller adds). A waiter waits
+// up to its timeout. A lock left behind is taken over: its process has died; or it carries this
+// process's pid but none of its tokens (a pid reused after a crash, as a restarted container's pid
+// 1); or its pid now belongs to a process started after the lock was written (reused by another
+// program); or, where the caller says so, it has been held far longer than the work takes; or the
+// file stayed empty longer than an owner needs to write it. A takeover happens under a second lock
+// file and re-checks that the lock is still the one judged abandoned, so two waiters never both
+// take it; a holder removes only its own lock.
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive } from './process-alive.js';
 
 export interface FileLockOptions {
-  /** How long to wait for another holder before giving up (default 15 s). */
+  /** How long to wait for another holder before giving up (default 15 s; 0: do not wait). */
   timeoutMs?: number;
-  /** What the lock protects, for the error message (default "the lock"). */
+  /** What the lock protects, for the error message (default "The lock"). */
   what?: string;
+  /** Age after which a lock counts as abandoned whoever holds it (default: none). */
+  maxHoldMs?: number;
+  /** More fields for the lock's record (e.g. what the holder is doing). */
+  extra?: Record<string, string>;
 }
 
-/** Age after which a lock file without a readable pid counts as abandoned. */
+export interface LockRecord {
+  pid: number;
+  token: string;
+  since: string;
+  [field: string]: unknown;
+}
+
+/** Age after which a lock file without a readable record counts as abandoned. */
 const UNWRITTEN_MS = 5_000;
-/** Age after which a lock counts as abandoned whoever holds it: changes take milliseconds. */
-const MAX_HOLD_MS = 120_000;
+/** Slack when comparing a process's start with the time its lock was written. */
+const START_SLACK_MS = 2_000;
 
 export class LockTimeoutError extends Error {
   override readonly name = 'LockTimeoutError';
+  constructor(
+    message: string,
+    /** The holder's record, when it could be read. */
+    readonly holder: LockRecord | null,
+  ) {
+    super(message);
+  }
 }
 
-/** Tokens of the locks this process holds now. */
+/** Tokens of the locks this process holds (or is taking) now. */
 const heldHere = new Set<string>();
 
 interface Holder {
-  pid: number | null;
-  token: string;
+  record: LockRecord | null;
   ageMs: number;
+  writtenAtMs: number;
   ino: number;
+}
+
+function parseRecord(text: string): LockRecord | null {
+  try {
+    const r = JSON.parse(text) as Partial<LockRecord>;
+    if (typeof r.pid !== 'number') return null;
+    return { ...r, pid: r.pid, token: typeof r.token === 'string' ? r.token : '', since: typeof r.since === 'string' ? r.since : '' };
+  } catch {
+    return null;
+  }
 }
 
 async function holderOf(path: string): Promise<Holder | null> {
   try {
     const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    const [pidText = '', token = ''] = text.trim().split(/\s+/);
-    const pid = Number.parseInt(pidText, 10);
-    return { pid: Number.isInteger(pid) && pid > 0 ? pid : null, token, ageMs: Date.now() - st.mtimeMs, ino: st.ino };
+    return { record: parseRecord(text), ageMs: Date.now() - st.mtimeMs, writtenAtMs: st.mtimeMs, ino: st.ino };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }
 
-function abandoned(h: Holder): boolean {
-  if (h.pid === null) return h.ageMs > UNWRITTEN_MS;
-  if (h.ageMs > MAX_HOLD_MS) return true;
-  if (h.pid === process.pid) return !heldHere.has(h.token);
-  return !processAlive(h.pid);
+/** When the process `pid` started (ms since the epoch), where /proc tells; else null. */
+export function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]); // field 22 of stat; fields here start at field 3
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(startTicks) || !Number.isFinite(btime)) return null;
+    return (btime + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+function abandoned(h: Holder, maxHoldMs: number | undefined): boolean {
+  const r = h.record;
+  if (!r) return h.ageMs > UNWRITTEN_MS;
+  if (maxHoldMs !== undefined && h.ageMs > maxHoldMs) return true;
+  if (r.pid === process.pid) return !heldHere.has(r.token);
+  if (!processAlive(r.pid)) return true;
+  const started = processStartMs(r.pid);
+  return started !== null && started > h.writtenAtMs + START_SLACK_MS;
 }
 
 /** Creates the lock file holding `content`; false when it exists. */
@@ -85,47 +131,64 @@ async function takeOver(path: string, seen: Holder): Promise<boolean> {
   const guard = `${path}.takeover`;
   if (!(await tryCreate(guard, `${process.pid}\n`))) {
     // Another waiter is taking over (or died doing so, which a stale guard's age shows).
-    const other = await holderOf(guard);
-    if (other && other.ageMs > UNWRITTEN_MS) await unlink(guard).catch(() => undefined);
+    const st = await stat(guard).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > UNWRITTEN_MS) await unlink(guard).catch(() => undefined);
     return false;
   }
   try {
     const now = await holderOf(path);
-    if (now && now.ino === seen.ino && now.token === seen.token && now.pid === seen.pid) await unlink(path).catch(() => undefined);
+    if (now && now.ino === seen.ino && now.record?.token === seen.record?.token) await unlink(path).catch(() => undefined);
     return true;
   } finally {
     await unlink(guard).catch(() => undefined);
   }
 }
 
-/** Runs `fn` holding the lock file at `path`; waits for another holder, up to the timeout. */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+/** The record of the lock at `path` and whether it is abandoned, or null when there is none. */
+export async function inspectLock(path: string, maxHoldMs?: number): Promise<{ record: LockRecord | null; abandoned: boolean } | null> {
+  const h = await holderOf(path);
+  return h && { record: h.record, abandoned: abandoned(h, maxHoldMs) };
+}
+
+/** Takes the lock file at `path`, waiting for another holder up to the timeout; returns the release. */
+export async function acquireFileLock(path: string, opts: FileLockOptions = {}): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   const token = randomBytes(8).toString('hex');
+  const record: LockRecord = { ...opts.extra, pid: process.pid, token, since: new Date().toISOString() };
   let pause = 2;
-  let lastHolder: number | null = null;
   heldHere.add(token); // before the file exists, so no waiter here takes a just-made lock for a stale one
   try {
-    while (!(await tryCreate(path, `${process.pid} ${token}\n`))) {
+    while (!(await tryCreate(path, JSON.stringify(record)))) {
       const holder = await holderOf(path);
-      if (holder) {
-        lastHolder = holder.pid;
-        if (abandoned(holder) && (await takeOver(path, holder))) continue;
-      }
+      if (holder && abandoned(holder, opts.maxHoldMs) && (await takeOver(path, holder))) continue;
       if (Date.now() >= deadline) {
-        const who = lastHolder === null ? 'another process' : `process ${lastHolder}`;
-        throw new LockTimeoutError(`${opts.what ?? 'The lock'} is held by ${who}; try again (lock file ${path})`);
+        const pid = holder?.record?.pid;
+        const who = pid === undefined ? 'another process' : pid === process.pid ? 'this process' : `process ${pid}`;
+        throw new LockTimeoutError(`${opts.what ?? 'The lock'} is held by ${who}; try again (lock file ${path})`, holder?.record ?? null);
       }
       await sleep(pause);
       pause = Math.min(pause * 2, 50);
     }
-    try {
-      return await fn();
-    } finally {
-      const holder = await holderOf(path).catch(() => null);
-      if (holder?.token === token) await unlink(path).catch(() => undefined);
-    }
-  } finally {
+  } catch (err) {
     heldHere.delete(token);
+    throw err;
+  }
+  return async () => {
+    try {
+      const holder = await holderOf(path).catch(() => null);
+      if (holder?.record?.token === token) await unlink(path).catch(() => undefined);
+    } finally {
+      heldHere.delete(token);
+    }
+  };
+}
+
+/** Runs `fn` holding the lock file at `path` (see acquireFileLock). */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+  const release = await acquireFileLock(path, opts);
+  try {
+    return await fn();
+  } finally {
+    await release();
   }
 }

@@ -1,13 +1,16 @@
 // The cross-process lock file: one holder at a time across real processes, takeover of an abandoned
 // lock (dead holder, reused pid, held for minutes, long empty) by one waiter only, and a clear error
 // when a live holder keeps it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LockTimeoutError, withFileLock } from '../../src/util/file-lock.js';
+import { LockTimeoutError, processStartMs, withFileLock } from '../../src/util/file-lock.js';
 import { runSettingsWriter } from '../helpers/settings-writer.js';
 import { tmpDir } from '../helpers/tmp.js';
+
+/** A lock file's content as a holder writes it. */
+const rec = (pid: number | string, token = '0123456789abcdef') => JSON.stringify({ pid: Number(pid), token, since: new Date().toISOString() });
 
 describe('withFileLock', () => {
   it('lets one process at a time through: no read-modify-write of two processes is lost', async () => {
@@ -23,24 +26,53 @@ describe('withFileLock', () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    await writeFile(lock, `${gone.stdout}\n`);
+    await writeFile(lock, rec(gone.stdout));
     expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
   });
 
   it("takes over a lock with this process's pid that this process does not hold (a pid reused after a crash)", async () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
-    await writeFile(lock, `${process.pid} 0123456789abcdef\n`);
+    await writeFile(lock, rec(process.pid));
     expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 500 })).toBe('ran');
   });
 
   it('takes over a lock held far longer than any change takes, even by a live process', async () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
-    await writeFile(lock, '1 0123456789abcdef\n');
+    await writeFile(lock, rec(1));
     const old = new Date(Date.now() - 10 * 60_000);
     await utimes(lock, old, old);
-    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 500 })).toBe('ran');
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 500, maxHoldMs: 120_000 })).toBe('ran');
+    // Without a limit on holding (a long operation's lock), the same lock is waited for.
+    await writeFile(lock, rec(1));
+    await utimes(lock, old, old);
+    await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
+  });
+
+  it('takes over a lock whose pid now belongs to a process started after the lock was written', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    await writeFile(lock, rec(process.pid));
+    const old = new Date(Date.now() - 30_000);
+    const child = spawn('sleep', ['30']);
+    try {
+      await writeFile(lock, rec(child.pid as number));
+      await utimes(lock, old, old);
+      expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
+      // The same process holding a lock written after it started is waited for.
+      await writeFile(lock, rec(child.pid as number));
+      await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toThrow(`held by process ${child.pid}`);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('reads when a process started', () => {
+    const started = processStartMs(process.pid) as number;
+    const expected = Date.now() - process.uptime() * 1000;
+    expect(Math.abs(started - expected)).toBeLessThan(3_000);
+    expect(processStartMs(2 ** 22 + 12345)).toBeNull(); // no such process
   });
 
   it('lets one of several waiters in at a time when they find an abandoned lock together', async () => {
@@ -48,7 +80,7 @@ describe('withFileLock', () => {
       const dir = await tmpDir();
       const lock = join(dir, 'x.lock');
       const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-      await writeFile(lock, `${gone.stdout} 0123456789abcdef\n`);
+      await writeFile(lock, rec(gone.stdout));
       let inside = 0;
       let most = 0;
       const work = async () => {
@@ -67,21 +99,22 @@ describe('withFileLock', () => {
     const lock = join(dir, 'x.lock');
     await withFileLock(lock, async () => {
       // Someone wrongly removed this holder's lock and another holder made its own.
-      await writeFile(lock, '1 fedcba9876543210\n');
+      await writeFile(lock, rec(1, 'fedcba9876543210'));
     });
-    expect(await readFile(lock, 'utf8')).toBe('1 fedcba9876543210\n');
+    expect(JSON.parse(await readFile(lock, 'utf8')).token).toBe('fedcba9876543210');
   });
 
   it('waits for a live holder and then names it in a clear error', async () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
-    await writeFile(lock, '1 0123456789abcdef\n'); // pid 1 is always alive
+    const held = rec(1); // pid 1 is always alive, and older than this lock
+    await writeFile(lock, held);
     let ran = false;
     const err = await withFileLock(lock, async () => (ran = true), { timeoutMs: 150, what: 'The settings' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockTimeoutError);
     expect((err as Error).message).toMatch(/^The settings is held by process 1; try again/);
     expect(ran).toBe(false);
-    expect(await readFile(lock, 'utf8')).toBe('1 0123456789abcdef\n'); // a live holder's lock is left alone
+    expect(await readFile(lock, 'utf8')).toBe(held); // a live holder's lock is left alone
   });
 
   it('treats a fresh empty lock file as held (its owner is writing its pid) and an old one as abandoned', async () => {
