@@ -1,12 +1,13 @@
 // A lock shared by processes on one machine: a file created exclusively holding a small JSON record
-// (owner's pid, a token of the acquisition, since when, and what the caller adds). A waiter waits
-// up to its timeout. A lock left behind is taken over: its process has died; or it carries this
-// process's pid but none of its tokens (a pid reused after a crash, as a restarted container's pid
-// 1); or its pid now belongs to a process started after the lock was written (reused by another
-// program); or, where the caller says so, it has been held far longer than the work takes; or the
-// file stayed empty longer than an owner needs to write it. A takeover happens under a second lock
-// file and re-checks that the lock is still the one judged abandoned, so two waiters never both
-// take it; a holder removes only its own lock.
+// (owner's pid, the owner's start in clock ticks since boot and the boot id, a token of the
+// acquisition, since when, and what the caller adds). A waiter waits up to its timeout. A lock left
+// behind is taken over: its process has died; or it carries this process's pid but none of its
+// tokens (a pid reused after a crash, as a restarted container's pid 1); or its pid now belongs to
+// another process (a different start in the same boot: no wall clock involved); or, where the
+// caller says so, it has been held far longer than the work takes; or the file stayed empty longer
+// than an owner needs to write it. A takeover happens under a second lock file and re-checks that
+// the lock is still the one judged abandoned, so two waiters never both take it; a holder removes
+// only its own lock.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -33,10 +34,10 @@ export interface LockRecord {
   [field: string]: unknown;
 }
 
-/** Age after which a lock file without a readable record counts as abandoned. */
+/** Age after which a lock file without a readable record (or a takeover guard) counts as abandoned. */
 const UNWRITTEN_MS = 5_000;
-/** Slack when comparing a process's start with the time its lock was written. */
-const START_SLACK_MS = 2_000;
+/** How long a waiter that found an abandoned lock keeps trying to take it over, whatever its timeout. */
+const TAKEOVER_GRACE_MS = 1_000;
 
 export class LockTimeoutError extends Error {
   override readonly name = 'LockTimeoutError';
@@ -79,28 +80,38 @@ async function holderOf(path: string): Promise<Holder | null> {
   }
 }
 
-/** When the process `pid` started (ms since the epoch), where /proc tells; else null. */
-export function processStartMs(pid: number): number | null {
+/** When the process `pid` started, in clock ticks since boot, where /proc tells; else null. */
+export function processStartTicks(pid: number | 'self'): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const startTicks = Number(fields[19]); // field 22 of stat; fields here start at field 3
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    if (!Number.isFinite(startTicks) || !Number.isFinite(btime)) return null;
-    return (btime + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]); // field 22; these start at field 3
+    return Number.isFinite(ticks) ? ticks : null;
   } catch {
     return null;
   }
 }
 
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const BOOT_ID = readBootId();
+const OWN_START = processStartTicks('self');
+
 function abandoned(h: Holder, maxHoldMs: number | undefined): boolean {
   const r = h.record;
-  if (!r) return h.ageMs > UNWRITTEN_MS;
+  if (!r) return Math.abs(h.ageMs) > UNWRITTEN_MS;
   if (maxHoldMs !== undefined && h.ageMs > maxHoldMs) return true;
   if (r.pid === process.pid) return !heldHere.has(r.token);
   if (!processAlive(r.pid)) return true;
-  const started = processStartMs(r.pid);
-  return started !== null && started > h.writtenAtMs + START_SLACK_MS;
+  // Alive: the same process only if it started when the holder did (comparable within one boot).
+  if (BOOT_ID === null || r.boot !== BOOT_ID || typeof r.startTicks !== 'number') return false;
+  const started = processStartTicks(r.pid);
+  return started !== null && started !== r.startTicks;
 }
 
 /** Creates the lock file holding `content`; false when it exists. */
@@ -132,7 +143,7 @@ async function takeOver(path: string, seen: Holder): Promise<boolean> {
   if (!(await tryCreate(guard, `${process.pid}\n`))) {
     // Another waiter is taking over (or died doing so, which a stale guard's age shows).
     const st = await stat(guard).catch(() => null);
-    if (st && Date.now() - st.mtimeMs > UNWRITTEN_MS) await unlink(guard).catch(() => undefined);
+    if (st && Math.abs(Date.now() - st.mtimeMs) > UNWRITTEN_MS) await unlink(guard).catch(() => undefined);
     return false;
   }
   try {
@@ -154,14 +165,24 @@ export async function inspectLock(path: string, maxHoldMs?: number): Promise<{ r
 export async function acquireFileLock(path: string, opts: FileLockOptions = {}): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   const token = randomBytes(8).toString('hex');
-  const record: LockRecord = { ...opts.extra, pid: process.pid, token, since: new Date().toISOString() };
+  const record: LockRecord = {
+    ...opts.extra,
+    pid: process.pid,
+    token,
+    since: new Date().toISOString(),
+    ...(BOOT_ID !== null && OWN_START !== null ? { boot: BOOT_ID, startTicks: OWN_START } : {}),
+  };
   let pause = 2;
+  let graceUntil = 0;
   heldHere.add(token); // before the file exists, so no waiter here takes a just-made lock for a stale one
   try {
     while (!(await tryCreate(path, JSON.stringify(record)))) {
       const holder = await holderOf(path);
-      if (holder && abandoned(holder, opts.maxHoldMs) && (await takeOver(path, holder))) continue;
-      if (Date.now() >= deadline) {
+      if (holder && abandoned(holder, opts.maxHoldMs)) {
+        if (await takeOver(path, holder)) continue;
+        graceUntil ||= Date.now() + TAKEOVER_GRACE_MS; // another waiter is taking it over: give it a moment
+      }
+      if (Date.now() >= Math.max(deadline, graceUntil)) {
         const pid = holder?.record?.pid;
         const who = pid === undefined ? 'another process' : pid === process.pid ? 'this process' : `process ${pid}`;
         throw new LockTimeoutError(`${opts.what ?? 'The lock'} is held by ${who}; try again (lock file ${path})`, holder?.record ?? null);

@@ -2,10 +2,11 @@
 // lock (dead holder, reused pid, held for minutes, long empty) by one waiter only, and a clear error
 // when a live holder keeps it.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LockTimeoutError, processStartMs, withFileLock } from '../../src/util/file-lock.js';
+import { LockTimeoutError, processStartTicks, withFileLock } from '../../src/util/file-lock.js';
 import { runSettingsWriter } from '../helpers/settings-writer.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -50,29 +51,45 @@ describe('withFileLock', () => {
     await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
   });
 
-  it('takes over a lock whose pid now belongs to a process started after the lock was written', async () => {
+  it('takes over a lock whose pid now belongs to another process (another start in this boot), and only then', async () => {
     const dir = await tmpDir();
     const lock = join(dir, 'x.lock');
-    await writeFile(lock, rec(process.pid));
-    const old = new Date(Date.now() - 30_000);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const child = spawn('sleep', ['30']);
     try {
-      await writeFile(lock, rec(child.pid as number));
-      await utimes(lock, old, old);
+      const pid = child.pid as number;
+      const ticks = processStartTicks(pid) as number;
+      const record = (fields: Record<string, unknown>) => JSON.stringify({ pid, token: 'feedfacecafebeef', since: new Date().toISOString(), ...fields });
+      // Written by the process that had this pid before: the live one started at another tick.
+      await writeFile(lock, record({ boot, startTicks: ticks - 1 }));
       expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
-      // The same process holding a lock written after it started is waited for.
-      await writeFile(lock, rec(child.pid as number));
-      await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toThrow(`held by process ${child.pid}`);
+      // Written by this very process, or in another boot, or without start ticks: it is waited for.
+      for (const fields of [{ boot, startTicks: ticks }, { boot: 'another-boot', startTicks: ticks - 1 }, {}]) {
+        await writeFile(lock, record(fields));
+        await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 }), JSON.stringify(fields)).rejects.toThrow(`held by process ${pid}`);
+      }
     } finally {
       child.kill();
     }
   });
 
-  it('reads when a process started', () => {
-    const started = processStartMs(process.pid) as number;
-    const expected = Date.now() - process.uptime() * 1000;
-    expect(Math.abs(started - expected)).toBeLessThan(3_000);
-    expect(processStartMs(2 ** 22 + 12345)).toBeNull(); // no such process
+  it('is not blocked by a takeover left unfinished by a crash, even one dated in the future', async () => {
+    const dir = await tmpDir();
+    const lock = join(dir, 'x.lock');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await writeFile(lock, rec(gone.stdout));
+    await writeFile(`${lock}.takeover`, `${gone.stdout}\n`);
+    const later = new Date(Date.now() + 60_000);
+    await utimes(`${lock}.takeover`, later, later);
+    // Not even waiting (an operation's lock): the abandoned lock is still taken over.
+    expect(await withFileLock(lock, async () => 'ran', { timeoutMs: 0 })).toBe('ran');
+  });
+
+  it('reads when a process started, in clock ticks since boot', () => {
+    const own = processStartTicks('self') as number;
+    expect(own).toBeGreaterThan(0);
+    expect(processStartTicks(process.pid)).toBe(own);
+    expect(processStartTicks(2 ** 22 + 12345)).toBeNull(); // no such process
   });
 
   it('lets one of several waiters in at a time when they find an abandoned lock together', async () => {
