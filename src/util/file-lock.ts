@@ -56,7 +56,6 @@ const heldHere = new Set<string>();
 interface Holder {
   record: LockRecord | null;
   ageMs: number;
-  writtenAtMs: number;
   ino: number;
 }
 
@@ -73,7 +72,7 @@ function parseRecord(text: string): LockRecord | null {
 async function holderOf(path: string): Promise<Holder | null> {
   try {
     const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { record: parseRecord(text), ageMs: Date.now() - st.mtimeMs, writtenAtMs: st.mtimeMs, ino: st.ino };
+    return { record: parseRecord(text), ageMs: Date.now() - st.mtimeMs, ino: st.ino };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
