@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LifeboatApp } from '../../src/app/lifeboat-app.js';
 import type { LocationConfig } from '../../src/settings/schemas.js';
 import { TokenStore } from '../../src/settings/token-store.js';
@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/manager/job-context.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { startTarget, type Target } from './location-targets.js';
+import { useTarget } from './location-targets.js';
 
 
 async function backupJsonOf(bytes: Buffer): Promise<{ protected: boolean }> {
@@ -39,13 +39,7 @@ async function backupJsonOf(bytes: Buffer): Promise<{ protected: boolean }> {
 }
 
 describe('locations in the application', () => {
-  let s3: Target;
-  beforeAll(async () => {
-    s3 = await startTarget('s3');
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
+  const s3 = useTarget('s3');
 
   /** An application with its HTTP server on a fresh installation; the S3 location saved in its settings. */
   async function withAppAndS3(test: (app: LifeboatApp, server: { url: string }, id: string) => Promise<void>): Promise<void> {
@@ -54,10 +48,10 @@ describe('locations in the application', () => {
     const app = await LifeboatApp.open({ installation: inst, log: silentLogger });
     const server = await startHttpServer(app, { host: '127.0.0.1', port: 0, log: silentLogger });
     try {
-      const id = s3.spec.id;
+      const id = s3().spec.id;
       expect(app.manager.agent(id)).toBeUndefined();
-      await app.settings.setLocationSecrets(id, s3.secrets);
-      await app.settings.setLocations([s3.spec as LocationConfig]);
+      await app.settings.setLocationSecrets(id, s3().secrets);
+      await app.settings.setLocations([s3().spec as LocationConfig]);
       await eventually(() => app.manager.agent(id) !== undefined, 'the location agent to appear', 5000);
       await test(app, server, id);
     } finally {

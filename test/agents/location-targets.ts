@@ -6,6 +6,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { AgentBackup } from '../../src/archive/backup-json.js';
 import { FolderStore } from '../../src/agents/folder-location.js';
 import { createStoredAgent, type LocationSpec } from '../../src/agents/location-registry.js';
@@ -36,6 +37,21 @@ let counter = 0;
 function spec(kind: Kind, settings: Record<string, unknown>): LocationSpec {
   const name = `test ${process.pid} ${++counter}`;
   return { id: `${kind}.test_${process.pid}_${counter}`, kind, name, settings, bandwidth_limit: null, verify: true };
+}
+
+/**
+ * A target of `kind` for the tests of the calling describe block: started before them, stopped
+ * after them. Call the returned function inside a test to get it.
+ */
+export function useTarget(kind: Kind): () => Target {
+  let target: Target | undefined;
+  beforeAll(async () => {
+    target = await startTarget(kind);
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+  return () => target as Target;
 }
 
 /** Starts the server of `kind` and returns a fresh location on it. */

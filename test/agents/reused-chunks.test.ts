@@ -4,7 +4,7 @@
 // (a folder) does not ask.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../src/agents/agent.js';
 import { createLocationAgent } from '../../src/agents/location-registry.js';
 import { readFileChunks } from '../../src/archive/byte-source.js';
@@ -12,7 +12,7 @@ import { BackupManager } from '../../src/manager/backup-manager.js';
 import { collect } from '../../src/util/chunks.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { startTarget, type Target } from './location-targets.js';
+import { startTarget, useTarget } from './location-targets.js';
 
 async function backupFile() {
   const dir = await tmpDir();
@@ -24,17 +24,11 @@ async function backupFile() {
 }
 
 describe('upload streams into reused buffers', () => {
-  let sftp: Target;
-  beforeAll(async () => {
-    sftp = await startTarget('sftp');
-  });
-  afterAll(async () => {
-    await sftp?.stop();
-  });
+  const sftp = useTarget('sftp');
 
   it('an SFTP location asks for reused chunks, and its verified copy is byte-exact', async () => {
     const { backup, path } = await backupFile();
-    const { agent, close } = createLocationAgent({ ...sftp.spec, verify: true }, sftp.secrets);
+    const { agent, close } = createLocationAgent({ ...sftp().spec, verify: true }, sftp().secrets);
     try {
       const asked: (OpenOptions | undefined)[] = [];
       // Small chunks, so the ring of three buffers is reused hundreds of times.
