@@ -98,8 +98,16 @@ function readBootId(): string | null {
   }
 }
 
-const BOOT_ID = readBootId();
-const OWN_START = processStartTicks('self');
+/** This boot's id and this process's start, read once when a lock first needs them. */
+let self: { boot: string; startTicks: number } | null | undefined;
+function selfStart(): { boot: string; startTicks: number } | null {
+  if (self === undefined) {
+    const boot = readBootId();
+    const startTicks = processStartTicks('self');
+    self = boot !== null && startTicks !== null ? { boot, startTicks } : null;
+  }
+  return self;
+}
 
 function abandoned(h: Holder, maxHoldMs: number | undefined): boolean {
   const r = h.record;
@@ -108,7 +116,8 @@ function abandoned(h: Holder, maxHoldMs: number | undefined): boolean {
   if (r.pid === process.pid) return !heldHere.has(r.token);
   if (!processAlive(r.pid)) return true;
   // Alive: the same process only if it started when the holder did (comparable within one boot).
-  if (BOOT_ID === null || r.boot !== BOOT_ID || typeof r.startTicks !== 'number') return false;
+  const own = selfStart();
+  if (own === null || r.boot !== own.boot || typeof r.startTicks !== 'number') return false;
   const started = processStartTicks(r.pid);
   return started !== null && started !== r.startTicks;
 }
@@ -169,7 +178,7 @@ export async function acquireFileLock(path: string, opts: FileLockOptions = {}):
     pid: process.pid,
     token,
     since: new Date().toISOString(),
-    ...(BOOT_ID !== null && OWN_START !== null ? { boot: BOOT_ID, startTicks: OWN_START } : {}),
+    ...selfStart(),
   };
   let pause = 2;
   let graceUntil = 0;
