@@ -1,17 +1,19 @@
-// Sequential file writer with bounded write-behind (one write in flight while the next chunk is
-// produced), positional patches for headers whose values are known only at the end, and fsync.
-// Chunks are gathered into writes of about 1 MiB with writev, without joining them.
+// Sequential file writer with bounded write-behind: chunks are copied into one of two 1 MiB staging
+// buffers, and a full buffer is written while the other fills (one write in flight). Copying lets
+// callers reuse a chunk as soon as write() returns, so producers can work in fixed buffers and no
+// chunk outlives its moment as garbage. Also positional patches for headers whose values are known
+// only at the end, and fsync.
 
 import { open, type FileHandle } from 'node:fs/promises';
 
-const COALESCE = 1 << 20;
-/** Well below IOV_MAX (1024 on Linux). */
-const MAX_CHUNKS = 256;
+const STAGE_BYTES = 1 << 20;
 
 export class FileWriter {
   private pending: Promise<unknown> = Promise.resolve();
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  private stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  /** The other staging buffer; it may be in a write until `pending` settles. */
+  private spare = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  private staged = 0;
   private failed: unknown = null;
   /** Bytes accepted so far (the position of the next write). */
   position = 0;
@@ -23,50 +25,52 @@ export class FileWriter {
     return new FileWriter(await open(path, 'wx', mode));
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /** Accepts a chunk; the caller may reuse it once this returns. */
+  async write(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
-    if (chunk.length === 0) return;
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
-    this.position += chunk.length;
-    if (this.bufferedBytes >= COALESCE || this.buffered.length >= MAX_CHUNKS) await this.flushBuffered();
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(STAGE_BYTES - this.staged, chunk.length - at);
+      this.stage.set(chunk.subarray(at, at + n), this.staged);
+      this.staged += n;
+      this.position += n;
+      at += n;
+      if (this.staged === STAGE_BYTES) await this.flushStage();
+    }
   }
 
-  private async flushBuffered(): Promise<void> {
-    if (this.bufferedBytes === 0) return;
-    const data = this.buffered;
-    const at = this.position - this.bufferedBytes;
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    await this.pending; // at most one write in flight
+  /** Starts writing the staged bytes once the previous write is done, and stages into the spare. */
+  private async flushStage(): Promise<void> {
+    if (this.staged === 0) return;
+    await this.pending; // at most one write in flight; afterwards the spare is free
     if (this.failed) throw this.failed;
-    this.pending = this.writeAll(data, at).catch((err: unknown) => {
+    const full = this.stage.subarray(0, this.staged);
+    const at = this.position - this.staged;
+    [this.stage, this.spare] = [this.spare, this.stage];
+    this.staged = 0;
+    this.pending = this.writeAll(full, at).catch((err: unknown) => {
       this.failed = err;
     });
   }
 
-  private async writeAll(data: Buffer[], at: number): Promise<void> {
-    let chunks = data;
-    let position = at;
-    while (chunks.length) {
-      const { bytesWritten } = await this.fh.writev(chunks, position);
-      position += bytesWritten;
-      chunks = afterBytes(chunks, bytesWritten);
+  private async writeAll(data: Buffer, at: number): Promise<void> {
+    for (let done = 0; done < data.length; ) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, at + done);
+      done += bytesWritten;
     }
   }
 
   /** Overwrites bytes already written (after all pending writes). */
   async patch(at: number, data: Buffer): Promise<void> {
-    await this.flushBuffered();
+    await this.flushStage();
     await this.pending;
     if (this.failed) throw this.failed;
-    await this.writeAll([data], at);
+    await this.writeAll(data, at);
   }
 
   /** Flushes, fsyncs and closes. */
   async finish(): Promise<void> {
     try {
-      await this.flushBuffered();
+      await this.flushStage();
       await this.pending;
       if (this.failed) throw this.failed;
       await this.fh.sync();
@@ -80,14 +84,4 @@ export class FileWriter {
     await this.pending.catch(() => undefined);
     await this.fh.close().catch(() => undefined);
   }
-}
-
-/** The chunks that remain after the first `n` bytes (a partial write). */
-function afterBytes(chunks: Buffer[], n: number): Buffer[] {
-  let skip = n;
-  let i = 0;
-  while (i < chunks.length && skip >= (chunks[i] as Buffer).length) skip -= (chunks[i++] as Buffer).length;
-  const rest = chunks.slice(i);
-  if (skip > 0 && rest.length) rest[0] = (rest[0] as Buffer).subarray(skip);
-  return rest;
 }

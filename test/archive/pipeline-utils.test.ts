@@ -75,4 +75,21 @@ describe('FileWriter', () => {
     expect((await readFile(path)).equals(all)).toBe(true);
     expect(w.position).toBe(all.length);
   });
+
+  it('lets the caller reuse a chunk as soon as write returns', async () => {
+    const dir = await tmpDir();
+    const path = join(dir, 'reused.bin');
+    const w = await FileWriter.create(path);
+    const chunk = Buffer.alloc(700_000);
+    const expected: Buffer[] = [];
+    // 700 KB chunks straddle the 1 MiB staging buffers, so some are written while being refilled.
+    for (let i = 0; i < 12; i++) {
+      chunk.fill(i + 1);
+      expected.push(Buffer.from(chunk));
+      await w.write(chunk);
+    }
+    chunk.fill(0xee);
+    await w.finish();
+    expect((await readFile(path)).equals(Buffer.concat(expected))).toBe(true);
+  });
 });
