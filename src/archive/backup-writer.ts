@@ -107,19 +107,23 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
       inputBytes += c.length;
     });
-    // The encryptors consume each chunk at once, so the compressor may reuse its output buffers.
+    // Every consumer below (hash, encryptor, file writer) is done with a chunk before asking for the
+    // next, so the compressor reuses its output buffers.
     const pool = opts.chunks;
     const compressed = parallelGzip(tarBytes, {
       level: opts.level ?? 6,
       mtime: Math.floor(nowS),
-      reuseOutput: encrypted,
+      reuseOutput: true,
       onInputCopied: pool && ((c) => pool.release(c)),
     });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;
     });
-    const body = pendingMember ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING) : gzipped;
+    // The file writer copies each chunk, so the cipher's output can be freed right after.
+    const body = pendingMember
+      ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING, { transient: true })
+      : gzipped;
     for await (const chunk of body) {
       await out.write(chunk);
       opts.onProgress?.({ inputBytes, outputBytes: out.position });

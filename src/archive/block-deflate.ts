@@ -1,20 +1,18 @@
 // Compresses one block of a pigz-style gzip stream: raw deflate primed with the previous 32 KiB as
 // dictionary and ended with a sync flush (the last block finished), or — when a sample shows the
 // block does not compress — deflate stored blocks written directly. The result goes into a buffer
-// the caller provides (and reuses). Also returns the block's CRC-32, so the whole stream's CRC can
-// be combined from the blocks'.
+// the caller provides (and reuses); zlib's own output buffers are freed as soon as they are copied.
+// Also returns the block's CRC-32, so the whole stream's CRC can be combined from the blocks'.
 
-import { promisify } from 'node:util';
-import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
-
-const deflateRawAsync = promisify<Uint8Array, ZlibOptions, Buffer>(deflateRaw);
+import { constants, crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
+import { releaseNow } from '../util/release-buffer.js';
 
 const SAMPLE = 8 * 1024;
 const SAMPLES = 4;
 /** A sample that shrinks by less than this is treated as already compressed. */
 const STORE_RATIO = 0.97;
 const STORED_MAX = 0xffff;
-const OUTPUT_CHUNK = 64 * 1024;
+const OUTPUT_CHUNK = 256 * 1024;
 
 export interface BlockJob {
   /** Holds the dictionary (`dictLength` bytes) followed by the block (`length` bytes). */
@@ -73,6 +71,45 @@ export function writeStored(block: Uint8Array, last: boolean, out: Uint8Array): 
 }
 
 /**
+ * Deflates `block` into `out` and returns the length, or -1 when the result does not fit. Runs on
+ * the libuv thread pool. zlib's output buffers belong to this call alone, so they are freed once
+ * the stream has ended.
+ */
+function deflateInto(
+  block: Uint8Array,
+  dictionary: Uint8Array | undefined,
+  level: number,
+  last: boolean,
+  out: Uint8Array,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const engine = createDeflateRaw({
+      level,
+      dictionary,
+      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      chunkSize: OUTPUT_CHUNK,
+    });
+    const used = new Set<ArrayBufferLike>();
+    let length = 0;
+    engine.on('data', (chunk: Buffer) => {
+      used.add(chunk.buffer);
+      if (length >= 0 && length + chunk.length <= out.length) {
+        out.set(chunk, length);
+        length += chunk.length;
+      } else {
+        length = -1;
+      }
+    });
+    engine.once('error', reject);
+    engine.once('end', () => {
+      for (const buffer of used) releaseNow(buffer);
+      resolve(length);
+    });
+    engine.end(block);
+  });
+}
+
+/**
  * Compresses (or stores) one block into the job's output buffer. Deflate runs on the libuv thread
  * pool, so one thread can keep several blocks compressing at once.
  */
@@ -83,17 +120,10 @@ export async function deflateBlock(job: BlockJob): Promise<BlockResult> {
   const crc = crc32(block);
   let outputLength = -1;
   if (!(job.store && looksIncompressible(block))) {
-    const compressed = await deflateRawAsync(block, {
-      level: job.level,
-      dictionary: job.dictLength ? all.subarray(0, job.dictLength) : undefined,
-      finishFlush: job.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      chunkSize: OUTPUT_CHUNK,
-    });
+    const dictionary = job.dictLength ? all.subarray(0, job.dictLength) : undefined;
     // Deflate that does not beat storing (sampling can misjudge) is dropped for stored blocks.
-    if (compressed.length < storedSize(block.length)) {
-      out.set(compressed, 0);
-      outputLength = compressed.length;
-    }
+    const limit = out.subarray(0, storedSize(block.length) - 1);
+    outputLength = await deflateInto(block, dictionary, job.level, job.last, limit);
   }
   if (outputLength < 0) outputLength = writeStored(block, job.last, out);
   return { input: job.input, output: job.output, outputLength, crc };

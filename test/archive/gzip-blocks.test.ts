@@ -98,6 +98,20 @@ describe('deflate blocks', () => {
       expect(inflateRawSync(raw, { dictionary: Buffer.alloc(WINDOW) }).equals(data)).toBe(true);
     }
   });
+
+  it('stores a block whose deflate output would not beat storing, even without sampling', async () => {
+    for (const size of [100, 70_000, 1 << 20]) {
+      const data = randomBytes(size);
+      const input = new ArrayBuffer(data.length);
+      new Uint8Array(input).set(data);
+      const output = new ArrayBuffer(storedSize(size));
+      const result = await deflateBlock({ input, dictLength: 0, length: size, output, level: 6, last: false, store: false });
+      expect(result.outputLength).toBe(storedSize(size));
+      // Not the last block: it ends with a non-final stored block, so finish the stream to inflate it.
+      const raw = Buffer.concat([Buffer.from(output, 0, result.outputLength), Buffer.from([1, 0, 0, 0xff, 0xff])]);
+      expect(inflateRawSync(raw).equals(data)).toBe(true);
+    }
+  });
 });
 
 describe('crc32Combine', () => {

@@ -11,6 +11,7 @@ import {
   looksLikeGzipOrTar,
   type Secret,
 } from './securetar-header.js';
+import { handOver, type EncryptOptions } from './hand-over.js';
 
 export interface V2Params {
   key: Buffer;
@@ -26,12 +27,19 @@ export function v2Header(params: V2Params, plaintextSize: number): Buffer {
   return Buffer.concat([buildCommonHeader(2, plaintextSize), params.salt]);
 }
 
-/** Encrypts a plaintext stream (the header is written separately, since P may come last). */
-export async function* encryptV2(plain: AsyncIterable<Buffer>, params: V2Params): AsyncGenerator<Buffer> {
+/**
+ * Encrypts a plaintext stream (the header is written separately, since P may come last). With
+ * `transient`, each output chunk is freed once the next is requested (see EncryptOptions).
+ */
+export async function* encryptV2(
+  plain: AsyncIterable<Buffer>,
+  params: V2Params,
+  options: EncryptOptions = {},
+): AsyncGenerator<Buffer> {
   const cipher = createCipheriv('aes-128-cbc', params.key, aesIv(params.key, params.salt));
   for await (const chunk of plain) {
     const out = cipher.update(chunk);
-    if (out.length) yield out;
+    if (out.length) yield* handOver([out], options.transient);
   }
   yield cipher.final();
 }

@@ -14,6 +14,7 @@ import {
 } from './securetar-header.js';
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
 import { argon2idRaw } from './argon2id.js';
+import { handOver, type EncryptOptions } from './hand-over.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
@@ -123,12 +124,14 @@ function fileKey(ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
 /**
  * Encrypts a plaintext stream into secretstream messages (the header is written separately). The
  * plaintext is copied into a message buffer as it arrives, so a producer may reuse its chunk as
- * soon as the next one is requested.
+ * soon as the next one is requested. With `transient`, each output chunk is freed once the next is
+ * requested (see EncryptOptions).
  */
 export async function* encryptV3(
   plain: AsyncIterable<Buffer>,
   ctx: V3RootContext,
   member: V3MemberParams,
+  options: EncryptOptions = {},
 ): AsyncGenerator<Buffer> {
   const state = new SecretStreamState(fileKey(ctx, member.derivationSalt), member.streamHeader);
   const message = Buffer.allocUnsafeSlow(V3_MESSAGE_SIZE);
@@ -137,7 +140,7 @@ export async function* encryptV3(
     for (let at = 0; at < chunk.length; ) {
       // A full message is sealed only when more input shows it is not the last (tagged FINAL).
       if (filled === V3_MESSAGE_SIZE) {
-        yield* state.push([message], TAG_MESSAGE);
+        yield* handOver(state.push([message], TAG_MESSAGE), options.transient);
         filled = 0;
       }
       const n = Math.min(V3_MESSAGE_SIZE - filled, chunk.length - at);
@@ -146,7 +149,7 @@ export async function* encryptV3(
       at += n;
     }
   }
-  yield* state.push([message.subarray(0, filled)], TAG_FINAL);
+  yield* handOver(state.push([message.subarray(0, filled)], TAG_FINAL), options.transient);
 }
 
 /**
