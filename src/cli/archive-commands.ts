@@ -16,7 +16,7 @@ import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, newInstanceId, readHaVersion, readInstanceId } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
 import { ChunkPool } from '../util/chunk-pool.js';
-import { formatIsoLocal, localTimeZone, nowInstant } from '../util/time.js';
+import { formatIsoLocal, nowInstant } from '../util/time.js';
 import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
 
@@ -50,7 +50,7 @@ async function pack(dir: string, out: string, opts: PackOptions): Promise<void> 
   const haVersion = (await readHaVersion(installation)) ?? FALLBACK_HA_VERSION;
   const instanceId = (await readInstanceId(installation)) ?? newInstanceId();
   const name = backupName(opts.name, false, haVersion);
-  const date = formatIsoLocal(nowInstant(), process.env.TZ || localTimeZone());
+  const date = formatIsoLocal(nowInstant(), null); // this machine's zone, as TZ or the system sets it
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
   const progress = new ProgressLine(!opts.json && process.stderr.isTTY === true);
   const warnings: string[] = [];

@@ -23,8 +23,14 @@ export function nowInstant(): Instant {
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Offset of `timeZone` from UTC at the given instant, in minutes (east positive). */
-export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
+/**
+ * Offset of `timeZone` from UTC at the given instant, in minutes (east positive); `null` is this
+ * machine's own zone (as `TZ` or the system sets it), which needs no Intl time-zone data (a few MiB
+ * of resident memory once loaded).
+ */
+export function zoneOffsetMinutes(epochMs: number, timeZone: string | null): number {
+  if (timeZone === null) return -new Date(epochMs).getTimezoneOffset() || 0;
+  if (timeZone === 'UTC') return 0;
   let fmt = offsetFormatters.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
@@ -63,8 +69,9 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 /**
  * Formats an instant as Python's `datetime.isoformat()` would for an aware datetime in `timeZone`:
  * `2026-07-02T04:45:13.123456+02:00`. As in Python, the fraction is omitted when it is zero.
+ * `timeZone` null is this machine's zone.
  */
-export function formatIsoLocal(instant: Instant, timeZone = 'UTC'): string {
+export function formatIsoLocal(instant: Instant, timeZone: string | null = 'UTC'): string {
   const offset = zoneOffsetMinutes(instant.epochMs, timeZone);
   const local = new Date(instant.epochMs + offset * 60000);
   const usec = local.getUTCMilliseconds() * 1000 + instant.micros;
