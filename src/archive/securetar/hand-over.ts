@@ -12,10 +12,14 @@ export interface EncryptOptions {
   transient?: boolean;
 }
 
-/** Yields the buffers in order; when `transient`, frees each once the next item is requested. */
+/**
+ * Yields the buffers in order; when `transient`, frees each once the next item is requested. Only
+ * a chunk that is its whole allocation (as Node's cipher output is) is freed: a view into a larger
+ * buffer may share it with something else.
+ */
 export function* handOver(buffers: Iterable<Buffer>, transient = false): Generator<Buffer> {
   for (const buffer of buffers) {
     yield buffer;
-    if (transient) releaseNow(buffer.buffer);
+    if (transient && buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) releaseNow(buffer.buffer);
   }
 }
