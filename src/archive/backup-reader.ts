@@ -244,7 +244,7 @@ export class BackupReader {
   /** The inner archive as tar bytes (decrypted and decompressed). */
   async tarBytes(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<Buffer>> {
     const enc = await this.encryption(inner);
-    return innerTarBytes(await this.plaintext(inner, secret), enc.kind === 'v1');
+    return innerTarBytes(await this.plaintext(inner, secret), { lenient: enc.kind === 'v1' });
   }
 
   /** The inner archive's entries; each entry's body must be consumed before the next. */

@@ -4,12 +4,13 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { ArchiveTruncatedError } from './errors.js';
+import { passOwnership } from '../util/release-buffer.js';
 
 export const READ_CHUNK = 1 << 20;
 
 export interface ByteSource {
   readonly size: number;
-  /** Reads exactly `length` bytes at `position` (fewer only at the end of the source). */
+  /** Reads exactly `length` bytes at `position` (fewer only at the end of the source) into a fresh buffer. */
   read(position: number, length: number): Promise<Buffer>;
   /** Reads up to `length` bytes at `position` into `target` (fewer only at the end); the count read. */
   readInto?(target: Buffer, position: number, length: number): Promise<number>;
@@ -38,7 +39,7 @@ export class FileByteSource implements ByteSource {
     const want = Math.max(0, Math.min(length, this.size - position));
     const buf = Buffer.allocUnsafe(want);
     const done = await this.readInto(buf, position, want);
-    return done === want ? buf : buf.subarray(0, done);
+    return done === want ? passOwnership(buf) : buf.subarray(0, done);
   }
 
   async readInto(target: Buffer, position: number, length: number): Promise<number> {

@@ -54,15 +54,34 @@ export function gzipHeaderLength(head: Uint8Array): number {
   return pos <= head.length ? pos : -1;
 }
 
-/** Decompresses when the plaintext is gzip; passes a plain tar through. */
-export async function* innerTarBytes(plain: AsyncIterable<Buffer>, lenient = false): AsyncGenerator<Buffer> {
+export interface InnerTarOptions {
+  /** Inflate the deflate data and ignore what follows it (SecureTar v1). */
+  lenient?: boolean;
+  /**
+   * The consumer is done with each chunk when it asks for the next (it copies or counts, and keeps
+   * no view): the inflater's output buffers are then freed as soon as the consumer has moved past
+   * them, instead of waiting for the garbage collector.
+   */
+  transient?: boolean;
+}
+
+/**
+ * Decompresses when the plaintext is gzip; passes a plain tar through. Plaintext chunks whose
+ * ownership was passed on (decrypted or freshly read) are freed once inflated.
+ */
+export async function* innerTarBytes(plain: AsyncIterable<Buffer>, opts: InnerTarOptions = {}): AsyncGenerator<Buffer> {
   const { head, stream } = await peek(plain, 64 * 1024);
   if (!isGzip(head)) {
     yield* stream;
     return;
   }
-  if (!lenient) {
-    yield* throughTransform(stream, createGunzip(INFLATE), zlibError('The compressed archive'));
+  const through = {
+    mapError: zlibError('The compressed archive'),
+    releaseInput: true,
+    releaseOutput: opts.transient ?? false,
+  };
+  if (!opts.lenient) {
+    yield* throughTransform(stream, createGunzip(INFLATE), through);
     return;
   }
   const headerLength = gzipHeaderLength(head);
@@ -78,5 +97,5 @@ export async function* innerTarBytes(plain: AsyncIterable<Buffer>, lenient = fal
       skip = 0;
     }
   }
-  yield* throughTransform(body(), createInflateRaw(INFLATE), zlibError('The compressed archive'));
+  yield* throughTransform(body(), createInflateRaw(INFLATE), through);
 }

@@ -1,7 +1,9 @@
 // Streams the entries of an inner tar: type, metadata with PAX fractional mtimes and long names
 // (PAX or GNU), and the body as slices of the decompressed chunks, which must be read or skipped
 // before the next entry arrives. Old (pre-POSIX) headers are accepted; a header whose checksum
-// fails is corruption, a stream that ends inside a header or body is truncation.
+// fails is corruption, a stream that ends inside a header or body is truncation. Nothing read from
+// a chunk is used once the next chunk has been asked for, so the source may free each chunk then;
+// a body slice is valid until its consumer asks for the next.
 
 import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from './errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
@@ -111,12 +113,14 @@ export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGen
       const h = decode(block);
       if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
         if (h.size > MAX_EXTENDED_HEADER) throw new ArchiveCorruptError('The inner tar archive has an implausibly large extended header');
+        // Decoded before the cursor moves on: `data` may be a view of a chunk that is freed then.
         const data = await cursor.take(h.size);
-        if (!data || (await cursor.skip(padTo512(h.size) - h.size)) > 0) throw truncated();
+        if (!data) throw truncated();
         if (h.type === 'x') pax = { ...pax, ...decodePaxRecords(data) };
         else if (h.type === 'g') globalPax = { ...globalPax, ...decodePaxRecords(data) };
         else if (h.type === 'L') longPath = cString(data);
         else longLink = cString(data);
+        if ((await cursor.skip(padTo512(h.size) - h.size)) > 0) throw truncated();
         extended = true;
         continue;
       }

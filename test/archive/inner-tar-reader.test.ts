@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ArchiveCorruptError, ArchiveTruncatedError } from '../../src/archive/errors.js';
 import { readTarEntries } from '../../src/archive/inner-tar-reader.js';
 import { collect } from '../../src/util/chunks.js';
+import { releaseNow } from '../../src/util/release-buffer.js';
 import { craftTar, TYPE, type CraftEntry } from '../helpers/craft-archive.js';
 
 async function* chunked(data: Buffer, size: number) {
@@ -70,5 +71,41 @@ describe('readTarEntries', () => {
   it('reports an extended header that is never followed by its entry as truncation', async () => {
     const tar = craftTar([{ name: 'data/a', data: 'x', pax: { path: 'data/b' } }]);
     await expect(read(tar.subarray(0, 1024), 4096)).rejects.toBeInstanceOf(ArchiveTruncatedError);
+  });
+});
+
+describe('readTarEntries over a source that frees each chunk once the next is asked for', () => {
+  /** Yields copies of `parts`, each in a buffer of its own, and frees each when the next is requested. */
+  async function* freedWhenPassed(parts: Buffer[], handed: Buffer[]) {
+    for (const part of parts) {
+      const chunk = Buffer.alloc(part.length);
+      part.copy(chunk);
+      handed.push(chunk);
+      yield chunk;
+      releaseNow(chunk.buffer);
+    }
+  }
+
+  it('uses an extended header before reading past it, so a chunk that ends with it may be freed', async () => {
+    const name = `data/${'long/'.repeat(30)}name.txt`;
+    const tar = craftTar([
+      { name: 'data/first', data: 'x'.repeat(20_000) },
+      { name, data: 'after' },
+    ]);
+    const record = Buffer.from(`path=${name}\n`);
+    // The first chunk ends exactly where the PAX record ends; its padding is in the second.
+    const end = tar.indexOf(record) + record.length;
+    const handed: Buffer[] = [];
+    const got: [string, string][] = [];
+    for await (const e of readTarEntries(freedWhenPassed([tar.subarray(0, end), tar.subarray(end)], handed))) {
+      let body = '';
+      for await (const piece of e.body) body += piece.toString(); // copied before the next is asked for
+      got.push([e.path, body]);
+    }
+    expect(got).toEqual([
+      ['data/first', 'x'.repeat(20_000)],
+      [name, 'after'],
+    ]);
+    expect(handed[0]?.byteLength).toBe(0); // the first chunk really was freed while being read
   });
 });

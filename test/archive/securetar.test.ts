@@ -14,6 +14,7 @@ import {
 } from '../../src/archive/securetar/securetar-v3.js';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../src/archive/errors.js';
 import { collect, fromBuffers } from '../../src/util/chunks.js';
+import { releaseOwned } from '../../src/util/release-buffer.js';
 import { fixture } from '../helpers/paths.js';
 
 const ref = (name: string) => readFile(fixture(`reference-made/${name}`));
@@ -125,6 +126,13 @@ describe('SecureTar v3 streams', () => {
   });
 });
 
+/** 3 MiB of sparse plaintext (three v3 messages) and fresh v3 and v2 keys for it. */
+async function threeMiBAndKeys() {
+  const plain = Buffer.alloc(3 << 20);
+  for (let i = 0; i < plain.length; i += 1000) plain[i] = i & 0xff;
+  return { plain, ctx: await createV3RootContext('pw'), member: await newV3MemberParams(), v2: v2Params('pw') };
+}
+
 describe('transient encryption output', () => {
   /** Copies each chunk as it comes, as the file writer does, and keeps the chunks themselves. */
   async function copyEach(chunks: AsyncIterable<Buffer>): Promise<{ copy: Buffer; seen: Buffer[] }> {
@@ -138,11 +146,7 @@ describe('transient encryption output', () => {
   }
 
   it('gives the same bytes as kept output, and frees each large chunk once the next is asked for', async () => {
-    const plain = Buffer.alloc(3 << 20);
-    for (let i = 0; i < plain.length; i += 1000) plain[i] = i & 0xff;
-    const ctx = await createV3RootContext('pw');
-    const member = await newV3MemberParams();
-    const v2 = v2Params('pw');
+    const { plain, ctx, member, v2 } = await threeMiBAndKeys();
     const pairs = [
       [encryptV3(fromBuffers(plain), ctx, member), encryptV3(fromBuffers(plain), ctx, member, { transient: true })],
       [encryptV2(fromBuffers(plain.subarray(0, 1 << 20), plain.subarray(1 << 20)), v2), encryptV2(fromBuffers(plain.subarray(0, 1 << 20), plain.subarray(1 << 20)), v2, { transient: true })],
@@ -153,6 +157,29 @@ describe('transient encryption output', () => {
       expect(copy.equals(expected)).toBe(true);
       // The megabyte-sized ciphertext chunks were freed after use; nothing else was cut short.
       expect(seen.filter((c) => c.length === 0).length).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
+
+describe('decrypted output', () => {
+  it('passes ownership of each plaintext chunk on, so the consumer that is done with it may free it', async () => {
+    const { plain, ctx, member, v2 } = await threeMiBAndKeys();
+    const v3Body = await collect(encryptV3(fromBuffers(plain), ctx, member));
+    const v2Body = await collect(encryptV2(fromBuffers(plain), v2));
+    const outputs = [
+      decryptV3(fromBuffers(v3Body), ctx, member.derivationSalt, member.streamHeader, plain.length),
+      decryptAesCbc(fromBuffers(v2Body.subarray(0, 1 << 20), v2Body.subarray(1 << 20, 2 << 20), v2Body.subarray(2 << 20)), v2.key, v2.salt, plain.length),
+    ];
+    for (const output of outputs) {
+      const copies: Buffer[] = [];
+      let freed = 0;
+      for await (const chunk of output) {
+        copies.push(Buffer.from(chunk));
+        releaseOwned(chunk);
+        if (chunk.length === 0) freed++;
+      }
+      expect(Buffer.concat(copies).equals(plain)).toBe(true);
+      expect(freed).toBeGreaterThanOrEqual(2);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { releaseNow } from '../../src/util/release-buffer.js';
+import { passOwnership, releaseNow, releaseOwned, spansWholeBuffer } from '../../src/util/release-buffer.js';
 
 const MiB = 1 << 20;
 
@@ -29,5 +29,30 @@ describe('releaseNow', () => {
     const shared = new SharedArrayBuffer(MiB);
     releaseNow(shared);
     expect(shared.byteLength).toBe(MiB);
+  });
+});
+
+describe('passOwnership and releaseOwned', () => {
+  it('frees a chunk whose producer passed ownership, once, and nothing else', () => {
+    const passed = passOwnership(Buffer.alloc(MiB, 1));
+    const kept = Buffer.alloc(MiB, 2);
+    releaseOwned(kept); // never passed on: its producer may still use it
+    expect(kept.length).toBe(MiB);
+    const whole = Buffer.alloc(MiB, 3);
+    passOwnership(whole);
+    releaseOwned(whole.subarray(0, 1000)); // only part of the buffer: other views may exist
+    expect(whole.length).toBe(MiB);
+    releaseOwned(passed);
+    expect(passed.length).toBe(0);
+    expect(passed.buffer.byteLength).toBe(0);
+  });
+
+  it('does not mark a view into a larger buffer', () => {
+    const backing = Buffer.alloc(2 * MiB, 4);
+    const view = passOwnership(backing.subarray(0, MiB));
+    releaseOwned(view);
+    expect(backing.length).toBe(2 * MiB);
+    expect(spansWholeBuffer(view)).toBe(false);
+    expect(spansWholeBuffer(backing)).toBe(true);
   });
 });

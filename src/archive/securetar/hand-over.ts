@@ -2,7 +2,7 @@
 // (a file writer that copies, a hash): such output can be freed at once instead of waiting for the
 // garbage collector, which keeps a fast backup's memory flat.
 
-import { releaseNow } from '../../util/release-buffer.js';
+import { releaseNow, spansWholeBuffer } from '../../util/release-buffer.js';
 
 export interface EncryptOptions {
   /**
@@ -20,6 +20,6 @@ export interface EncryptOptions {
 export function* handOver(buffers: Iterable<Buffer>, transient = false): Generator<Buffer> {
   for (const buffer of buffers) {
     yield buffer;
-    if (transient && buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) releaseNow(buffer.buffer);
+    if (transient && spansWholeBuffer(buffer)) releaseNow(buffer.buffer);
   }
 }

@@ -12,6 +12,7 @@ import {
   type Secret,
 } from './securetar-header.js';
 import { handOver, type EncryptOptions } from './hand-over.js';
+import { passOwnership } from '../../util/release-buffer.js';
 
 export interface V2Params {
   key: Buffer;
@@ -46,7 +47,8 @@ export async function* encryptV2(
 
 /**
  * Decrypts an AES-CBC body without removing padding. With `plaintextSize` the output is cut to
- * exactly P bytes (v2); without it everything is returned (v1, whose padding is irregular).
+ * exactly P bytes (v2); without it everything is returned (v1, whose padding is irregular). Each
+ * chunk is fresh, and ownership of it passes to the consumer (passOwnership).
  */
 export async function* decryptAesCbc(
   body: AsyncIterable<Buffer>,
@@ -64,7 +66,7 @@ export async function* decryptAesCbc(
     let out = decipher.update(chunk);
     if (out.length > left) out = out.subarray(0, left);
     left -= out.length;
-    if (out.length) yield out;
+    if (out.length) yield passOwnership(out);
   }
   if (seen % 16 !== 0) throw new ArchiveTruncatedError('AES ciphertext length is not a multiple of 16 (truncated)');
   const tail = decipher.final();

@@ -15,6 +15,7 @@ import {
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
 import { argon2idRaw } from './argon2id.js';
 import { handOver, type EncryptOptions } from './hand-over.js';
+import { passOwnership } from '../../util/release-buffer.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
@@ -155,7 +156,8 @@ export async function* encryptV3(
 /**
  * Decrypts a v3 body of known plaintext size. Enforces the exact message layout: every message but
  * the last tagged MESSAGE, the last tagged FINAL, each authenticated. Bytes past the end are ignored.
- * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages.
+ * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages. Each message is
+ * fresh, and ownership of it passes to the consumer (passOwnership).
  */
 export async function* decryptV3(
   body: AsyncIterable<Buffer>,
@@ -185,7 +187,7 @@ export async function* decryptV3(
     }
     if (last && result.tag !== TAG_FINAL) throw new ArchiveCorruptError('SecureTar v3: missing final tag');
     index++;
-    if (result.message.length) yield result.message;
+    if (result.message.length) yield passOwnership(result.message);
     if (last) break;
   }
   if (index < count) {
