@@ -1,4 +1,4 @@
-// Helpers shared by the benchmarks in bench/: paths of the built CLI and the RSS probe, option
+// Helpers shared by the benchmarks in bench/: paths of the built CLI, its launcher and the RSS probe, option
 // parsing bits, file manifests (size + SHA-256 of every file) and their comparison, running and
 // timing commands (the Lifeboat CLI with its peak RSS recorded), medians and plain-text tables.
 
@@ -14,6 +14,8 @@ export const MiB = 1024 * KiB;
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+/** The `lifeboat` command as installed: runs CLI with its memory settings. */
+export const LAUNCHER = join(REPO, 'bin', 'lifeboat');
 export const PROBE = join(REPO, 'bench', 'rss-probe.mjs');
 
 // ---------------------------------------------------------------------------------------------
@@ -175,11 +177,15 @@ export interface LifeboatRun extends Timed {
   rssKiB: number | null;
 }
 
-/** Runs the built CLI with bench/rss-probe.mjs preloaded; `rssKiB` is the process's peak RSS. */
+/**
+ * Runs the `lifeboat` command as a user would (bin/lifeboat, which starts the built CLI), with
+ * bench/rss-probe.mjs preloaded through NODE_OPTIONS; `rssKiB` is the process's peak RSS.
+ */
 export async function runLifeboat(args: string[], rssFile: string): Promise<LifeboatRun> {
   rmSync(rssFile, { force: true });
-  const env = { ...process.env, LIFEBOAT_RSS_FILE: rssFile };
-  const timed = await runTimed(process.execPath, ['--import', PROBE, CLI, ...args], env);
+  const nodeOptions = [process.env.NODE_OPTIONS, `--import ${PROBE}`].filter(Boolean).join(' ');
+  const env = { ...process.env, LIFEBOAT_RSS_FILE: rssFile, NODE_OPTIONS: nodeOptions };
+  const timed = await runTimed(LAUNCHER, args, env);
   const raw = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) : NaN;
   return { ...timed, rssKiB: Number.isFinite(raw) ? raw : null };
 }

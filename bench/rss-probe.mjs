@@ -1,5 +1,5 @@
 // Preloaded into the Lifeboat CLI by the benchmarks (runLifeboat in bench/bench-lib.ts runs
-// `node --import <this file> …`): when the process exits, writes its peak resident set size
+// bin/lifeboat with NODE_OPTIONS=--import <this file>): when the process exits, writes its peak resident set size
 // (process.resourceUsage().maxRSS, in KiB, whole process including worker threads) to the file
 // named by LIFEBOAT_RSS_FILE, if that is set.
 

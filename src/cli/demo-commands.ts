@@ -61,8 +61,8 @@ async function tour(dirOption: string): Promise<void> {
   if (!back) throw new Error('The demo restore did not bring configuration.yaml back');
   const listing = await manager.list();
   say(`${listing.backups.length} backup(s) in ${join(config, 'backups')}. Try:`);
-  say(`  node dist/cli/main.js -c ${config} backup list`);
-  say(`  node dist/cli/main.js archive inspect ${created.path}`);
+  say(`  bin/lifeboat -c ${config} backup list`);
+  say(`  bin/lifeboat archive inspect ${created.path}`);
 }
 
 export function registerDemoCommands(program: Command): void {

@@ -1,0 +1,71 @@
+// The installed `lifeboat` command (bin/lifeboat, linked into a bin folder as npm does) runs the
+// built CLI with its memory settings, lets them be replaced, and passes arguments on unchanged.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+
+let dir: string;
+let command: string;
+let probe: string;
+let report: string;
+
+beforeAll(() => {
+  expect(existsSync(join(PROJECT_ROOT, 'dist/cli/main.js')), 'run `npm run build` first').toBe(true);
+  dir = mkdtempSync(join(tmpdir(), 'lifeboat-launcher-'));
+  command = join(dir, 'bin', 'lifeboat');
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync(join(PROJECT_ROOT, 'bin', 'lifeboat'), command);
+  report = join(dir, 'report.json');
+  probe = join(dir, 'probe.mjs');
+  // Preloaded into the launched process: records how Node.js was started.
+  writeFileSync(
+    probe,
+    `import { writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(report)}, JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1), arenas: process.env.MALLOC_ARENA_MAX ?? null }));
+`,
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function launch(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const base = { ...process.env };
+  delete base.MALLOC_ARENA_MAX;
+  delete base.LIFEBOAT_NODE_FLAGS;
+  const r = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: { ...base, NODE_OPTIONS: `--import ${probe}`, ...env } });
+  const seen = JSON.parse(readFileSync(report, 'utf8')) as { execArgv: string[]; argv: string[]; arenas: string | null };
+  rmSync(report);
+  return { ...r, seen };
+}
+
+describe('bin/lifeboat', () => {
+  it('runs the built CLI through an npm-style link, with its memory settings', () => {
+    const r = launch(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(VERSION);
+    expect(r.seen.execArgv).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
+    expect(r.seen.arenas).toBe('1');
+    expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/cli/main.js'));
+  });
+
+  it('passes arguments on unchanged, spaces and quotes included', () => {
+    const args = ['archive', 'inspect', join(dir, "no such 'backup' file.tar"), '--json'];
+    const r = launch(args);
+    expect(r.seen.argv.slice(1)).toEqual(args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("no such 'backup' file.tar");
+  });
+
+  it('lets LIFEBOAT_NODE_FLAGS replace the Node.js flags and keeps a MALLOC_ARENA_MAX already set', () => {
+    const none = launch(['--version'], { LIFEBOAT_NODE_FLAGS: '', MALLOC_ARENA_MAX: '4' });
+    expect(none.status).toBe(0);
+    expect(none.seen.execArgv).toEqual([]);
+    expect(none.seen.arenas).toBe('4');
+    const other = launch(['--version'], { LIFEBOAT_NODE_FLAGS: '--max-semi-space-size=2 --stack-size=2000' });
+    expect(other.seen.execArgv).toEqual(['--max-semi-space-size=2', '--stack-size=2000']);
+  });
+});
