@@ -24,6 +24,7 @@ import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js'
 import { padTo512 } from './tar-header.js';
 import type { ChunkPool } from '../util/chunk-pool.js';
 import { FileWriter } from '../util/file-writer.js';
+import { releaseOwned } from '../util/release-buffer.js';
 import { tap } from '../util/chunks.js';
 
 export const HOMEASSISTANT_MEMBER = 'homeassistant.tar.gz';
@@ -120,12 +121,10 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
       hash.update(c);
       plaintextSize += c.length;
     });
-    // The file writer copies each chunk, so the cipher's output can be freed right after.
-    const body = pendingMember
-      ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING, { transient: true })
-      : gzipped;
+    const body = pendingMember ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING) : gzipped;
     for await (const chunk of body) {
       await out.write(chunk);
+      releaseOwned(chunk); // the file writer has copied it: cipher output is freed right away
       opts.onProgress?.({ inputBytes, outputBytes: out.position });
     }
     opts.signal?.throwIfAborted();

@@ -2,14 +2,12 @@
 // is gathered meanwhile — copied, as its producer may reuse its buffers — so that reading and
 // compressing go on; once the key is there, the gathered plaintext and the rest are encrypted.
 
-import type { EncryptOptions } from './hand-over.js';
 import type { MemberEncryptor } from './member-encryptor.js';
 
 export async function* encryptWhenReady(
   member: Promise<MemberEncryptor>,
   plain: AsyncIterable<Buffer>,
   maxGathered: number,
-  options: EncryptOptions = {},
 ): AsyncGenerator<Buffer> {
   const it = plain[Symbol.asyncIterator]();
   const key: { ready: MemberEncryptor | null } = { ready: null };
@@ -46,7 +44,7 @@ export async function* encryptWhenReady(
         yield r.value;
       }
     }
-    yield* encryptor.encrypt(rest(), options);
+    yield* encryptor.encrypt(rest());
     finished = true;
   } finally {
     if (!finished && !ended) await it.return?.();

@@ -2,7 +2,6 @@
 // Argon2id run), fresh per-member parameters, memoised by member index so that the same archive
 // encrypted again yields identical bytes (agents may re-open an upload stream).
 
-import type { EncryptOptions } from './hand-over.js';
 import { encryptedMemberSize, V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar-header.js';
 import { encryptV2, v2Header, v2Params, type V2Params } from './securetar-v2.js';
 import {
@@ -19,7 +18,7 @@ export interface MemberEncryptor {
   readonly headerSize: number;
   header(plaintextSize: number): Buffer;
   /** Uses each plaintext chunk before it requests the next, so a producer may reuse its buffers. */
-  encrypt(plain: AsyncIterable<Buffer>, options?: EncryptOptions): AsyncIterable<Buffer>;
+  encrypt(plain: AsyncIterable<Buffer>): AsyncIterable<Buffer>;
   memberSize(plaintextSize: number): number;
 }
 
@@ -41,7 +40,7 @@ export async function createArchiveEncryptor(password: string, version: 2 | 3 = 
           version: 2,
           headerSize: V2_HEADER_SIZE,
           header: (size) => v2Header(fixed, size),
-          encrypt: (plain, options) => encryptV2(plain, fixed, options),
+          encrypt: (plain) => encryptV2(plain, fixed),
           memberSize: (size) => encryptedMemberSize(2, size),
         };
       },
@@ -59,7 +58,7 @@ export async function createArchiveEncryptor(password: string, version: 2 | 3 = 
         version: 3,
         headerSize: V3_HEADER_SIZE,
         header: (size) => v3Header(root, fixed, size),
-        encrypt: (plain, options) => encryptV3(plain, root, fixed, options),
+        encrypt: (plain) => encryptV3(plain, root, fixed),
         memberSize: (size) => encryptedMemberSize(3, size),
       };
     },

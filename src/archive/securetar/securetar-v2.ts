@@ -11,7 +11,6 @@ import {
   looksLikeGzipOrTar,
   type Secret,
 } from './securetar-header.js';
-import { handOver, type EncryptOptions } from './hand-over.js';
 import { passOwnership } from '../../util/release-buffer.js';
 
 export interface V2Params {
@@ -29,18 +28,14 @@ export function v2Header(params: V2Params, plaintextSize: number): Buffer {
 }
 
 /**
- * Encrypts a plaintext stream (the header is written separately, since P may come last). With
- * `transient`, each output chunk is freed once the next is requested (see EncryptOptions).
+ * Encrypts a plaintext stream (the header is written separately, since P may come last). Each
+ * output chunk is fresh, and ownership of it passes to the consumer (passOwnership).
  */
-export async function* encryptV2(
-  plain: AsyncIterable<Buffer>,
-  params: V2Params,
-  options: EncryptOptions = {},
-): AsyncGenerator<Buffer> {
+export async function* encryptV2(plain: AsyncIterable<Buffer>, params: V2Params): AsyncGenerator<Buffer> {
   const cipher = createCipheriv('aes-128-cbc', params.key, aesIv(params.key, params.salt));
   for await (const chunk of plain) {
     const out = cipher.update(chunk);
-    if (out.length) yield* handOver([out], options.transient);
+    if (out.length) yield passOwnership(out);
   }
   yield cipher.final();
 }

@@ -14,7 +14,6 @@ import {
 } from './securetar-header.js';
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
 import { argon2idRaw } from './argon2id.js';
-import { handOver, type EncryptOptions } from './hand-over.js';
 import { passOwnership } from '../../util/release-buffer.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
@@ -125,14 +124,13 @@ function fileKey(ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
 /**
  * Encrypts a plaintext stream into secretstream messages (the header is written separately). The
  * plaintext is copied into a message buffer as it arrives, so a producer may reuse its chunk as
- * soon as the next one is requested. With `transient`, each output chunk is freed once the next is
- * requested (see EncryptOptions).
+ * soon as the next one is requested. Each output chunk is fresh, and ownership of it passes to the
+ * consumer (passOwnership).
  */
 export async function* encryptV3(
   plain: AsyncIterable<Buffer>,
   ctx: V3RootContext,
   member: V3MemberParams,
-  options: EncryptOptions = {},
 ): AsyncGenerator<Buffer> {
   const state = new SecretStreamState(fileKey(ctx, member.derivationSalt), member.streamHeader);
   const message = Buffer.allocUnsafeSlow(V3_MESSAGE_SIZE);
@@ -141,7 +139,7 @@ export async function* encryptV3(
     for (let at = 0; at < chunk.length; ) {
       // A full message is sealed only when more input shows it is not the last (tagged FINAL).
       if (filled === V3_MESSAGE_SIZE) {
-        yield* handOver(state.push([message], TAG_MESSAGE), options.transient);
+        yield* state.push([message], TAG_MESSAGE).map((c) => passOwnership(c));
         filled = 0;
       }
       const n = Math.min(V3_MESSAGE_SIZE - filled, chunk.length - at);
@@ -150,7 +148,7 @@ export async function* encryptV3(
       at += n;
     }
   }
-  yield* handOver(state.push([message.subarray(0, filled)], TAG_FINAL), options.transient);
+  yield* state.push([message.subarray(0, filled)], TAG_FINAL).map((c) => passOwnership(c));
 }
 
 /**
