@@ -15,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createLocationAgent, parseLocation, type LocationSpec } from '../src/agents/location-registry.js';
+import { createLocationAgent, parseLocation } from '../src/agents/location-registry.js';
+import type { LocationConfig } from '../src/agents/location-config.js';
 import { s3Client, type S3Secrets, type S3Settings } from '../src/agents/s3-location.js';
 import { sftpConnect, type SftpSecrets, type SftpSettings } from '../src/agents/sftp-location.js';
 import { webdavClient, type WebdavSecrets, type WebdavSettings } from '../src/agents/webdav-location.js';
@@ -34,7 +35,7 @@ interface ChildJob {
   kind: Kind;
   mode: Mode;
   file: string;
-  spec: LocationSpec;
+  spec: LocationConfig;
   secrets: Record<string, string>;
 }
 
@@ -164,13 +165,13 @@ async function makeBackup(work: string, sizeMib: number): Promise<string> {
 
 interface Target {
   kind: Kind;
-  spec: LocationSpec;
+  spec: LocationConfig;
   secrets: Record<string, string>;
   stop: () => Promise<void>;
 }
 
 async function startTarget(kind: Kind, work: string): Promise<Target> {
-  const spec = (settings: Record<string, unknown>): LocationSpec => ({ id: `${kind}.bench`, kind, name: 'bench', settings, bandwidth_limit: null, verify: false });
+  const spec = (settings: Record<string, unknown>): LocationConfig => ({ id: `${kind}.bench`, kind, name: 'bench', settings, bandwidth_limit: null, verify: false });
   switch (kind) {
     case 'folder': {
       const dir = join(work, 'folder-location');
@@ -201,7 +202,7 @@ async function startTarget(kind: Kind, work: string): Promise<Target> {
 
 interface Measured {
   seconds: number;
-  /** The process's peak RSS (process.resourceUsage().maxRSS), loader and all. */
+  /** The process's peak RSS (its memory high-water mark, see rss-probe.mjs), loader and all. */
   maxRssMiB: number | null;
   /** RSS just before the upload, and its peak during the upload. */
   baseMiB: number;

@@ -24,4 +24,5 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+npm run check:deps
 npm test

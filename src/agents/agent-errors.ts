@@ -3,7 +3,7 @@
 // Each kind maps its client library's errors through `toAgentError`, so the message says which
 // location failed and what to do, and the retry wrapper only has to look at the class.
 
-import { BackupAgentError, BackupAgentUnreachableError, BackupError } from '../archive/errors.js';
+import { BackupAgentError, BackupAgentUnreachableError, BackupError } from '../util/errors.js';
 
 /** The location refused the credentials (or the account may not do this). Never retried. */
 export class LocationAuthError extends BackupAgentError {

@@ -1,17 +1,19 @@
 // The base of the wrappers (retry, bandwidth limit, verification): a BackupAgent that forwards
-// every call to the agent it wraps, so each wrapper overrides only what it changes. Cross-cutting
-// behaviour lives in wrappers, never in flags inside the kinds.
+// every call to the agent it wraps, and passes its capabilities through, so each wrapper overrides
+// only what it changes. Cross-cutting behaviour lives in wrappers, never in flags inside the kinds.
 
 import type { AgentBackup } from '../archive/backup-json.js';
-import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
+import type { AgentCapabilities, BackupAgent, OpenStream, UploadOptions } from './agent.js';
 
 export class AgentWrapper implements BackupAgent {
   readonly domain: string;
   readonly uniqueId: string;
   readonly agentId: string;
   readonly name: string;
+  readonly capabilities: AgentCapabilities;
 
   constructor(readonly inner: BackupAgent) {
+    this.capabilities = inner.capabilities;
     this.domain = inner.domain;
     this.uniqueId = inner.uniqueId;
     this.agentId = inner.agentId;
@@ -37,11 +39,4 @@ export class AgentWrapper implements BackupAgent {
   delete(backupId: string, opts?: { signal?: AbortSignal }): Promise<void> {
     return this.inner.delete(backupId, opts);
   }
-}
-
-/** The innermost agent under any number of wrappers. */
-export function unwrapAgent(agent: BackupAgent): BackupAgent {
-  let a = agent;
-  while (a instanceof AgentWrapper) a = a.inner;
-  return a;
 }

@@ -1,20 +1,13 @@
 // The backup location ("agent") interface, in Home Assistant's semantics: an agent id is
 // `<domain>.<unique_id>`; upload takes a re-openable stream (every opening yields the same bytes)
 // and reports progress; download streams; list/get/delete; unknown ids raise BackupNotFound.
-// Every operation accepts an AbortSignal.
+// Every operation accepts an AbortSignal. What a location can do beyond that is declared in its
+// capabilities, which wrappers pass through unchanged.
 
 import type { AgentBackup } from '../archive/backup-json.js';
 
-export interface OpenOptions {
-  /**
-   * The reader is done with each chunk before it asks for the one after the next, so the source
-   * may read into a few reused buffers instead of a fresh one per chunk.
-   */
-  reuseChunks?: boolean;
-}
-
 /** Opens the upload's byte stream (again, for a retry); every opening yields the same bytes. */
-export type OpenStream = (opts?: OpenOptions) => AsyncIterable<Buffer>;
+export type OpenStream = () => AsyncIterable<Buffer>;
 
 export interface UploadOptions {
   onProgress?: (uploadedBytes: number) => void;
@@ -28,6 +21,25 @@ export interface UploadOptions {
   sha256?: () => Promise<string>;
 }
 
+/** A backup file being written in place in a location; it becomes the stored backup on commit. */
+export interface PendingBackupFile {
+  readonly tempPath: string;
+  /** Gives the finished file its name in the location and returns its path. */
+  commit(backup: AgentBackup): Promise<string>;
+  /** Removes the temp file. */
+  abort(): Promise<void>;
+}
+
+/** What a location offers beyond storing and reading streams; each is absent where it cannot. */
+export interface AgentCapabilities {
+  /** The path of a stored backup's file on this machine, which readers may open in place. */
+  localPath?(backupId: string): Promise<string>;
+  /** A temp file in the location for a backup written in place (no copy afterwards). */
+  reserve?(): Promise<PendingBackupFile>;
+  /** The SHA-256 recorded when the copy was stored; null when none was taken. */
+  recordedDigest?(backupId: string, opts?: { signal?: AbortSignal }): Promise<string | null>;
+}
+
 export interface BackupAgent {
   readonly domain: string;
   readonly uniqueId: string;
@@ -35,6 +47,7 @@ export interface BackupAgent {
   readonly agentId: string;
   /** Display name. */
   readonly name: string;
+  readonly capabilities: AgentCapabilities;
   upload(backup: AgentBackup, open: OpenStream, opts?: UploadOptions): Promise<void>;
   download(backupId: string, opts?: { signal?: AbortSignal }): Promise<AsyncIterable<Buffer>>;
   list(opts?: { signal?: AbortSignal }): Promise<AgentBackup[]>;
@@ -44,15 +57,8 @@ export interface BackupAgent {
   delete(backupId: string, opts?: { signal?: AbortSignal }): Promise<void>;
 }
 
-/** A location on this machine: backups are plain files that readers can open in place. */
-export interface LocalBackupAgent extends BackupAgent {
-  /** Path of a stored backup; throws BackupNotFound. */
-  pathFor(backupId: string): Promise<string>;
-}
-
-export function isLocalAgent(agent: BackupAgent): agent is LocalBackupAgent {
-  return typeof (agent as Partial<LocalBackupAgent>).pathFor === 'function';
-}
+/** The id of the local backup folder, as in Home Assistant. */
+export const LOCAL_AGENT_ID = 'backup.local';
 
 const AGENT_ID_RE = /^[a-z0-9_]+\.[A-Za-z0-9_-]+$/;
 

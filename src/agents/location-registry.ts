@@ -5,31 +5,23 @@
 
 import { z } from 'zod';
 import type { BackupAgent } from './agent.js';
+import type { LocationConfig } from './location-config.js';
 import { isValidAgentId } from './agent.js';
 import type { BlobStore } from './blob-store.js';
 import { FolderSecretsSchema, FolderSettingsSchema, FolderStore } from './folder-location.js';
 import { RetryingAgent, type RetryPolicy } from './retrying-agent.js';
 import { S3SecretsSchema, S3SettingsSchema, S3Store } from './s3-location.js';
 import { SftpSecretsSchema, SftpSettingsSchema, SftpStore } from './sftp-location.js';
+import { RecordLayout } from './record-layout.js';
 import { StoredBackupAgent } from './stored-backup-agent.js';
+import type { Clock } from '../util/clock.js';
 import { ThrottledAgent } from './throttled-agent.js';
 import { VerifiedAgent } from './verified-agent.js';
 import { WebdavSecretsSchema, WebdavSettingsSchema, WebdavStore } from './webdav-location.js';
 
-/** A configured location as kept in the settings (the shape of `locations[]` there). */
-export interface LocationSpec {
-  id: string;
-  kind: string;
-  name: string;
-  settings: Record<string, unknown>;
-  /** Bytes per second, or null for no limit. */
-  bandwidth_limit: number | null;
-  /** Read each upload back and compare its SHA-256 before the copy counts. */
-  verify: boolean;
-}
-
 export interface KindEnv {
   agentId: string;
+  clock?: Clock;
   /** Stores changed settings of the location (e.g. a host key pinned on first use). */
   saveSettings?: (settings: Record<string, unknown>) => Promise<void>;
 }
@@ -67,7 +59,7 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     settings: FolderSettingsSchema,
     secrets: FolderSecretsSchema,
     secretsShape: FolderSecretsSchema.shape,
-    store: (s, _c, env) => new FolderStore(s, env.agentId),
+    store: (s, _c, env) => new FolderStore(s.path, { marker: true, agentId: env.agentId }),
   }),
   s3: kind({
     kind: 's3',
@@ -130,7 +122,7 @@ function issues(err: z.ZodError): string {
 }
 
 /** Validated settings and secrets of a location (defaults filled in). */
-export function parseLocation(spec: Pick<LocationSpec, 'id' | 'kind' | 'settings'>, secrets: Record<string, string>) {
+export function parseLocation(spec: Pick<LocationConfig, 'id' | 'kind' | 'settings'>, secrets: Record<string, string>) {
   const k = locationKind(spec.kind);
   const settings = k.settings.safeParse(spec.settings);
   if (!settings.success) throw new LocationConfigError(`Location ${spec.id}: invalid settings: ${issues(settings.error)}`);
@@ -140,10 +132,11 @@ export function parseLocation(spec: Pick<LocationSpec, 'id' | 'kind' | 'settings
 }
 
 /** The bare agent of a location (no wrappers), e.g. for `location test`. */
-export function createStoredAgent(spec: LocationSpec, secrets: Record<string, string>, env: Omit<KindEnv, 'agentId'> = {}): StoredBackupAgent {
+export function createStoredAgent(spec: LocationConfig, secrets: Record<string, string>, env: Omit<KindEnv, 'agentId'> = {}): StoredBackupAgent {
   const { kind: k, settings, secrets: creds } = parseLocation(spec, secrets);
   const [domain, uniqueId] = spec.id.split('.') as [string, string];
-  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, k.store(settings, creds, { ...env, agentId: spec.id }), spec.verify);
+  const store = k.store(settings, creds, { ...env, agentId: spec.id });
+  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, store, { layout: new RecordLayout(), recordDigest: spec.verify, clock: env.clock });
 }
 
 export interface AgentOptions extends Omit<KindEnv, 'agentId'> {
@@ -151,7 +144,7 @@ export interface AgentOptions extends Omit<KindEnv, 'agentId'> {
 }
 
 /** A location's agent as the manager uses it: retry(verify(limit(kind))). */
-export function createLocationAgent(spec: LocationSpec, secrets: Record<string, string>, opts: AgentOptions = {}): { agent: BackupAgent; close: () => Promise<void> } {
+export function createLocationAgent(spec: LocationConfig, secrets: Record<string, string>, opts: AgentOptions = {}): { agent: BackupAgent; close: () => Promise<void> } {
   const stored = createStoredAgent(spec, secrets, opts);
   let agent: BackupAgent = stored;
   if (spec.bandwidth_limit) agent = new ThrottledAgent(agent, spec.bandwidth_limit);
@@ -159,3 +152,14 @@ export function createLocationAgent(spec: LocationSpec, secrets: Record<string, 
   agent = new RetryingAgent(agent, opts.retry);
   return { agent, close: () => stored.close() };
 }
+
+/** The kinds of location and how their agents are made: what the application is given to build its locations. */
+export const LOCATION_REGISTRY = {
+  kinds: LOCATION_KINDS,
+  kind: locationKind,
+  agentIdFor: locationAgentId,
+  parse: parseLocation,
+  storedAgent: createStoredAgent,
+  agent: createLocationAgent,
+} as const;
+export type LocationRegistry = typeof LOCATION_REGISTRY;

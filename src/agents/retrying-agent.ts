@@ -4,9 +4,9 @@
 // archive, a stop request — fail at once. An upload that makes no progress for `stallMs` is given
 // up and retried, so a server that hangs cannot hold a backup forever.
 
-import { BackupAgentUnreachableError } from '../archive/errors.js';
+import { BackupAgentUnreachableError } from '../util/errors.js';
 import type { AgentBackup } from '../archive/backup-json.js';
-import type { BackupAgent, OpenOptions, OpenStream, UploadOptions } from './agent.js';
+import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
 import { isTransient } from './agent-errors.js';
 import { AgentWrapper } from './agent-wrapper.js';
 
@@ -86,10 +86,10 @@ export class RetryingAgent extends AgentWrapper {
         if (timer) clearTimeout(timer);
         timer = null;
       };
-      async function* watched(openOpts?: OpenOptions): AsyncGenerator<Buffer> {
+      async function* watched(): AsyncGenerator<Buffer> {
         arm();
         try {
-          for await (const chunk of open(openOpts)) {
+          for await (const chunk of open()) {
             arm();
             yield chunk;
           }

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import type { S3Client, StorageClass } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
-import { BlobNotFound, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, probeBlobName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -144,7 +144,7 @@ export class S3Store implements BlobStore {
       );
       for (const o of res.Contents ?? []) {
         const name = (o.Key ?? '').slice(this.prefix.length);
-        if (name && !name.includes('/')) out.push({ name, size: o.Size ?? 0 });
+        if (name && !name.includes('/')) out.push({ name, size: o.Size ?? 0, ...(o.LastModified ? { mtimeMs: o.LastModified.getTime() } : {}) });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
@@ -177,7 +177,7 @@ export class S3Store implements BlobStore {
     report.credentials = ok;
     if (!ok) return report;
     report.writable = await probeStep(report, 'write', async () => {
-      const name = `probe-${Date.now()}`;
+      const name = probeBlobName();
       await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
       await this.remove(name);
     });

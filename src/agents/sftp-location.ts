@@ -4,19 +4,18 @@
 // and are renamed over the final name with OpenSSH's atomic posix-rename. Reads are pipelined (several
 // requests in flight) and the socket has Nagle's algorithm off; both matter a lot for throughput.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { HostKeyMismatchError } from './agent-errors.js';
-import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const SFTP_NO_SUCH_FILE = 2;
 const READS_IN_FLIGHT = 16;
 const WRITES_IN_FLIGHT = 32;
-const TEMP_PREFIX = '.lifeboat-';
 
 export const SftpSettingsSchema = z.object({
   host: z.string().min(1).describe('server name or address'),
@@ -132,8 +131,6 @@ export async function sftpConnect(settings: SftpSettings, secrets: SftpSecrets, 
 
 export class SftpStore implements BlobStore {
   readonly where: string;
-  /** ssh2 copies a write's data into its request packet before write() returns. */
-  readonly consumesChunksAtOnce = true;
   private session: Promise<Session> | null = null;
   private dirReady = false;
 
@@ -214,7 +211,7 @@ export class SftpStore implements BlobStore {
     if (opts.signal) setMaxListeners(WRITES_IN_FLIGHT * 2 + 16, opts.signal);
     const w = <T>(p: Promise<T>) => within(session, p, opts.signal);
     await w(this.ensureDir(sftp));
-    const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
+    const temp = this.path(tempBlobName());
     const handle = await w(call<Buffer>((cb) => sftp.open(temp, 'w', cb)));
     let position = 0;
     let closed = false;
@@ -332,7 +329,7 @@ export class SftpStore implements BlobStore {
   async list(): Promise<BlobInfo[]> {
     const session = await this.connect();
     const { sftp } = session;
-    let entries: { filename: string; attrs: { size: number; mode: number } }[];
+    let entries: { filename: string; attrs: { size: number; mode: number; mtime: number } }[];
     try {
       entries = await within(session, call((cb) => sftp.readdir(this.settings.path, cb)));
     } catch (err) {
@@ -341,7 +338,7 @@ export class SftpStore implements BlobStore {
     }
     return entries
       .filter((e) => !e.filename.startsWith('.') && (e.attrs.mode & 0o170000) === 0o100000)
-      .map((e) => ({ name: e.filename, size: e.attrs.size }));
+      .map((e) => ({ name: e.filename, size: e.attrs.size, mtimeMs: e.attrs.mtime * 1000 }));
   }
 
   async remove(name: string): Promise<void> {
@@ -355,14 +352,16 @@ export class SftpStore implements BlobStore {
     }
   }
 
-  async removeStale(maxAgeMs: number): Promise<void> {
+  async removeAbandoned(nowMs: number): Promise<string[]> {
     const session = await this.connect();
     const { sftp } = session;
     const entries = await within(session, call<{ filename: string; attrs: { mtime: number } }[]>((cb) => sftp.readdir(this.settings.path, cb))).catch(() => []);
+    const removed: string[] = [];
     for (const e of entries) {
-      if (!isTempName(e.filename) || Date.now() - e.attrs.mtime * 1000 <= maxAgeMs) continue;
-      await within(session, call<void>((cb) => sftp.unlink(this.path(e.filename), (err) => cb(err, undefined)))).catch(() => undefined);
+      if (!isAbandonedTemp(e.filename, e.attrs.mtime * 1000, nowMs)) continue;
+      await within(session, call<void>((cb) => sftp.unlink(this.path(e.filename), (err) => cb(err, undefined)))).then(() => removed.push(e.filename), () => undefined);
     }
+    return removed;
   }
 
   async probe(): Promise<ProbeReport> {
@@ -378,7 +377,7 @@ export class SftpStore implements BlobStore {
     if (!session) return report;
     const { sftp } = session as Session;
     report.writable = await probeStep(report, 'write', async () => {
-      const name = `${TEMP_PREFIX}probe-${randomBytes(4).toString('hex')}`;
+      const name = probeBlobName();
       await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
       await this.remove(name);
     });

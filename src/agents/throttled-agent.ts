@@ -39,7 +39,7 @@ export class ThrottledAgent extends AgentWrapper {
   }
 
   override upload(backup: AgentBackup, open: OpenStream, opts?: UploadOptions): Promise<void> {
-    return this.inner.upload(backup, (openOpts) => paced(open(openOpts), this.bytesPerSecond), opts);
+    return this.inner.upload(backup, () => paced(open(), this.bytesPerSecond), opts);
   }
 
   override async download(backupId: string, opts?: { signal?: AbortSignal }): Promise<AsyncIterable<Buffer>> {

@@ -1,15 +1,14 @@
 // Upload verification: a copy counts only once the location holds exactly the bytes that were
-// sent. The SHA-256 and size of the stream are taken while it is uploaded (by the stored agent
-// itself, which records them), or come from the caller when it knows them; afterwards the stored
+// sent. The SHA-256 and size of the stream are taken while it is uploaded (by the location itself,
+// when it records digests), or come from the caller when it knows them; afterwards the stored
 // record's size is checked and the stored archive is read back and hashed. A mismatch removes the
 // bad copy and fails with VerificationError, which the retry wrapper treats as passing.
 
 import { createHash } from 'node:crypto';
 import type { AgentBackup } from '../archive/backup-json.js';
-import type { BackupAgent, OpenOptions, OpenStream, UploadOptions } from './agent.js';
+import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
 import { VerificationError } from './agent-errors.js';
-import { AgentWrapper, unwrapAgent } from './agent-wrapper.js';
-import { StoredBackupAgent } from './stored-backup-agent.js';
+import { AgentWrapper } from './agent-wrapper.js';
 
 export interface VerifyReport {
   size: number;
@@ -36,33 +35,33 @@ export class VerifiedAgent extends AgentWrapper {
     super(inner);
   }
 
-  override async upload(backup: AgentBackup, open: OpenStream, opts: UploadOptions = {}): Promise<void> {
-    // A stored agent records the SHA-256 of the bytes it was given; other agents' streams are hashed here.
-    const stored = unwrapAgent(this.inner);
+  /** Uploads, and says what was sent: the digest the location recorded, the caller's, or one taken here. */
+  private async send(backup: AgentBackup, open: OpenStream, opts: UploadOptions): Promise<VerifyReport | null> {
+    const recorded = this.inner.capabilities.recordedDigest;
+    if (recorded || opts.sha256) {
+      await this.inner.upload(backup, open, opts);
+      const sha256 = recorded ? await recorded(backup.backup_id, opts) : await (opts.sha256 as () => Promise<string>)();
+      if (sha256 === null) throw new VerificationError(`${this.agentId}: the location recorded no digest to verify the copy against`);
+      return { size: backup.size, sha256 };
+    }
     let sent: VerifyReport | null = null;
-    const hashing = (openOpts?: OpenOptions) =>
+    const hashing = () =>
       (async function* () {
         const hash = createHash('sha256');
         let size = 0;
-        for await (const chunk of open(openOpts)) {
+        for await (const chunk of open()) {
           size += chunk.length;
           hash.update(chunk);
           yield chunk;
         }
         sent = { size, sha256: hash.digest('hex') };
       })();
-    if (stored instanceof StoredBackupAgent) {
-      await this.inner.upload(backup, open, opts);
-      const recorded = (await stored.metadata(backup.backup_id, opts)).sha256;
-      if (recorded === null) throw new VerificationError(`${this.agentId}: the location recorded no digest to verify the copy against`);
-      sent = { size: backup.size, sha256: recorded };
-    } else if (opts.sha256) {
-      await this.inner.upload(backup, open, opts);
-      sent = { size: backup.size, sha256: await opts.sha256() };
-    } else {
-      await this.inner.upload(backup, hashing, opts);
-    }
-    const expected = sent as VerifyReport | null;
+    await this.inner.upload(backup, hashing, opts);
+    return sent;
+  }
+
+  override async upload(backup: AgentBackup, open: OpenStream, opts: UploadOptions = {}): Promise<void> {
+    const expected = await this.send(backup, open, opts);
     if (!expected) throw new VerificationError(`${this.agentId}: the upload finished without reading the whole backup`);
     const record = await this.inner.get(backup.backup_id, opts);
     let problem: string | null = null;

@@ -3,7 +3,6 @@
 // name (with Content-Length when known) and are then MOVEd over the final name, which servers do
 // atomically; an aborted upload's temp file is deleted.
 
-import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { posix } from 'node:path';
@@ -11,9 +10,8 @@ import { Readable } from 'node:stream';
 import type { FileStat, WebDAVClient } from 'webdav';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
-import { BlobNotFound, isTempName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
-const TEMP_PREFIX = '.lifeboat-';
 
 export const WebdavSettingsSchema = z.object({
   url: z.string().url().describe('server URL, e.g. https://cloud.example.com/remote.php/dav/files/USER'),
@@ -73,7 +71,7 @@ export class WebdavStore implements BlobStore {
 
   async put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void> {
     await this.ensureDir();
-    const temp = this.path(`${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.partial`);
+    const temp = this.path(tempBlobName());
     let sent = 0;
     async function* counted(): AsyncGenerator<Buffer> {
       for await (const chunk of data) {
@@ -117,7 +115,7 @@ export class WebdavStore implements BlobStore {
       if (httpStatusOf(err) === 404) return [];
       throw err;
     }
-    return items.filter((i) => i.type === 'file' && !i.basename.startsWith('.')).map((i) => ({ name: i.basename, size: i.size }));
+    return items.filter((i) => i.type === 'file' && !i.basename.startsWith('.')).map((i) => ({ name: i.basename, size: i.size, mtimeMs: Date.parse(i.lastmod) }));
   }
 
   async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -129,12 +127,14 @@ export class WebdavStore implements BlobStore {
     }
   }
 
-  async removeStale(maxAgeMs: number): Promise<void> {
+  async removeAbandoned(nowMs: number): Promise<string[]> {
     const items = (await (await this.dav()).getDirectoryContents(this.dir).catch(() => [])) as FileStat[];
+    const removed: string[] = [];
     for (const i of items) {
-      if (i.type !== 'file' || !isTempName(i.basename) || Date.now() - Date.parse(i.lastmod) <= maxAgeMs) continue;
-      await (await this.dav()).deleteFile(this.path(i.basename)).catch(() => undefined);
+      if (i.type !== 'file' || !isAbandonedTemp(i.basename, Date.parse(i.lastmod), nowMs)) continue;
+      await (await this.dav()).deleteFile(this.path(i.basename)).then(() => removed.push(i.basename), () => undefined);
     }
+    return removed;
   }
 
   async probe(): Promise<ProbeReport> {
@@ -147,7 +147,7 @@ export class WebdavStore implements BlobStore {
     report.credentials = ok;
     if (!ok) return report;
     report.writable = await probeStep(report, 'write', async () => {
-      const name = `${TEMP_PREFIX}probe-${randomBytes(4).toString('hex')}`;
+      const name = probeBlobName();
       await this.put(name, (async function* () { yield Buffer.from('lifeboat'); })(), {});
       await this.remove(name);
     });

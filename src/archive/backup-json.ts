@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidBackupArchive, InvalidBackupFilename } from './errors.js';
+import { InvalidBackupArchive, InvalidBackupFilename } from '../util/errors.js';
 import { parseIsoParts } from '../util/time.js';
 
 const AddonSchema = z.looseObject({
@@ -61,6 +61,8 @@ export type AgentBackup = z.infer<typeof AgentBackupSchema>;
 export const LIFEBOAT_EXTRA_PREFIX = 'lifeboat.';
 /** `extra` key holding the SHA-256 of an inner archive's plaintext (the P bytes). */
 export const digestExtraKey = (member: string) => `${LIFEBOAT_EXTRA_PREFIX}sha256:${member}`;
+/** The non-secret fingerprint of the key an encrypted backup was made with. */
+export const KEY_FINGERPRINT_EXTRA = `${LIFEBOAT_EXTRA_PREFIX}key_fingerprint`;
 
 /**
  * Home Assistant's name safety check (2026.6+): the name becomes part of a file name, so it must
@@ -155,7 +157,9 @@ export function suggestedFileName(name: string, date: string): string {
   const text =
     `${name} ${String(d.year).padStart(4, '0')}-${p2(d.month)}-${p2(d.day)} ` +
     `${p2(d.hour)}.${p2(d.minute)} ${p2(d.second)}${String(d.micros).padStart(6, '0')}.tar`;
-  return text.trim().split(/\s+/u).join('_');
+  // Home Assistant's rule, made safe as one file name: no folder separators, NULs or leading dot
+  // (a backup's name comes from its backup.json, which anyone may have written).
+  return text.trim().split(/\s+/u).join('_').replace(/[/\\\0]/g, '_').replace(/^\./, '_');
 }
 
 /** Inputs for a Core backup.json written by Lifeboat. */

@@ -11,7 +11,7 @@ import {
   IncorrectPasswordError,
   InvalidBackupArchive,
   PasswordRequiredError,
-} from './errors.js';
+} from '../util/errors.js';
 import { innerTarBytes, isGzip } from './inner-decompress.js';
 import { readTarEntries, type TarEntry } from './inner-tar-reader.js';
 import { indexOuterTar, normaliseMemberName, type OuterMember } from './outer-tar.js';

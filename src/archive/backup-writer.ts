@@ -14,7 +14,7 @@ import {
   type BackupJson,
   type CoreBackupJsonInput,
 } from './backup-json.js';
-import { BackupReaderWriterError } from './errors.js';
+import { BackupReaderWriterError } from '../util/errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
 import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
 import { parallelGzip } from './parallel-gzip.js';
@@ -22,7 +22,7 @@ import { encryptWhenReady } from './securetar/deferred-encryption.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
 import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js';
 import { padTo512 } from './tar-header.js';
-import type { ChunkPool } from '../util/chunk-pool.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { FileWriter } from '../util/file-writer.js';
 import { releaseOwned } from '../util/release-buffer.js';
 import { tap } from '../util/chunks.js';
@@ -51,8 +51,8 @@ export interface BackupWriteOptions {
   level?: number;
   signal?: AbortSignal;
   onProgress?: (progress: WriteProgress) => void;
-  /** The pool the entries' file chunks come from, if any: each is handed back once compressed. */
-  chunks?: ChunkPool;
+  /** Dates the archive's members (default: the machine's clock). */
+  clock?: Clock;
 }
 
 export interface WrittenBackup {
@@ -88,7 +88,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
   });
   const jsonText = serializeBackupJson(json);
   const jsonBytes = Buffer.from(jsonText, 'utf8');
-  const nowS = Date.now() / 1000;
+  const nowS = (opts.clock ?? systemClock).now().epochMs / 1000;
 
   const out = await FileWriter.create(path);
   let ok = false;
@@ -110,12 +110,10 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     });
     // Every consumer below (hash, encryptor, file writer) is done with a chunk before asking for the
     // next, so the compressor reuses its output buffers.
-    const pool = opts.chunks;
     const compressed = parallelGzip(tarBytes, {
       level: opts.level ?? 6,
       mtime: Math.floor(nowS),
       reuseOutput: true,
-      onInputCopied: pool && ((c) => pool.release(c)),
     });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);

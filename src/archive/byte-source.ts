@@ -3,7 +3,7 @@
 // optionally into a small ring of reused buffers.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { ArchiveTruncatedError } from './errors.js';
+import { ArchiveTruncatedError } from '../util/errors.js';
 import { passOwnership } from '../util/release-buffer.js';
 
 export const READ_CHUNK = 1 << 20;

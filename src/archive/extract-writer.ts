@@ -7,7 +7,7 @@
 // The first failure stops all later operations and is reported by the next call.
 
 import { Worker } from 'node:worker_threads';
-import { UnsafeEntryError } from './errors.js';
+import { UnsafeEntryError } from '../util/errors.js';
 
 const BATCH_BYTES = 1 << 20;
 const BATCH_OPS = 256;

@@ -4,7 +4,7 @@
 
 import type { TransformOptions } from 'node:stream';
 import { createGunzip, createInflateRaw, type ZlibOptions } from 'node:zlib';
-import { ArchiveCorruptError, ArchiveTruncatedError } from './errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError } from '../util/errors.js';
 import { peek } from '../util/chunks.js';
 import { throughTransform } from '../util/streams.js';
 

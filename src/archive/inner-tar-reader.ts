@@ -5,7 +5,7 @@
 // a chunk is used once the next chunk has been asked for, so the source may free each chunk then;
 // a body slice is valid until its consumer asks for the next.
 
-import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from './errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from '../util/errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
 import { BLOCK, decodeHeader, decodePaxRecords, isZeroBlock, padTo512, type DecodedHeader } from './tar-header.js';
 import { ByteCursor } from '../util/byte-cursor.js';

@@ -3,7 +3,7 @@
 // sizes above 8 GiB. Shares the header code of the outer archive, so there is one tar encoder.
 
 import { BLOCK, USTAR_MAX_SIZE, encodePaxRecords, encodeUstarHeader, padTo512 } from './tar-header.js';
-import { ArchiveCorruptError } from './errors.js';
+import { ArchiveCorruptError } from '../util/errors.js';
 
 /** One entry to archive. Paths are POSIX, relative to the archive root (e.g. `data/a.yaml`). */
 export interface InnerEntry {

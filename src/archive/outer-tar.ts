@@ -1,7 +1,7 @@
 // The outer archive: an index of its members read by position (only headers are read, so
 // listing a large backup costs a few small reads), and the header bytes a writer emits.
 
-import { ArchiveCorruptError, ArchiveTruncatedError, InvalidBackupArchive } from './errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, InvalidBackupArchive } from '../util/errors.js';
 import type { ByteSource } from './byte-source.js';
 import {
   BLOCK,

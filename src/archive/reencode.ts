@@ -6,7 +6,7 @@
 import { serializeBackupJson, type AgentBackup } from './backup-json.js';
 import type { BackupReader, InnerArchive } from './backup-reader.js';
 import { readRange } from './byte-source.js';
-import { DecryptOnDownloadNotSupported, InvalidBackupArchive } from './errors.js';
+import { DecryptOnDownloadNotSupported, InvalidBackupArchive } from '../util/errors.js';
 import { backupJsonHeader, endOfArchive, memberHeader, paddingFor } from './outer-tar.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
 import { padTo512 } from './tar-header.js';

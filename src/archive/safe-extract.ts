@@ -7,7 +7,7 @@
 
 import { lstat, lutimes, mkdir, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UnsafeEntryError } from './errors.js';
+import { UnsafeEntryError } from '../util/errors.js';
 import { ExtractWriter } from './extract-writer.js';
 import type { TarEntry } from './inner-tar-reader.js';
 

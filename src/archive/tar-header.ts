@@ -3,7 +3,7 @@
 // exact headers that can be rewritten in place once sizes are known; also the header decoding the
 // inner tar reader uses.
 
-import { ArchiveCorruptError } from './errors.js';
+import { ArchiveCorruptError } from '../util/errors.js';
 
 export const BLOCK = 512;
 /** ustar size fields hold at most 11 octal digits: 8 GiB − 1. */

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestExtraKey } from './backup-json.js';
 import type { BackupReader, InnerArchive } from './backup-reader.js';
-import { IntegrityError } from './errors.js';
+import { IntegrityError } from '../util/errors.js';
 import { innerTarBytes } from './inner-decompress.js';
 import { readTarEntries, type TarEntry } from './inner-tar-reader.js';
 import { extractEntries, type ExtractResult } from './safe-extract.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { AgentBackup } from './backup-json.js';
 import { digestExtraKey } from './backup-json.js';
 import type { BackupReader, InnerArchive } from './backup-reader.js';
-import { BackupError, BackupReaderWriterError, IntegrityError, UnsafeEntryError } from './errors.js';
+import { BackupError, BackupReaderWriterError, IntegrityError, UnsafeEntryError } from '../util/errors.js';
 import { innerTarBytes } from './inner-decompress.js';
 import { readTarEntries } from './inner-tar-reader.js';
 import { safeComponents } from './safe-extract.js';

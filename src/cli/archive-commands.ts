@@ -15,8 +15,8 @@ import { verifyBackup, type VerifyReport } from '../archive/verify.js';
 import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, newInstanceId, readHaVersion, readInstanceId } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
-import { ChunkPool } from '../util/chunk-pool.js';
-import { formatIsoLocal, nowInstant } from '../util/time.js';
+import { formatIsoLocal } from '../util/time.js';
+import { systemClock } from '../util/clock.js';
 import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
 
@@ -50,18 +50,14 @@ async function pack(dir: string, out: string, opts: PackOptions): Promise<void> 
   const haVersion = (await readHaVersion(installation)) ?? FALLBACK_HA_VERSION;
   const instanceId = (await readInstanceId(installation)) ?? newInstanceId();
   const name = backupName(opts.name, false, haVersion);
-  const date = formatIsoLocal(nowInstant(), null); // this machine's zone, as TZ or the system sets it
+  const date = formatIsoLocal(systemClock.now(), null); // this machine's zone, as TZ or the system sets it
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
   const progress = new ProgressLine(!opts.json && process.stderr.isTTY === true);
   const warnings: string[] = [];
   progress.setStage('Packing');
   try {
-    // File reads come from a few reused buffers, handed back as the compressor copies them.
-    const chunks = new ChunkPool(READ_CHUNK);
     const written = await writeBackupFile(partial, {
-      chunks,
       entries: walkInstallation({
-        chunks,
         root: installation,
         rules: ExcludeRules.forBackup({ includeDatabase: opts.database, extra: opts.exclude }),
         onWarning: (w) => warnings.push(w),

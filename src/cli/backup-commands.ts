@@ -1,16 +1,12 @@
-// `lifeboat backup …` and `lifeboat restore`: thin commands over the backup manager.
+// `lifeboat backup …` and `lifeboat restore`: thin commands over the application core.
 
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { withBackupReader } from '../archive/backup-reader.js';
-import { planReencode } from '../archive/reencode.js';
-import { readRange } from '../archive/byte-source.js';
-import { verifyBackup } from '../archive/verify.js';
 import { FileWriter } from '../util/file-writer.js';
-import type { ManagerBackup } from '../manager/backup-records.js';
-import { openApp, openManager, showProgress } from './context.js';
+import { LOCAL_AGENT_ID, type ManagerBackup } from '../core/types.js';
+import { openCore, showProgress } from './context.js';
 import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes } from './progress.js';
 
@@ -61,22 +57,21 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: PasswordOptions & { name?: string; database: boolean; exclude: string[]; location: string[]; securetarVersion: number; level: number; automatic?: boolean; json?: boolean }, cmd: Command) => {
       const password = await resolvePassword(opts);
-      const app = await openApp(cmd);
-      const manager = app.manager;
+      const core = await openCore(cmd);
       if (opts.automatic && (password !== null || opts.name || !opts.database || opts.exclude.length || opts.location.length)) {
         throw new UsageError('--automatic takes everything from the saved settings; leave out --name, --password, --no-database, --exclude and --location');
       }
-      const stop = showProgress(manager, !opts.json);
+      const stop = showProgress(core, !opts.json);
       let result;
       try {
         result = opts.automatic
-          ? await (await app.beginAutomatic()).done
-          : await manager.create({
-              agentIds: [manager.local.agentId, ...opts.location.filter((l) => l !== manager.local.agentId)],
+          ? await (await core.create.automatic()).done
+          : await core.create.run({
+              locations: opts.location,
               name: opts.name,
               password,
               includeDatabase: opts.database,
-              excludes: [...app.settings.config.excludes, ...opts.exclude],
+              excludes: opts.exclude,
               secureTarVersion: opts.securetarVersion as 2 | 3,
               level: opts.level,
             });
@@ -99,8 +94,8 @@ export function registerBackupCommands(program: Command): void {
     .description('list the backups in every location, newest first')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const manager = await openManager(cmd);
-      const listing = await manager.list();
+      const core = await openCore(cmd);
+      const listing = await core.backups.list();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ backups: listing.backups, agent_errors: listing.agentErrors }, null, 2)}\n`);
         return;
@@ -116,20 +111,19 @@ export function registerBackupCommands(program: Command): void {
     .argument('<backup-id>')
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-      const manager = await openManager(cmd);
-      const { backup: b } = await manager.details(id);
+      const core = await openCore(cmd);
+      const { backup: b } = await core.backups.details(id);
       if (!b) throw new UsageError(`No backup with id ${id}`);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
         return;
       }
-      const entry = manager.catalogue.get(id);
       const lines = [
         describe(b),
         `  Home Assistant ${b.homeassistant_version ?? 'not included'}; database ${b.database_included ? 'included' : 'not included'}`,
         ...Object.entries(b.agents).map(([agent, a]) => `  ${agent}: ${formatBytes(a.size)}, ${a.protected ? 'encrypted' : 'not encrypted'}`),
         ...(b.failed_agent_ids.length ? [`  failed locations: ${b.failed_agent_ids.join(', ')}`] : []),
-        ...(entry?.database_warnings ?? []).map((w) => `  database not copied: ${w.path}: ${w.error}`),
+        ...core.backups.databaseWarnings(id).map((w) => `  database not copied: ${w.path}: ${w.error}`),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
@@ -139,10 +133,10 @@ export function registerBackupCommands(program: Command): void {
     .description('delete a backup from every location')
     .argument('<backup-id>')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const manager = await openManager(cmd);
-      const { backup: b } = await manager.details(id);
+      const core = await openCore(cmd);
+      const { backup: b } = await core.backups.details(id);
       if (!b) throw new UsageError(`No backup with id ${id}`);
-      const { agentErrors } = await manager.delete(id);
+      const { agentErrors } = await core.backups.delete(id);
       for (const [agent, message] of Object.entries(agentErrors)) process.stderr.write(`warning: ${agent}: ${message}\n`);
       process.stdout.write(`Deleted backup ${id}\n`);
     });
@@ -154,25 +148,21 @@ export function registerBackupCommands(program: Command): void {
       .argument('<backup-id>')
       .argument('<file>', 'where to write the backup'),
   )
-    .option('--decrypt', 'write it decrypted (needs the password)')
+    .option('--decrypt', "write it decrypted (with the password given, or Lifeboat's key for it)")
     .option('--location <id>', 'the location to take it from (default backup.local)')
     .action(async (id: string, file: string, opts: PasswordOptions & { decrypt?: boolean; location?: string }, cmd: Command) => {
-      const manager = await openManager(cmd);
+      const core = await openCore(cmd);
       const password = await resolvePassword(opts);
-      if (opts.decrypt && password === null) throw new UsageError('--decrypt needs --password or --password-file');
       const target = resolve(file);
       const temp = `${target}.partial`;
       const out = await FileWriter.create(temp);
       try {
-        await manager.withBackupFile(id, opts.location, (source) =>
-          withBackupReader(source, async (reader) => {
-            const stream =
-              opts.decrypt && reader.backup.protected
-                ? (await planReencode(reader, { protect: false, password: password as string })).open()
-                : readRange(reader.source, 0, reader.source.size);
-            for await (const chunk of stream) await out.write(chunk);
-          }),
-        );
+        const download = await core.downloads.open({ backupId: id, agentId: opts.location ?? LOCAL_AGENT_ID, decrypt: opts.decrypt === true, password });
+        try {
+          for await (const chunk of download.stream) await out.write(chunk);
+        } finally {
+          await download.close();
+        }
         await out.finish();
         await rename(temp, target);
       } catch (err) {
@@ -186,9 +176,9 @@ export function registerBackupCommands(program: Command): void {
   withPassword(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>'))
     .option('--location <id>', 'the location whose copy to check (default backup.local)')
     .action(async (id: string, opts: PasswordOptions & { location?: string }, cmd: Command) => {
-      const manager = await openManager(cmd);
+      const core = await openCore(cmd);
       const password = await resolvePassword(opts);
-      const report = await manager.withBackupFile(id, opts.location, (file) => withBackupReader(file, (r) => verifyBackup(r, password)));
+      const report = await core.verify.run({ backupId: id, agentId: opts.location, password });
       if (report.problems.length) throw report.problems[0];
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
     });
@@ -216,21 +206,19 @@ export function registerBackupCommands(program: Command): void {
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
         const password = await resolvePassword(opts);
-        const app = await openApp(cmd);
-        const manager = app.manager;
+        const core = await openCore(cmd);
+        const installation = core.status.installation;
         const isFile = target.endsWith('.tar') || target.includes('/');
         if (!opts.yes && process.stdin.isTTY) {
           const what = opts.databaseOnly ? 'the database' : opts.configOnly ? 'the configuration (keeping the current database)' : 'the configuration and the database';
-          if (!(await confirm(`Replace ${what} of ${manager.df.installation} with backup ${target}?`))) throw new UsageError('Restore cancelled');
+          if (!(await confirm(`Replace ${what} of ${installation} with backup ${target}?`))) throw new UsageError('Restore cancelled');
         }
-        const stop = showProgress(manager, !opts.json);
+        const stop = showProgress(core, !opts.json);
         let result;
         try {
-          result = await manager.restore({
+          result = await core.restore.run({
             ...(isFile ? { file: resolve(target) } : { backupId: target, agentId: opts.location }),
             password,
-            candidatePasswords: app.settings.secrets.candidateKeys(),
-            strictPassword: false,
             restoreHomeassistant: !opts.databaseOnly,
             restoreDatabase: !opts.configOnly,
             stopCommand: opts.stopCommand,
@@ -242,7 +230,7 @@ export function registerBackupCommands(program: Command): void {
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else {
-          process.stdout.write(`Restored backup ${result.backupId} "${result.name}" into ${manager.df.installation}\n`);
+          process.stdout.write(`Restored backup ${result.backupId} "${result.name}" into ${installation}\n`);
           if (result.startCommandError) process.stdout.write(`  warning: ${result.startCommandError}\n`);
         }
       },

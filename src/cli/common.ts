@@ -2,7 +2,7 @@
 // one-line error reporting.
 
 import { readFile } from 'node:fs/promises';
-import { findKeyInText } from '../settings/encryption-key.js';
+import { findKeyInText } from '../util/key-text.js';
 import {
   ArchiveCorruptError,
   ArchiveTruncatedError,
@@ -11,8 +11,9 @@ import {
   BackupNotFound,
   IncorrectPasswordError,
   InvalidBackupArchive,
+  InvalidRequestError,
   UnsafeEntryError,
-} from '../archive/errors.js';
+} from '../util/errors.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -57,7 +58,7 @@ export async function resolvePassword(opts: PasswordOptions): Promise<string | n
 }
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof UsageError || err instanceof InvalidRequestError) return EXIT.usage;
   if (err instanceof IncorrectPasswordError) return EXIT.password;
   if (
     err instanceof ArchiveCorruptError ||

@@ -1,11 +1,10 @@
-// Turns the global options (--config, --data) into an open BackupManager, with progress from its
-// event stream drawn on the terminal, and a logger that prints warnings on stderr.
+// Turns the global options (--config, --data) into an open application core, with progress from
+// its event stream drawn on the terminal, notifications sent over HTTP, and a logger that prints
+// warnings on stderr.
 
 import type { Command } from 'commander';
-import type { BackupManager } from '../manager/backup-manager.js';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import { isLifeboatProgress, type ManagerEvent } from '../manager/events.js';
-import type { Logger } from '../manager/job-context.js';
+import type { LifeboatCore } from '../core/lifeboat-core.js';
+import { isLifeboatProgress, type Logger, type ManagerEvent } from '../core/types.js';
 import { ProgressLine } from './progress.js';
 
 export interface GlobalOptions {
@@ -36,29 +35,31 @@ export function stderrLogger(verbose = false): Logger {
   };
 }
 
-const opened: LifeboatApp[] = [];
+const opened: LifeboatCore[] = [];
 
-/** Opens the whole application (manager, settings, entities, locations) for one command. */
-export async function openApp(cmd: Command): Promise<LifeboatApp> {
+/** Opens the application core (settings, locations, entities) for one command. */
+export async function openCore(cmd: Command): Promise<LifeboatCore> {
   const opts = globals(cmd);
   // Loaded on demand, so commands that need no application (archive, token, --help) start lean.
-  const { LifeboatApp } = await import('../app/lifeboat-app.js');
-  const app = await LifeboatApp.open({
+  const [{ LifeboatCore }, { httpNotifier }] = await Promise.all([import('../core/lifeboat-core.js'), import('../integrations/notifier.js')]);
+  const core = await LifeboatCore.open({
     installation: installationOf(opts),
-    data: opts.data ?? process.env.LIFEBOAT_DATA,
+    data: dataOf(opts),
     log: stderrLogger(opts.verbose),
+    notifier: httpNotifier(),
   });
-  opened.push(app);
-  return app;
+  opened.push(core);
+  return core;
 }
 
-/** Closes the connections to remote locations that the command's application opened. */
-export async function closeOpenedApps(): Promise<void> {
-  for (const app of opened.splice(0)) await app.closeLocations();
+/** Lifeboat's data folder from --data or $LIFEBOAT_DATA, if given. */
+export function dataOf(opts: GlobalOptions): string | undefined {
+  return opts.data ?? process.env.LIFEBOAT_DATA;
 }
 
-export async function openManager(cmd: Command): Promise<BackupManager> {
-  return (await openApp(cmd)).manager;
+/** Closes the connections to remote locations that the command's core opened. */
+export async function closeOpenedCores(): Promise<void> {
+  for (const core of opened.splice(0)) await core.closeLocations();
 }
 
 const STEP_LABELS: Record<string, string> = {
@@ -70,10 +71,10 @@ const STEP_LABELS: Record<string, string> = {
 };
 
 /** Draws Lifeboat's progress events on the terminal; returns a function that stops drawing. */
-export function showProgress(manager: BackupManager, enabled: boolean): () => void {
+export function showProgress(core: LifeboatCore, enabled: boolean): () => void {
   const line = new ProgressLine(enabled && process.stderr.isTTY === true);
   let step = '';
-  const unsubscribe = manager.events.subscribe((e: ManagerEvent) => {
+  const unsubscribe = core.status.onEvent((e: ManagerEvent) => {
     if (!isLifeboatProgress(e)) return;
     if (e.step !== step) {
       step = e.step;

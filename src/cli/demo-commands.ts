@@ -4,27 +4,20 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BackupManager } from '../manager/backup-manager.js';
-import { createDemoInstallation, DEMO_DB, openRecorderDb } from '../source/demo-installation.js';
+import { createDemoInstallation, DEMO_DB, startRecorderWriter } from '../core/demo.js';
+import { LifeboatCore } from '../core/lifeboat-core.js';
 import { parseIntOption } from './common.js';
 import { formatBytes } from './progress.js';
 
 /** Writes to the demo database like a recorder until stopped; resolves when stopped. */
 export async function runLiveWriter(dir: string, commitsPerSecond = 50): Promise<void> {
-  const db = openRecorderDb(join(dir, DEMO_DB));
-  let commits = 0;
-  const timer = setInterval(() => {
-    db.writeBatch(3, Date.now());
-    commits++;
-  }, Math.max(1, Math.floor(1000 / commitsPerSecond)));
+  const writer = startRecorderWriter(dir, commitsPerSecond);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  clearInterval(timer);
-  db.close();
-  process.stderr.write(`live writer stopped after ${commits} commits\n`);
+  process.stderr.write(`live writer stopped after ${writer.stop()} commits\n`);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -42,11 +35,11 @@ async function tour(dirOption: string): Promise<void> {
     say(`Creating a demo installation in ${config} …`);
     await createDemoInstallation(config, { dbMiB: 16 });
   }
-  const manager = await BackupManager.open({ installation: config });
+  const core = await LifeboatCore.open({ installation: config });
   const key = 'DEMO-K7Q2-9XWD-M4T8-ZP1R-H6NC-3VBY';
-  let started = Date.now();
-  const created = await manager.create({ password: key, name: 'Demo backup' });
-  say(`Backed up ${config} in ${Date.now() - started} ms:`);
+  let started = performance.now();
+  const created = await core.create.run({ password: key, name: 'Demo backup' });
+  say(`Backed up ${config} in ${Math.round(performance.now() - started)} ms:`);
   say(`  ${created.path} (${formatBytes(created.backup.size)}, encrypted with SecureTar v3)`);
   for (const db of created.databases) say(`  database ${db.path}: copied live (${formatBytes(db.bytes)}, ${db.ms} ms)`);
 
@@ -54,12 +47,13 @@ async function tour(dirOption: string): Promise<void> {
   const original = await readFile(configuration, 'utf8');
   await writeFile(configuration, '# oops, an edit that broke everything\n');
   say('Broke configuration.yaml on purpose; restoring the backup …');
-  started = Date.now();
-  await manager.restore({ backupId: created.backupId, password: key });
+  started = performance.now();
+  await core.restore.run({ backupId: created.backupId, password: key });
   const back = (await readFile(configuration, 'utf8')) === original;
-  say(`Restored in ${Date.now() - started} ms: configuration.yaml is ${back ? 'back as it was' : 'NOT restored'}.`);
+  say(`Restored in ${Math.round(performance.now() - started)} ms: configuration.yaml is ${back ? 'back as it was' : 'NOT restored'}.`);
   if (!back) throw new Error('The demo restore did not bring configuration.yaml back');
-  const listing = await manager.list();
+  const listing = await core.backups.list();
+  await core.close();
   say(`${listing.backups.length} backup(s) in ${join(config, 'backups')}. Try:`);
   say(`  bin/lifeboat -c ${config} backup list`);
   say(`  bin/lifeboat archive inspect ${created.path}`);

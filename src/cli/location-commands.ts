@@ -4,14 +4,13 @@
 // only if you take care — from options. They are stored in the 0600 secrets file, never in
 // settings.json, and never printed.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { FolderStore } from '../agents/folder-location.js';
-import { createStoredAgent, LOCATION_KINDS, locationAgentId, locationKind, parseLocation, type LocationSpec } from '../agents/location-registry.js';
-import type { ProbeReport } from '../agents/blob-store.js';
-import type { LocationConfig } from '../settings/schemas.js';
-import { openApp } from './context.js';
+import { LOCATION_KINDS, type LocationKind } from '../core/location-kinds.js';
+import { probePassed } from '../core/locations.js';
+import type { ProbeReport } from '../core/types.js';
+import { openCore } from './context.js';
 import { UsageError } from './common.js';
 import { formatBytes } from './progress.js';
 
@@ -36,9 +35,9 @@ interface Field {
   kinds: string[];
 }
 
-function collectFields(which: 'settings' | 'secrets'): Field[] {
+function collectFields(kinds: readonly LocationKind[], which: 'settings' | 'secrets'): Field[] {
   const fields = new Map<string, Field>();
-  for (const k of Object.values(LOCATION_KINDS)) {
+  for (const k of kinds) {
     const shape = which === 'settings' ? k.settings.shape : k.secretsShape;
     for (const [key, schema] of Object.entries(shape)) {
       const s = schema as z.ZodType;
@@ -70,22 +69,6 @@ async function readSecretFile(path: string, what: string): Promise<string> {
   return what === 'private_key' ? text : text.replace(/\r?\n$/, '');
 }
 
-function where(l: LocationConfig): string {
-  const s = l.settings;
-  switch (l.kind) {
-    case 'folder':
-      return String(s.path);
-    case 's3':
-      return `s3://${String(s.bucket)}/${String(s.prefix ?? '')}${s.endpoint ? ` at ${String(s.endpoint)}` : ''}`;
-    case 'sftp':
-      return `sftp://${String(s.username)}@${String(s.host)}:${String(s.port ?? 22)}/${String(s.path)}`;
-    case 'webdav':
-      return `${String(s.url).replace(/\/$/, '')}${String(s.path ?? '/')}`;
-    default:
-      return '';
-  }
-}
-
 function printProbe(id: string, report: ProbeReport): void {
   for (const line of report.detail) process.stdout.write(`  ${line}\n`);
   const free = report.freeBytes === null ? 'unknown' : formatBytes(report.freeBytes);
@@ -94,12 +77,11 @@ function printProbe(id: string, report: ProbeReport): void {
   );
 }
 
-const probeOk = (r: ProbeReport) => r.reachable && r.credentials && r.writable;
-
 export function registerLocationCommands(program: Command): void {
   const location = program.command('location').description('backup locations beyond the local folder: folder, s3, sftp, webdav');
-  const settingFields = collectFields('settings');
-  const secretFields = collectFields('secrets');
+  const kinds = Object.values(LOCATION_KINDS);
+  const settingFields = collectFields(kinds, 'settings');
+  const secretFields = collectFields(kinds, 'secrets');
 
   const add = location
     .command('add')
@@ -124,9 +106,9 @@ export function registerLocationCommands(program: Command): void {
     .option('--create', 'folder: create the folder if it does not exist')
     .option('--no-test', 'save without testing the connection first')
     .action(async (kindName: string, name: string, opts: Record<string, unknown>, cmd: Command) => {
-      const kind = locationKind(kindName);
-      const id = locationAgentId(kindName, name);
       if (opts.encrypted && opts.unencrypted) throw new UsageError('Use --encrypted or --unencrypted, not both');
+      const kind = LOCATION_KINDS[kindName];
+      if (!kind) throw new UsageError(`Unknown location kind "${kindName}"; known kinds: ${Object.keys(LOCATION_KINDS).join(', ')}`);
 
       const settings: Record<string, unknown> = {};
       for (const f of settingFields) {
@@ -151,45 +133,26 @@ export function registerLocationCommands(program: Command): void {
         if (typeof value === 'string') secrets[f.key] = value;
       }
 
-      const app = await openApp(cmd);
-      if (id === app.manager.local.agentId || app.settings.config.locations.some((l) => l.id === id)) {
-        throw new UsageError(`There is already a location ${id}; remove it first or choose another name`);
-      }
-      const spec: LocationSpec = {
-        id,
+      const core = await openCore(cmd);
+      const added = await core.locations.add({
         kind: kindName,
         name,
         settings,
-        bandwidth_limit: typeof opts.bandwidthLimit === 'string' ? parseRate(opts.bandwidthLimit) : null,
+        secrets,
+        bandwidthLimit: typeof opts.bandwidthLimit === 'string' ? parseRate(opts.bandwidthLimit) : null,
         verify: opts.verify !== false,
-      };
-      const parsed = parseLocation(spec, secrets);
-      spec.settings = parsed.settings;
-      if (kindName === 'folder') {
-        const path = String(parsed.settings.path);
-        if (opts.create) await mkdir(path, { recursive: true });
-        await new FolderStore({ path }, id).markMounted().catch((err: NodeJS.ErrnoException) => {
-          throw new UsageError(`Cannot use ${path}: ${err.code === 'ENOENT' ? 'it does not exist (mount the share first, or use --create)' : err.message}`);
-        });
+        protected: opts.encrypted ? true : opts.unencrypted ? false : undefined,
+        automatic: opts.automatic === true,
+        createFolder: opts.create === true,
+        test: opts.test !== false,
+      });
+      const id = added.location.id;
+      if (added.probe) {
+        printProbe(id, added.probe);
+        if (!probePassed(added.probe)) throw new UsageError(`The location ${id} did not pass its test, so it was not saved (use --no-test to save it anyway)`);
       }
-      if (opts.test !== false) {
-        const agent = createStoredAgent(spec, secrets, {
-          saveSettings: async (changed) => {
-            spec.settings = changed;
-          },
-        });
-        const report = await agent.probe().finally(() => agent.close());
-        printProbe(id, report);
-        if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test, so it was not saved (use --no-test to save it anyway)`);
-      }
-      await app.settings.setLocationSecrets(id, Object.keys(secrets).length ? secrets : null);
-      await app.settings.setLocations((saved) => [...saved.filter((l) => l.id !== id), spec as LocationConfig]);
-      const update: Record<string, unknown> = {};
-      if (opts.encrypted || opts.unencrypted) update.agents = { [id]: { protected: Boolean(opts.encrypted) } };
-      if (opts.automatic) update.create_backup = { agent_ids: [...new Set([...app.settings.config.create_backup.agent_ids, id])] };
-      if (Object.keys(update).length) await app.settings.update(update);
-      const pinned = spec.settings.host_key_sha256;
-      process.stdout.write(`Added location ${id} (${where(spec as LocationConfig)})${typeof pinned === 'string' ? `; host key ${pinned} pinned` : ''}\n`);
+      const pinned = added.location.settings.host_key_sha256;
+      process.stdout.write(`Added location ${id} (${added.where})${typeof pinned === 'string' ? `; host key ${pinned} pinned` : ''}\n`);
     });
 
   location
@@ -197,16 +160,8 @@ export function registerLocationCommands(program: Command): void {
     .description('list the backup locations (credentials are never shown)')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const config = app.settings.config;
-      const rows = config.locations.map((l) => ({
-        ...l,
-        where: where(l),
-        credentials: Object.keys(app.settings.secrets.locationSecrets(l.id)).sort(),
-        protected: config.agents[l.id]?.protected ?? null,
-        automatic: config.create_backup.agent_ids.includes(l.id),
-        failed_copies_queued: app.manager.uploadQueue.list().filter((e) => e.agent_id === l.id).length,
-      }));
+      const core = await openCore(cmd);
+      const rows = core.locations.list();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ locations: rows }, null, 2)}\n`);
         return;
@@ -229,17 +184,10 @@ export function registerLocationCommands(program: Command): void {
     .description('check a location: reachable, credentials accepted, writable, free space')
     .argument('<id>', 'location id, e.g. s3.offsite')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      const spec = app.settings.config.locations.find((l) => l.id === id);
-      if (!spec) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
-      const agent = createStoredAgent(spec as LocationSpec, app.settings.secrets.locationSecrets(id), {
-        saveSettings: async (changed) => {
-          await app.settings.setLocations((saved) => saved.map((l) => (l.id === id ? { ...l, settings: changed } : l)));
-        },
-      });
-      const report = await agent.probe().finally(() => agent.close());
+      const core = await openCore(cmd);
+      const report = await core.locations.test(id);
       printProbe(id, report);
-      if (!probeOk(report)) throw new UsageError(`The location ${id} did not pass its test`);
+      if (!probePassed(report)) throw new UsageError(`The location ${id} did not pass its test`);
     });
 
   location
@@ -247,20 +195,8 @@ export function registerLocationCommands(program: Command): void {
     .description('remove a location from Lifeboat (the backups stored there stay where they are)')
     .argument('<id>', 'location id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      if (!app.settings.config.locations.some((l) => l.id === id)) throw new UsageError(`No location ${id}; see \`lifeboat location list\``);
-      await app.settings.replace((saved) => {
-        const agents = { ...saved.agents };
-        delete agents[id];
-        return {
-          ...saved,
-          agents,
-          locations: saved.locations.filter((l) => l.id !== id),
-          create_backup: { ...saved.create_backup, agent_ids: saved.create_backup.agent_ids.filter((a) => a !== id) },
-        };
-      });
-      await app.settings.setLocationSecrets(id, null);
-      for (const e of app.manager.uploadQueue.list().filter((q) => q.agent_id === id)) await app.manager.uploadQueue.remove(e.backup_id, id);
+      const core = await openCore(cmd);
+      await core.locations.remove(id);
       process.stdout.write(`Removed location ${id}; the backups stored there were left in place.\n`);
     });
 }

@@ -3,7 +3,7 @@
 // with a documented code.
 
 import { Command, CommanderError } from 'commander';
-import { closeOpenedApps } from './context.js';
+import { closeOpenedCores } from './context.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { commandGroupsFor } from './command-groups.js';
 import { VERSION } from '../version.js';
@@ -31,10 +31,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
-    await closeOpenedApps();
+    await closeOpenedCores();
     return EXIT.ok;
   } catch (err) {
-    await closeOpenedApps().catch(() => undefined);
+    await closeOpenedCores().catch(() => undefined);
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

@@ -6,13 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import { BUTTON_DEFINITIONS, ENTITY_DEFINITIONS } from '../entities/entity-definitions.js';
-import { clearRetained, clientOptions, connectOnce, MQTT_SECRETS, mqttPassword } from '../integrations/mqtt-connection.js';
+import { BUTTON_DEFINITIONS, ENTITY_DEFINITIONS, MqttSettingsSchema, type MqttSettings } from '../core/types.js';
+import { clearRetained, clientOptions, connectOnce } from '../integrations/mqtt-connection.js';
 import { mqttLayout, redactUrl, retainedTopics } from '../integrations/mqtt-discovery.js';
-import { MqttSettingsSchema, type MqttSettings } from '../settings/schemas.js';
 import { UsageError } from './common.js';
-import { openApp } from './context.js';
+import { openCore } from './context.js';
 
 interface ConfigureOptions {
   url: string;
@@ -73,10 +71,6 @@ async function withBroker<T>(settings: MqttSettings, password: string | null, fn
   }
 }
 
-async function save(app: LifeboatApp, mqtt: MqttSettings): Promise<void> {
-  await app.settings.replace((saved) => ({ ...saved, mqtt }));
-}
-
 export function registerMqttCommands(program: Command): void {
   const mqtt = program.command('mqtt').description("publish the Backup entities to Home Assistant through an MQTT broker (MQTT discovery)");
 
@@ -100,8 +94,8 @@ export function registerMqttCommands(program: Command): void {
     .option('--no-check', 'save without trying the connection')
     .action(async (opts: ConfigureOptions, cmd: Command) => {
       if (/^[a-z]+:\/\/[^/]*@/i.test(opts.url)) throw new UsageError('Put no credentials in the URL: use --username and --password-file');
-      const app = await openApp(cmd);
-      const current = app.settings.config.mqtt;
+      const core = await openCore(cmd);
+      const current = core.settings.config.mqtt;
       const parsed = MqttSettingsSchema.safeParse({
         ...current,
         enabled: true,
@@ -121,15 +115,15 @@ export function registerMqttCommands(program: Command): void {
       if (!parsed.success) throw new UsageError(`Invalid MQTT settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const next = parsed.data;
       const given = await readPassword(opts);
-      const password = given === undefined ? mqttPassword(app.settings.secrets) : given;
+      const password = given === undefined ? await core.settings.mqttPassword() : given;
       if (opts.check !== false) {
         await withBroker(next, password, async () => undefined).catch((err: Error) => {
           throw new Error(`${err.message}. Nothing was saved (use --no-check to save anyway).`);
         });
       }
-      if (given !== undefined) await app.settings.setIntegrationSecrets(MQTT_SECRETS, given === null ? null : { password: given });
-      await save(app, next);
-      const layout = mqttLayout(next, app.manager.instanceId);
+      if (given !== undefined) await core.settings.setMqttPassword(given);
+      await core.settings.setMqtt(next);
+      const layout = mqttLayout(next, core.status.instanceId);
       process.stdout.write(
         `${opts.check !== false ? 'Connected to the broker. ' : ''}MQTT settings saved; \`lifeboat serve\` publishes the Backup device under ${layout.discoveryPrefix}/…/lifeboat_${layout.nodeId}/.\n`,
       );
@@ -139,10 +133,10 @@ export function registerMqttCommands(program: Command): void {
     .command('enable')
     .description('turn publishing on again with the saved broker settings')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      const current = app.settings.config.mqtt;
+      const core = await openCore(cmd);
+      const current = core.settings.config.mqtt;
       if (!current.url) throw new UsageError('No MQTT broker is configured (lifeboat mqtt configure --url …)');
-      await save(app, { ...current, enabled: true });
+      await core.settings.setMqtt({ ...current, enabled: true });
       process.stdout.write('MQTT publishing is on.\n');
     });
 
@@ -152,14 +146,14 @@ export function registerMqttCommands(program: Command): void {
     .option('--keep-device', 'leave the device in Home Assistant (shown unavailable)')
     .option('--forget-password', 'also delete the saved broker password')
     .action(async (opts: { keepDevice?: boolean; forgetPassword?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const current = app.settings.config.mqtt;
-      const password = mqttPassword(app.settings.secrets);
-      await save(app, { ...current, enabled: false });
-      if (opts.forgetPassword) await app.settings.setIntegrationSecrets(MQTT_SECRETS, null);
+      const core = await openCore(cmd);
+      const current = core.settings.config.mqtt;
+      const password = await core.settings.mqttPassword();
+      await core.settings.setMqtt({ ...current, enabled: false });
+      if (opts.forgetPassword) await core.settings.setMqttPassword(null);
       process.stdout.write('MQTT publishing is off.\n');
       if (opts.keepDevice || !current.url) return;
-      const topics = retainedTopics(mqttLayout(current, app.manager.instanceId));
+      const topics = retainedTopics(mqttLayout(current, core.status.instanceId));
       try {
         await withBroker(current, password, (client) => clearRetained(client, topics));
         process.stdout.write(`Removed the Backup device from Home Assistant (${topics.length} retained topics cleared).\n`);
@@ -174,10 +168,10 @@ export function registerMqttCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .option('--no-check', 'do not connect to the broker')
     .action(async (opts: { json?: boolean; check?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const settings = app.settings.config.mqtt;
-      const password = mqttPassword(app.settings.secrets);
-      const layout = mqttLayout(settings, app.manager.instanceId);
+      const core = await openCore(cmd);
+      const settings = core.settings.config.mqtt;
+      const password = await core.settings.mqttPassword();
+      const layout = mqttLayout(settings, core.status.instanceId);
       let broker: { reachable: boolean; error: string | null; availability: string | null } | null = null;
       if (opts.check !== false && settings.url) {
         broker = await withBroker(settings, password, async (client) => {

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { parseIntOption } from './common.js';
-import { globals, installationOf } from './context.js';
+import { dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
 
 export function registerServeCommand(program: Command): void {
@@ -20,7 +20,7 @@ export function registerServeCommand(program: Command): void {
       const { serveApi, startServe } = await import('./serve-runner.js');
       const handle = await startServe({
         installation: installationOf(g),
-        data: g.data ?? process.env.LIFEBOAT_DATA,
+        data: dataOf(g),
         extra: serveApi(opts),
       });
       await new Promise<void>((resolveStop) => {

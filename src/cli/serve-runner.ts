@@ -2,21 +2,19 @@
 // on their schedule, retention at start-up and daily, notifications, the HTTP API with /metrics,
 // the Backup device in Home Assistant over MQTT, structured logs. One instance per data folder.
 
-import { watchFile, unwatchFile } from 'node:fs';
-import { LifeboatApp } from '../app/lifeboat-app.js';
-import { asLogger, createPino } from '../app/logger.js';
-import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
-import { acquireLock } from '../manager/operation-lock.js';
-import { join } from 'node:path';
-import { BackupManagerError } from '../archive/errors.js';
-import { startHttpServer } from '../server/http-server.js';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, unwatchFile, watchFile } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LifeboatCore } from '../core/lifeboat-core.js';
+import type { Clock } from '../core/types.js';
+import { httpNotifier } from '../integrations/notifier.js';
 import { MetricsCollector } from '../integrations/metrics.js';
 import { MqttBridge } from '../integrations/mqtt-bridge.js';
 import { reachableUrl } from '../integrations/mqtt-discovery.js';
+import { startHttpServer } from '../server/http-server.js';
+import { lockServing } from '../core/serve-lock.js';
+import { asLogger, createPino } from './service-logger.js';
 
 /** The built web UI (dist/web next to dist/cli), if there is one. */
 function webRoot(): string | null {
@@ -28,44 +26,46 @@ function webRoot(): string | null {
 }
 
 export interface ServeHandle {
-  app: LifeboatApp;
+  core: LifeboatCore;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  installation: string;
+  data?: string;
+  /** The clock of the whole service (tests set the time). */
+  clock?: Clock;
+  /** The front ends around the core (the API, metrics, MQTT); returns how to stop them. */
+  extra?: (core: LifeboatCore) => Promise<() => Promise<void>>;
+}
+
 /** Starts serving; the returned handle stops it (used by the command and by tests). */
-export async function startServe(opts: { installation: string; data?: string; extra?: (app: LifeboatApp) => Promise<() => Promise<void>> }): Promise<ServeHandle> {
+export async function startServe(opts: StartOptions): Promise<ServeHandle> {
   const pino = createPino();
   const log = asLogger(pino);
-  const df = dataFolder(opts.installation, opts.data);
-  await ensureDataFolder(df);
-  const releaseInstance = await acquireLock(join(df.root, 'serve.lock'), 'serve').catch((err: unknown) => {
-    if (err instanceof BackupManagerError) throw new BackupManagerError(`Lifeboat is already serving ${df.installation}: ${err.message.replace('Backup manager busy: ', '')}`);
-    throw err;
-  });
-  const app = await LifeboatApp.open({ installation: opts.installation, data: opts.data, log });
-  await app.startServices();
+  const releaseInstance = await lockServing(opts.installation, opts.data);
+  const core = await LifeboatCore.open({ installation: opts.installation, data: opts.data, log, clock: opts.clock, notifier: httpNotifier(undefined, opts.clock) });
+  const dataDir = core.status.dataFolder;
+  await core.startServices();
   // `lifeboat settings update` or `key rotate` from another process changes the files: follow them.
-  const refresh = () =>
-    void app.settings.refresh().catch((err: unknown) => log.warn('Could not reload the settings', { error: String(err) }));
-  watchFile(df.settings, { interval: 1000 }, refresh);
-  watchFile(df.secrets, { interval: 1000 }, refresh);
+  const refresh = () => void core.settings.refresh().catch((err: unknown) => log.warn('Could not reload the settings', { error: String(err) }));
+  const watched = [join(dataDir, 'settings.json'), join(dataDir, 'secrets.json')];
+  for (const file of watched) watchFile(file, { interval: 1000 }, refresh);
   // Commands run in other processes (`lifeboat backup create`) update the entities file: follow it.
-  const entitiesFile = join(df.root, 'entities.json');
-  watchFile(entitiesFile, { interval: 1000 }, () => void app.entities.reload());
-  const stopExtra = opts.extra ? await opts.extra(app) : async () => undefined;
-  pino.info({ installation: df.installation, next_automatic_backup: (await app.nextRun()).next, key_fingerprint: app.settings.keyFingerprint }, 'Lifeboat is serving');
+  const entitiesFile = join(dataDir, 'entities.json');
+  watchFile(entitiesFile, { interval: 1000 }, () => void core.status.reloadEntities());
+  const stopExtra = opts.extra ? await opts.extra(core) : async () => undefined;
+  pino.info({ installation: core.status.installation, next_automatic_backup: (await core.status.nextRun()).next, key_fingerprint: core.status.keyFingerprint }, 'Lifeboat is serving');
   let stopping: Promise<void> | null = null;
   return {
-    app,
+    core,
     stop: () => {
       stopping ??= (async () => {
         pino.info('Stopping: abandoning the current step, if any');
-        unwatchFile(df.settings);
-        unwatchFile(df.secrets);
-        unwatchFile(entitiesFile);
+        for (const file of [...watched, entitiesFile]) unwatchFile(file);
         await stopExtra();
-        await app.manager.abort();
-        await app.close();
+        await core.abort();
+        await core.close();
         await releaseInstance();
         pino.info('Stopped');
         pino.flush();
@@ -81,21 +81,21 @@ export interface ServeOptions {
   maxUploadGib: number;
 }
 
-/** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the app. */
-export function serveApi(opts: ServeOptions): (app: LifeboatApp) => Promise<() => Promise<void>> {
-  return async (app) => {
-    const metrics = await MetricsCollector.start(app);
-    const server = await startHttpServer(app, {
+/** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
+export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<() => Promise<void>> {
+  return async (core) => {
+    const metrics = await MetricsCollector.start(core);
+    const server = await startHttpServer(core, {
       host: opts.host,
       port: opts.port,
       maxUploadBytes: opts.maxUploadGib * 1024 ** 3,
       webRoot: webRoot(),
       metrics,
-      log: app.log,
+      log: core.log,
     });
-    app.log.info(`Listening on ${server.url}`, { url: server.url });
-    process.stdout.write(`Lifeboat is serving ${app.manager.df.installation} on ${server.url}\n`);
-    const mqtt = MqttBridge.start(app, { configurationUrl: reachableUrl(server.url, hostname()) });
+    core.log.info(`Listening on ${server.url}`, { url: server.url });
+    process.stdout.write(`Lifeboat is serving ${core.status.installation} on ${server.url}\n`);
+    const mqtt = MqttBridge.start(core, { configurationUrl: reachableUrl(server.url, hostname()) });
     return async () => {
       await mqtt.stop();
       await server.close();

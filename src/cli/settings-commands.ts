@@ -5,13 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { describeSchedule } from '../policy/schedule.js';
-import { describeRetention } from '../policy/retention.js';
-import { previewRetention } from '../manager/retention-runner.js';
-import { emergencyKit, emergencyKitFileName, keyFingerprint } from '../settings/encryption-key.js';
-import { sendNotification } from '../integrations/notifier.js';
-import { publicConfig } from '../app/public-config.js';
-import { openApp } from './context.js';
+import { openCore } from './context.js';
 import { UsageError } from './common.js';
 
 export function registerSettingsCommands(program: Command): void {
@@ -21,21 +15,22 @@ export function registerSettingsCommands(program: Command): void {
     .description('show the settings (the encryption key is never shown here; see `lifeboat key show`)')
     .option('--json', 'print as JSON (the same shape as backup/config/info)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const config = await publicConfig(app);
+      const core = await openCore(cmd);
+      const config = await core.settings.publicConfig();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ config }, null, 2)}\n`);
         return;
       }
-      const c = app.settings.config;
+      const c = core.settings.config;
+      const fingerprint = core.status.keyFingerprint;
       const lines = [
-        `Schedule:   ${describeSchedule(c.schedule)}${config.next_automatic_backup ? ` (next: ${String(config.next_automatic_backup)})` : ''}`,
+        `Schedule:   ${core.settings.describeSchedule()}${config.next_automatic_backup ? ` (next: ${String(config.next_automatic_backup)})` : ''}`,
         `Locations:  ${c.create_backup.agent_ids.join(', ') || 'none chosen'}`,
         `Database:   ${c.create_backup.include_database ? 'included' : 'left out'}`,
-        `Encryption: ${c.create_backup.encrypted && app.settings.keyFingerprint ? `on (key ${app.settings.keyFingerprint})` : 'off'}`,
-        `Retention:  ${describeRetention(c)}`,
+        `Encryption: ${c.create_backup.encrypted && fingerprint ? `on (key ${fingerprint})` : 'off'}`,
+        `Retention:  ${core.retention.describe()}`,
         `Last attempted: ${c.last_attempted_automatic_backup ?? 'never'}; last successful: ${c.last_completed_automatic_backup ?? 'never'}`,
-        `Time zone:  ${app.settings.timeZone}`,
+        `Time zone:  ${core.settings.timeZone}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
@@ -50,15 +45,15 @@ export function registerSettingsCommands(program: Command): void {
       } catch {
         throw new UsageError('The update must be JSON');
       }
-      const app = await openApp(cmd);
-      const change = await app.settings.update(payload).catch((err: unknown) => {
+      const core = await openCore(cmd);
+      const change = await core.settings.update(payload).catch((err: unknown) => {
         if (err instanceof z.ZodError) {
           const issue = err.issues[0];
           throw new UsageError(`Invalid settings: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`);
         }
         throw err;
       });
-      process.stdout.write(`Settings saved.${change.keyChanged ? ` Encryption key: ${app.settings.keyFingerprint} (see \`lifeboat key show\`)` : ''}\n`);
+      process.stdout.write(`Settings saved.${change.keyChanged ? ` Encryption key: ${core.status.keyFingerprint} (see \`lifeboat key show\`)` : ''}\n`);
     });
 
   const key = program.command('key').description('the backup encryption key');
@@ -66,10 +61,10 @@ export function registerSettingsCommands(program: Command): void {
     .command('show')
     .description('print the current encryption key and its fingerprint')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      const current = app.settings.secrets.currentKey;
+      const core = await openCore(cmd);
+      const current = core.keys.show();
       if (!current) throw new UsageError('No encryption key yet: it is made when automatic backups are configured, or with `lifeboat key rotate`');
-      process.stdout.write(`${current}\nfingerprint ${keyFingerprint(current)}\n`);
+      process.stdout.write(`${current.key}\nfingerprint ${current.fingerprint}\n`);
     });
   key
     .command('emergency-kit')
@@ -78,26 +73,24 @@ export function registerSettingsCommands(program: Command): void {
     .option('--url <url>', 'the instance URL to put in the kit', 'http://homeassistant.local:8123')
     .option('--name <name>', 'the location name to put in the kit', 'Home')
     .action(async (file: string | undefined, opts: { url: string; name: string }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const current = app.settings.secrets.currentKey;
-      if (!current) throw new UsageError('No encryption key yet');
-      const date = new Date().toLocaleString('en-US', { timeZone: app.settings.timeZone });
-      const text = emergencyKit({ key: current, date, locationName: opts.name, instanceUrl: opts.url });
+      const core = await openCore(cmd);
+      const kit = core.keys.emergencyKit({ locationName: opts.name, instanceUrl: opts.url });
+      if (!kit) throw new UsageError('No encryption key yet');
       if (file === '-') {
-        process.stdout.write(text);
+        process.stdout.write(kit.kit);
         return;
       }
-      const target = resolve(file ?? emergencyKitFileName(date));
-      await writeFile(target, text, { mode: 0o600 });
+      const target = resolve(file ?? kit.fileName);
+      await writeFile(target, kit.kit, { mode: 0o600 });
       process.stdout.write(`Wrote the emergency kit to ${target}. Keep it away from the system it protects.\n`);
     });
   key
     .command('rotate')
     .description('make a new key for future backups (earlier keys stay in the keyring, so older backups still restore)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      const next = await app.settings.rotateKey();
-      process.stdout.write(`${next}\nfingerprint ${keyFingerprint(next)}\nDownload a new emergency kit: lifeboat key emergency-kit\n`);
+      const core = await openCore(cmd);
+      const next = await core.keys.rotate();
+      process.stdout.write(`${next.key}\nfingerprint ${next.fingerprint}\nDownload a new emergency kit: lifeboat key emergency-kit\n`);
     });
 
   program
@@ -105,8 +98,8 @@ export function registerSettingsCommands(program: Command): void {
     .description('the Backup entities: manager state, next scheduled, last attempted and last successful automatic backup, the automatic-backup event')
     .option('--json', 'print Home Assistant state objects')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const states = app.entities.all();
+      const core = await openCore(cmd);
+      const states = core.status.entities();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(states, null, 2)}\n`);
         return;
@@ -125,13 +118,13 @@ export function registerSettingsCommands(program: Command): void {
     .description('show what retention would delete now, and why — deleting nothing')
     .option('--json', 'print the plan as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const app = await openApp(cmd);
-      const plan = await previewRetention(app.manager, app.settings, 'both', new Date());
+      const core = await openCore(cmd);
+      const plan = await core.retention.preview('both');
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`Rule: ${describeRetention(app.settings.config)}\n`);
+      process.stdout.write(`Rule: ${core.retention.describe()}\n`);
       if (plan.deletions.length === 0) process.stdout.write('Nothing would be deleted.\n');
       for (const d of plan.deletions) process.stdout.write(`delete ${d.backupId} (${d.date}) from ${d.agentIds.join(', ')}: ${d.reason}\n`);
       for (const k of plan.kept) process.stdout.write(`keep   ${k.backupId} (${k.date}): ${k.reason}\n`);
@@ -144,10 +137,9 @@ export function registerSettingsCommands(program: Command): void {
     .command('test')
     .description('send a test notification to the configured webhook and ntfy topic')
     .action(async (_opts: unknown, cmd: Command) => {
-      const app = await openApp(cmd);
-      const n = app.settings.config.notifications;
-      if (!n.webhook_url && !n.ntfy_url) throw new UsageError('No notification channel is configured (notifications.webhook_url / ntfy_url)');
-      const results = await sendNotification(n, { kind: 'test', title: 'Lifeboat test notification', message: 'Notifications from Lifeboat reach you.', priority: 'default', data: {} });
+      const core = await openCore(cmd);
+      if (!core.notifications.configured) throw new UsageError('No notification channel is configured (notifications.webhook_url / ntfy_url)');
+      const results = await core.notifications.test();
       for (const r of results) process.stdout.write(`${r.channel}: ${r.ok ? 'delivered' : `failed (${r.error})`}\n`);
       if (results.some((r) => !r.ok)) throw new Error('A notification could not be delivered');
     });

@@ -1,17 +1,13 @@
 // `lifeboat token create|list|revoke`: long-lived access tokens for the API.
 
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
-import { TokenStore } from '../settings/token-store.js';
-import { globals, installationOf } from './context.js';
+import { openTokens, type TokenStore } from '../core/tokens.js';
+import { dataOf, globals, installationOf } from './context.js';
 import { UsageError } from './common.js';
 
-async function store(cmd: Command): Promise<TokenStore> {
+function store(cmd: Command): Promise<TokenStore> {
   const g = globals(cmd);
-  const df = dataFolder(installationOf(g), g.data ?? process.env.LIFEBOAT_DATA);
-  await ensureDataFolder(df);
-  return new TokenStore(join(df.root, 'tokens.json'));
+  return openTokens(installationOf(g), dataOf(g));
 }
 
 export function registerTokenCommands(program: Command): void {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { EventBus } from '../util/event-bus.js';
+import { nowDate, systemClock, type Clock } from '../util/clock.js';
 import type { ManagerEvent } from '../manager/events.js';
 import { isStateEvent } from '../manager/events.js';
 import { ENTITY, ENTITY_DEFINITIONS, friendlyName, type EntityDefinition } from './entity-definitions.js';
@@ -63,11 +64,16 @@ export class EntityTracker {
 
   private constructor(
     private readonly path: string,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
-  static async open(path: string, now: () => Date = () => new Date()): Promise<EntityTracker> {
-    const tracker = new EntityTracker(path, now);
+  private now(): Date {
+    return nowDate(this.clock);
+  }
+
+  static async open(path: string, clock: Clock = systemClock): Promise<EntityTracker> {
+    const tracker = new EntityTracker(path, clock);
+    const now = () => tracker.now();
     const stored = await readJson(path, FileSchema).catch(() => null);
     const at = now().toISOString().replace('Z', '+00:00');
     for (const def of ENTITY_DEFINITIONS) {

@@ -6,13 +6,22 @@
 
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import { ENTITY } from '../entities/entity-definitions.js';
-import { MANAGER_STATES, isStateEvent, isUploadProgress, type ManagerEvent } from '../manager/events.js';
-import type { BackupListing } from '../manager/backup-records.js';
+import type { LifeboatCore } from '../core/lifeboat-core.js';
+import {
+  ENTITY,
+  MANAGER_STATES,
+  isStateEvent,
+  isUploadProgress,
+  nowDate,
+  nowMs,
+  systemClock,
+  type BackupListing,
+  type Clock,
+  type ManagerEvent,
+} from '../core/types.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { VERSION } from '../version.js';
-import { renderPrometheus, type MetricFamily, type Sample } from './prometheus-text.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricFamily, type Sample } from './prometheus-text.js';
 
 const OPERATIONS = { create_backup: 'create', receive_backup: 'receive', restore_backup: 'restore' } as const;
 type Operation = (typeof OPERATIONS)[keyof typeof OPERATIONS];
@@ -62,22 +71,24 @@ export class MetricsCollector {
   private persisting: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
 
+  readonly contentType = PROMETHEUS_CONTENT_TYPE;
+
   private constructor(
-    private readonly app: LifeboatApp,
+    private readonly core: LifeboatCore,
     private readonly path: string,
     private store: Store,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
-  /** Loads the saved counters and starts following the event stream. */
-  static async start(app: LifeboatApp, now: () => Date = () => new Date()): Promise<MetricsCollector> {
-    const path = join(app.manager.df.root, 'metrics.json');
+  /** Loads the saved counters (kept in the data folder) and starts following the event stream. */
+  static async start(core: LifeboatCore, clock: Clock = systemClock): Promise<MetricsCollector> {
+    const path = join(core.status.dataFolder, 'metrics.json');
     const stored = await readJson(path, StoreSchema).catch((err: unknown) => {
-      app.log.warn('The saved metrics could not be read; counting from zero', { error: (err as Error).message });
+      core.log.warn('The saved metrics could not be read; counting from zero', { error: (err as Error).message });
       return null;
     });
-    const collector = new MetricsCollector(app, path, stored ?? emptyStore(), now);
-    collector.unsubscribe = app.manager.events.subscribe((e) => collector.onEvent(e));
+    const collector = new MetricsCollector(core, path, stored ?? emptyStore(), clock);
+    collector.unsubscribe = core.status.onEvent((e) => collector.onEvent(e));
     return collector;
   }
 
@@ -93,7 +104,7 @@ export class MetricsCollector {
       return;
     }
     const op = OPERATIONS[e.manager_state];
-    const at = this.now();
+    const at = nowDate(this.clock);
     const last = (this.store.last[op] ??= emptyLast());
     if (e.state === 'in_progress') {
       if (e.stage === null || !this.started.has(op)) {
@@ -122,27 +133,27 @@ export class MetricsCollector {
     this.persisting = this.persisting
       .catch(() => undefined)
       .then(() => writeJsonAtomic(this.path, snapshot))
-      .catch((err: unknown) => this.app.log.warn('Could not save the metrics', { error: (err as Error).message }));
+      .catch((err: unknown) => this.core.log.warn('Could not save the metrics', { error: (err as Error).message }));
     return this.persisting;
   }
 
   private async backups(): Promise<BackupListing> {
-    if (this.listing && Date.now() - this.listing.at < LISTING_TTL_MS) return this.listing.value;
-    const value = await this.app.manager.list();
-    this.listing = { at: Date.now(), value };
+    if (this.listing && nowMs(this.clock) - this.listing.at < LISTING_TTL_MS) return this.listing.value;
+    const value = await this.core.backups.list();
+    this.listing = { at: nowMs(this.clock), value };
     return value;
   }
 
   private entitySeconds(entityId: string): Sample[] {
-    const v = seconds(this.app.entities.get(entityId)?.state);
+    const v = seconds(this.core.status.entity(entityId)?.state);
     return v === null ? [] : [{ value: v }];
   }
 
   /** The metrics in Prometheus text format. */
   async render(): Promise<string> {
-    const { store, app } = this;
+    const { store, core } = this;
     const listing = await this.backups();
-    const locations = app.manager.agents.map((a) => a.agentId);
+    const locations = core.backups.agents().map((a) => a.agent_id);
     const perOp = (pick: (l: LastOperation) => number | null): Sample[] =>
       Object.entries(store.last).flatMap(([operation, l]) => {
         const v = pick(l);
@@ -157,7 +168,7 @@ export class MetricsCollector {
         name: 'lifeboat_manager_state',
         help: 'Backup manager state (1 for the current state).',
         type: 'gauge',
-        samples: MANAGER_STATES.map((state) => ({ labels: { state }, value: app.manager.state === state ? 1 : 0 })),
+        samples: MANAGER_STATES.map((state) => ({ labels: { state }, value: core.status.state === state ? 1 : 0 })),
       },
       {
         name: 'lifeboat_next_scheduled_automatic_backup_timestamp_seconds',

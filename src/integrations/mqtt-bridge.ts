@@ -7,12 +7,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import { BUTTON_DEFINITIONS, type ButtonDefinition } from '../entities/entity-definitions.js';
-import type { StateChange } from '../entities/entity-tracker.js';
-import type { Logger } from '../manager/job-context.js';
-import type { MqttSettings } from '../settings/schemas.js';
-import { clearRetained, clientOptions, mqttPassword } from './mqtt-connection.js';
+import type { LifeboatCore } from '../core/lifeboat-core.js';
+import { BUTTON_DEFINITIONS, type ButtonDefinition, type Logger, type MqttSettings, type StateChange } from '../core/types.js';
+import { clearRetained, clientOptions } from './mqtt-connection.js';
 import {
   commandTopic,
   definitionOf,
@@ -253,11 +250,9 @@ class MqttSession {
 }
 
 /** Starts backup.create (local, no password, with the database) or backup.create_automatic. */
-function runService(app: LifeboatApp, button: ButtonDefinition): Promise<unknown> {
-  if (button.service === 'backup.create') {
-    return app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null, excludes: app.settings.config.excludes });
-  }
-  return app.beginAutomatic().then((handle) => handle.done);
+function runService(core: LifeboatCore, button: ButtonDefinition): Promise<unknown> {
+  if (button.service === 'backup.create') return core.create.service();
+  return core.create.automatic().then((handle) => handle.done);
 }
 
 export class MqttBridge {
@@ -268,17 +263,21 @@ export class MqttBridge {
   private readonly unsubscribe: (() => void)[] = [];
 
   private constructor(
-    private readonly app: LifeboatApp,
+    private readonly core: LifeboatCore,
     private readonly opts: MqttBridgeOptions,
   ) {}
 
   /** Starts following the settings; connects in the background when MQTT is enabled. */
-  static start(app: LifeboatApp, opts: MqttBridgeOptions = {}): MqttBridge {
-    const bridge = new MqttBridge(app, opts);
-    bridge.unsubscribe.push(app.entities.changes.subscribe((c) => bridge.onEntityChange(c)));
-    bridge.unsubscribe.push(app.settings.changes.subscribe((c) => bridge.apply(c.config.mqtt)));
-    bridge.apply(app.settings.config.mqtt);
+  static start(core: LifeboatCore, opts: MqttBridgeOptions = {}): MqttBridge {
+    const bridge = new MqttBridge(core, opts);
+    bridge.unsubscribe.push(core.status.onEntityChange((c) => bridge.onEntityChange(c)));
+    bridge.unsubscribe.push(core.settings.onChange((c) => bridge.apply(c.config.mqtt)));
+    bridge.apply(core.settings.config.mqtt);
     return bridge;
+  }
+
+  private get log(): Logger {
+    return this.core.log;
   }
 
   /** True while connected to the broker. */
@@ -294,7 +293,7 @@ export class MqttBridge {
   private apply(settings: MqttSettings): void {
     this.chain = this.chain
       .then(() => this.reconfigure(settings))
-      .catch((err: unknown) => this.app.log.warn('Could not apply the MQTT settings', { error: (err as Error).message }));
+      .catch((err: unknown) => this.log.warn('Could not apply the MQTT settings', { error: (err as Error).message }));
   }
 
   private configurationUrl(settings: MqttSettings): string | null {
@@ -306,32 +305,28 @@ export class MqttBridge {
     const wanted = settings.enabled && settings.url ? settings : null;
     const key = wanted ? JSON.stringify([wanted, this.configurationUrl(wanted)]) : null;
     if (key === this.sessionKey) return;
-    const layout = wanted ? mqttLayout(wanted, this.app.manager.instanceId) : null;
+    const layout = wanted ? mqttLayout(wanted, this.core.status.instanceId) : null;
     const old = this.session;
     this.session = null;
     this.sessionKey = key;
     if (old) {
       const moved = !layout || old.layout.base !== layout.base || old.layout.discoveryPrefix !== layout.discoveryPrefix || old.url !== wanted?.url;
       await old.close(moved);
-      if (!wanted) this.app.log.info('MQTT is off: the Backup device was removed from Home Assistant');
+      if (!wanted) this.log.info('MQTT is off: the Backup device was removed from Home Assistant');
     }
     if (!wanted || !layout) return;
-    const secrets = this.app.settings.secrets;
     this.session = new MqttSession(
       {
         settings: wanted,
         layout,
         configurationUrl: this.configurationUrl(wanted),
-        password: async () => {
-          await secrets.reload().catch(() => undefined);
-          return mqttPassword(secrets);
-        },
+        password: () => this.core.settings.mqttPassword(),
         onPress: (button) => this.press(button),
-        log: this.app.log,
+        log: this.log,
         backoff: this.opts.backoff ?? DEFAULT_BACKOFF,
         maxQueuedEvents: this.opts.maxQueuedEvents ?? 50,
       },
-      sensorStates(layout, this.app.entities.all()),
+      sensorStates(layout, this.core.status.entities()),
     );
     this.session.start();
   }
@@ -350,9 +345,9 @@ export class MqttBridge {
   }
 
   private press(button: ButtonDefinition): void {
-    this.app.log.info(`${button.name} pressed in Home Assistant`, { service: button.service });
-    runService(this.app, button).catch((err: unknown) =>
-      this.app.log.warn(`${button.service} from Home Assistant did not succeed`, { error: (err as Error).message }),
+    this.log.info(`${button.name} pressed in Home Assistant`, { service: button.service });
+    runService(this.core, button).catch((err: unknown) =>
+      this.log.warn(`${button.service} from Home Assistant did not succeed`, { error: (err as Error).message }),
     );
   }
 

@@ -1,19 +1,11 @@
-// Connecting to the MQTT broker from the saved settings: the password from the secrets file, TLS
+// Connecting to the MQTT broker from the saved settings: the password the application keeps, TLS
 // files read from disk, no automatic reconnects (the bridge does its own, with backoff), and a
 // one-shot connection for CLI commands that resolves once the broker has accepted it.
 
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { MqttSettings } from '../settings/schemas.js';
-import type { SecretsStore } from '../settings/secrets-store.js';
+import type { MqttSettings } from '../core/types.js';
 import { redactUrl } from './mqtt-discovery.js';
-
-/** The name of the MQTT credentials in the secrets file. */
-export const MQTT_SECRETS = 'mqtt';
-
-export function mqttPassword(secrets: SecretsStore): string | null {
-  return secrets.integrationSecrets(MQTT_SECRETS).password ?? null;
-}
 
 export interface ConnectExtras {
   clientId: string;

@@ -8,9 +8,9 @@ import {
   ENTITY_DEFINITIONS,
   type ButtonDefinition,
   type EntityDefinition,
-} from '../entities/entity-definitions.js';
-import type { EntityState } from '../entities/entity-tracker.js';
-import type { MqttSettings } from '../settings/schemas.js';
+  type EntityState,
+  type MqttSettings,
+} from '../core/types.js';
 import { VERSION } from '../version.js';
 
 export const PAYLOAD_ONLINE = 'online';

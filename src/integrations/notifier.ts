@@ -1,25 +1,10 @@
 // Sends notifications through the configured channels: a generic webhook (a JSON POST) and ntfy
 // (a POST to the topic URL with ntfy's Title / Priority / Tags headers). Delivery failures are
-// reported to the caller and logged, never thrown into a backup.
+// reported to the caller and logged, never thrown into a backup. This is the notifier the
+// application is given by the commands and the service.
 
-import type { NotificationSettings } from '../settings/schemas.js';
-
-export type NotificationKind = 'automatic_backup_failed' | 'location_failing' | 'no_recent_success' | 'test';
-
-export interface Notification {
-  kind: NotificationKind;
-  title: string;
-  message: string;
-  priority: 'default' | 'high';
-  /** Extra facts for machines (reason, agent ids, backup id …). */
-  data: Record<string, unknown>;
-}
-
-export interface DeliveryResult {
-  channel: 'webhook' | 'ntfy';
-  ok: boolean;
-  error?: string;
-}
+import type { Clock, DeliveryResult, Notification, NotificationSettings, Notifier } from '../core/types.js';
+import { nowDate, systemClock } from '../core/types.js';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
 
@@ -30,7 +15,7 @@ export async function sendNotification(
   settings: NotificationSettings,
   n: Notification,
   fetchImpl: FetchLike = fetch as unknown as FetchLike,
-  now: () => Date = () => new Date(),
+  clock: Clock = systemClock,
 ): Promise<DeliveryResult[]> {
   const jobs: Promise<DeliveryResult>[] = [];
   const deliver = async (channel: DeliveryResult['channel'], url: string, headers: Record<string, string>, body: string) => {
@@ -42,7 +27,7 @@ export async function sendNotification(
     }
   };
   if (settings.webhook_url) {
-    const body = JSON.stringify({ source: 'lifeboat', kind: n.kind, title: n.title, message: n.message, priority: n.priority, sent_at: now().toISOString(), ...n.data });
+    const body = JSON.stringify({ source: 'lifeboat', kind: n.kind, title: n.title, message: n.message, priority: n.priority, sent_at: nowDate(clock).toISOString(), ...n.data });
     jobs.push(deliver('webhook', settings.webhook_url, { 'content-type': 'application/json' }, body));
   }
   if (settings.ntfy_url) {
@@ -56,4 +41,9 @@ export async function sendNotification(
     );
   }
   return Promise.all(jobs);
+}
+
+/** The notifier of the commands and the service: webhooks and ntfy over HTTP. */
+export function httpNotifier(fetchImpl?: FetchLike, clock: Clock = systemClock): Notifier {
+  return { send: (settings, n) => sendNotification(settings, n, fetchImpl, clock) };
 }

@@ -4,10 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { BackupNotFound, IntegrityError } from '../archive/errors.js';
-import { isLocalAgent, type BackupAgent } from '../agents/agent.js';
-import { unwrapAgent } from '../agents/agent-wrapper.js';
-import { StoredBackupAgent } from '../agents/stored-backup-agent.js';
+import { BackupNotFound, IntegrityError } from '../util/errors.js';
+import type { BackupAgent } from '../agents/agent.js';
 import { FileWriter } from '../util/file-writer.js';
 import { tmpName, type DataFolder } from './data-folder.js';
 import type { ManagerEvent, ManagerState } from './events.js';
@@ -30,10 +28,10 @@ export interface FetchContext {
 
 /** The backup's file: in place for local locations, else downloaded into tmp and verified. */
 export async function backupFileFrom(ctx: FetchContext, agent: BackupAgent, backupId: string): Promise<BackupFile> {
-  if (isLocalAgent(agent)) return { file: await agent.pathFor(backupId), fetched: false, cleanup: async () => undefined };
+  const { localPath, recordedDigest } = agent.capabilities;
+  if (localPath) return { file: await localPath(backupId), fetched: false, cleanup: async () => undefined };
   const record = await agent.get(backupId, { signal: ctx.signal });
-  const inner = unwrapAgent(agent);
-  const recorded = inner instanceof StoredBackupAgent ? (await inner.metadata(backupId, { signal: ctx.signal })).sha256 : null;
+  const recorded = recordedDigest ? await recordedDigest(backupId, { signal: ctx.signal }) : null;
   const file = `${tmpName(ctx.df, `download-${backupId}`)}.tar`;
   const cleanup = () => rm(file, { force: true });
   const progress = stepProgress(ctx.emit, ctx.managerState, 'download', record.size);
@@ -78,7 +76,8 @@ export async function withBackupFileFrom<T>(ctx: FetchContext, agent: BackupAgen
 
 /** The first location (local ones first) that holds the backup, other than `except`. */
 export async function findHolder(agents: readonly BackupAgent[], backupId: string, except?: string): Promise<BackupAgent | null> {
-  const ordered = [...agents.filter(isLocalAgent), ...agents.filter((a) => !isLocalAgent(a))].filter((a) => a.agentId !== except);
+  const onThisMachine = (a: BackupAgent) => a.capabilities.localPath !== undefined;
+  const ordered = [...agents.filter(onThisMachine), ...agents.filter((a) => !onThisMachine(a))].filter((a) => a.agentId !== except);
   for (const agent of ordered) {
     try {
       await agent.get(backupId);

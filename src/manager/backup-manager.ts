@@ -1,24 +1,19 @@
 // The backup manager: Home Assistant's state machine (blocked → idle → create/receive/restore →
 // idle) and event bookkeeping (last event, last action event), the locations, and the entry
-// points for jobs. One operation at a time, also across processes (an operation lock).
+// points for jobs. One operation at a time, also across processes (an operation lock). Everything
+// it depends on — the data folder, the local location, the clock, the keys, each location's
+// protection — is given when it is opened.
 
-import { BackupManagerError, BackupNotFound, OperationAborted } from '../archive/errors.js';
 import type { BackupAgent } from '../agents/agent.js';
-import { isLocalAgent } from '../agents/agent.js';
-import { LocalFolderAgent } from '../agents/local-agent.js';
-import { localTimeZone, nowInstant, type Instant } from '../util/time.js';
+import type { StoredBackupAgent } from '../agents/stored-backup-agent.js';
+import { BackupManagerError, BackupNotFound, OperationAborted } from '../util/errors.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import { Catalogue } from './catalogue.js';
 import { prepareCreate, type CreateOptions, type CreateResult } from './create-job.js';
-import { cleanTmp, dataFolder, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
-import {
-  EventBus,
-  isStateEvent,
-  type HaManagerEvent,
-  type ManagerEvent,
-  type ManagerState,
-} from './events.js';
-import type { JobContext, Logger, ManagerHooks } from './job-context.js';
-import { silentLogger } from './job-context.js';
+import { cleanTmp, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
+import { EventBus, isStateEvent, type HaManagerEvent, type ManagerEvent, type ManagerState } from './events.js';
+import type { JobContext, KeyRules } from './job-context.js';
 import { acquireLock, readLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
@@ -30,16 +25,17 @@ import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
 import { join } from 'node:path';
 
 export interface ManagerOptions {
-  /** The installation folder (Home Assistant's config folder). */
-  installation: string;
-  /** Lifeboat's data folder; default `<installation>/.lifeboat`. */
-  data?: string;
-  /** The local backup folder; default `<installation>/backups`. */
-  backupsDir?: string;
-  /** IANA time zone for backup dates, or a function giving the current one (settings may change it). */
-  timeZone?: string | (() => string);
-  now?: () => Instant;
-  log?: Logger;
+  df: DataFolder;
+  /** The local backup folder (`backup.local`). */
+  local: StoredBackupAgent;
+  /** IANA time zone for backup dates (settings may change it). */
+  timeZone: () => string;
+  clock: Clock;
+  keys: KeyRules;
+  /** A location's `protected` setting, undefined when it has none. */
+  protectedFor: (agentId: string) => boolean | undefined;
+  log: Logger;
+  random?: () => number;
 }
 
 export type RestoreRequest = Omit<RestoreOptions, 'file'> & ({ backupId: string; agentId?: string } | { file: string });
@@ -52,38 +48,26 @@ export class BackupManager {
   private readonly agentMap = new Map<string, BackupAgent>();
   private abortController = new AbortController();
   private running: Promise<unknown> | null = null;
-  /** Set by whoever composes the application (retention after each backup). */
-  readonly hooks: ManagerHooks = {};
   private retrying: Promise<RetryRun> | null = null;
 
   private constructor(
-    readonly df: DataFolder,
-    readonly local: LocalFolderAgent,
+    private readonly opts: ManagerOptions,
     readonly catalogue: Catalogue,
     readonly uploadQueue: UploadQueue,
     readonly instanceId: string,
-    private readonly zone: () => string,
-    private readonly now: () => Instant,
-    readonly log: Logger,
   ) {
-    this.agentMap.set(local.agentId, local);
+    this.agentMap.set(opts.local.agentId, opts.local);
   }
 
   /** Opens the data folder, settles an interrupted restore, and becomes idle. */
   static async open(opts: ManagerOptions): Promise<BackupManager> {
-    const df = dataFolder(opts.installation, opts.data);
+    const { df, log } = opts;
     await ensureDataFolder(df);
-    const log = opts.log ?? silentLogger;
-    const local = new LocalFolderAgent(opts.backupsDir ?? join(df.installation, 'backups'), { onWarning: (m) => log.warn(m) });
     const manager = new BackupManager(
-      df,
-      local,
+      opts,
       await Catalogue.load(df.catalogue),
-      await UploadQueue.load(join(df.root, 'upload-queue.json')),
+      await UploadQueue.load(join(df.root, 'upload-queue.json'), opts.random),
       await instanceIdFor(df),
-      typeof opts.timeZone === 'function' ? opts.timeZone : () => (opts.timeZone as string | undefined) ?? process.env.TZ ?? localTimeZone(),
-      opts.now ?? nowInstant,
-      log,
     );
     // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
@@ -96,14 +80,22 @@ export class BackupManager {
       log.info('An interrupted restore had already swapped the installation; it has been completed');
       manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
     }
-    await local.open();
+    await opts.local.tidy();
     for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });
     return manager;
   }
 
+  get df(): DataFolder {
+    return this.opts.df;
+  }
+
+  get local(): BackupAgent {
+    return this.opts.local;
+  }
+
   get timeZone(): string {
-    return this.zone();
+    return this.opts.timeZone();
   }
 
   get state(): ManagerState {
@@ -131,7 +123,7 @@ export class BackupManager {
   }
 
   unregisterAgent(agentId: string): void {
-    if (agentId !== this.local.agentId) this.agentMap.delete(agentId);
+    if (agentId !== this.opts.local.agentId) this.agentMap.delete(agentId);
   }
 
   private emit(event: ManagerEvent): void {
@@ -145,17 +137,18 @@ export class BackupManager {
 
   private context(): JobContext {
     return {
-      hooks: this.hooks,
-      df: this.df,
+      df: this.opts.df,
       agents: this.agentMap,
-      local: this.local,
+      local: this.opts.local,
       catalogue: this.catalogue,
       uploadQueue: this.uploadQueue,
       instanceId: this.instanceId,
-      timeZone: this.zone(),
-      now: this.now,
+      timeZone: this.opts.timeZone(),
+      clock: this.opts.clock,
+      keys: this.opts.keys,
+      protectedFor: this.opts.protectedFor,
       emit: (e) => this.emit(e),
-      log: this.log,
+      log: this.opts.log,
       signal: this.abortController.signal,
     };
   }
@@ -163,7 +156,7 @@ export class BackupManager {
   private async begin(operation: ManagerState): Promise<() => Promise<void>> {
     if (this.currentState !== 'idle' || this.running) throw new BackupManagerError(`Backup manager busy: ${this.currentState}`);
     if (this.abortController.signal.aborted) throw new BackupManagerError('Lifeboat is stopping');
-    return acquireLock(this.df.lock, operation);
+    return acquireLock(this.opts.df.lock, operation);
   }
 
   /** Asks the running job to abandon its current step cleanly; resolves when it has settled. */
@@ -222,7 +215,7 @@ export class BackupManager {
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     return this.exclusive('restore_backup', async () => {
       if ('file' in request) return runRestore(this.context(), request);
-      const agent = this.requireAgent(request.agentId ?? this.local.agentId);
+      const agent = this.requireAgent(request.agentId ?? this.opts.local.agentId);
       const fetch = () => backupFileFrom(this.fetchContext(), agent, request.backupId);
       return runRestore(this.context(), { ...request, fetch });
     });
@@ -233,7 +226,7 @@ export class BackupManager {
     return this.exclusive('receive_backup', () => runReceive(this.context(), opts));
   }
 
-  private requireAgent(agentId: string): BackupAgent {
+  requireAgent(agentId: string): BackupAgent {
     const agent = this.agentMap.get(agentId);
     if (!agent) throw new BackupManagerError(`Unknown backup location ${agentId}`);
     return agent;
@@ -241,17 +234,17 @@ export class BackupManager {
 
   private fetchContext() {
     const state: ManagerState = this.currentState === 'blocked' ? 'idle' : this.currentState;
-    return { df: this.df, emit: (e: ManagerEvent) => this.emit(e), managerState: state, signal: this.abortController.signal };
+    return { df: this.opts.df, emit: (e: ManagerEvent) => this.emit(e), managerState: state, signal: this.abortController.signal };
   }
 
   /** The backup's file from any location: in place when local, else downloaded into tmp and checked. */
-  async backupFile(backupId: string, agentId = this.local.agentId): Promise<BackupFile> {
+  async backupFile(backupId: string, agentId = this.opts.local.agentId): Promise<BackupFile> {
     return backupFileFrom(this.fetchContext(), this.requireAgent(agentId), backupId);
   }
 
   /** Runs `fn` with the backup's file from any location (a downloaded copy is removed afterwards). */
   async withBackupFile<T>(backupId: string, agentId: string | undefined, fn: (file: string) => Promise<T>): Promise<T> {
-    return withBackupFileFrom(this.fetchContext(), this.requireAgent(agentId ?? this.local.agentId), backupId, fn);
+    return withBackupFileFrom(this.fetchContext(), this.requireAgent(agentId ?? this.opts.local.agentId), backupId, fn);
   }
 
   /** Copies that failed earlier and are due are tried again (one run at a time). */
@@ -260,14 +253,6 @@ export class BackupManager {
       this.retrying = null;
     });
     return this.retrying;
-  }
-
-  /** A local file for a backup on a local location. */
-  async localPath(backupId: string, agentId = this.local.agentId): Promise<string> {
-    const agent = this.agentMap.get(agentId);
-    if (!agent) throw new BackupManagerError(`Unknown backup location ${agentId}`);
-    if (!isLocalAgent(agent)) throw new BackupManagerError(`Backup location ${agentId} is not a local folder`);
-    return agent.pathFor(backupId);
   }
 
   async list(): Promise<BackupListing> {
@@ -293,10 +278,13 @@ export class BackupManager {
         }
       }),
     );
-    if (found && Object.keys(agentErrors).length === 0) {
-      await this.catalogue.remove(backupId);
-      await this.uploadQueue.remove(backupId); // a deleted backup is not copied anywhere later
-    }
+    if (found && Object.keys(agentErrors).length === 0) await this.forget(backupId);
     return { agentErrors };
+  }
+
+  /** Drops what Lifeboat remembers about a backup that is gone (its record; copies still to make). */
+  async forget(backupId: string): Promise<void> {
+    await this.catalogue.remove(backupId);
+    await this.uploadQueue.remove(backupId); // a deleted backup is not copied anywhere later
   }
 }

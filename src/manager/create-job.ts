@@ -4,16 +4,15 @@
 // other location, record it, and report each stage on the event stream.
 
 import { rm } from 'node:fs/promises';
-import { backupName, computeBackupId, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
+import { backupName, computeBackupId, KEY_FINGERPRINT_EXTRA, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
 import { writeBackupFile } from '../archive/backup-writer.js';
-import { READ_CHUNK } from '../archive/byte-source.js';
-import { BackupManagerError } from '../archive/errors.js';
+import { BackupManagerError } from '../util/errors.js';
 import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
 import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION, readHaVersion } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
-import { ChunkPool } from '../util/chunk-pool.js';
 import { formatIsoLocal } from '../util/time.js';
+import { nowDate } from '../util/clock.js';
 import { lifeboatExcludes, tmpName } from './data-folder.js';
 import { keyFingerprint } from '../settings/encryption-key.js';
 import type { CreateBackupEvent, CreateStage, OperationState } from './events.js';
@@ -45,6 +44,8 @@ export interface CreateOptions {
   validate?: () => void;
   /** Runs once every location has its copy, before `cleaning_up` (automatic backups record success). */
   afterUpload?: (uploadFailedAgentIds: string[]) => Promise<void>;
+  /** Runs in the `cleaning_up` stage (retention's count rule); its failure is logged, the backup stands. */
+  cleanUp?: (result: CreateResult, targets: string[]) => Promise<void>;
 }
 
 export interface CreateResult {
@@ -91,7 +92,7 @@ export async function prepareCreate(ctx: JobContext, opts: CreateOptions): Promi
   const haVersion = (await readHaVersion(ctx.df.installation)) ?? FALLBACK_HA_VERSION;
   const automatic = opts.withAutomaticSettings ?? false;
   const name = backupName(opts.name, automatic, haVersion);
-  const date = formatIsoLocal(ctx.now(), ctx.timeZone);
+  const date = formatIsoLocal(ctx.clock.now(), ctx.timeZone);
   const backupId = computeBackupId(date, name);
   return {
     backupId,
@@ -113,9 +114,9 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   const includeDatabase = opts.includeDatabase ?? true;
   const toLocal = plan.available.includes(ctx.local.agentId);
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
-  const userRules = [...lifeboatExcludes(ctx.df, ctx.local.dir), ...(opts.excludes ?? [])];
+  const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
   let step = 'archive_write_failed';
-  const pending = toLocal ? await ctx.local.reserve() : null;
+  const pending = toLocal ? ((await ctx.local.capabilities.reserve?.()) ?? null) : null;
   const tempPath = pending?.tempPath ?? `${tmpName(ctx.df, plan.backupId)}.tar`;
   try {
     ctx.emit(createEvent('home_assistant', 'in_progress'));
@@ -139,11 +140,8 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
     let written;
     try {
-      const chunks = new ChunkPool(READ_CHUNK);
       written = await writeBackupFile(tempPath, {
-        chunks,
         entries: walkInstallation({
-          chunks,
           root: ctx.df.installation,
           rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
           override: (rel) => snapshots.override(rel),
@@ -158,11 +156,12 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           excludeDatabase,
           extra: {
             ...opts.extraMetadata,
-            ...(opts.password != null ? { 'lifeboat.key_fingerprint': keyFingerprint(opts.password) } : {}),
+            ...(opts.password != null ? { [KEY_FINGERPRINT_EXTRA]: keyFingerprint(opts.password) } : {}),
             ...(failedDbs.length ? { 'lifeboat.databases_not_copied': failedDbs.map((d) => d.path).join(', ') } : {}),
           },
         },
         password: opts.password ?? null,
+        clock: ctx.clock,
         signal: ctx.signal,
         secureTarVersion: opts.secureTarVersion,
         level: opts.level,
@@ -185,7 +184,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       backup_id: written.backup.backup_id,
       failed_agent_ids: failedAgentIds,
       database_warnings: failedDbs.map((d) => ({ path: d.path, error: d.error ?? 'copy failed' })),
-      created_at: new Date(ctx.now().epochMs).toISOString(),
+      created_at: nowDate(ctx.clock).toISOString(),
     });
 
     await opts.afterUpload?.(failedUploads);
@@ -202,7 +201,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       reason,
     };
     try {
-      await ctx.hooks.afterCreate?.(result, plan.available);
+      await opts.cleanUp?.(result, plan.available);
     } catch (err) {
       ctx.log.warn('Clean-up after the backup failed', { error: (err as Error).message });
     }

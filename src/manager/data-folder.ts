@@ -15,6 +15,8 @@ export const RESTORE_STAGING = '.lifeboat-restore';
 
 export interface DataFolder {
   installation: string;
+  /** The local backup folder (`backup.local`). */
+  backups: string;
   root: string;
   catalogue: string;
   secrets: string;
@@ -26,11 +28,12 @@ export interface DataFolder {
   staging: string;
 }
 
-export function dataFolder(installation: string, data?: string): DataFolder {
+export function dataFolder(installation: string, data?: string, backups?: string): DataFolder {
   const inst = resolve(installation);
   const root = resolve(data ?? join(inst, DEFAULT_DATA_FOLDER));
   return {
     installation: inst,
+    backups: resolve(backups ?? join(inst, 'backups')),
     root,
     catalogue: join(root, 'catalogue.json'),
     secrets: join(root, 'secrets.json'),
@@ -75,11 +78,11 @@ function inside(installation: string, path: string): string | null {
  * Root-anchored exclude globs for what Lifeboat keeps inside the installation: the restore staging
  * folder, the data folder, and unfinished backup files in the local backup folder.
  */
-export function lifeboatExcludes(df: DataFolder, localBackupsDir?: string): string[] {
+export function lifeboatExcludes(df: DataFolder): string[] {
   const out = [RESTORE_STAGING];
   const data = inside(df.installation, df.root);
   if (data) out.push(data);
-  const local = localBackupsDir ? inside(df.installation, localBackupsDir) : null;
+  const local = inside(df.installation, df.backups);
   if (local) out.push(`${local}/.lifeboat-*.partial`);
   return out;
 }

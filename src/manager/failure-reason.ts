@@ -2,7 +2,7 @@
 // where they fit, otherwise a Lifeboat code naming the step (`disk_full`, `file_read_failed`,
 // `archive_write_failed`, `integrity_check_failed`, …). `upload_failed` is kept for agent uploads.
 
-import { BackupError } from '../archive/errors.js';
+import { BackupError } from '../util/errors.js';
 
 function errnoCode(err: unknown): string | undefined {
   let e: unknown = err;

@@ -2,7 +2,7 @@
 // the shell, with a time limit; a non-zero exit is an error that names the command's output.
 
 import { spawn } from 'node:child_process';
-import { BackupManagerError } from '../archive/errors.js';
+import { BackupManagerError } from '../util/errors.js';
 
 class HookCommandError extends BackupManagerError {
   constructor(

@@ -1,43 +1,38 @@
-// What a job (create, restore, receive) needs from the manager: the data folder, the locations,
-// the catalogue, the installation's identity, the clock, the event stream and a logger.
+// What a job (create, restore, receive, a retried copy) needs from the manager: the data folder,
+// the locations, the catalogue, the installation's identity, the clock, the keys, each location's
+// protection, the event stream and a logger. All of it is given when the manager is built.
 
 import type { BackupAgent } from '../agents/agent.js';
-import type { LocalFolderAgent } from '../agents/local-agent.js';
+import type { KeyLock } from '../settings/keyring.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { Catalogue } from './catalogue.js';
-import type { UploadQueue } from './upload-queue.js';
 import type { DataFolder } from './data-folder.js';
 import type { ManagerEvent } from './events.js';
-import type { Instant } from '../util/time.js';
+import type { UploadQueue } from './upload-queue.js';
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-export interface ManagerHooks {
-  /** Runs in the `cleaning_up` stage of every successful write (retention's count purge). */
-  afterCreate?: (result: import('./create-job.js').CreateResult, targets: string[]) => Promise<void>;
-  /** A location's `protected` setting (config.agents), undefined when it has none. */
-  agentProtected?: (agentId: string) => boolean | undefined;
-  /** The key that opens (or should encrypt) a backup when copying it again later, if known. */
-  passwordFor?: (backup: import('../archive/backup-json.js').AgentBackup) => string | null;
+/** What jobs ask of the keyring. */
+export interface KeyRules {
+  /** The key new backups are encrypted with, or null. */
+  readonly current: string | null;
+  /** The key that opens a backup (the given password, checked, or one of the keyring's). */
+  keyFor(lock: KeyLock, given?: string | null): Promise<string | null>;
 }
 
 export interface JobContext {
-  hooks: ManagerHooks;
   df: DataFolder;
   agents: ReadonlyMap<string, BackupAgent>;
-  local: LocalFolderAgent;
+  /** The local backup folder, which new backups are written into in place. */
+  local: BackupAgent;
   catalogue: Catalogue;
   /** Failed copies to retry in the background. */
-  uploadQueue?: UploadQueue;
+  uploadQueue: UploadQueue;
   instanceId: string;
   timeZone: string;
-  /** The current time, with microseconds (backup dates carry them). */
-  now: () => Instant;
+  clock: Clock;
+  keys: KeyRules;
+  /** A location's `protected` setting (config.agents), undefined when it has none. */
+  protectedFor(agentId: string): boolean | undefined;
   emit: (event: ManagerEvent) => void;
   log: Logger;
   /** Aborted when the process is asked to stop: the job abandons its current step cleanly. */

@@ -3,7 +3,7 @@
 // fails at once with Home Assistant's "Backup manager busy: <operation>". A lock its holder left
 // behind (a crash, a pid since reused) is taken over.
 
-import { BackupManagerError } from '../archive/errors.js';
+import { BackupManagerError } from '../util/errors.js';
 import { acquireFileLock, inspectLock, LockTimeoutError } from '../util/file-lock.js';
 
 export interface LockInfo {

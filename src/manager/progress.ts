@@ -14,7 +14,6 @@ export function stepProgress(
   managerState: ManagerState,
   step: string,
   total: number | null,
-  now: () => number = Date.now,
   intervalMs = 250,
 ): StepProgress {
   let done = 0;
@@ -24,9 +23,9 @@ export function stepProgress(
     emit(event);
   };
   send();
-  last = now();
+  last = performance.now();
   const maybe = () => {
-    const t = now();
+    const t = performance.now();
     if (t - last >= intervalMs) {
       last = t;
       send();

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { withBackupReader } from '../archive/backup-reader.js';
 import type { AgentBackup } from '../archive/backup-json.js';
-import { BackupManagerError, BackupReaderWriterError, IntegrityError } from '../archive/errors.js';
+import { BackupManagerError, BackupReaderWriterError, IntegrityError } from '../util/errors.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { FileWriter } from '../util/file-writer.js';
 import { tmpName } from './data-folder.js';
@@ -44,7 +44,7 @@ function receiveEvent(stage: ReceiveStage | null, state: OperationState, reason:
 export async function runReceive(ctx: JobContext, opts: ReceiveOptions): Promise<ReceiveResult> {
   ctx.emit(receiveEvent(null, 'in_progress'));
   const toLocal = opts.agentIds.includes(ctx.local.agentId);
-  const pending = toLocal ? await ctx.local.reserve() : null;
+  const pending = toLocal ? ((await ctx.local.capabilities.reserve?.()) ?? null) : null;
   const temp = pending?.tempPath ?? `${tmpName(ctx.df, 'upload')}.tar`;
   let step = 'receive_failed';
   try {

@@ -6,7 +6,9 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
-import { BackupManagerError, BackupReaderWriterError, IncorrectPasswordError, InvalidBackupArchive } from '../archive/errors.js';
+import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive } from '../util/errors.js';
+import { nowDate } from '../util/clock.js';
+import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
 import { RECORDER_DB } from '../source/database-snapshots.js';
 import { readHaVersion } from '../source/installation-info.js';
@@ -20,7 +22,6 @@ import { stepProgress } from './progress.js';
 import { recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { runHook } from './hook-command.js';
 import { compareHaVersions } from './ha-version.js';
-import { keyFingerprint } from '../settings/encryption-key.js';
 
 /** The recorder database and its live companions, swapped together or not at all. */
 export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
@@ -30,9 +31,8 @@ export interface RestoreOptions {
   file?: string;
   /** Gets the file when it is not given: a remote copy downloaded (and removed afterwards). */
   fetch?: () => Promise<{ file: string; cleanup(): Promise<void> }>;
+  /** The backup's password; without one, the keyring's keys are tried. */
   password?: string | null;
-  /** Keys to try, in order, when no password is given and the backup is encrypted (the keyring). */
-  candidatePasswords?: string[];
   /** Restore the configuration (everything but the database). Default true. */
   restoreHomeassistant?: boolean;
   /** Restore the recorder database. Default true. */
@@ -60,12 +60,16 @@ function restoreEvent(state: RestoreState, reason: string | null = null): Restor
   return { manager_state: 'restore_backup', reason, stage: null, state };
 }
 
+/** The first component of `path` below the installation, if it lies inside it. */
+function topLevelOf(installation: string, path: string): string | null {
+  return path.startsWith(`${installation}/`) ? (path.slice(installation.length + 1).split('/')[0] ?? null) : null;
+}
+
 /** Names that a restore never touches: the backups folder, Lifeboat's own folders. */
 function keepList(ctx: JobContext): Set<string> {
   const keep = new Set(['backups', RESTORE_STAGING]);
-  const rel = ctx.df.root.startsWith(`${ctx.df.installation}/`) ? ctx.df.root.slice(ctx.df.installation.length + 1).split('/')[0] : null;
-  keep.add(rel ?? DEFAULT_DATA_FOLDER);
-  const localRel = ctx.local.dir.startsWith(`${ctx.df.installation}/`) ? ctx.local.dir.slice(ctx.df.installation.length + 1).split('/')[0] : null;
+  keep.add(topLevelOf(ctx.df.installation, ctx.df.root) ?? DEFAULT_DATA_FOLDER);
+  const localRel = topLevelOf(ctx.df.installation, ctx.df.backups);
   if (localRel) keep.add(localRel);
   return keep;
 }
@@ -79,39 +83,31 @@ async function topLevel(dir: string): Promise<string[]> {
   }
 }
 
-/** The password that opens the backup: the given one, else the first key of the keyring that fits. */
-async function findPassword(reader: BackupReader, opts: RestoreOptions): Promise<string | null> {
-  let password = opts.password ?? null;
-  if (opts.strictPassword === false && password !== null && !reader.backup.protected) password = null;
-  if (password === null && reader.backup.protected) {
-    const wanted = reader.backup.extra_metadata['lifeboat.key_fingerprint'];
-    const candidates = [...(opts.candidatePasswords ?? [])].sort(
-      (a, b) => Number(keyFingerprint(b) === wanted) - Number(keyFingerprint(a) === wanted),
-    );
-    for (const candidate of candidates) {
-      try {
-        await reader.validatePassword(candidate);
-        return candidate;
-      } catch (err) {
-        if (!(err instanceof IncorrectPasswordError)) throw err;
-      }
-    }
+/**
+ * The key that opens the backup (the keyring's rule), with Home Assistant's strictness: a password
+ * given for an unencrypted backup is an error, unless the caller says not to mind (the CLI).
+ */
+async function findPassword(ctx: JobContext, reader: BackupReader, opts: RestoreOptions): Promise<string | null> {
+  const given = opts.password ?? null;
+  const lock = await lockOf(reader);
+  if (!lock.protected) {
+    if (given !== null && opts.strictPassword !== false) await reader.validatePassword(given);
+    return null;
   }
-  await reader.validatePassword(password);
-  return password;
+  return ctx.keys.keyFor(lock, given);
 }
 
-async function checkBackup(reader: BackupReader, opts: RestoreOptions, installation: string): Promise<string | null> {
+async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreOptions): Promise<string | null> {
   const backup = reader.backup;
   if (!reader.homeAssistantArchive() || !backup.homeassistant_included) {
     throw new InvalidBackupArchive('This backup does not contain Home Assistant (add-on and folder backups are not restored here)');
   }
-  const password = await findPassword(reader, opts);
+  const password = await findPassword(ctx, reader, opts);
   const restoreDb = opts.restoreDatabase ?? true;
   if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
   }
-  const current = await readHaVersion(installation);
+  const current = await readHaVersion(ctx.df.installation);
   if (!opts.allowNewerVersion && current && backup.homeassistant_version && compareHaVersions(backup.homeassistant_version, current) > 0) {
     throw new BackupManagerError(
       `You need at least Home Assistant version ${backup.homeassistant_version} to restore this backup (the installation has ${current})`,
@@ -144,7 +140,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     await mkdir(root, { recursive: true });
     const result = await withBackupReader(file, async (reader) => {
       step = 'password_incorrect';
-      const password = await checkBackup(reader, opts, root);
+      const password = await checkBackup(ctx, reader, opts);
       const backup = reader.backup;
       const keep = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name);
@@ -198,7 +194,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         startCommandError,
       };
     });
-    await writeJsonAtomic(ctx.df.restoreResult, { success: true, error: null, error_type: null, at: new Date(ctx.now().epochMs).toISOString(), ...result });
+    await writeJsonAtomic(ctx.df.restoreResult, { success: true, error: null, error_type: null, at: nowDate(ctx.clock).toISOString(), ...result });
     ctx.emit(restoreEvent('completed'));
     return result;
   } catch (err) {
@@ -210,7 +206,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       error: (err as Error).message,
       error_type: err instanceof Error ? err.constructor.name : 'Error',
       reason,
-      at: new Date(ctx.now().epochMs).toISOString(),
+      at: nowDate(ctx.clock).toISOString(),
     }).catch(() => undefined);
     ctx.emit(restoreEvent('failed', reason));
     throw err instanceof Error ? err : new BackupReaderWriterError(String(err));

@@ -8,7 +8,8 @@ import { nextRun } from '../policy/schedule.js';
 import type { BackupConfig } from '../settings/schemas.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { EventBus } from '../util/event-bus.js';
-import type { Logger } from './job-context.js';
+import type { Logger } from '../util/logger.js';
+import { nowDate, type Clock } from '../util/clock.js';
 
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -29,7 +30,7 @@ export interface SchedulerOptions {
   statePath: string;
   config: () => BackupConfig;
   timeZone: () => string;
-  now?: () => Date;
+  clock: Clock;
   random?: () => number;
   log: Logger;
   /** Starts the automatic backup; errors are logged, never thrown into the timer. */
@@ -66,12 +67,14 @@ export class Scheduler {
   private seed: Date | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly now: () => Date;
   private readonly random: () => number;
 
   constructor(private readonly opts: SchedulerOptions) {
-    this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
+  }
+
+  private now(): Date {
+    return nowDate(this.opts.clock);
   }
 
   get current(): NextRunInfo {

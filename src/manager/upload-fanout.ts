@@ -10,7 +10,8 @@
 import type { AgentBackup } from '../archive/backup-json.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import { readFileChunks } from '../archive/byte-source.js';
-import { errorMessage } from '../archive/errors.js';
+import { errorMessage } from '../util/errors.js';
+import { nowDate } from '../util/clock.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { planReencode } from '../archive/reencode.js';
 import type { OpenStream } from '../agents/agent.js';
@@ -50,9 +51,9 @@ async function sendTo(
   const agent = ctx.agents.get(agentId);
   if (!agent) throw new Error(`location ${agentId} is not available`);
   const upload = async (record: AgentBackup, open: OpenStream, sha256?: () => Promise<string>) => {
-    let last = 0;
+    let last = -Infinity;
     const progress = (uploaded: number, force = false) => {
-      const t = Date.now();
+      const t = performance.now();
       if (!force && t - last < 1000) return;
       last = t;
       ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: record.size });
@@ -70,9 +71,9 @@ async function sendTo(
   });
 }
 
-/** A finished backup file as an upload stream; into reused buffers when the location allows it. */
+/** A finished backup file as an upload stream. */
 export function fileStream(file: string): OpenStream {
-  return (opts) => readFileChunks(file, { reuse: opts?.reuseChunks === true });
+  return () => readFileChunks(file);
 }
 
 export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup: AgentBackup, file: string, opts: FanoutOptions = {}): Promise<string[]> {
@@ -83,7 +84,7 @@ export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup
   const available = agentIds.filter((id) => ctx.agents.has(id));
   failed.push(...agentIds.filter((id) => !ctx.agents.has(id)));
   const plans = new Map(
-    available.map((id) => [id, streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.hooks.agentProtected?.(id) })]),
+    available.map((id) => [id, streamPlan({ asIs, password, fileProtected: backup.protected, desired: ctx.protectedFor(id) })]),
   );
   // The file's digest, for the locations that record one: given, or taken once (when the first
   // of two or more such locations asks) for all of them.
@@ -104,13 +105,13 @@ export async function uploadToAgents(ctx: JobContext, agentIds: string[], backup
       const plan = plans.get(agentId) as StreamPlan;
       try {
         await sendTo(ctx, agentId, backup, file, plan, password, managerState, fileDigest);
-        await ctx.uploadQueue?.remove(backup.backup_id, agentId);
+        await ctx.uploadQueue.remove(backup.backup_id, agentId);
       } catch (err) {
         ctx.log.warn(`Upload to ${agentId} failed`, { error: errorMessage(err) });
         failed.push(agentId);
         if (!ctx.signal.aborted) {
           await ctx.uploadQueue
-            ?.failed(backup.backup_id, agentId, asIs || password === null, errorMessage(err), new Date(ctx.now().epochMs))
+            .failed(backup.backup_id, agentId, asIs || password === null, errorMessage(err), nowDate(ctx.clock))
             .catch((e: unknown) => ctx.log.warn('Could not queue the failed copy for a retry', { error: errorMessage(e) }));
         }
       }

@@ -3,8 +3,11 @@
 // again with the same rules as the first time (per-location protection, or as is for a received
 // backup), and on success drop the location from the backup's failed ids in the catalogue.
 
-import { errorMessage } from '../archive/errors.js';
+import { errorMessage } from '../util/errors.js';
+import { nowDate } from '../util/clock.js';
+import { withBackupReader } from '../archive/backup-reader.js';
 import type { BackupAgent } from '../agents/agent.js';
+import { lockOf } from './backup-key.js';
 import { backupFileFrom, findHolder } from './backup-fetch.js';
 import type { JobContext } from './job-context.js';
 import type { ManagerState } from './events.js';
@@ -14,12 +17,23 @@ export interface RetryRun {
   attempted: { backupId: string; agentId: string; ok: boolean }[];
 }
 
+/**
+ * The key for copying a backup again with per-location protection: the one that opens it (the
+ * keyring's rule), or for an unencrypted backup the current key, which an encrypted location gets
+ * it encrypted with.
+ */
+async function copyKey(ctx: JobContext, file: string): Promise<string | null> {
+  return withBackupReader(file, async (reader) => {
+    const lock = await lockOf(reader);
+    return lock.protected ? ctx.keys.keyFor(lock) : ctx.keys.current;
+  });
+}
+
 export async function retryQueuedUploads(ctx: JobContext, agents: readonly BackupAgent[], managerState: ManagerState): Promise<RetryRun> {
   const queue = ctx.uploadQueue;
   const run: RetryRun = { attempted: [] };
-  if (!queue) return run;
   await queue.reload();
-  const now = new Date(ctx.now().epochMs);
+  const now = nowDate(ctx.clock);
   for (const entry of queue.due(now)) {
     ctx.signal.throwIfAborted();
     const { backup_id: backupId, agent_id: agentId } = entry;
@@ -41,7 +55,7 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
         const failed = await uploadToAgents(ctx, [agentId], backup, source.file, {
           managerState,
           asIs: entry.as_is,
-          password: entry.as_is ? null : (ctx.hooks.passwordFor?.(backup) ?? null),
+          password: entry.as_is ? null : await copyKey(ctx, source.file),
         });
         ok = failed.length === 0;
       } finally {

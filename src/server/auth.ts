@@ -1,7 +1,8 @@
 // Authentication for the API: `Authorization: Bearer <token>` checked against the token store,
 // and a limiter that locks out an address after repeated failures (HTTP and WebSocket alike).
 
-import type { TokenInfo, TokenStore } from '../settings/token-store.js';
+import type { TokenStore } from '../core/tokens.js';
+import type { TokenInfo } from '../core/types.js';
 
 const WINDOW_MS = 60_000;
 const MAX_FAILURES = 5;

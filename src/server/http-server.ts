@@ -8,13 +8,12 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import type { Logger } from '../manager/job-context.js';
-import { TokenStore } from '../settings/token-store.js';
+import type { LifeboatCore } from '../core/lifeboat-core.js';
+import type { Logger } from '../util/logger.js';
 import { join } from 'node:path';
 import { authenticate, bearerToken, FailedAuthLimiter } from './auth.js';
-import { apiErrorCode, ApiError } from './backup-api.js';
-import { onboardingOpen, registerRoutes, type RouteAuth } from './http-routes.js';
+import { apiErrorCode, ApiError } from './api-errors.js';
+import { registerRoutes, type RouteAuth } from './http-routes.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
 import { buildCommands } from './ws-commands.js';
 import { PathSigner, SIGNATURE_PARAM } from './signed-paths.js';
@@ -62,8 +61,8 @@ function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions): Promise<RunningServer> {
-  const tokens = new TokenStore(join(app.manager.df.root, 'tokens.json'));
+export async function startHttpServer(core: LifeboatCore, opts: HttpServerOptions): Promise<RunningServer> {
+  const tokens = core.tokens;
   const limiter = new FailedAuthLimiter();
   const signer = new PathSigner();
   const server = Fastify({ logger: false, bodyLimit: 1 << 20, forceCloseConnections: true });
@@ -74,7 +73,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
     const auth: RouteAuth = req.routeOptions.config.auth ?? (req.url.startsWith('/api/') ? 'admin' : 'public');
     if (auth === 'public' || req.url.split('?')[0] === '/api/websocket') return;
     if (auth === 'onboarding') {
-      if (await onboardingOpen(app, tokens)) return;
+      if (await core.onboarding.isOpen()) return;
       return reply.code(401).send({ code: 'unauthorized', message: 'Onboarding is finished; use the authenticated API' });
     }
     if (req.method === 'GET' && req.url.includes(`${SIGNATURE_PARAM}=`)) {
@@ -109,7 +108,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
   });
   server.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: 'Not found' }));
 
-  const commands = buildCommands(app, signer);
+  const commands = buildCommands(core, signer);
   server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
     if (!sameOrigin(req)) {
       socket.close(4003, 'origin not allowed');
@@ -126,7 +125,7 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
     socket.on('close', () => conn.close());
   });
 
-  registerRoutes(server, app, tokens, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
+  registerRoutes(server, core, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
   if (opts.metrics) registerMetricsRoute(server, opts.metrics);
 
   if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
@@ -147,5 +146,3 @@ export async function startHttpServer(app: LifeboatApp, opts: HttpServerOptions)
     close: () => server.close(),
   };
 }
-
-export { TokenStore };

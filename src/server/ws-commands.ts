@@ -3,31 +3,9 @@
 // state_changed), and Lifeboat's own commands under `lifeboat/`.
 
 import { z } from 'zod';
-import type { LifeboatApp } from '../app/lifeboat-app.js';
-import { withBackupReader } from '../archive/backup-reader.js';
-import { verifyBackup } from '../archive/verify.js';
-import { previewRetention } from '../manager/retention-runner.js';
-import { isLifeboatProgress } from '../manager/events.js';
-import { emergencyKit } from '../settings/encryption-key.js';
-import { sendNotification } from '../integrations/notifier.js';
-import {
-  AgentIdSchema,
-  BackupIdSchema,
-  CanDecryptSchema,
-  GenerateSchema,
-  RestoreSchema,
-  agentsInfo,
-  backupDetails,
-  backupInfo,
-  canDecryptOnDownload,
-  configInfo,
-  configUpdate,
-  deleteBackup,
-  generateAutomatic,
-  generateBackup,
-  isHaEvent,
-  restoreBackup,
-} from './backup-api.js';
+import type { LifeboatCore } from '../core/lifeboat-core.js';
+import { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema, LOCAL_AGENT_ID, isLifeboatProgress } from '../core/types.js';
+import { isHaEvent } from './api-errors.js';
 import { command, type Command } from './ws-protocol.js';
 import type { PathSigner } from './signed-paths.js';
 
@@ -43,7 +21,9 @@ function stateChangedEvent(change: { entity_id: string; old_state: unknown; new_
   };
 }
 
-export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string, Command> {
+const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema, password: z.string() });
+
+export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<string, Command> {
   const list: Command[] = [
     command({
       type: 'auth/sign_path',
@@ -51,28 +31,61 @@ export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string,
       readOnly: true,
       handler: (m, ctx) => ({ path: signer.sign(m.path, ctx.token.id, m.expires) }),
     }),
-    command({ type: 'backup/agents/info', schema: none, readOnly: true, handler: () => agentsInfo(app) }),
-    command({ type: 'backup/info', schema: none, readOnly: true, handler: () => backupInfo(app) }),
-    command({ type: 'backup/details', schema: z.object({ backup_id: BackupIdSchema }), readOnly: true, handler: (m) => backupDetails(app, m.backup_id) }),
-    command({ type: 'backup/delete', schema: z.object({ backup_id: BackupIdSchema }), handler: (m) => deleteBackup(app, m.backup_id) }),
-    command({ type: 'backup/generate', schema: GenerateSchema, handler: (m) => generateBackup(app, m) }),
-    command({ type: 'backup/generate_with_automatic_settings', schema: none, handler: () => generateAutomatic(app) }),
-    command({ type: 'backup/restore', schema: RestoreSchema, handler: (m) => restoreBackup(app, m) }),
-    command({ type: 'backup/can_decrypt_on_download', schema: CanDecryptSchema, handler: (m) => canDecryptOnDownload(app, m) }),
+    command({ type: 'backup/agents/info', schema: none, readOnly: true, handler: () => ({ agents: core.backups.agents() }) }),
+    command({ type: 'backup/info', schema: none, readOnly: true, handler: () => core.backups.info() }),
+    command({
+      type: 'backup/details',
+      schema: z.object({ backup_id: BackupIdSchema }),
+      readOnly: true,
+      handler: async (m) => {
+        const { backup, agentErrors } = await core.backups.details(m.backup_id);
+        return { agent_errors: agentErrors, backup };
+      },
+    }),
+    command({
+      type: 'backup/delete',
+      schema: z.object({ backup_id: BackupIdSchema }),
+      handler: async (m) => ({ agent_errors: (await core.backups.delete(m.backup_id)).agentErrors }),
+    }),
+    command({ type: 'backup/generate', schema: GenerateSchema, handler: async (m) => ({ backup_job_id: (await core.create.generate(m)).backupId }) }),
+    command({ type: 'backup/generate_with_automatic_settings', schema: none, handler: async () => ({ backup_job_id: (await core.create.automatic()).backupId }) }),
+    command({
+      type: 'backup/restore',
+      schema: RestoreSchema,
+      handler: async (m) => {
+        await core.restore.ha(m);
+        return null;
+      },
+    }),
+    command({
+      type: 'backup/can_decrypt_on_download',
+      schema: CanDecryptSchema,
+      handler: async (m) => {
+        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: m.password });
+        return null;
+      },
+    }),
     command({
       type: 'backup/subscribe_events',
       schema: none,
       readOnly: true,
       handler: (_m, ctx) => {
-        ctx.sendEvent(app.manager.lastEvent);
-        ctx.onUnsubscribe(app.manager.events.subscribe((e) => isHaEvent(e) && ctx.sendEvent(e)));
+        ctx.sendEvent(core.status.lastEvent);
+        ctx.onUnsubscribe(core.status.onEvent((e) => isHaEvent(e) && ctx.sendEvent(e)));
         return null;
       },
     }),
-    command({ type: 'backup/config/info', schema: none, readOnly: true, handler: () => configInfo(app) }),
-    command({ type: 'backup/config/update', schema: z.looseObject({}), handler: (m) => configUpdate(app, m) }),
+    command({ type: 'backup/config/info', schema: none, readOnly: true, handler: async () => ({ config: await core.settings.publicConfig() }) }),
+    command({
+      type: 'backup/config/update',
+      schema: z.looseObject({}),
+      handler: async (m) => {
+        await core.settings.update(m);
+        return null;
+      },
+    }),
 
-    command({ type: 'get_states', schema: none, readOnly: true, handler: () => app.entities.all() }),
+    command({ type: 'get_states', schema: none, readOnly: true, handler: () => core.status.entities() }),
     command({
       type: 'subscribe_events',
       schema: z.object({ event_type: z.string().optional() }),
@@ -82,7 +95,7 @@ export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string,
           ctx.onUnsubscribe(() => undefined); // no such events happen here, but the subscription exists
           return null;
         }
-        ctx.onUnsubscribe(app.entities.changes.subscribe((c) => ctx.sendEvent(stateChangedEvent(c))));
+        ctx.onUnsubscribe(core.status.onEntityChange((c) => ctx.sendEvent(stateChangedEvent(c))));
         return null;
       },
     }),
@@ -92,22 +105,15 @@ export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string,
       schema: none,
       readOnly: true,
       handler: (_m, ctx) => {
-        ctx.onUnsubscribe(app.manager.events.subscribe((e) => isLifeboatProgress(e) && ctx.sendEvent(e)));
+        ctx.onUnsubscribe(core.status.onEvent((e) => isLifeboatProgress(e) && ctx.sendEvent(e)));
         return null;
       },
     }),
     command({
       type: 'lifeboat/verify',
-      schema: z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema.default('backup.local'), password: z.string().nullable().optional() }),
+      schema: z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema.default(LOCAL_AGENT_ID), password: z.string().nullable().optional() }),
       handler: async (m) => {
-        const password = m.password ?? null;
-        const report = await app.manager.withBackupFile(m.backup_id, m.agent_id, (file) =>
-          withBackupReader(file, async (reader) => {
-            let secret = password;
-            if (secret === null && reader.backup.protected) secret = app.settings.secrets.currentKey;
-            return verifyBackup(reader, secret);
-          }),
-        );
+        const report = await core.verify.run({ backupId: m.backup_id, agentId: m.agent_id, password: m.password ?? null });
         return {
           ok: report.problems.length === 0,
           problems: report.problems.map((p) => ({ code: p.code, message: p.message })),
@@ -119,53 +125,36 @@ export function buildCommands(app: LifeboatApp, signer: PathSigner): Map<string,
       type: 'lifeboat/retention/preview',
       schema: z.object({ mode: z.enum(['count', 'age', 'both']).default('both') }),
       readOnly: true,
-      handler: (m) => previewRetention(app.manager, app.settings, m.mode, new Date()),
+      handler: (m) => core.retention.preview(m.mode),
     }),
     command({
       type: 'lifeboat/key/info',
       schema: none,
       readOnly: true,
-      handler: () => ({
-        fingerprint: app.settings.keyFingerprint,
-        encrypted: app.settings.config.create_backup.encrypted,
-        keyring: app.settings.secrets.keyring.map((k) => ({ fingerprint: k.fingerprint, added_at: k.added_at, retired_at: k.retired_at })),
-      }),
+      handler: () => core.keys.info(),
     }),
     command({
       type: 'lifeboat/key/show',
       schema: none,
-      handler: () => ({ key: app.settings.secrets.currentKey, fingerprint: app.settings.keyFingerprint }),
+      handler: () => core.keys.show() ?? { key: null, fingerprint: null },
     }),
     command({
       type: 'lifeboat/key/rotate',
       schema: none,
-      handler: async () => {
-        await app.settings.rotateKey();
-        return { fingerprint: app.settings.keyFingerprint };
-      },
+      handler: async () => ({ fingerprint: (await core.keys.rotate()).fingerprint }),
     }),
     command({
       type: 'lifeboat/key/emergency_kit',
       schema: z.object({ location_name: z.string().default('Home'), instance_url: z.string().default('http://homeassistant.local:8123') }),
       handler: (m) => {
-        const key = app.settings.secrets.currentKey;
-        if (!key) return { kit: null };
-        const date = new Date().toLocaleString('en-US', { timeZone: app.settings.timeZone });
-        return { kit: emergencyKit({ key, date, locationName: m.location_name, instanceUrl: m.instance_url }), date };
+        const kit = core.keys.emergencyKit({ locationName: m.location_name, instanceUrl: m.instance_url });
+        return kit ? { kit: kit.kit, date: kit.date } : { kit: null };
       },
     }),
     command({
       type: 'lifeboat/notifications/test',
       schema: none,
-      handler: async () => ({
-        results: await sendNotification(app.settings.config.notifications, {
-          kind: 'test',
-          title: 'Lifeboat test notification',
-          message: 'Notifications from Lifeboat reach you.',
-          priority: 'default',
-          data: {},
-        }),
-      }),
+      handler: async () => ({ results: await core.notifications.test() }),
     }),
   ];
   return new Map(list.map((c) => [c.type, c]));

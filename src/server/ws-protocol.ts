@@ -3,7 +3,7 @@
 // events for subscriptions, ping/pong and unsubscribe_events. Commands come from a registry.
 
 import { z } from 'zod';
-import type { TokenInfo } from '../settings/token-store.js';
+import type { TokenInfo } from '../core/types.js';
 import { VERSION } from '../version.js';
 
 export class WsError extends Error {

@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-export const KEY_RE = /^[A-Z0-9]{4}(?:-[A-Z0-9]{4}){6}$/;
 
 /** A new key; each symbol is drawn uniformly (bytes ≥ 252 are rejected, 252 = 7 × 36). */
 export function generateKey(random: (n: number) => Buffer = randomBytes): string {
@@ -22,12 +21,6 @@ export function generateKey(random: (n: number) => Buffer = randomBytes): string
 export function keyFingerprint(key: string): string {
   const hex = createHash('sha256').update(`lifeboat-key-fingerprint\u0000${key}`, 'utf8').digest('hex');
   return `${hex.slice(0, 4)}-${hex.slice(4, 8)}`;
-}
-
-/** A key found in a text, e.g. an emergency kit or a password file. */
-export function findKeyInText(text: string): string | null {
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  return lines.find((l) => KEY_RE.test(l)) ?? null;
 }
 
 export interface EmergencyKitInput {

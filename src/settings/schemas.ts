@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { parseCron } from '../policy/cron.js';
 import { assertTimeZone } from '../policy/zoned-time.js';
+import { LocationConfigSchema } from '../agents/location-config.js';
+
+export { LocationConfigSchema, type LocationConfig } from '../agents/location-config.js';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export const WeekdaySchema = z.enum(WEEKDAYS);
@@ -96,22 +99,6 @@ export function defaultMqttSettings(): MqttSettings {
   };
 }
 
-/**
- * Lifeboat: a backup location beyond the local folder. `settings` are the kind's non-secret
- * settings (validated by the kind's own schema in agents/); credentials live in the secrets file.
- */
-export const LocationConfigSchema = z.object({
-  /** The agent id, `<kind>.<name-slug>`. */
-  id: z.string().regex(/^[a-z0-9_]+\.[A-Za-z0-9_-]+$/),
-  kind: z.string(),
-  name: z.string().min(1),
-  settings: z.record(z.string(), z.unknown()),
-  /** Upload/download limit in bytes per second; null for none. */
-  bandwidth_limit: z.number().int().positive().nullable().default(null),
-  /** Read every upload back and compare its SHA-256 before the copy counts. */
-  verify: z.boolean().default(true),
-});
-export type LocationConfig = z.infer<typeof LocationConfigSchema>;
 
 export const BackupConfigSchema = z.object({
   agents: z.record(z.string(), AgentSettingsSchema),

@@ -8,6 +8,7 @@
 import { EventBus } from '../util/event-bus.js';
 import { withFileLock } from '../util/file-lock.js';
 import { localTimeZone } from '../util/time.js';
+import { nowDate, systemClock, type Clock } from '../util/clock.js';
 import { applyConfigUpdate, type UpdateResult } from './config-update.js';
 import { generateKey, keyFingerprint } from './encryption-key.js';
 import { BackupConfigSchema, ConfigUpdateSchema, type BackupConfig, type LocationConfig } from './schemas.js';
@@ -29,11 +30,15 @@ export class SettingsService {
     private readonly path: string,
     private current: BackupConfig,
     readonly secrets: SecretsStore,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
-  static async open(paths: { settings: string; secrets: string }, now: () => Date = () => new Date()): Promise<SettingsService> {
-    return new SettingsService(paths.settings, await loadSettings(paths.settings), await SecretsStore.open(paths.secrets), now);
+  static async open(paths: { settings: string; secrets: string }, clock: Clock = systemClock): Promise<SettingsService> {
+    return new SettingsService(paths.settings, await loadSettings(paths.settings), await SecretsStore.open(paths.secrets), clock);
+  }
+
+  private now(): Date {
+    return nowDate(this.clock);
   }
 
   get config(): BackupConfig {

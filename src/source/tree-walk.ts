@@ -9,8 +9,7 @@ import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
 import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InnerEntry } from '../archive/inner-tar-writer.js';
-import { BackupReaderWriterError, SourceReadError } from '../archive/errors.js';
-import type { ChunkPool } from '../util/chunk-pool.js';
+import { BackupReaderWriterError, SourceReadError } from '../util/errors.js';
 import { mapOrdered } from '../util/concurrency.js';
 import { Pacer } from '../util/sync-slices.js';
 import type { ExcludeRules } from './exclude-rules.js';
@@ -32,11 +31,6 @@ export interface WalkOptions {
   onWarning?: (message: string) => void;
   /** Counts bytes read from files, for progress. */
   onFileBytes?: (bytes: number) => void;
-  /**
-   * Buffers for the reads of large files (of the pool's size): the archive writer hands each one
-   * back once it has copied it. Without a pool every read gets a fresh buffer.
-   */
-  chunks?: ChunkPool;
 }
 
 interface FileStat {
@@ -109,7 +103,7 @@ async function* streamFile(abs: string, size: number, rel: string, opts: WalkOpt
     let pos = 0;
     while (pos < size) {
       const want = Math.min(CHUNK, size - pos);
-      const buf = opts.chunks && opts.chunks.size >= want ? opts.chunks.take() : Buffer.allocUnsafe(want);
+      const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) {
         opts.onWarning?.(`${rel} shrank while it was being read; the rest is filled with zeros`);

@@ -109,3 +109,12 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A request that cannot be carried out as asked (a bad parameter); the code names the problem. */
+export class InvalidRequestError extends BackupError {
+  override readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -13,7 +13,7 @@ import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from
 import { MARKER_FILE } from '../../src/agents/folder-location.js';
 import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
 import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
-import { BackupNotFound } from '../../src/archive/errors.js';
+import { BackupNotFound } from '../../src/util/errors.js';
 import { SkipReason } from '../servers/sshd.js';
 import { bytesOf, KINDS, record, startTarget, storedAgent, syntheticStream, type Target } from './location-targets.js';
 
@@ -64,7 +64,7 @@ describe.each(KINDS)('%s location', (kind) => {
     expect((await agent.list()).map((b) => b.backup_id)).toContain('aa000001');
     expect(await agent.get('aa000001')).toEqual(rec);
     expect((await bytesOf(await agent.download('aa000001'))).equals(bytes)).toBe(true);
-    expect((await agent.metadata('aa000001')).sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect((await agent.capabilities.recordedDigest?.('aa000001'))).toBe(createHash('sha256').update(bytes).digest('hex'));
     await agent.delete('aa000001');
     expect((await agent.list()).map((b) => b.backup_id)).not.toContain('aa000001');
   });
@@ -142,7 +142,7 @@ describe.each(KINDS)('%s location', (kind) => {
         expect((await agent.probe()).writable).toBe(false);
       } finally {
         const { FolderStore } = await import('../../src/agents/folder-location.js');
-        await new FolderStore({ path: dir }, target!.spec.id).markMounted();
+        await new FolderStore(dir, { marker: true, agentId: target!.spec.id }).markMounted(new Date());
       }
       return;
     }
@@ -210,7 +210,7 @@ describe.each(KINDS)('%s location', (kind) => {
       } finally {
         clearInterval(sampler);
       }
-      expect((await agent.metadata('aa000006')).sha256).toBe(want);
+      expect((await agent.capabilities.recordedDigest?.('aa000006'))).toBe(want);
       const growth = (peak - base) / MiB;
       process.stderr.write(`${kind}: 1 GiB up and down, RSS growth ${growth.toFixed(0)} MiB\n`);
       expect(growth).toBeLessThan(200);

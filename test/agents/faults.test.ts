@@ -9,9 +9,10 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocationAgent, createStoredAgent, type LocationSpec } from '../../src/agents/location-registry.js';
+import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
+import type { LocationConfig } from '../../src/agents/location-config.js';
 import type { RetryPolicy } from '../../src/agents/retrying-agent.js';
-import { BackupManager } from '../../src/manager/backup-manager.js';
+import { openManager } from '../helpers/manager.js';
 import { isStateEvent, isUploadProgress, type ManagerEvent, type UploadProgressEvent } from '../../src/manager/events.js';
 import { instantFromDate } from '../../src/util/time.js';
 import { makeInstallation } from '../helpers/installation.js';
@@ -61,10 +62,10 @@ describe('faults during the fan-out', () => {
     const inst = join(dir, 'config');
     await makeInstallation(inst);
     await writeFile(join(inst, 'big.bin'), randomBytes(24 * MiB));
-    const manager = await BackupManager.open({ installation: inst, timeZone: 'UTC', ...(clock ? { now: () => instantFromDate(clock.now) } : {}) });
+    const manager = await openManager({ installation: inst, timeZone: 'UTC', ...(clock ? { clock: { now: () => instantFromDate(clock.now) } } : {}) });
     const retries: string[] = [];
     for (const { target, limit } of locations) {
-      const { agent, close } = createLocationAgent({ ...target.spec, bandwidth_limit: limit } as LocationSpec, target.secrets, {
+      const { agent, close } = createLocationAgent({ ...target.spec, bandwidth_limit: limit }, target.secrets, {
         retry: { ...retry, onRetry: (info) => retries.push(info.agentId) },
       });
       manager.registerAgent(agent);
@@ -123,7 +124,7 @@ describe('faults during the fan-out', () => {
       const want = await sha256File(result.path!);
       const fresh = createStoredAgent(victim.spec, victim.secrets);
       expect(await sha256Stream(await fresh.download(result.backupId))).toBe(want);
-      expect((await fresh.metadata(result.backupId)).sha256).toBe(want);
+      expect((await fresh.capabilities.recordedDigest?.(result.backupId))).toBe(want);
       await fresh.close();
 
       // The event stream: Home Assistant's create sequence, and per-location progress that ends complete.

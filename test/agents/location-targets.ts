@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { AgentBackup } from '../../src/archive/backup-json.js';
 import { FolderStore } from '../../src/agents/folder-location.js';
-import { createStoredAgent, type LocationSpec } from '../../src/agents/location-registry.js';
+import { createStoredAgent } from '../../src/agents/location-registry.js';
+import type { LocationConfig } from '../../src/agents/location-config.js';
 import * as apache from '../servers/apache-webdav.js';
 import * as s3rver from '../servers/s3rver.js';
 import * as sshd from '../servers/sshd.js';
@@ -20,7 +21,7 @@ export type Kind = (typeof KINDS)[number];
 
 export interface Target {
   kind: Kind;
-  spec: LocationSpec;
+  spec: LocationConfig;
   secrets: Record<string, string>;
   /** Credentials the server refuses (null: the kind has none). */
   badSecrets: Record<string, string> | null;
@@ -34,7 +35,7 @@ export interface Target {
 
 let counter = 0;
 
-function spec(kind: Kind, settings: Record<string, unknown>): LocationSpec {
+function spec(kind: Kind, settings: Record<string, unknown>): LocationConfig {
   const name = `test ${process.pid} ${++counter}`;
   return { id: `${kind}.test_${process.pid}_${counter}`, kind, name, settings, bandwidth_limit: null, verify: true };
 }
@@ -61,7 +62,7 @@ export async function startTarget(kind: Kind): Promise<Target> {
       const dir = join(await tmpDir('lifeboat-folder-location-'), 'share');
       await mkdir(dir);
       const s = spec('folder', { path: dir });
-      await new FolderStore({ path: dir }, s.id).markMounted();
+      await new FolderStore(dir, { marker: true, agentId: s.id }).markMounted(new Date());
       const noop = async () => undefined;
       return { kind, spec: s, secrets: {}, badSecrets: null, diskDir: dir, kill: noop, restart: noop, stop: noop };
     }

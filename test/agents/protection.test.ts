@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocationAgent, type LocationSpec } from '../../src/agents/location-registry.js';
+import { createLocationAgent } from '../../src/agents/location-registry.js';
+import type { LocationConfig } from '../../src/agents/location-config.js';
 import { s3Client, type S3Settings } from '../../src/agents/s3-location.js';
 import { MAGIC } from '../../src/archive/securetar/securetar-header.js';
-import { BackupManager } from '../../src/manager/backup-manager.js';
+import { openManager } from '../helpers/manager.js';
 import { makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
@@ -62,14 +63,13 @@ describe('one backup, an encrypted and an unencrypted location', () => {
     const dir = await tmpDir();
     const inst = join(dir, 'config');
     await makeInstallation(inst);
-    const manager = await BackupManager.open({ installation: inst, timeZone: 'UTC' });
+    const protectedIds: Record<string, boolean> = { [s3.spec.id]: true, [dav.spec.id]: false };
+    const manager = await openManager({ installation: inst, timeZone: 'UTC', protectedFor: (id) => protectedIds[id] });
     for (const t of [s3, dav]) {
-      const { agent, close } = createLocationAgent(t.spec as LocationSpec, t.secrets);
+      const { agent, close } = createLocationAgent(t.spec, t.secrets);
       manager.registerAgent(agent);
       closers.push(close);
     }
-    const protectedIds: Record<string, boolean> = { [s3.spec.id]: true, [dav.spec.id]: false };
-    manager.hooks.agentProtected = (id) => protectedIds[id];
     return { inst, manager };
   }
 
@@ -90,7 +90,7 @@ describe('one backup, an encrypted and an unencrypted location', () => {
     return Buffer.from((await c.getFileContents(`/backups/${backupId}.tar`)) as ArrayBuffer);
   }
 
-  async function checkCopies(manager: BackupManager, inst: string, backupId: string) {
+  async function checkCopies(manager: Awaited<ReturnType<typeof openManager>>, inst: string, backupId: string) {
     const s3Heads = await innerMemberHeads(await storedOnS3(backupId));
     const davHeads = await innerMemberHeads(await storedOnWebdav(backupId));
     expect(Object.keys(s3Heads)).toEqual(['homeassistant.tar.gz']);

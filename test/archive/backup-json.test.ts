@@ -13,7 +13,7 @@ import {
   slugifyName,
   suggestedFileName,
 } from '../../src/archive/backup-json.js';
-import { InvalidBackupArchive, InvalidBackupFilename } from '../../src/archive/errors.js';
+import { InvalidBackupArchive, InvalidBackupFilename } from '../../src/util/errors.js';
 import { formatIsoLocal } from '../../src/util/time.js';
 
 describe('backup id', () => {

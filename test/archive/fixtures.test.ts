@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BackupReader, withBackupReader } from '../../src/archive/backup-reader.js';
 import { unpackBackup } from '../../src/archive/unpack.js';
 import { verifyBackup } from '../../src/archive/verify.js';
-import { BackupError, IncorrectPasswordError, InvalidBackupArchive } from '../../src/archive/errors.js';
+import { BackupError, IncorrectPasswordError, InvalidBackupArchive } from '../../src/util/errors.js';
 import type { Secret } from '../../src/archive/securetar/securetar-header.js';
 import { fixture } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp.js';

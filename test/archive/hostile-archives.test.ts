@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/archive/backup-reader.js';
 import { writeBackupFile } from '../../src/archive/backup-writer.js';
 import type { ByteSource } from '../../src/archive/byte-source.js';
-import { BackupError } from '../../src/archive/errors.js';
+import { BackupError } from '../../src/util/errors.js';
 import { readTarEntries } from '../../src/archive/inner-tar-reader.js';
 import { endOfArchive, innerMemberHeader, paddingFor } from '../../src/archive/outer-tar.js';
 import { extractEntries } from '../../src/archive/safe-extract.js';

@@ -1,7 +1,7 @@
 // The inner tar reader: names from ustar, PAX and GNU records, bodies as slices whatever the
 // chunking, unread bodies skipped, and corruption or truncation reported as such.
 import { describe, expect, it } from 'vitest';
-import { ArchiveCorruptError, ArchiveTruncatedError } from '../../src/archive/errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError } from '../../src/util/errors.js';
 import { readTarEntries } from '../../src/archive/inner-tar-reader.js';
 import { collect } from '../../src/util/chunks.js';
 import { releaseNow } from '../../src/util/release-buffer.js';

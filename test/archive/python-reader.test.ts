@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BackupManager } from '../../src/manager/backup-manager.js';
+import { openManager } from '../helpers/manager.js';
 import { generatedTree, GENERATED_EXCLUDED, pack, variants } from '../helpers/generated-backup.js';
 import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { fixture } from '../helpers/paths.js';
@@ -70,7 +70,7 @@ describe('an independent Python reader', () => {
     const dir = await tmpDir();
     const inst = join(dir, 'config');
     await makeInstallation(inst);
-    const manager = await BackupManager.open({ installation: inst, timeZone: 'Europe/Berlin' });
+    const manager = await openManager({ installation: inst, timeZone: 'Europe/Berlin' });
     const created = await manager.create({ password: 'emergency-key' });
     expect(created.path).toEqual(expect.any(String));
     const run = pythonRead(created.path as string, join(dir, 'out'), 'emergency-key');

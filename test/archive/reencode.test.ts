@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withBackupReader } from '../../src/archive/backup-reader.js';
 import { writeBackupFile } from '../../src/archive/backup-writer.js';
-import { DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../../src/archive/errors.js';
+import { DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../../src/util/errors.js';
 import { planReencode } from '../../src/archive/reencode.js';
 import { unpackBackup } from '../../src/archive/unpack.js';
 import { verifyBackup } from '../../src/archive/verify.js';

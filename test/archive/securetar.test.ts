@@ -12,7 +12,7 @@ import {
   createV3RootContext,
   newV3MemberParams,
 } from '../../src/archive/securetar/securetar-v3.js';
-import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../src/archive/errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../src/util/errors.js';
 import { collect, fromBuffers } from '../../src/util/chunks.js';
 import { releaseOwned } from '../../src/util/release-buffer.js';
 import { fixture } from '../helpers/paths.js';

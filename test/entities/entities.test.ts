@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LifeboatApp } from '../../src/app/lifeboat-app.js';
+import { LifeboatCore } from '../../src/core/lifeboat-core.js';
 import { ENTITY } from '../../src/entities/entity-definitions.js';
 import { EntityTracker, timestampState, type EntityState, type StateChange } from '../../src/entities/entity-tracker.js';
 import type { ManagerEvent } from '../../src/manager/events.js';
@@ -15,7 +15,7 @@ import { tmpDir } from '../helpers/tmp.js';
 function clock(startIso: string) {
   let t = Date.parse(startIso);
   return {
-    now: () => new Date(t),
+    now: () => ({ epochMs: t, micros: 0 }),
     advance: (ms: number) => {
       t += ms;
     },
@@ -30,7 +30,7 @@ async function openTracker(startIso = '2026-07-02T02:45:00.000Z') {
   const dir = await tmpDir();
   const c = clock(startIso);
   const path = join(dir, 'entities.json');
-  const tracker = await EntityTracker.open(path, c.now);
+  const tracker = await EntityTracker.open(path, c);
   return { dir, path, c, tracker, state: (id: string) => tracker.get(id) as EntityState };
 }
 
@@ -124,21 +124,21 @@ describe('EntityTracker: Home Assistant state objects', () => {
     const dir = await tmpDir();
     const inst = join(dir, 'config');
     await makeInstallation(inst);
-    const app = await LifeboatApp.open({ installation: inst });
+    const core = await LifeboatCore.open({ installation: inst });
     const seen: string[] = [];
-    app.entities.changes.subscribe((ch) => {
+    core.status.onEntityChange((ch) => {
       if (ch.entity_id === ENTITY.automaticBackupEvent) seen.push(`${String(ch.new_state.attributes.event_type)}/${String(ch.new_state.attributes.backup_stage)}`);
     });
     const managerStates: string[] = [];
-    app.entities.changes.subscribe((ch) => {
+    core.status.onEntityChange((ch) => {
       if (ch.entity_id === ENTITY.managerState) managerStates.push(ch.new_state.state);
     });
-    await app.manager.create({ name: 'Manual' });
-    await app.close();
+    await core.create.run({ name: 'Manual' });
+    await core.close();
     expect(seen).toEqual(['in_progress/null', 'in_progress/home_assistant', 'in_progress/upload_to_agents', 'in_progress/cleaning_up', 'completed/null']);
     expect(managerStates).toEqual(['create_backup', 'idle']);
-    expect(app.entities.get(ENTITY.lastAttempted)?.state).toBe('unknown');
-    expect(app.entities.get(ENTITY.lastSuccessful)?.state).toBe('unknown');
+    expect(core.status.entity(ENTITY.lastAttempted)?.state).toBe('unknown');
+    expect(core.status.entity(ENTITY.lastSuccessful)?.state).toBe('unknown');
   });
 
   it("gives timestamp sensors 'unknown' for null and a UTC time in whole seconds otherwise", async () => {
@@ -206,12 +206,12 @@ describe('EntityTracker: Home Assistant state objects', () => {
     expect(stored.states).toEqual(tracker.all());
 
     const later = clock('2026-07-05T00:00:00.000Z');
-    const reopened = await EntityTracker.open(path, later.now);
+    const reopened = await EntityTracker.open(path, later);
     expect(reopened.all()).toEqual(tracker.all());
     expect(reopened.get(ENTITY.automaticBackupEvent)?.attributes).toMatchObject({ event_type: 'failed', failed_reason: 'disk_full', backup_stage: null });
 
     // Another process (a CLI command) records an event: reload() picks it up and announces it.
-    const other = await EntityTracker.open(path, later.now);
+    const other = await EntityTracker.open(path, later);
     other.onManagerEvent(create('completed'));
     await other.flush();
     const announced: string[] = [];

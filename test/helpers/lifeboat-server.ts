@@ -124,8 +124,8 @@ export async function startServerInProcess(opts: InProcessOptions): Promise<Life
   let port = 0;
   const handle = await startServe({
     installation: opts.installation,
-    extra: async (app) => {
-      const s = await startHttpServer(app, { port: 0, webRoot: opts.webRoot ?? null, maxUploadBytes: opts.maxUploadBytes, log: app.log });
+    extra: async (core) => {
+      const s = await startHttpServer(core, { port: 0, webRoot: opts.webRoot ?? null, maxUploadBytes: opts.maxUploadBytes, log: core.log });
       url = s.url;
       port = s.port;
       return () => s.close();

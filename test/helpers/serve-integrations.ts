@@ -1,11 +1,11 @@
-// `lifeboat serve` in this process with what its command starts beside the app: the metrics
+// `lifeboat serve` in this process with what its command starts beside the core: the metrics
 // collector, the HTTP server (port 0) with /metrics, and the MQTT bridge — with a short reconnect
 // backoff so broker-outage tests run quickly. Every one still running is stopped after the file.
 
 import { afterAll } from 'vitest';
 // Registered first, so temporary folders are removed after the servers using them have stopped.
 import './tmp.js';
-import type { LifeboatApp } from '../../src/app/lifeboat-app.js';
+import type { LifeboatCore } from '../../src/core/lifeboat-core.js';
 import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
 import { MetricsCollector } from '../../src/integrations/metrics.js';
 import { MqttBridge, type MqttBridgeOptions } from '../../src/integrations/mqtt-bridge.js';
@@ -13,7 +13,7 @@ import { startHttpServer } from '../../src/server/http-server.js';
 
 export interface RunningLifeboat {
   handle: ServeHandle;
-  app: LifeboatApp;
+  core: LifeboatCore;
   bridge: MqttBridge;
   metrics: MetricsCollector;
   /** The HTTP server, e.g. http://127.0.0.1:41234 */
@@ -32,10 +32,10 @@ export async function startLifeboat(installation: string, bridgeOptions: MqttBri
   let parts: { bridge: MqttBridge; metrics: MetricsCollector; url: string } | null = null;
   const handle = await startServe({
     installation,
-    extra: async (app) => {
-      const metrics = await MetricsCollector.start(app);
-      const server = await startHttpServer(app, { port: 0, metrics, log: app.log });
-      const bridge = MqttBridge.start(app, { configurationUrl: server.url, backoff: { initialMs: 200, maxMs: 1000 }, ...bridgeOptions });
+    extra: async (core) => {
+      const metrics = await MetricsCollector.start(core);
+      const server = await startHttpServer(core, { port: 0, metrics, log: core.log });
+      const bridge = MqttBridge.start(core, { configurationUrl: server.url, backoff: { initialMs: 200, maxMs: 1000 }, ...bridgeOptions });
       parts = { bridge, metrics, url: server.url };
       return async () => {
         await bridge.stop();
@@ -48,7 +48,7 @@ export async function startLifeboat(installation: string, bridgeOptions: MqttBri
   let stopping: Promise<void> | null = null;
   const lifeboat: RunningLifeboat = {
     handle,
-    app: handle.app,
+    core: handle.core,
     ...started,
     stop: () => {
       stopping ??= handle.stop().then(() => {

@@ -4,76 +4,33 @@
 // bytes uploaded to a second location, backups per location), and counters that survive a restart.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { AgentBackup } from '../../src/archive/backup-json.js';
-import { BackupNotFound } from '../../src/archive/errors.js';
-import type { BackupAgent, OpenStream, UploadOptions } from '../../src/agents/agent.js';
 import { ENTITY } from '../../src/entities/entity-definitions.js';
 import { MANAGER_STATES } from '../../src/manager/events.js';
-import { TokenStore } from '../../src/settings/token-store.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { parsePrometheusText, sampleValue, type ParsedFamily } from '../helpers/prometheus-parse.js';
-import { startLifeboat, type RunningLifeboat } from '../helpers/serve-integrations.js';
+import { eventually, startLifeboat, type RunningLifeboat } from '../helpers/serve-integrations.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-/** A second location that keeps backups in memory and reports upload progress. */
-class MemoryAgent implements BackupAgent {
-  readonly domain = 'test';
-  readonly uniqueId = 'memory';
-  readonly agentId = 'test.memory';
-  readonly name = 'Memory';
-  readonly stored = new Map<string, { backup: AgentBackup; data: Buffer }>();
-
-  async upload(backup: AgentBackup, open: OpenStream, opts?: UploadOptions): Promise<void> {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of open()) {
-      chunks.push(chunk);
-      n += chunk.length;
-      opts?.onProgress?.(n);
-    }
-    this.stored.set(backup.backup_id, { backup: { ...backup, size: n }, data: Buffer.concat(chunks) });
-  }
-
-  async download(backupId: string): Promise<AsyncIterable<Buffer>> {
-    const entry = this.stored.get(backupId);
-    if (!entry) throw new BackupNotFound(`Backup ${backupId} not found`);
-    return (async function* () {
-      yield entry.data;
-    })();
-  }
-
-  async list(): Promise<AgentBackup[]> {
-    return [...this.stored.values()].map((e) => e.backup);
-  }
-
-  async get(backupId: string): Promise<AgentBackup> {
-    const entry = this.stored.get(backupId);
-    if (!entry) throw new BackupNotFound(`Backup ${backupId} not found`);
-    return entry.backup;
-  }
-
-  async delete(backupId: string): Promise<void> {
-    if (!this.stored.delete(backupId)) throw new BackupNotFound(`Backup ${backupId} not found`);
-  }
-}
 
 async function scrape(lb: RunningLifeboat, token: string | null): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${lb.url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
 
-const entitySeconds = (lb: RunningLifeboat, id: string) => Date.parse(lb.app.entities.get(id)?.state ?? '') / 1000;
+const entitySeconds = (lb: RunningLifeboat, id: string) => Date.parse(lb.core.status.entity(id)?.state ?? '') / 1000;
 
 describe('GET /metrics', () => {
   it('needs a token, parses strictly, matches the entities and backups, and keeps its counters across a restart', async () => {
     const inst = await tmpDir();
     await makeInstallation(inst);
-    const tokens = new TokenStore(join(inst, '.lifeboat', 'tokens.json'));
     let lb = await startLifeboat(inst);
+    const tokens = lb.core.tokens;
     const reader = (await tokens.create('prometheus', 'read')).token;
     const admin = (await tokens.create('admin')).token;
-    const memory = new MemoryAgent();
-    lb.app.manager.registerAgent(memory);
+    // A second location: a folder on this machine.
+    const second = join(await tmpDir(), 'second');
+    const added = await lb.core.locations.add({ kind: 'folder', name: 'second', settings: { path: second }, secrets: {}, bandwidthLimit: null, verify: false, createFolder: true });
+    const secondId = added.location.id;
+    await eventually(() => lb.core.backups.hasAgent(secondId), 'the second location');
 
     expect((await scrape(lb, null)).status).toBe(401);
     expect((await scrape(lb, 'lbt_wrong')).status).toBe(401);
@@ -91,18 +48,18 @@ describe('GET /metrics', () => {
     expect(sampleValue(m, 'lifeboat_location_backups', { location: 'backup.local' })).toBe(0);
 
     // A failure, then a daily schedule with two locations and an automatic backup, a manual one, a restore.
-    await lb.app.settings.update({ create_backup: { agent_ids: ['backup.gone'] } });
-    await expect(lb.app.beginAutomatic().then((h) => h.done)).rejects.toThrow(/available backup agent/);
-    const failedReason = lb.app.entities.get(ENTITY.automaticBackupEvent)?.attributes.failed_reason;
+    await lb.core.settings.update({ create_backup: { agent_ids: ['backup.gone'] } });
+    await expect(lb.core.create.automatic().then((h) => h.done)).rejects.toThrow(/available backup agent/);
+    const failedReason = lb.core.status.entity(ENTITY.automaticBackupEvent)?.attributes.failed_reason;
     expect(failedReason).toBe('backup_manager_error');
-    await lb.app.settings.update({
+    await lb.core.settings.update({
       automatic_backups_configured: true,
-      create_backup: { agent_ids: ['backup.local', 'test.memory'] },
+      create_backup: { agent_ids: ['backup.local', secondId] },
       schedule: { recurrence: 'daily', time: '04:45' },
     });
-    const automatic = await (await lb.app.beginAutomatic()).done;
-    const manual = await lb.app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null });
-    await lb.app.manager.restore({ backupId: manual.backupId, agentId: 'backup.local' });
+    const automatic = await (await lb.core.create.automatic()).done;
+    const manual = await lb.core.create.service();
+    await lb.core.restore.run({ backupId: manual.backupId, agentId: 'backup.local' });
     await new Promise((r) => setTimeout(r, 100)); // the schedule sensors are refreshed asynchronously
 
     const scraped = await scrape(lb, reader);
@@ -112,7 +69,7 @@ describe('GET /metrics', () => {
       expect(f.type === 'counter' ? f.name.endsWith('_total') : f.type === 'gauge', f.name).toBe(true);
     }
     // The state gauges and the schedule times are the entities' states.
-    const managerState = lb.app.entities.get(ENTITY.managerState)?.state;
+    const managerState = lb.core.status.entity(ENTITY.managerState)?.state;
     expect(managerState).toBe('idle');
     for (const state of MANAGER_STATES) expect(sampleValue(m, 'lifeboat_manager_state', { state })).toBe(state === managerState ? 1 : 0);
     for (const [metric, entity] of [
@@ -140,15 +97,15 @@ describe('GET /metrics', () => {
       expect(sampleValue(m, 'lifeboat_last_operation_start_timestamp_seconds', { operation })).toBeLessThanOrEqual(success);
     }
     // Bytes uploaded to the second location: exactly the automatic backup's bytes.
-    const uploaded = memory.stored.get(automatic.backupId)?.backup.size;
+    const uploaded = (await lb.core.backups.details(automatic.backupId)).backup?.agents[secondId]?.size;
     expect(uploaded).toBeGreaterThan(0);
-    expect(sampleValue(m, 'lifeboat_uploaded_bytes_total', { location: 'test.memory' })).toBe(uploaded);
+    expect(sampleValue(m, 'lifeboat_uploaded_bytes_total', { location: secondId })).toBe(uploaded);
     // Backups per location, and the newest backup's size where it is.
-    const { backups } = await lb.app.manager.list();
+    const { backups } = await lb.core.backups.list();
     expect(sampleValue(m, 'lifeboat_location_backups', { location: 'backup.local' })).toBe(backups.filter((b) => b.agents['backup.local']).length);
     expect(sampleValue(m, 'lifeboat_location_backups', { location: 'backup.local' })).toBe(2);
-    expect(sampleValue(m, 'lifeboat_location_backups', { location: 'test.memory' })).toBe(1);
-    expect(sampleValue(m, 'lifeboat_location_up', { location: 'test.memory' })).toBe(1);
+    expect(sampleValue(m, 'lifeboat_location_backups', { location: secondId })).toBe(1);
+    expect(sampleValue(m, 'lifeboat_location_up', { location: secondId })).toBe(1);
     const newest = backups[0];
     expect(newest?.backup_id).toBe(manual.backupId);
     expect(sampleValue(m, 'lifeboat_last_backup_size_bytes', { location: 'backup.local' })).toBe(newest?.agents['backup.local']?.size);

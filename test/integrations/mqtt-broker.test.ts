@@ -167,7 +167,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     expect(events.at(-1)).toEqual({ event_type: 'completed', backup_stage: null, failed_reason: null });
     expect(ha.on(topics.event).every((m) => !m.retain)).toBe(true);
     expect(ha.messages.slice(from).filter((m) => m.topic === topics.managerState).map((m) => m.payload)).toEqual(['create_backup', 'idle']);
-    const { backups } = await lb.app.manager.list();
+    const { backups } = await lb.core.backups.list();
     expect(backups).toHaveLength(1);
     expect(backups[0]?.name).toMatch(/^Custom backup /);
     expect(backups[0]?.agents['backup.local']?.protected).toBe(false);
@@ -175,7 +175,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
   });
 
   it('"Create automatic backup" runs backup.create_automatic; the timestamp sensors follow the entities', async () => {
-    await lb.app.settings.update({ create_backup: { agent_ids: ['backup.local'] } });
+    await lb.core.settings.update({ create_backup: { agent_ids: ['backup.local'] } });
     const from = ha.messages.length;
     await ha.publish(topics.createAutomatic, 'PRESS');
     await ha.waitFor((m) => m.topic === topics.event && m.payload.includes('"completed"'), 'completed event', { from });
@@ -183,25 +183,25 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     const attempted = await ha.waitFor((m) => m.topic === topics.lastAttempted && m.payload !== 'None', 'last attempted', { from });
     expect(success.retain).toBe(false); // live update to an existing subscriber
     expect(success.payload).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
-    expect(success.payload).toBe(lb.app.entities.get(ENTITY.lastSuccessful)?.state);
-    expect(attempted.payload).toBe(lb.app.entities.get(ENTITY.lastAttempted)?.state);
-    const { backups } = await lb.app.manager.list();
+    expect(success.payload).toBe(lb.core.status.entity(ENTITY.lastSuccessful)?.state);
+    expect(attempted.payload).toBe(lb.core.status.entity(ENTITY.lastAttempted)?.state);
+    const { backups } = await lb.core.backups.list();
     expect(backups.filter((b) => b.with_automatic_settings === true)).toHaveLength(1);
   });
 
   it('a forced failure sends the failed event with its reason; last attempted moves, last successful does not', async () => {
-    await lb.app.settings.update({ create_backup: { agent_ids: ['backup.unplugged_disk'] } });
-    const successBefore = lb.app.entities.get(ENTITY.lastSuccessful)?.state;
+    await lb.core.settings.update({ create_backup: { agent_ids: ['backup.unplugged_disk'] } });
+    const successBefore = lb.core.status.entity(ENTITY.lastSuccessful)?.state;
     await new Promise((r) => setTimeout(r, 1100)); // a later whole second for last attempted
     const from = ha.messages.length;
     await ha.publish(topics.createAutomatic, 'PRESS');
     const failed = await ha.waitFor((m) => m.topic === topics.event && m.payload.includes('"failed"'), 'failed event', { from });
     expect(JSON.parse(failed.payload)).toEqual({ event_type: 'failed', backup_stage: null, failed_reason: 'backup_manager_error' });
     const attempted = await ha.waitFor((m) => m.topic === topics.lastAttempted, 'last attempted', { from });
-    expect(attempted.payload).toBe(lb.app.entities.get(ENTITY.lastAttempted)?.state);
+    expect(attempted.payload).toBe(lb.core.status.entity(ENTITY.lastAttempted)?.state);
     expect(ha.messages.slice(from).filter((m) => m.topic === topics.lastSuccessful)).toEqual([]);
-    expect(lb.app.entities.get(ENTITY.lastSuccessful)?.state).toBe(successBefore);
-    await lb.app.settings.update({ create_backup: { agent_ids: ['backup.local'] } });
+    expect(lb.core.status.entity(ENTITY.lastSuccessful)?.state).toBe(successBefore);
+    await lb.core.settings.update({ create_backup: { agent_ids: ['backup.local'] } });
   });
 
   it('with the broker down a backup completes as usual; on reconnect everything is sent again, the events of the outage included', async () => {
@@ -210,21 +210,20 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     await broker.stop();
     await eventually(() => !lb.bridge.connected, 'disconnected');
     const t0 = Date.now();
-    const result = await lb.app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null });
+    const result = await lb.core.create.service();
     expect(result.failedAgentIds).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(lb.bridge.connected).toBe(false);
-    expect(lb.app.manager.state).toBe('idle');
+    expect(lb.core.status.state).toBe('idle');
 
     // Keep Lifeboat out (wrong password) until the subscriber is listening, then let it in: the
     // bridge reads the password again at every attempt.
-    const secrets = lb.app.settings.secrets;
-    await secrets.setIntegrationSecrets('mqtt', { password: 'not-yet' });
+    await lb.core.settings.setMqttPassword('not-yet');
     broker = await start({ port });
     ha = await MqttListener.connect(broker, TOPICS);
     await new Promise((r) => setTimeout(r, 300));
     expect(lb.bridge.connected).toBe(false);
-    await secrets.setIntegrationSecrets('mqtt', { password: broker.password });
+    await lb.core.settings.setMqttPassword(broker.password);
     await eventually(() => lb.bridge.connected, 'reconnected');
 
     await discovery(ha, 'home1');
@@ -240,15 +239,15 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     const again = await discovery(late, 'home1');
     expect([...again.values()].every((c) => c.retain)).toBe(true);
     expect(await late.waitFor((m) => m.topic === topics.lastSuccessful, 'last successful')).toMatchObject({
-      payload: lb.app.entities.get(ENTITY.lastSuccessful)?.state,
+      payload: lb.core.status.entity(ENTITY.lastSuccessful)?.state,
       retain: true,
     });
     await late.close();
   });
 
   it('turning MQTT off removes the device from Home Assistant (empty retained configs); on again brings it back', async () => {
-    const mqtt = lb.app.settings.config.mqtt;
-    await lb.app.settings.replace({ ...lb.app.settings.config, mqtt: { ...mqtt, enabled: false } });
+    const mqtt = lb.core.settings.config.mqtt;
+    await lb.core.settings.setMqtt({ ...mqtt, enabled: false });
     await lb.bridge.settled();
     expect(lb.bridge.connected).toBe(false);
     const fresh = await MqttListener.connect(broker, TOPICS);
@@ -260,15 +259,15 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
 
     // A press left retained on the broker must not start a backup when Lifeboat connects.
     await ha.publish(topics.create, 'PRESS', true);
-    const backupsBefore = (await lb.app.manager.list()).backups.length;
-    await lb.app.settings.replace({ ...lb.app.settings.config, mqtt: { ...mqtt, enabled: true } });
+    const backupsBefore = (await lb.core.backups.list()).backups.length;
+    await lb.core.settings.setMqtt({ ...mqtt, enabled: true });
     await eventually(() => lb.bridge.connected, 'connected again');
     const back = await MqttListener.connect(broker, TOPICS);
     await discovery(back, 'home1');
     await back.close();
     await ha.settle();
-    expect(lb.app.manager.state).toBe('idle');
-    expect((await lb.app.manager.list()).backups).toHaveLength(backupsBefore);
+    expect(lb.core.status.state).toBe('idle');
+    expect((await lb.core.backups.list()).backups).toHaveLength(backupsBefore);
     await ha.publish(topics.create, '', true);
   });
 
@@ -288,15 +287,15 @@ describe('events while the broker is unreachable', () => {
     const inst = await tmpDir();
     await makeInstallation(inst);
     const lb = await startLifeboat(inst, { maxQueuedEvents: 2 });
-    const { settings } = lb.app;
-    await settings.setIntegrationSecrets('mqtt', { password: 'refused' });
-    await settings.replace({ ...settings.config, mqtt: { ...settings.config.mqtt, enabled: true, url: broker.url, username: broker.username, node_id: 'home4' } });
+    const { settings } = lb.core;
+    await settings.setMqttPassword('refused');
+    await settings.setMqtt({ ...settings.config.mqtt, enabled: true, url: broker.url, username: broker.username, node_id: 'home4' });
     await lb.bridge.settled();
     const ha = await MqttListener.connect(broker, ['lifeboat/home4/#']);
     try {
-      await lb.app.manager.create({ agentIds: ['backup.local'], includeDatabase: true, password: null });
+      await lb.core.create.service();
       expect(lb.bridge.connected).toBe(false);
-      await settings.setIntegrationSecrets('mqtt', { password: broker.password });
+      await settings.setMqttPassword(broker.password);
       await eventually(() => lb.bridge.connected, 'connected');
       await ha.waitFor((m) => m.topic === 'lifeboat/home4/automatic_backup_event' && m.payload.includes('"completed"'), 'completed event');
       await ha.settle(300);

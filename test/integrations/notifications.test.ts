@@ -4,8 +4,10 @@
 // no success for N days (at most once a day), with counters that survive a restart.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotificationRules } from '../../src/integrations/notification-rules.js';
-import { sendNotification, type Notification } from '../../src/integrations/notifier.js';
+import { NotificationRules } from '../../src/core/notification-rules.js';
+import type { Notification } from '../../src/core/notifier.js';
+import { sendNotification } from '../../src/integrations/notifier.js';
+import { instantFromDate } from '../../src/util/time.js';
 import { defaultConfig, type NotificationSettings } from '../../src/settings/schemas.js';
 import { startReceiver, unreachableUrl, type Receiver } from '../helpers/http-receiver.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -67,7 +69,7 @@ describe('sendNotification over HTTP', () => {
   it('posts JSON to the webhook and an ntfy request (message body; Title, Priority, Tags headers) to the topic', async () => {
     const before = receiver.requests.length;
     const at = new Date('2026-07-02T02:45:13.000Z');
-    const results = await sendNotification(settings({ webhook_url: receiver.url('/hook'), ntfy_url: receiver.url('/backups') }), failed, undefined, () => at);
+    const results = await sendNotification(settings({ webhook_url: receiver.url('/hook'), ntfy_url: receiver.url('/backups') }), failed, undefined, { now: () => instantFromDate(at) });
     expect(results).toEqual(expect.arrayContaining([{ channel: 'webhook', ok: true }, { channel: 'ntfy', ok: true }]));
     expect(results).toHaveLength(2);
     const got = receiver.requests.slice(before);

@@ -4,7 +4,7 @@
 import { readFile, rm, writeFile, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BackupManager } from '../../src/manager/backup-manager.js';
+import { openManager } from '../helpers/manager.js';
 import type { ManagerEvent } from '../../src/manager/events.js';
 import { isLifeboatProgress } from '../../src/manager/events.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -16,7 +16,7 @@ async function setup() {
   const dir = await tmpDir();
   const inst = join(dir, 'config');
   await makeInstallation(inst);
-  const manager = await BackupManager.open({ installation: inst, timeZone: 'Europe/Berlin' });
+  const manager = await openManager({ installation: inst, timeZone: 'Europe/Berlin' });
   const events: ManagerEvent[] = [];
   manager.events.subscribe((e) => {
     if (!isLifeboatProgress(e)) events.push(e);

@@ -8,7 +8,7 @@ import { nextRetryAt, MAX_ATTEMPTS, UploadQueue } from '../../src/manager/upload
 import { backoffDelay } from '../../src/agents/retrying-agent.js';
 import { paced } from '../../src/agents/throttled-agent.js';
 import { isTransient, LocationAuthError, VerificationError } from '../../src/agents/agent-errors.js';
-import { BackupAgentUnreachableError, BackupNotFound, IncorrectPasswordError } from '../../src/archive/errors.js';
+import { BackupAgentUnreachableError, BackupNotFound, IncorrectPasswordError } from '../../src/util/errors.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { join } from 'node:path';
 

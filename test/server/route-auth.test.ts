@@ -12,7 +12,7 @@ import { networkInterfaces } from 'node:os';
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LifeboatApp } from '../../src/app/lifeboat-app.js';
+import type { LifeboatCore } from '../../src/core/lifeboat-core.js';
 import { buildCommands } from '../../src/server/ws-commands.js';
 import { PathSigner } from '../../src/server/signed-paths.js';
 import { HaWsClient, RawWs } from '../helpers/ha-ws-client.js';
@@ -252,7 +252,7 @@ describe('route authentication of lifeboat serve', () => {
   });
 
   describe('WebSocket', () => {
-    const commandNames = [...buildCommands({} as LifeboatApp, new PathSigner()).keys()];
+    const commandNames = [...buildCommands({} as LifeboatCore, new PathSigner()).keys()];
     /** Handled by the protocol itself rather than the command registry. */
     const protocolTypes = ['ping', 'unsubscribe_events', 'supported_features', 'get_config', 'call_service'];
 

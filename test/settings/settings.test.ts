@@ -5,9 +5,11 @@
 // two processes at once.
 import { mkdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
+import { instantFromDate } from '../../src/util/time.js';
 import { describe, expect, it } from 'vitest';
 import { applyConfigUpdate } from '../../src/settings/config-update.js';
-import { emergencyKit, findKeyInText, generateKey, KEY_RE, keyFingerprint } from '../../src/settings/encryption-key.js';
+import { findKeyInText, KEY_RE } from '../../src/util/key-text.js';
+import { emergencyKit, generateKey, keyFingerprint } from '../../src/settings/encryption-key.js';
 import { ConfigUpdateSchema, defaultConfig, type BackupConfig, type ConfigUpdate } from '../../src/settings/schemas.js';
 import { SecretsStore } from '../../src/settings/secrets-store.js';
 import { SettingsService } from '../../src/settings/settings-service.js';
@@ -32,7 +34,7 @@ function configured(): BackupConfig {
 const update = (u: ConfigUpdate) => ConfigUpdateSchema.parse(u);
 
 async function openService(dir: string, now = () => new Date('2026-07-02T04:45:00Z')) {
-  return SettingsService.open({ settings: join(dir, 'data', 'settings.json'), secrets: join(dir, 'data', 'secrets.json') }, now);
+  return SettingsService.open({ settings: join(dir, 'data', 'settings.json'), secrets: join(dir, 'data', 'secrets.json') }, { now: () => instantFromDate(now()) });
 }
 
 describe('applyConfigUpdate (backup/config/update semantics)', () => {

@@ -2,7 +2,7 @@
 // detection (magic, or v1 without one), plaintext-size formulas, and how a password is given.
 
 import { createHash } from 'node:crypto';
-import { ArchiveCorruptError, UnsupportedSecureTarVersion } from '../errors.js';
+import { ArchiveCorruptError, UnsupportedSecureTarVersion } from '../../util/errors.js';
 
 export const MAGIC = Buffer.from('SecureTar', 'ascii');
 export const COMMON_HEADER_SIZE = 32;

@@ -2,7 +2,7 @@
 // v1 reader, which is v2's cipher without a header and with the legacy padding quirks.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { ArchiveTruncatedError, IncorrectPasswordError } from '../errors.js';
+import { ArchiveTruncatedError, IncorrectPasswordError } from '../../util/errors.js';
 import {
   V2_HEADER_SIZE,
   aesIv,

@@ -3,7 +3,7 @@
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../errors.js';
+import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../util/errors.js';
 import { rechunk } from '../../util/chunks.js';
 import {
   V3_HEADER_SIZE,

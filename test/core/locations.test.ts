@@ -1,6 +1,6 @@
-// Locations in the running application, against s3rver: agents appear when a location is saved in
-// the settings and go when it is removed; per-location protection comes from the settings; the
-// HTTP download endpoint streams a remote copy as stored and decrypts one on download.
+// Locations in the running application, against s3rver: agents appear when a location is added
+// and go when it is removed; per-location protection comes from the settings; the HTTP download
+// endpoint streams a remote copy as stored and decrypts one on download.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,15 +8,19 @@ import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LifeboatApp } from '../../src/app/lifeboat-app.js';
-import type { LocationConfig } from '../../src/settings/schemas.js';
-import { TokenStore } from '../../src/settings/token-store.js';
+import { LifeboatCore } from '../../src/core/lifeboat-core.js';
+import { GenerateSchema } from '../../src/core/types.js';
 import { startHttpServer } from '../../src/server/http-server.js';
-import { silentLogger } from '../../src/manager/job-context.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { useTarget } from './location-targets.js';
+import { useTarget } from '../agents/location-targets.js';
+
+/** A backup on exactly these locations (Home Assistant's `backup/generate`), waited for. */
+async function createOn(core: LifeboatCore, agentIds: string[], password: string) {
+  return (await core.create.generate(GenerateSchema.parse({ agent_ids: agentIds, password }))).done;
+}
 
 
 async function backupJsonOf(bytes: Buffer): Promise<{ protected: boolean }> {
@@ -42,34 +46,34 @@ describe('locations in the application', () => {
   const s3 = useTarget('s3');
 
   /** An application with its HTTP server on a fresh installation; the S3 location saved in its settings. */
-  async function withAppAndS3(test: (app: LifeboatApp, server: { url: string }, id: string) => Promise<void>): Promise<void> {
+  async function withAppAndS3(test: (core: LifeboatCore, server: { url: string }, id: string) => Promise<void>): Promise<void> {
     const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
-    const app = await LifeboatApp.open({ installation: inst, log: silentLogger });
-    const server = await startHttpServer(app, { host: '127.0.0.1', port: 0, log: silentLogger });
+    const core = await LifeboatCore.open({ installation: inst, log: silentLogger });
+    const server = await startHttpServer(core, { host: '127.0.0.1', port: 0, log: silentLogger });
     try {
-      const id = s3().spec.id;
-      expect(app.manager.agent(id)).toBeUndefined();
-      await app.settings.setLocationSecrets(id, s3().secrets);
-      await app.settings.setLocations([s3().spec as LocationConfig]);
-      await eventually(() => app.manager.agent(id) !== undefined, 'the location agent to appear', 5000);
-      await test(app, server, id);
+      const spec = s3().spec;
+      const id = spec.id;
+      expect(core.backups.hasAgent(id)).toBe(false);
+      await core.locations.add({ kind: spec.kind, name: spec.name, settings: spec.settings, secrets: s3().secrets, bandwidthLimit: null, verify: spec.verify });
+      await eventually(() => core.backups.hasAgent(id), 'the location agent to appear', 5000);
+      await test(core, server, id);
     } finally {
       await server.close();
-      await app.close();
+      await core.close();
     }
   }
 
   it('follows the saved locations, applies their protection, and serves remote downloads', async () => {
-    await withAppAndS3(async (app, server, id) => {
-      await app.settings.update({ agents: { [id]: { protected: false } } });
+    await withAppAndS3(async (core, server, id) => {
+      await core.settings.update({ agents: { [id]: { protected: false } } });
 
-      const created = await app.manager.create({ agentIds: ['backup.local', id], password: 'pw' });
+      const created = await createOn(core, ['backup.local', id], 'pw');
       expect(created.failedAgentIds).toEqual([]);
-      const listed = (await app.manager.list()).backups[0]!;
+      const listed = (await core.backups.list()).backups[0]!;
       expect(listed.agents).toMatchObject({ 'backup.local': { protected: true }, [id]: { protected: false } });
 
-      const { token } = await new TokenStore(join(app.manager.df.root, 'tokens.json')).create('test');
+      const { token } = await core.tokens.create('test');
       const get = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
       const remote = await get(`/api/backup/download/${created.backupId}?agent_id=${id}`);
       expect(remote.status).toBe(200);
@@ -86,23 +90,23 @@ describe('locations in the application', () => {
 
       expect((await get(`/api/backup/download/ffff0000?agent_id=${id}`)).status).toBe(404);
 
-      await app.settings.setLocations([]);
-      await eventually(() => app.manager.agent(id) === undefined, 'the location agent to go', 5000);
+      await core.locations.remove(id);
+      await eventually(() => !core.backups.hasAgent(id), 'the location agent to go', 5000);
       expect((await get(`/api/backup/download/${created.backupId}?agent_id=${id}`)).status).toBe(400);
     });
   });
 
   it('decrypts a remote encrypted copy on download through a temporary file', async () => {
-    await withAppAndS3(async (app, server, id) => {
-      const created = await app.manager.create({ agentIds: [id], password: 'pw' });
+    await withAppAndS3(async (core, server, id) => {
+      const created = await createOn(core, [id], 'pw');
       expect(created.path).toBeNull();
-      const { token } = await new TokenStore(join(app.manager.df.root, 'tokens.json')).create('test');
+      const { token } = await core.tokens.create('test');
       const res = await fetch(`${server.url}/api/backup/download/${created.backupId}?agent_id=${id}&password=pw`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
       expect((await backupJsonOf(Buffer.from(await res.arrayBuffer()))).protected).toBe(false);
       const { readdir } = await import('node:fs/promises');
       // The temporary file goes when the response stream closes, just after the last byte.
-      await eventually(async () => (await readdir(app.manager.df.tmp)).every((n) => !n.includes('download')), 'the temporary download file to go');
+      await eventually(async () => (await readdir(join(core.status.dataFolder, 'tmp'))).every((n) => !n.includes('download')), 'the temporary download file to go');
     });
   });
 });

@@ -3,7 +3,7 @@
 // encryption key (callers pass fingerprints, never keys).
 
 import pino from 'pino';
-import type { Logger } from '../manager/job-context.js';
+import type { Logger } from '../util/logger.js';
 
 const REDACT = [
   'password',

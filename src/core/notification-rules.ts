@@ -3,7 +3,7 @@
 // successful automatic backup for too many days (at most once a day). The counters survive restarts.
 
 import { z } from 'zod';
-import type { Logger } from '../manager/job-context.js';
+import type { Logger } from '../util/logger.js';
 import type { NotificationSettings } from '../settings/schemas.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import type { DeliveryResult, Notification } from './notifier.js';

@@ -3,15 +3,18 @@
 // included), closed when removed. A location whose settings or credentials are invalid is logged
 // and left out, so one bad entry never stops the others.
 
-import { createLocationAgent, type LocationSpec } from '../agents/location-registry.js';
+import type { LocationConfig } from '../agents/location-config.js';
+import type { LocationRegistry } from '../agents/location-registry.js';
 import type { BackupManager } from '../manager/backup-manager.js';
-import type { Logger } from '../manager/job-context.js';
+import type { Logger } from '../util/logger.js';
+import type { Clock } from '../util/clock.js';
 import type { RetryPolicy } from '../agents/retrying-agent.js';
-import type { LocationConfig } from '../settings/schemas.js';
 import { SecretsStore } from '../settings/secrets-store.js';
 
 export interface LocationAgentsOptions {
   secretsPath: string;
+  registry: LocationRegistry;
+  clock: Clock;
   log: Logger;
   /** Saves a location's changed settings (a host key pinned on first use). */
   saveSettings: (agentId: string, settings: Record<string, unknown>) => Promise<void>;
@@ -62,7 +65,8 @@ export class LocationAgents {
       if (this.live.has(location.id)) continue;
       const creds = secrets.locationSecrets(location.id);
       try {
-        const { agent, close } = createLocationAgent(location as LocationSpec, creds, {
+        const { agent, close } = this.opts.registry.agent(location, creds, {
+          clock: this.opts.clock,
           saveSettings: (settings) => this.opts.saveSettings(location.id, settings),
           retry: {
             ...this.opts.retry,

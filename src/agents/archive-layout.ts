@@ -1,0 +1,76 @@
+// Home Assistant's layout of its local backup folder: backup files only, each named after the
+// backup (`<name>_<date>.tar`, the name Home Assistant suggests), with no record beside it — a
+// listing reads each file's backup.json (cached per file by size and modification time), so
+// backups that Home Assistant or a user put there appear, and deleted ones go. Needs a store whose
+// files are on this machine.
+
+import { withBackupReader } from '../archive/backup-reader.js';
+import { suggestedFileName, type AgentBackup } from '../archive/backup-json.js';
+import type { Logger } from '../util/logger.js';
+import type { BackupLayout, StoredCopy } from './backup-layout.js';
+import type { BlobInfo, BlobStore, LocalBlobs } from './blob-store.js';
+
+interface CacheEntry {
+  key: string;
+  backup: AgentBackup | null;
+}
+
+function localBlobs(store: BlobStore): LocalBlobs {
+  if (!store.local) throw new Error(`${store.where}: backup files without records can only be read from a folder on this machine`);
+  return store.local;
+}
+
+export class ArchiveLayout implements BackupLayout {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(private readonly log?: Logger) {}
+
+  private async backupOf(store: BlobStore, blob: BlobInfo): Promise<AgentBackup | null> {
+    const key = `${blob.size}:${blob.mtimeMs ?? ''}`;
+    let entry = this.cache.get(blob.name);
+    if (!entry || entry.key !== key) {
+      let backup: AgentBackup | null = null;
+      try {
+        backup = await withBackupReader(localBlobs(store).path(blob.name), async (r) => r.backup);
+      } catch (err) {
+        this.log?.warn(`Skipping unreadable backup file ${blob.name}: ${(err as Error).message}`);
+      }
+      entry = { key, backup };
+      this.cache.set(blob.name, entry);
+    }
+    return entry.backup;
+  }
+
+  async list(store: BlobStore): Promise<StoredCopy[]> {
+    const blobs = (await store.list()).filter((b) => b.name.endsWith('.tar'));
+    const seen = new Set(blobs.map((b) => b.name));
+    for (const name of [...this.cache.keys()]) if (!seen.has(name)) this.cache.delete(name);
+    // The same backup in two files (a copy made by hand): the newer file counts.
+    const byId = new Map<string, { copy: StoredCopy; mtime: number }>();
+    await Promise.all(
+      blobs.map(async (blob) => {
+        const backup = await this.backupOf(store, blob);
+        if (!backup) return;
+        const mtime = blob.mtimeMs ?? 0;
+        const previous = byId.get(backup.backup_id);
+        if (!previous || mtime >= previous.mtime) byId.set(backup.backup_id, { copy: { backup, archive: blob.name, sha256: null }, mtime });
+      }),
+    );
+    return [...byId.values()].map((v) => v.copy);
+  }
+
+  async find(store: BlobStore, backupId: string): Promise<StoredCopy | null> {
+    return (await this.list(store)).find((c) => c.backup.backup_id === backupId) ?? null;
+  }
+
+  /** Home Assistant's suggested name; `_1`, `_2`, … when a file of that name exists. */
+  async archiveName(store: BlobStore, backup: AgentBackup): Promise<string> {
+    const taken = new Set((await store.list()).map((b) => b.name));
+    const fileName = suggestedFileName(backup.name, backup.date);
+    const base = fileName.replace(/\.tar$/, '');
+    for (let i = 0; ; i++) {
+      const candidate = i === 0 ? fileName : `${base}_${i}.tar`;
+      if (!taken.has(candidate)) return candidate;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Downloading a backup, the one way every front end does it: as stored (a remote copy streams
+// straight through), or decrypted on the fly — with the password given, or with the key the
+// keyring finds for it. A decrypted download needs the file on this machine (a remote copy is
+// fetched into tmp first, checked, and removed when the download ends). Also Home Assistant's
+// `backup/can_decrypt_on_download`.
+
+import { createReadStream } from 'node:fs';
+import { BackupReader, withBackupReader } from '../archive/backup-reader.js';
+import { slugifyName } from '../archive/backup-json.js';
+import { planReencode } from '../archive/reencode.js';
+import { lockOf } from '../manager/backup-key.js';
+import { DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../util/errors.js';
+import type { CoreParts } from './parts.js';
+import type { RestoreBackup } from './restore-backup.js';
+
+export interface DownloadRequest {
+  backupId: string;
+  agentId: string;
+  /** Decrypt an encrypted backup on the way. */
+  decrypt?: boolean;
+  /** The password to decrypt with; without one, the keyring's key for the backup. */
+  password?: string | null;
+}
+
+export interface OpenedDownload {
+  /** A file name for the download: the backup's name as an ASCII slug, `.tar`. */
+  fileName: string;
+  size: number;
+  /** The bytes; resources are released when it ends or stops early. */
+  stream: AsyncIterable<Buffer>;
+  /** Releases the resources when the stream is never read to its end (idempotent). */
+  close(): Promise<void>;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= fn().catch(() => undefined));
+}
+
+function guarded(source: AsyncIterable<Buffer>, close: () => Promise<void>): AsyncIterable<Buffer> {
+  return (async function* () {
+    try {
+      yield* source;
+    } finally {
+      await close();
+    }
+  })();
+}
+
+export class Downloads {
+  constructor(
+    private readonly parts: CoreParts,
+    private readonly restore: RestoreBackup,
+  ) {}
+
+  async open(request: DownloadRequest): Promise<OpenedDownload> {
+    const { manager, keyring } = this.parts;
+    const agent = manager.requireAgent(request.agentId);
+    const record = await agent.get(request.backupId);
+    const fileName = `${slugifyName(record.name)}.tar`;
+    const decrypt = request.decrypt === true && record.protected;
+    if (!decrypt && !agent.capabilities.localPath) {
+      // A remote copy as stored streams straight through.
+      const body = await agent.download(request.backupId);
+      const close = once(async () => undefined);
+      return { fileName, size: record.size, stream: guarded(body, close), close };
+    }
+    const source = await manager.backupFile(request.backupId, request.agentId);
+    if (!decrypt) {
+      const close = once(() => source.cleanup());
+      return { fileName, size: record.size, stream: guarded(createReadStream(source.file, { highWaterMark: 1 << 20 }), close), close };
+    }
+    let reader: BackupReader | null = null;
+    const close = once(async () => {
+      await reader?.close();
+      await source.cleanup();
+    });
+    try {
+      reader = await BackupReader.open(source.file);
+      const password = (await keyring.keyFor(await lockOf(reader), request.password ?? null)) as string;
+      const plan = await planReencode(reader, { protect: false, password });
+      return { fileName, size: plan.size, stream: guarded(plan.open(), close), close };
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+
+  /** Home Assistant's `backup/can_decrypt_on_download`: whether this password decrypts the copy as a stream. */
+  async canDecrypt(request: { backupId: string; agentId: string; password: string }): Promise<void> {
+    await this.restore.requireOn(request.backupId, request.agentId);
+    await this.parts.manager.withBackupFile(request.backupId, request.agentId, (file) =>
+      withBackupReader(file, async (reader) => {
+        if (!reader.backup.protected) return;
+        for (const inner of reader.innerArchives()) {
+          const enc = await reader.encryption(inner);
+          if (enc.kind === 'v1') throw new DecryptOnDownloadNotSupported('This backup uses SecureTar v1, which cannot be decrypted on download');
+          await reader.checkSecret(inner, request.password).catch((err: unknown) => {
+            throw err instanceof IncorrectPasswordError ? new IncorrectPasswordError() : err;
+          });
+        }
+      }),
+    );
+  }
+}
