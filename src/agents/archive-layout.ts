@@ -63,8 +63,13 @@ export class ArchiveLayout implements BackupLayout {
     return (await this.list(store)).find((c) => c.backup.backup_id === backupId) ?? null;
   }
 
-  /** Home Assistant's suggested name; `_1`, `_2`, … when a file of that name exists. */
+  /**
+   * The file of the same backup when there is one (a backup stored again replaces it), else Home
+   * Assistant's suggested name, with `_1`, `_2`, … when a file of that name exists.
+   */
   async archiveName(store: BlobStore, backup: AgentBackup): Promise<string> {
+    const existing = await this.find(store, backup.backup_id);
+    if (existing) return existing.archive;
     const taken = new Set((await store.list()).map((b) => b.name));
     const fileName = suggestedFileName(backup.name, backup.date);
     const base = fileName.replace(/\.tar$/, '');

@@ -1,6 +1,7 @@
-// One conformance suite for every kind of backup location, each against a real server on
-// 127.0.0.1 (a folder, s3rver, OpenSSH's sshd, Apache mod_dav): upload/list/get/download/delete,
-// not-found errors, overwrite rules, listing without reading archives, an aborted upload that
+// One conformance suite for every kind of backup location — the local backup folder
+// (`backup.local`) and each remote kind against a real server on 127.0.0.1 (a folder, s3rver,
+// OpenSSH's sshd, Apache mod_dav): upload/list/get/download/delete, not-found errors, overwrite
+// rules, listing without reading archives (where the layout keeps records), an aborted upload that
 // leaves nothing listed, refused credentials with a clear error, and a 1 GiB streaming upload and
 // download with flat memory.
 
@@ -12,19 +13,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from '../../src/agents/agent-errors.js';
 import { MARKER_FILE } from '../../src/agents/folder-location.js';
 import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
+import { createLocalAgent } from '../../src/agents/local-location.js';
 import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { BackupNotFound } from '../../src/util/errors.js';
 import { SkipReason } from '../servers/sshd.js';
-import { bytesOf, KINDS, record, startTarget, storedAgent, syntheticStream, type Target } from './location-targets.js';
+import { bytesOf, KINDS, startTarget, storedAgent, syntheticBackup, type Target } from './location-targets.js';
 
 const MiB = 1024 * 1024;
 
-describe.each(KINDS)('%s location', (kind) => {
+describe.each(['local', ...KINDS] as const)('%s location', (kind) => {
   let target: Target | null = null;
   let skip: string | null = null;
   let agent: StoredBackupAgent;
+  /** Makes a fresh agent for the same location. */
+  let fresh: () => StoredBackupAgent;
+  /** Where its files are on this machine, if they are. */
+  let diskDir: string | null = null;
+  /** The local folder keeps Home Assistant's layout: archives only, no records, no digests. */
+  const keepsRecords = kind !== 'local';
 
   beforeAll(async () => {
+    if (kind === 'local') {
+      const dir = join(await tmpDir(), 'backups');
+      fresh = () => createLocalAgent(dir);
+      agent = fresh();
+      diskDir = dir;
+      return;
+    }
     try {
       target = await startTarget(kind);
     } catch (err) {
@@ -34,14 +50,18 @@ describe.each(KINDS)('%s location', (kind) => {
       }
       throw err;
     }
-    agent = storedAgent(target);
+    const t = target;
+    fresh = () => storedAgent(t);
+    agent = fresh();
+    diskDir = t.diskDir;
   });
   afterAll(async () => {
     await agent?.close();
     await target?.stop();
   });
 
-  const live = (name: string, fn: () => Promise<void>, timeout?: number) =>
+  /** A test of this kind; `notFor` names what makes it meaningless for the local folder. */
+  const live = (name: string, fn: () => Promise<void>, timeout?: number, notFor?: { local: string }) =>
     it(
       name,
       async (ctx) => {
@@ -49,22 +69,24 @@ describe.each(KINDS)('%s location', (kind) => {
           process.stderr.write(`skipped (${kind}): ${skip}\n`);
           ctx.skip();
         }
+        if (kind === 'local' && notFor) ctx.skip(notFor.local);
         await fn();
       },
       timeout,
     );
 
   live('stores, lists, gets, downloads and deletes a backup, byte for byte', async () => {
-    const open = syntheticStream(1, 300_000, 7);
+    const { backup: rec, open } = syntheticBackup('aa000001', 1, 300_000, 7);
     const bytes = await bytesOf(open());
-    const rec = record('aa000001', bytes.length);
+    expect(bytes.length).toBe(rec.size);
     const progress: number[] = [];
     await agent.upload(rec, open, { onProgress: (n) => progress.push(n) });
     expect(progress.at(-1)).toBe(bytes.length);
     expect((await agent.list()).map((b) => b.backup_id)).toContain('aa000001');
     expect(await agent.get('aa000001')).toEqual(rec);
     expect((await bytesOf(await agent.download('aa000001'))).equals(bytes)).toBe(true);
-    expect((await agent.capabilities.recordedDigest?.('aa000001'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // A location that verifies records the digest of what it stored.
+    expect((await agent.capabilities.recordedDigest?.('aa000001'))).toBe(keepsRecords ? createHash('sha256').update(bytes).digest('hex') : null);
     await agent.delete('aa000001');
     expect((await agent.list()).map((b) => b.backup_id)).not.toContain('aa000001');
   });
@@ -78,28 +100,30 @@ describe.each(KINDS)('%s location', (kind) => {
   });
 
   live('replaces a backup uploaded again under the same id, and an aborted replacement keeps the old copy', async () => {
-    const first = syntheticStream(2, 100_000, 3);
-    const second = syntheticStream(3, 120_000, 3);
-    await agent.upload(record('aa000002', 300_000), first);
-    await agent.upload(record('aa000002', 360_000, { name: 'again' }), second);
+    const first = syntheticBackup('aa000002', 2, 100_000, 3);
+    const second = syntheticBackup('aa000002', 3, 120_000, 3, { name: 'again' });
+    await agent.upload(first.backup, first.open);
+    await agent.upload(second.backup, second.open);
     const listed = (await agent.list()).filter((b) => b.backup_id === 'aa000002');
-    expect(listed.map((b) => [b.name, b.size])).toEqual([['again', 360_000]]);
-    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second()))).toBe(true);
+    expect(listed.map((b) => [b.name, b.size])).toEqual([['again', second.backup.size]]);
+    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second.open()))).toBe(true);
 
     const controller = new AbortController();
-    const big = syntheticStream(4, MiB, 40);
-    const aborted = agent.upload(record('aa000002', 40 * MiB, { name: 'aborted' }), big, {
+    const big = syntheticBackup('aa000002', 4, MiB, 40, { name: 'aborted' });
+    const aborted = agent.upload(big.backup, big.open, {
       signal: controller.signal,
       onProgress: (n) => n > 4 * MiB && controller.abort(new Error('stop')),
     });
     await expect(aborted).rejects.toThrow();
     expect((await agent.get('aa000002')).name).toBe('again');
-    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second()))).toBe(true);
+    expect((await bytesOf(await agent.download('aa000002'))).equals(await bytesOf(second.open()))).toBe(true);
     await agent.delete('aa000002');
+    await expect(agent.get('aa000002')).rejects.toBeInstanceOf(BackupNotFound);
   });
 
   live('lists from the small records only, never reading an archive', async () => {
-    await agent.upload(record('aa000003', 200_000), syntheticStream(5, 200_000, 1));
+    const small = syntheticBackup('aa000003', 5, 200_000, 1);
+    await agent.upload(small.backup, small.open);
     const store = agent.store;
     const original = store.get.bind(store);
     const read: string[] = [];
@@ -108,20 +132,22 @@ describe.each(KINDS)('%s location', (kind) => {
       return original(name, opts);
     };
     try {
-      const fresh = createStoredAgent(target!.spec, target!.secrets);
-      Object.assign(fresh, { store });
-      expect((await fresh.list()).map((b) => b.backup_id)).toContain('aa000003');
+      const other = createStoredAgent(target!.spec, target!.secrets);
+      Object.assign(other, { store });
+      expect((await other.list()).map((b) => b.backup_id)).toContain('aa000003');
     } finally {
       store.get = original;
     }
     expect(read.length).toBeGreaterThan(0);
     expect(read.every((n) => n.endsWith('.metadata.json'))).toBe(true);
     await agent.delete('aa000003');
-  });
+  }, undefined, { local: "the local folder keeps Home Assistant's layout: backup files without records, each read in place" });
 
   live('leaves nothing listed, and no stray files, after an upload aborted midway', async () => {
+    const before = (await agent.store.list()).map((b) => b.name);
     const controller = new AbortController();
-    const upload = agent.upload(record('aa000004', 64 * MiB), syntheticStream(6, MiB, 64), {
+    const large = syntheticBackup('aa000004', 6, MiB, 64);
+    const upload = agent.upload(large.backup, large.open, {
       signal: controller.signal,
       onProgress: (n) => n > 8 * MiB && controller.abort(new Error('stop')),
     });
@@ -129,6 +155,7 @@ describe.each(KINDS)('%s location', (kind) => {
     expect((await agent.list()).map((b) => b.backup_id)).not.toContain('aa000004');
     await expect(agent.get('aa000004')).rejects.toBeInstanceOf(BackupNotFound);
     expect((await agent.store.list()).filter((b) => b.name.startsWith('aa000004'))).toEqual([]);
+    expect((await agent.store.list()).map((b) => b.name)).toEqual(before);
   });
 
   live('gives a clear error for refused credentials', async () => {
@@ -137,7 +164,8 @@ describe.each(KINDS)('%s location', (kind) => {
       const dir = target!.spec.settings.path as string;
       await rm(join(dir, MARKER_FILE));
       try {
-        await expect(agent.upload(record('aa000005', 10), syntheticStream(7, 10, 1))).rejects.toBeInstanceOf(LocationNotMountedError);
+        const tiny = syntheticBackup('aa000005', 7, 10, 1);
+        await expect(agent.upload(tiny.backup, tiny.open)).rejects.toBeInstanceOf(LocationNotMountedError);
         await expect(agent.list()).rejects.toThrow(/marker, so the share looks unmounted/);
         expect((await agent.probe()).writable).toBe(false);
       } finally {
@@ -148,7 +176,8 @@ describe.each(KINDS)('%s location', (kind) => {
     }
     const bad = createLocationAgent(target!.spec, target!.badSecrets, { retry: { baseMs: 10, maxMs: 20 } });
     try {
-      const err = await bad.agent.upload(record('aa000005', 10), syntheticStream(7, 10, 1)).catch((e: unknown) => e);
+      const tiny = syntheticBackup('aa000005', 7, 10, 1);
+      const err = await bad.agent.upload(tiny.backup, tiny.open).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LocationAuthError);
       expect((err as Error).message).toMatch(new RegExp(`^${target!.spec.id.replace('.', '\\.')}: access refused .*check the credentials`));
       await expect(bad.agent.list()).rejects.toBeInstanceOf(LocationAuthError);
@@ -157,21 +186,23 @@ describe.each(KINDS)('%s location', (kind) => {
     }
     const probe = await createStoredAgent(target!.spec, target!.badSecrets).probe();
     expect(probe).toMatchObject({ reachable: true, credentials: false, writable: false });
-  });
+  }, undefined, { local: 'the local folder has no credentials and no mount marker to refuse' });
 
   live('removes the temp file of an upload that died long ago, and keeps a recent one', async () => {
-    const dir = target!.diskDir;
+    const dir = diskDir;
     if (!dir) return; // S3: an unfinished multipart upload is aborted by the client, or expires by the bucket's rules
-    await agent.upload(record('aa000008', 10), syntheticStream(10, 10, 1)); // the folder exists now
+    const one = syntheticBackup('aa000008', 10, 10, 1);
+    await agent.upload(one.backup, one.open); // the folder exists now
     const old = join(dir, '.lifeboat-1-000000000000.partial');
     const recent = join(dir, '.lifeboat-2-000000000000.partial');
     await writeFile(old, 'half an upload');
     await writeFile(recent, 'an upload in progress');
     const longAgo = new Date(Date.now() - 3 * 86_400_000);
     await utimes(old, longAgo, longAgo);
-    const fresh = createStoredAgent(target!.spec, target!.secrets);
-    await fresh.upload(record('aa000009', 10), syntheticStream(11, 10, 1));
-    await fresh.close();
+    const another = fresh();
+    const two = syntheticBackup('aa000009', 11, 10, 1);
+    await another.upload(two.backup, two.open);
+    await another.close();
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
     await rm(recent);
@@ -182,14 +213,14 @@ describe.each(KINDS)('%s location', (kind) => {
   live('passes its own test: reachable, credentials accepted, writable', async () => {
     const probe = await agent.probe();
     expect(probe).toMatchObject({ reachable: true, credentials: true, writable: true });
-    if (kind === 'folder' || kind === 'sftp') expect(probe.freeBytes).toBeGreaterThan(0);
+    if (kind === 'local' || kind === 'folder' || kind === 'sftp') expect(probe.freeBytes).toBeGreaterThan(0);
   });
 
   live(
     'streams a 1 GiB backup up and down with flat memory',
     async () => {
       const chunks = 1024;
-      const open = syntheticStream(8, MiB, chunks);
+      const { backup, open } = syntheticBackup('aa000006', 8, MiB, chunks);
       const expected = createHash('sha256');
       for await (const c of open()) expected.update(c);
       const want = expected.digest('hex');
@@ -198,19 +229,20 @@ describe.each(KINDS)('%s location', (kind) => {
       let peak = base;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       try {
-        await agent.upload(record('aa000006', chunks * MiB), open);
+        await agent.upload(backup, open);
         const got = createHash('sha256');
         let size = 0;
         for await (const c of await agent.download('aa000006')) {
           got.update(c);
           size += c.length;
         }
-        expect(size).toBe(chunks * MiB);
+        expect(size).toBe(backup.size);
+        expect(size).toBeGreaterThan(chunks * MiB);
         expect(got.digest('hex')).toBe(want);
       } finally {
         clearInterval(sampler);
       }
-      expect((await agent.capabilities.recordedDigest?.('aa000006'))).toBe(want);
+      expect((await agent.capabilities.recordedDigest?.('aa000006'))).toBe(keepsRecords ? want : null);
       const growth = (peak - base) / MiB;
       process.stderr.write(`${kind}: 1 GiB up and down, RSS growth ${growth.toFixed(0)} MiB\n`);
       expect(growth).toBeLessThan(200);
@@ -236,8 +268,9 @@ describe.each(KINDS)('%s location', (kind) => {
     live('logs in with a password too', async () => {
       const { SFTP_PASSWORD } = await import('../servers/sshd.js');
       const withPassword = createStoredAgent(target!.spec, { password: SFTP_PASSWORD });
-      await withPassword.upload(record('aa000007', 1000), syntheticStream(9, 1000, 1));
-      expect((await withPassword.get('aa000007')).size).toBe(1000);
+      const small = syntheticBackup('aa000007', 9, 1000, 1);
+      await withPassword.upload(small.backup, small.open);
+      expect((await withPassword.get('aa000007')).size).toBe(small.backup.size);
       await withPassword.delete('aa000007');
       await withPassword.close();
     });

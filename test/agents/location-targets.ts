@@ -7,7 +7,8 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import type { AgentBackup } from '../../src/archive/backup-json.js';
+import { serializeBackupJson, type AgentBackup } from '../../src/archive/backup-json.js';
+import { backupJsonHeader, endOfArchive, memberHeader, paddingFor } from '../../src/archive/outer-tar.js';
 import { FolderStore } from '../../src/agents/folder-location.js';
 import { createStoredAgent } from '../../src/agents/location-registry.js';
 import type { LocationConfig } from '../../src/agents/location-config.js';
@@ -126,6 +127,47 @@ export function record(backupId: string, size: number, extra: Partial<AgentBacku
     protected: false,
     size,
     ...extra,
+  };
+}
+
+/**
+ * A backup file as a stream that every location can hold, the local folder included (it reads
+ * backup.json from each file): an outer tar with `./backup.json` for `record(backupId, …, extra)`
+ * and a `homeassistant.tar.gz` member of `count` chunks of `chunkSize` incompressible bytes. Its
+ * record carries the file's exact size; every opening yields the same bytes.
+ */
+export function syntheticBackup(backupId: string, seed: number, chunkSize: number, count: number, extra: Partial<AgentBackup> = {}) {
+  const shape = record(backupId, 0, extra);
+  const json = Buffer.from(
+    serializeBackupJson({
+      addons: [],
+      compressed: true,
+      date: shape.date,
+      extra: shape.extra_metadata,
+      folders: [],
+      homeassistant: { exclude_database: !shape.database_included, version: shape.homeassistant_version },
+      name: shape.name,
+      protected: false,
+      slug: backupId,
+      type: 'partial',
+      version: 2,
+    }),
+    'utf8',
+  );
+  const payload = chunkSize * count;
+  const head = [backupJsonHeader(json.length, 0), json, paddingFor(json.length), memberHeader('homeassistant.tar.gz', payload, 0)];
+  const bodyEnd = head.reduce((n, b) => n + b.length, 0) + payload + paddingFor(payload).length;
+  const tail = [paddingFor(payload), endOfArchive(bodyEnd)];
+  const size = bodyEnd + (tail[1] as Buffer).length;
+  const chunks = syntheticStream(seed, chunkSize, count);
+  const backup: AgentBackup = { ...shape, size };
+  return {
+    backup,
+    open: async function* (): AsyncGenerator<Buffer> {
+      yield* head;
+      yield* chunks();
+      yield* tail;
+    },
   };
 }
 
