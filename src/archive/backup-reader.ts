@@ -218,9 +218,7 @@ export class BackupReader {
       }
       const ctx = await this.v3Context(enc.fields, s as string);
       // Whole messages per read, so none has to be joined from two reads.
-      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE, V3_CIPHER_MESSAGE_SIZE, {
-        reuse: true,
-      });
+      const body = readRange(this.source, member.dataOffset + V3_HEADER_SIZE, needed - V3_HEADER_SIZE, V3_CIPHER_MESSAGE_SIZE);
       return decryptV3(body, ctx, enc.fields.derivationSalt, enc.fields.streamHeader, enc.plaintextSize);
     }
     const key = aesKeyFromSecret(s);
@@ -234,11 +232,11 @@ export class BackupReader {
         );
       }
       const salt = await this.source.read(member.dataOffset + 32, 16);
-      const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE, undefined, { reuse: true });
+      const body = readRange(this.source, member.dataOffset + V2_HEADER_SIZE, member.size - V2_HEADER_SIZE);
       return decryptAesCbc(body, key, salt, enc.plaintextSize);
     }
     const salt = await this.source.read(member.dataOffset, 16);
-    return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16, undefined, { reuse: true }), key, salt);
+    return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16), key, salt);
   }
 
   /** The inner archive as tar bytes (decrypted and decompressed). */
@@ -247,7 +245,10 @@ export class BackupReader {
     return innerTarBytes(await this.plaintext(inner, secret), { lenient: enc.kind === 'v1' });
   }
 
-  /** The inner archive's entries; each entry's body must be consumed before the next. */
+  /**
+   * The inner archive's entries; each entry's body must be consumed before the next, and each piece
+   * of a body is valid only until the next piece is asked for (copy what you keep).
+   */
   async entries(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<TarEntry>> {
     return readTarEntries(await this.tarBytes(inner, secret));
   }

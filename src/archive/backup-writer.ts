@@ -24,7 +24,6 @@ import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js'
 import { padTo512 } from './tar-header.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { FileWriter } from '../util/file-writer.js';
-import { releaseOwned } from '../util/release-buffer.js';
 import { tap } from '../util/chunks.js';
 
 export const HOMEASSISTANT_MEMBER = 'homeassistant.tar.gz';
@@ -108,21 +107,14 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
       inputBytes += c.length;
     });
-    // Every consumer below (hash, encryptor, file writer) is done with a chunk before asking for the
-    // next, so the compressor reuses its output buffers.
-    const compressed = parallelGzip(tarBytes, {
-      level: opts.level ?? 6,
-      mtime: Math.floor(nowS),
-      reuseOutput: true,
-    });
+    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS) });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;
     });
     const body = pendingMember ? encryptWhenReady(pendingMember, gzipped, GATHER_WHILE_KEYING) : gzipped;
     for await (const chunk of body) {
-      await out.write(chunk);
-      releaseOwned(chunk); // the file writer has copied it: cipher output is freed right away
+      await out.write(chunk); // copies and releases it
       opts.onProgress?.({ inputBytes, outputBytes: out.position });
     }
     opts.signal?.throwIfAborted();

@@ -1,6 +1,8 @@
 // Cuts a byte stream into the blocks of a pigz-style gzip stream, copying it into buffers taken
 // from the caller (so they can be reused) that start with the previous block's last 32 KiB, the
-// block's deflate dictionary.
+// block's deflate dictionary. Each input chunk is released once it is copied (owned-chunks.ts).
+
+import { release } from '../util/owned-chunks.js';
 
 export const WINDOW = 32 * 1024;
 
@@ -14,15 +16,10 @@ export interface Block {
 
 /**
  * Yields blocks of `blockSize` bytes in buffers from `take` (at least WINDOW + blockSize bytes).
- * A full block is only released once more input shows whether it is the last one; an empty input
- * gives one empty last block. `onCopied` is told of each input chunk once all of it is copied.
+ * A full block is only given out once more input shows whether it is the last one; an empty input
+ * gives one empty last block.
  */
-export async function* assembleBlocks(
-  input: AsyncIterable<Uint8Array>,
-  blockSize: number,
-  take: () => ArrayBuffer,
-  onCopied?: (chunk: Uint8Array) => void,
-): AsyncGenerator<Block> {
+export async function* assembleBlocks(input: AsyncIterable<Uint8Array>, blockSize: number, take: () => ArrayBuffer): AsyncGenerator<Block> {
   const begin = (previous: Block | null): { block: Block; bytes: Uint8Array } => {
     const buffer = take();
     const bytes = new Uint8Array(buffer);
@@ -51,7 +48,7 @@ export async function* assembleBlocks(
         current = begin(block);
       }
     }
-    onCopied?.(chunk);
+    release(chunk);
   }
   if (full && current.block.length === 0) {
     full.last = true;

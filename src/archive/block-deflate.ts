@@ -1,11 +1,11 @@
 // Compresses one block of a pigz-style gzip stream: raw deflate primed with the previous 32 KiB as
 // dictionary and ended with a sync flush (the last block finished), or — when a sample shows the
 // block does not compress — deflate stored blocks written directly. The result goes into a buffer
-// the caller provides (and reuses); zlib's own output buffers are freed as soon as they are copied.
+// the caller provides; zlib's own output buffers are freed as soon as they are copied.
 // Also returns the block's CRC-32, so the whole stream's CRC can be combined from the blocks'.
 
 import { constants, crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
-import { releaseNow } from '../util/release-buffer.js';
+import { freeNow } from '../util/owned-chunks.js';
 
 const SAMPLE = 8 * 1024;
 const SAMPLES = 4;
@@ -102,7 +102,7 @@ function deflateInto(
     });
     engine.once('error', reject);
     engine.once('end', () => {
-      for (const buffer of used) releaseNow(buffer);
+      for (const buffer of used) freeNow(buffer);
       resolve(length);
     });
     engine.end(block);

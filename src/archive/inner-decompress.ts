@@ -57,17 +57,11 @@ export function gzipHeaderLength(head: Uint8Array): number {
 export interface InnerTarOptions {
   /** Inflate the deflate data and ignore what follows it (SecureTar v1). */
   lenient?: boolean;
-  /**
-   * The consumer is done with each chunk when it asks for the next (it copies or counts, and keeps
-   * no view): the inflater's output buffers are then freed as soon as the consumer has moved past
-   * them, instead of waiting for the garbage collector.
-   */
-  transient?: boolean;
 }
 
 /**
- * Decompresses when the plaintext is gzip; passes a plain tar through. Plaintext chunks whose
- * ownership was passed on (decrypted or freshly read) are freed once inflated.
+ * Decompresses when the plaintext is gzip; passes a plain tar through. Owned plaintext chunks
+ * (decrypted or freshly read) are released once inflated; the inflater's buffers are handed over.
  */
 export async function* innerTarBytes(plain: AsyncIterable<Buffer>, opts: InnerTarOptions = {}): AsyncGenerator<Buffer> {
   const { head, stream } = await peek(plain, 64 * 1024);
@@ -75,11 +69,7 @@ export async function* innerTarBytes(plain: AsyncIterable<Buffer>, opts: InnerTa
     yield* stream;
     return;
   }
-  const through = {
-    mapError: zlibError('The compressed archive'),
-    releaseInput: true,
-    releaseOutput: opts.transient ?? false,
-  };
+  const through = { mapError: zlibError('The compressed archive') };
   if (!opts.lenient) {
     yield* throughTransform(stream, createGunzip(INFLATE), through);
     return;

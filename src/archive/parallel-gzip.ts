@@ -3,14 +3,17 @@
 // ended with a sync flush (the last one finished), then joined under ONE gzip header and trailer
 // with the CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar
 // reader stops after the first gzip member. Blocks that sample as incompressible are stored, not
-// deflated. Block and output buffers are reused. No worker thread: zlib already works off this
-// thread, and another isolate would cost more memory than the little it would take off this one.
+// deflated. Input chunks are released once copied into a block; block buffers are reused; each
+// block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: zlib
+// already works off this thread, and another isolate would cost more memory than the little it
+// would take off this one.
 
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';
 import { deflateBlock, storedSize, type BlockResult } from './block-deflate.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
+import { handOver } from '../util/owned-chunks.js';
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
@@ -26,13 +29,6 @@ export interface ParallelGzipOptions {
   mtime?: number;
   /** Store blocks that do not compress (default true). */
   storeIncompressible?: boolean;
-  /**
-   * Reuse output buffers: each yielded chunk is then only valid until the next one is requested
-   * (for consumers that use a chunk at once, such as a hash or a cipher). Default false.
-   */
-  reuseOutput?: boolean;
-  /** Told of each input chunk once it is copied (and no longer needed here). */
-  onInputCopied?: (chunk: Uint8Array) => void;
 }
 
 /** The gzip header Home Assistant's streaming writer emits: FNAME set with an empty name, OS 255. */
@@ -66,50 +62,35 @@ export async function* parallelGzip(
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const store = options.storeIncompressible ?? true;
-  const reuse = options.reuseOutput ?? false;
   yield gzipHeader(level, options.mtime ?? 0);
 
   const inputs: ArrayBuffer[] = [];
-  const outputs: ArrayBuffer[] = [];
   const outputSize = storedSize(blockSize);
   const inFlight: { job: Promise<BlockResult>; length: number }[] = [];
   let crc = 0;
   let length = 0;
-  let leased: ArrayBuffer | null = null;
   const next = async (): Promise<Buffer> => {
     const { job, length: blockLength } = inFlight.shift() as (typeof inFlight)[number];
     const result = await job;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;
     inputs.push(result.input);
-    if (reuse) leased = result.output;
-    return Buffer.from(result.output, 0, result.outputLength);
-  };
-  const release = () => {
-    if (leased) outputs.push(leased);
-    leased = null;
+    return handOver(Buffer.from(result.output, 0, result.outputLength));
   };
   const blocks = assembleBlocks(
     readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
     blockSize,
     () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
-    options.onInputCopied,
   );
   for await (const block of blocks) {
-    const output = outputs.pop() ?? new ArrayBuffer(outputSize);
+    const output = Buffer.allocUnsafeSlow(outputSize).buffer as ArrayBuffer;
     const { buffer, dictLength, length: blockLength, last } = block;
     const job = deflateBlock({ input: buffer, dictLength, length: blockLength, output, level, last, store });
     job.catch(() => undefined); // rejections are observed when awaited in order
     inFlight.push({ job, length: block.length });
-    while (inFlight.length >= concurrency) {
-      yield await next();
-      release();
-    }
+    while (inFlight.length >= concurrency) yield await next();
   }
-  while (inFlight.length) {
-    yield await next();
-    release();
-  }
+  while (inFlight.length) yield await next();
 
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);

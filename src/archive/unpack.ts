@@ -53,7 +53,7 @@ export async function extractInner(
     hash.update(c);
     opts.onBytes?.(c.length);
   });
-  const entries = readTarEntries(innerTarBytes(plain, { lenient: enc.kind === 'v1', transient: true }));
+  const entries = readTarEntries(innerTarBytes(plain, { lenient: enc.kind === 'v1' }));
   const result = await extractEntries(opts.filter ? filterEntries(entries, opts.filter) : entries, {
     target,
     stripPrefix: opts.stripPrefix,

@@ -72,7 +72,7 @@ async function verifyMember(
       plainBytes += c.length;
       opts.onBytes?.(c.length);
     });
-    for await (const entry of readTarEntries(innerTarBytes(plain, { lenient: enc.kind === 'v1', transient: true }))) {
+    for await (const entry of readTarEntries(innerTarBytes(plain, { lenient: enc.kind === 'v1' }))) {
       opts.signal?.throwIfAborted();
       report.entries++;
       safeComponents(entry.path);

@@ -12,6 +12,7 @@ import type { InnerEntry } from '../archive/inner-tar-writer.js';
 import { BackupReaderWriterError, SourceReadError } from '../util/errors.js';
 import { mapOrdered } from '../util/concurrency.js';
 import { Pacer } from '../util/sync-slices.js';
+import { handOver } from '../util/owned-chunks.js';
 import type { ExcludeRules } from './exclude-rules.js';
 
 export const ARCHIVE_ROOT = 'data';
@@ -114,7 +115,8 @@ async function* streamFile(abs: string, size: number, rel: string, opts: WalkOpt
       }
       pos += bytesRead;
       opts.onFileBytes?.(bytesRead);
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      // A fresh buffer per read, handed over to the compressor, which releases it once copied.
+      yield bytesRead === buf.length ? handOver(buf) : buf.subarray(0, bytesRead);
     }
   } catch (err) {
     throw err instanceof BackupReaderWriterError ? err : readError(abs, err);

@@ -1,6 +1,9 @@
 // A read cursor over a stream of byte chunks: take exact small runs (joined only when they straddle
 // chunks), stream or skip long runs as slices of the chunks themselves, and tell a clean end of
-// the stream from one inside a run.
+// the stream from one inside a run. A slice is valid until its reader asks for the next one; the
+// cursor releases each chunk (owned-chunks.ts) once it has moved past it.
+
+import { release } from './owned-chunks.js';
 
 export class ByteCursor {
   private readonly it: AsyncIterator<Uint8Array>;
@@ -27,6 +30,7 @@ export class ByteCursor {
       }
       const c = r.value;
       if (c.length === 0) continue;
+      release(this.chunk);
       this.chunk = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
       this.offset = 0;
       return true;
@@ -84,8 +88,9 @@ export class ByteCursor {
     return 0;
   }
 
-  /** Stops the underlying stream. */
+  /** Stops the underlying stream and releases the last chunk. */
   async close(): Promise<void> {
+    release(this.chunk);
     if (!this.ended) {
       this.ended = true;
       await this.it.return?.();

@@ -1,5 +1,8 @@
 // Byte-stream helpers over async iterables: fixed-size re-chunking, exact-length limits, and
-// collecting small streams. Chunks are copied only when a boundary falls inside them.
+// collecting small streams. Chunks are copied only when a boundary falls inside them; a chunk that
+// was copied whole is released (owned-chunks.ts).
+
+import { release } from './owned-chunks.js';
 
 /**
  * Groups a stream into runs of exactly `size` bytes (the last may be shorter; none when the input
@@ -27,7 +30,15 @@ export async function* pieceGroups(source: AsyncIterable<Uint8Array>, size: numb
 
 /** Yields chunks of exactly `size` bytes (the last may be shorter; none when the input is empty). */
 export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
-  for await (const parts of pieceGroups(source, size)) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  for await (const parts of pieceGroups(source, size)) {
+    if (parts.length === 1) {
+      yield parts[0] as Buffer;
+      continue;
+    }
+    const joined = Buffer.concat(parts);
+    for (const part of parts) release(part);
+    yield joined;
+  }
 }
 
 /** Collects a whole (small) stream into one buffer. */
@@ -89,6 +100,7 @@ export async function peek(
     have += r.value.length;
   }
   const head = Buffer.concat(parts, have);
+  for (const part of parts) release(part);
   async function* stream(): AsyncGenerator<Buffer> {
     if (head.length) yield head;
     if (done) return;

@@ -1,10 +1,11 @@
 // Sequential file writer with bounded write-behind: chunks are copied into one of two 1 MiB staging
-// buffers, and a full buffer is written while the other fills (one write in flight). Copying lets
-// callers reuse a chunk as soon as write() returns, so producers can work in fixed buffers and no
-// chunk outlives its moment as garbage. Also positional patches for headers whose values are known
-// only at the end, and fsync.
+// buffers, and a full buffer is written while the other fills (one write in flight). A chunk is
+// used up once copied: callers may reuse it as soon as write() returns, and an owned chunk is
+// released (owned-chunks.ts), so no chunk outlives its moment as garbage. Also positional patches
+// for headers whose values are known only at the end, and fsync.
 
 import { open, type FileHandle } from 'node:fs/promises';
+import { release } from './owned-chunks.js';
 
 const STAGE_BYTES = 1 << 20;
 
@@ -25,7 +26,7 @@ export class FileWriter {
     return new FileWriter(await open(path, 'wx', mode));
   }
 
-  /** Accepts a chunk; the caller may reuse it once this returns. */
+  /** Accepts a chunk; the caller may reuse it once this returns (an owned chunk is released). */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
     for (let at = 0; at < chunk.length; ) {
@@ -34,8 +35,11 @@ export class FileWriter {
       this.staged += n;
       this.position += n;
       at += n;
+      // Copied whole: the last use of an owned chunk, before a flush may wait.
+      if (at === chunk.length) release(chunk);
       if (this.staged === STAGE_BYTES) await this.flushStage();
     }
+    if (chunk.length === 0) release(chunk);
   }
 
   /** Starts writing the staged bytes once the previous write is done, and stages into the spare. */

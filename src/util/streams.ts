@@ -2,36 +2,24 @@
 // propagated both ways (a consumer that stops reading tears the pipeline down). The transform's
 // output is taken chunk by chunk as it is pushed ('data' events with pause/resume for back
 // pressure): a stream's async iterator would read everything buffered at once, joining the chunks
-// into a new buffer each time. Optionally, input and output buffers are freed as soon as they
-// are done with (see release-buffer.ts), instead of being left to the garbage collector.
+// into a new buffer each time.
+//
+// Owned chunks (owned-chunks.ts) go both ways: each input chunk is released once the transform has
+// consumed it, and of the transform's output — views of buffers it fills front to back and never
+// touches again once it has moved to a fresh one, as Node's zlib streams do — the last view of each
+// buffer is handed over, so its consumer frees the buffer when it is done with that view.
 
 import type { Duplex } from 'node:stream';
-import { releaseNow, releaseOwned } from './release-buffer.js';
+import { handOver, release } from './owned-chunks.js';
 
 export interface ThroughOptions {
   /** Applied to any error before it is thrown to the consumer. */
   mapError?: (err: unknown) => unknown;
-  /**
-   * Free each input chunk whose ownership was passed on (passOwnership) once the transform has
-   * consumed it. Only when nothing between the producer and the transform keeps the chunk.
-   */
-  releaseInput?: boolean;
-  /**
-   * The consumer is done with each output chunk when it asks for the next, and the transform
-   * pushes views of output buffers that it fills front to back and never touches again once it
-   * has moved to a fresh one (as Node's zlib streams do): each output buffer is then freed as soon
-   * as the consumer has moved past its last chunk.
-   */
-  releaseOutput?: boolean;
 }
 
 /** Runs `source` through a Node transform and yields its output. */
-export async function* throughTransform(
-  source: AsyncIterable<Buffer>,
-  transform: Duplex,
-  options: ThroughOptions = {},
-): AsyncGenerator<Buffer> {
-  const { mapError, releaseInput = false, releaseOutput = false } = options;
+export async function* throughTransform(source: AsyncIterable<Buffer>, transform: Duplex, options: ThroughOptions = {}): AsyncGenerator<Buffer> {
+  const { mapError } = options;
   const queue: Buffer[] = [];
   const limit = Math.max(1, transform.readableHighWaterMark);
   let queued = 0;
@@ -75,11 +63,9 @@ export async function* throughTransform(
     try {
       for await (const chunk of source) {
         if (stopped || state.failure || transform.destroyed) return;
-        const consumed = releaseInput
-          ? (err?: Error | null) => {
-              if (!err) releaseOwned(chunk);
-            }
-          : undefined;
+        const consumed = (err?: Error | null) => {
+          if (!err) release(chunk);
+        };
         if (!transform.write(chunk, consumed)) await writable();
       }
       if (!stopped && !transform.destroyed) transform.end();
@@ -90,28 +76,23 @@ export async function* throughTransform(
   };
   void feed();
 
-  // The output buffer of the chunk last handed to the consumer (with releaseOutput).
-  let current: ArrayBufferLike | null = null;
-  const movedTo = (next: ArrayBufferLike | null) => {
-    if (current && current !== next) releaseNow(current);
-    current = next;
-  };
   try {
     for (;;) {
-      const chunk = queue.shift();
-      if (chunk) {
+      const chunk = queue[0];
+      // A chunk is the last view of its buffer once the next chunk lies elsewhere, or at the end.
+      if (chunk && (queue.length > 1 || ended)) {
+        queue.shift();
         queued -= chunk.length;
         if (queued < limit && transform.isPaused()) transform.resume();
-        if (releaseOutput) movedTo(chunk.buffer);
-        yield chunk;
+        const next = queue[0];
+        yield next === undefined || next.buffer !== chunk.buffer ? handOver(chunk) : chunk;
         continue;
       }
       if (state.failure) throw state.failure.err;
-      if (ended) {
-        if (releaseOutput) movedTo(null);
-        return;
-      }
+      if (ended) return;
       if (transform.destroyed) throw new Error('The stream closed before it ended');
+      // One chunk held back to see where the next one lies: let the transform push it.
+      if (transform.isPaused()) transform.resume();
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } catch (err) {

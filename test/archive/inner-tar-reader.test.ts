@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ArchiveCorruptError, ArchiveTruncatedError } from '../../src/util/errors.js';
 import { readTarEntries } from '../../src/archive/inner-tar-reader.js';
 import { collect } from '../../src/util/chunks.js';
-import { releaseNow } from '../../src/util/release-buffer.js';
+import { freeNow } from '../../src/util/owned-chunks.js';
 import { craftTar, TYPE, type CraftEntry } from '../helpers/craft-archive.js';
 
 async function* chunked(data: Buffer, size: number) {
@@ -82,7 +82,7 @@ describe('readTarEntries over a source that frees each chunk once the next is as
       part.copy(chunk);
       handed.push(chunk);
       yield chunk;
-      releaseNow(chunk.buffer);
+      freeNow(chunk.buffer);
     }
   }
 

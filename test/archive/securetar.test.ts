@@ -14,7 +14,7 @@ import {
 } from '../../src/archive/securetar/securetar-v3.js';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../src/util/errors.js';
 import { collect, fromBuffers } from '../../src/util/chunks.js';
-import { releaseOwned } from '../../src/util/release-buffer.js';
+import { release } from '../../src/util/owned-chunks.js';
 import { fixture } from '../helpers/paths.js';
 
 const ref = (name: string) => readFile(fixture(`reference-made/${name}`));
@@ -133,13 +133,13 @@ async function threeMiBAndKeys() {
   return { plain, ctx: await createV3RootContext('pw'), member: await newV3MemberParams(), v2: v2Params('pw') };
 }
 
-/** Copies each chunk as it comes, as the file writer does, then frees it if ownership was passed on. */
+/** Copies each chunk as it comes, as the file writer does, then releases it (freed if it was handed over). */
 async function copyAndRelease(chunks: AsyncIterable<Buffer>): Promise<{ copy: Buffer; freed: number }> {
   const copies: Buffer[] = [];
   let freed = 0;
   for await (const c of chunks) {
     copies.push(Buffer.from(c));
-    releaseOwned(c);
+    release(c);
     if (c.length === 0) freed++;
   }
   return { copy: Buffer.concat(copies), freed };

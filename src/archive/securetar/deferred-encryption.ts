@@ -1,8 +1,10 @@
 // Encryption whose key is still being derived (Argon2id takes a fifth of a second): the plaintext
-// is gathered meanwhile — copied, as its producer may reuse its buffers — so that reading and
-// compressing go on; once the key is there, the gathered plaintext and the rest are encrypted.
+// is gathered meanwhile — copied, in case its producer reuses its buffers, and each chunk then
+// released (owned-chunks.ts) — so that reading and compressing go on; once the key is there, the
+// gathered plaintext and the rest are encrypted.
 
 import type { MemberEncryptor } from './member-encryptor.js';
+import { release } from '../../util/owned-chunks.js';
 
 export async function* encryptWhenReady(
   member: Promise<MemberEncryptor>,
@@ -32,6 +34,7 @@ export async function* encryptWhenReady(
       }
       gathered.push(Buffer.from(r.value));
       gatheredBytes += r.value.length;
+      release(r.value); // copied: it reads as empty from here on
     }
     const encryptor = await member;
     async function* rest(): AsyncGenerator<Buffer> {

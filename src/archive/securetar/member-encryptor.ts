@@ -17,7 +17,7 @@ export interface MemberEncryptor {
   readonly version: 2 | 3;
   readonly headerSize: number;
   header(plaintextSize: number): Buffer;
-  /** Uses each plaintext chunk before it requests the next, so a producer may reuse its buffers. */
+  /** Encrypts a plaintext stream; each chunk is used up (and released) before the next is asked for. */
   encrypt(plain: AsyncIterable<Buffer>): AsyncIterable<Buffer>;
   memberSize(plaintextSize: number): number;
 }

@@ -11,7 +11,7 @@ import {
   looksLikeGzipOrTar,
   type Secret,
 } from './securetar-header.js';
-import { passOwnership } from '../../util/release-buffer.js';
+import { handOver, release } from '../../util/owned-chunks.js';
 
 export interface V2Params {
   key: Buffer;
@@ -29,13 +29,14 @@ export function v2Header(params: V2Params, plaintextSize: number): Buffer {
 
 /**
  * Encrypts a plaintext stream (the header is written separately, since P may come last). Each
- * output chunk is fresh, and ownership of it passes to the consumer (passOwnership).
+ * plaintext chunk is released once encrypted; each output chunk is fresh and handed over.
  */
 export async function* encryptV2(plain: AsyncIterable<Buffer>, params: V2Params): AsyncGenerator<Buffer> {
   const cipher = createCipheriv('aes-128-cbc', params.key, aesIv(params.key, params.salt));
   for await (const chunk of plain) {
     const out = cipher.update(chunk);
-    if (out.length) yield passOwnership(out);
+    release(chunk);
+    if (out.length) yield handOver(out);
   }
   yield cipher.final();
 }
@@ -43,7 +44,7 @@ export async function* encryptV2(plain: AsyncIterable<Buffer>, params: V2Params)
 /**
  * Decrypts an AES-CBC body without removing padding. With `plaintextSize` the output is cut to
  * exactly P bytes (v2); without it everything is returned (v1, whose padding is irregular). Each
- * chunk is fresh, and ownership of it passes to the consumer (passOwnership).
+ * ciphertext chunk is released once decrypted; each output chunk is fresh and handed over.
  */
 export async function* decryptAesCbc(
   body: AsyncIterable<Buffer>,
@@ -57,11 +58,15 @@ export async function* decryptAesCbc(
   let seen = 0;
   for await (const chunk of body) {
     seen += chunk.length;
-    if (left <= 0) continue;
-    let out = decipher.update(chunk);
-    if (out.length > left) out = out.subarray(0, left);
+    if (left <= 0) {
+      release(chunk);
+      continue;
+    }
+    const whole = decipher.update(chunk);
+    release(chunk);
+    const out = whole.length > left ? whole.subarray(0, left) : whole;
     left -= out.length;
-    if (out.length) yield passOwnership(out);
+    if (out.length) yield out === whole ? handOver(out) : out;
   }
   if (seen % 16 !== 0) throw new ArchiveTruncatedError('AES ciphertext length is not a multiple of 16 (truncated)');
   const tail = decipher.final();

@@ -14,7 +14,7 @@ import {
 } from './securetar-header.js';
 import { SECRETSTREAM_HEADER_BYTES, SecretStreamState, TAG_FINAL, TAG_MESSAGE } from './secretstream.js';
 import { argon2idRaw } from './argon2id.js';
-import { passOwnership } from '../../util/release-buffer.js';
+import { handOver, release } from '../../util/owned-chunks.js';
 
 const PERSONAL = Buffer.concat([Buffer.from('SecureTarv3', 'ascii'), Buffer.alloc(5)]);
 const OPSLIMIT = 8;
@@ -123,9 +123,8 @@ function fileKey(ctx: V3RootContext, derivationSalt: Uint8Array): Buffer {
 
 /**
  * Encrypts a plaintext stream into secretstream messages (the header is written separately). The
- * plaintext is copied into a message buffer as it arrives, so a producer may reuse its chunk as
- * soon as the next one is requested. Each output chunk is fresh, and ownership of it passes to the
- * consumer (passOwnership).
+ * plaintext is copied into a message buffer as it arrives (and each chunk released once copied);
+ * each output chunk is fresh and handed over to its consumer.
  */
 export async function* encryptV3(
   plain: AsyncIterable<Buffer>,
@@ -139,7 +138,7 @@ export async function* encryptV3(
     for (let at = 0; at < chunk.length; ) {
       // A full message is sealed only when more input shows it is not the last (tagged FINAL).
       if (filled === V3_MESSAGE_SIZE) {
-        yield* state.push([message], TAG_MESSAGE).map((c) => passOwnership(c));
+        yield* state.push([message], TAG_MESSAGE).map((c) => handOver(c));
         filled = 0;
       }
       const n = Math.min(V3_MESSAGE_SIZE - filled, chunk.length - at);
@@ -147,15 +146,16 @@ export async function* encryptV3(
       filled += n;
       at += n;
     }
+    release(chunk);
   }
-  yield* state.push([message.subarray(0, filled)], TAG_FINAL).map((c) => passOwnership(c));
+  yield* state.push([message.subarray(0, filled)], TAG_FINAL).map((c) => handOver(c));
 }
 
 /**
  * Decrypts a v3 body of known plaintext size. Enforces the exact message layout: every message but
  * the last tagged MESSAGE, the last tagged FINAL, each authenticated. Bytes past the end are ignored.
- * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages. Each message is
- * fresh, and ownership of it passes to the consumer (passOwnership).
+ * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages. Each ciphertext
+ * chunk is released once decrypted; each message is fresh and handed over to its consumer.
  */
 export async function* decryptV3(
   body: AsyncIterable<Buffer>,
@@ -175,6 +175,7 @@ export async function* decryptV3(
       throw new ArchiveTruncatedError('SecureTar v3 ciphertext is too short (the archive is truncated)');
     }
     const result = state.pull(cipher.length === expected ? cipher : cipher.subarray(0, expected));
+    release(cipher);
     if (!result) {
       throw new ArchiveCorruptError(
         `SecureTar v3 authentication failed in message ${index + 1} of ${count} (corrupt or truncated data)`,
@@ -185,7 +186,7 @@ export async function* decryptV3(
     }
     if (last && result.tag !== TAG_FINAL) throw new ArchiveCorruptError('SecureTar v3: missing final tag');
     index++;
-    if (result.message.length) yield passOwnership(result.message);
+    if (result.message.length) yield handOver(result.message);
     if (last) break;
   }
   if (index < count) {

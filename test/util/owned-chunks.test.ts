@@ -1,16 +1,19 @@
+// Owned chunks: a buffer is freed at once when the chunk its producer handed over is released —
+// only that chunk object, never a slice of it or a chunk nobody handed over — and small, pooled
+// and shared buffers are left to the collector.
 import { describe, expect, it } from 'vitest';
-import { passOwnership, releaseNow, releaseOwned, spansWholeBuffer } from '../../src/util/release-buffer.js';
+import { freeNow, handOver, release } from '../../src/util/owned-chunks.js';
 
 const MiB = 1 << 20;
 
-describe('releaseNow', () => {
+describe('freeNow', () => {
   it('frees a buffer at once, without waiting for a garbage collection', async () => {
     await new Promise((resolve) => setImmediate(resolve)); // the module's port finishes closing
     const before = process.memoryUsage().arrayBuffers;
     const buffers = Array.from({ length: 8 }, () => Buffer.alloc(4 * MiB, 1));
     const held = process.memoryUsage().arrayBuffers;
     expect(held - before).toBeGreaterThanOrEqual(32 * MiB);
-    for (const b of buffers) releaseNow(b.buffer);
+    for (const b of buffers) freeNow(b.buffer);
     // The buffers are still referenced here, so only the release can have given their memory back.
     expect(held - process.memoryUsage().arrayBuffers).toBeGreaterThanOrEqual(32 * MiB);
     expect(buffers.every((b) => b.length === 0 && b.buffer.byteLength === 0)).toBe(true);
@@ -18,41 +21,48 @@ describe('releaseNow', () => {
 
   it("leaves small buffers and Node's shared pool alone", () => {
     const small = new Uint8Array(1000).fill(7);
-    releaseNow(small.buffer);
+    freeNow(small.buffer);
     expect(small.length).toBe(1000);
     const pooled = Buffer.from('a pooled buffer'); // allocated from Node's shared 8 KiB pool
-    releaseNow(pooled.buffer);
+    freeNow(pooled.buffer);
     expect(pooled.toString()).toBe('a pooled buffer');
   });
 
   it('ignores a SharedArrayBuffer', () => {
     const shared = new SharedArrayBuffer(MiB);
-    releaseNow(shared);
+    freeNow(shared);
     expect(shared.byteLength).toBe(MiB);
   });
 });
 
-describe('passOwnership and releaseOwned', () => {
-  it('frees a chunk whose producer passed ownership, once, and nothing else', () => {
-    const passed = passOwnership(Buffer.alloc(MiB, 1));
+describe('handOver and release', () => {
+  it('frees a chunk its producer handed over, once, and nothing else', () => {
+    const passed = handOver(Buffer.alloc(MiB, 1));
     const kept = Buffer.alloc(MiB, 2);
-    releaseOwned(kept); // never passed on: its producer may still use it
+    release(kept); // never handed over: its producer may still use it
     expect(kept.length).toBe(MiB);
-    const whole = Buffer.alloc(MiB, 3);
-    passOwnership(whole);
-    releaseOwned(whole.subarray(0, 1000)); // only part of the buffer: other views may exist
+    const whole = handOver(Buffer.alloc(MiB, 3));
+    release(whole.subarray(0, 1000)); // a slice is another chunk: it owns nothing
     expect(whole.length).toBe(MiB);
-    releaseOwned(passed);
+    release(passed);
     expect(passed.length).toBe(0);
     expect(passed.buffer.byteLength).toBe(0);
+    release(passed); // a second release does nothing
   });
 
-  it('does not mark a view into a larger buffer', () => {
+  it('a handed-over view frees the whole buffer under it (its producer is done with all of it)', () => {
     const backing = Buffer.alloc(2 * MiB, 4);
-    const view = passOwnership(backing.subarray(0, MiB));
-    releaseOwned(view);
+    const earlier = backing.subarray(0, MiB);
+    const last = handOver(backing.subarray(MiB));
+    release(earlier); // not handed over: nothing happens
     expect(backing.length).toBe(2 * MiB);
-    expect(spansWholeBuffer(view)).toBe(false);
-    expect(spansWholeBuffer(backing)).toBe(true);
+    release(last);
+    expect(backing.buffer.byteLength).toBe(0);
+  });
+
+  it('does not hand over chunks of small buffers', () => {
+    const small = handOver(Buffer.alloc(1000, 5));
+    release(small);
+    expect(small.length).toBe(1000);
   });
 });
