@@ -1,29 +1,18 @@
-// SHA-256 of a stream computed on a worker thread, so hashing an upload runs beside the upload
-// instead of in its way (on the main thread it costs as much as writing to a fast disk). Chunks
-// are copied, in order, into a few buffers that travel to the worker and back and are reused, so
-// the copy lands in warm memory; at most MAX_PENDING bytes wait there, so memory stays bounded
-// when the worker falls behind.
+// SHA-256 of a stream computed on a worker thread (sha256-worker.ts), so hashing an upload runs
+// beside the upload instead of in its way (on the main thread it costs as much as writing to a fast
+// disk). Chunks are copied, in order, into a few buffers that travel to the worker and back and are
+// reused, so the copy lands in warm memory; at most MAX_PENDING bytes wait there, so memory stays
+// bounded when the worker falls behind.
 
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker-module.js';
 
 const MAX_PENDING = 4 * 1024 * 1024;
 /** Size of the reused transfer buffers; a larger chunk gets a buffer of its own size. */
 const SLOT = 1024 * 1024;
 /** Below this, hashing on the main thread is cheaper than starting a worker. */
 const WORKER_FROM = 8 * 1024 * 1024;
-
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const hash = require('node:crypto').createHash('sha256');
-parentPort.on('message', (m) => {
-  if (m === null) parentPort.postMessage({ digest: hash.digest('hex') });
-  else {
-    hash.update(new Uint8Array(m.buffer, 0, m.length));
-    parentPort.postMessage({ ack: m.length, buffer: m.buffer }, [m.buffer]);
-  }
-});
-`;
 
 export class BackgroundSha256 {
   /** The first chunks, kept until the stream proves long enough to be worth a worker. */
@@ -38,7 +27,7 @@ export class BackgroundSha256 {
   private digestWaiter: ((hex: string) => void) | null = null;
 
   private start(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+    const worker = startWorker(import.meta.url, 'sha256-worker', { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
     worker.unref();
     worker.on('message', (m: { ack?: number; buffer?: ArrayBuffer; digest?: string }) => {
       if (m.ack !== undefined) {

@@ -1,129 +1,21 @@
-// The file-system side of extraction, on a worker thread: folders, files and hard links are
-// created there with synchronous calls, in the order they were asked for, while the main thread
-// goes on decrypting, hashing and parsing. Creating a file costs far more in the kernel than the
+// The file-system side of extraction, on a worker thread (extract-worker.ts): folders, files and
+// hard links are created there with synchronous calls, in the order they were asked for, while the
+// main thread goes on decrypting, hashing and parsing. Creating a file costs far more in the kernel than the
 // rest of its handling, so doing it beside the rest roughly halves an extraction. File contents
 // travel in a few reused transfer buffers (several small files share one); at most MAX_IN_FLIGHT
 // of them are out at once, so memory stays bounded when the disk is slower than the archive.
 // The first failure stops all later operations and is reported by the next call.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UnsafeEntryError } from '../util/errors.js';
+import { startWorker } from '../util/worker-module.js';
+import type { ExtractBatch, ExtractFailure, ExtractOp, ExtractReply } from './extract-ops.js';
 
 const BATCH_BYTES = 1 << 20;
 const BATCH_OPS = 256;
 const MAX_IN_FLIGHT = 4;
 
-/** One operation; paths are absolute and already checked; `off`/`len` locate data in the batch buffer. */
-type Op =
-  | { op: 'mkdir'; path: string; rel: string }
-  | { op: 'file'; path: string; rel: string; mode: number; time: number; off: number; len: number }
-  | { op: 'begin'; path: string; rel: string }
-  | { op: 'append'; rel: string; off: number; len: number }
-  | { op: 'end'; rel: string; mode: number; time: number }
-  | { op: 'link'; path: string; rel: string; target: string; name: string };
-
-interface Batch {
-  buffer: ArrayBuffer;
-  ops: Op[];
-}
-
-interface Reply {
-  buffer: ArrayBuffer;
-  error: { message: string; unsafe: boolean; code?: string; errno?: number; syscall?: string; path?: string } | null;
-}
-
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
-let umask = null;
-try { umask = parseInt(/^Umask:\\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1], 8); } catch {}
-class Unsafe extends Error {}
-const open = new Map();
-let failed = false;
-
-function create(path, rel, mode) {
-  try {
-    return fs.openSync(path, CREATE, mode);
-  } catch (err) {
-    if (err.code !== 'EEXIST') throw err;
-    if (fs.lstatSync(path).isDirectory()) throw new Unsafe(rel + ' is a folder in the target; refusing to replace it with a file');
-    fs.unlinkSync(path);
-    return fs.openSync(path, CREATE, mode);
-  }
-}
-function writeAll(fd, bytes, position) {
-  for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at, position + at);
-}
-function finish(fd, mode, time, createdWithMode) {
-  if (!createdWithMode || umask === null || (mode & umask) !== 0) fs.fchmodSync(fd, mode);
-  fs.futimesSync(fd, time, time);
-}
-const ops = {
-  mkdir(m) {
-    try {
-      fs.mkdirSync(m.path, { mode: 0o755 });
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      const st = fs.lstatSync(m.path);
-      if (st.isDirectory()) return;
-      throw new Unsafe(st.isSymbolicLink() ? 'Refusing to write through the symbolic link ' + m.rel : m.rel + ' exists and is not a folder');
-    }
-  },
-  file(m, bytes) {
-    const fd = create(m.path, m.rel, m.mode);
-    try {
-      writeAll(fd, bytes, 0);
-      finish(fd, m.mode, m.time, true);
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
-  begin(m) {
-    open.set(m.rel, { fd: create(m.path, m.rel, 0o600), position: 0 });
-  },
-  append(m, bytes) {
-    const f = open.get(m.rel);
-    writeAll(f.fd, bytes, f.position);
-    f.position += bytes.length;
-  },
-  end(m) {
-    const f = open.get(m.rel);
-    open.delete(m.rel);
-    try {
-      finish(f.fd, m.mode, m.time, false);
-    } finally {
-      fs.closeSync(f.fd);
-    }
-  },
-  link(m) {
-    const existing = fs.lstatSync(m.path, { throwIfNoEntry: false });
-    if (existing && existing.isDirectory()) throw new Unsafe('Refusing hard link ' + m.name + ': a folder of that name exists');
-    if (existing) fs.unlinkSync(m.path);
-    fs.linkSync(m.target, m.path);
-  },
-};
-parentPort.on('message', (batch) => {
-  let error = null;
-  if (!failed) {
-    for (const m of batch.ops) {
-      try {
-        ops[m.op](m, m.len === undefined ? undefined : new Uint8Array(batch.buffer, m.off, m.len));
-      } catch (err) {
-        failed = true;
-        error = { message: err.message, unsafe: err instanceof Unsafe, code: err.code, errno: err.errno, syscall: err.syscall, path: err.path };
-        for (const f of open.values()) try { fs.closeSync(f.fd); } catch {}
-        open.clear();
-        break;
-      }
-    }
-  }
-  parentPort.postMessage({ buffer: batch.buffer, error }, [batch.buffer]);
-});
-`;
-
-function toError(e: NonNullable<Reply['error']>): Error {
+function toError(e: ExtractFailure): Error {
   if (e.unsafe) return new UnsafeEntryError(e.message);
   return Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path });
 }
@@ -132,15 +24,15 @@ export class ExtractWriter {
   private readonly worker: Worker;
   private free: ArrayBuffer[] = [];
   private outstanding = 0;
-  private batch: Batch | null = null;
+  private batch: ExtractBatch | null = null;
   private filled = 0;
   private failure: Error | null = null;
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-    this.worker.on('message', (reply: Reply) => {
+    this.worker = startWorker(import.meta.url, 'extract-worker', { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+    this.worker.on('message', (reply: ExtractReply) => {
       this.outstanding--;
       this.free.push(reply.buffer);
       if (reply.error) this.failure ??= toError(reply.error);
@@ -165,7 +57,7 @@ export class ExtractWriter {
   }
 
   /** The batch being filled, with room for `bytes` more data (a fresh one if needed). */
-  private async room(bytes: number): Promise<Batch> {
+  private async room(bytes: number): Promise<ExtractBatch> {
     this.check();
     if (this.batch && (this.filled + bytes > this.batch.buffer.byteLength || this.batch.ops.length >= BATCH_OPS)) this.flush();
     if (!this.batch) {
@@ -197,7 +89,7 @@ export class ExtractWriter {
     this.worker.postMessage(batch, [batch.buffer]);
   }
 
-  private async add(op: Op, data?: Uint8Array): Promise<void> {
+  private async add(op: ExtractOp, data?: Uint8Array): Promise<void> {
     const batch = await this.room(data?.length ?? 0);
     if (data && 'off' in op) {
       new Uint8Array(batch.buffer, this.filled, data.length).set(data);

@@ -1,0 +1,32 @@
+// The messages between ExtractWriter and its worker (extract-worker.ts): batches of file-system
+// operations whose data lies in one transferred buffer, and the replies that give the buffer back
+// with the first failure, if any.
+
+/** One operation; paths are absolute and already checked; `off`/`len` locate data in the batch buffer. */
+export type ExtractOp =
+  | { op: 'mkdir'; path: string; rel: string }
+  | { op: 'file'; path: string; rel: string; mode: number; time: number; off: number; len: number }
+  | { op: 'begin'; path: string; rel: string }
+  | { op: 'append'; rel: string; off: number; len: number }
+  | { op: 'end'; rel: string; mode: number; time: number }
+  | { op: 'link'; path: string; rel: string; target: string; name: string };
+
+export interface ExtractBatch {
+  buffer: ArrayBuffer;
+  ops: ExtractOp[];
+}
+
+export interface ExtractFailure {
+  message: string;
+  /** An entry the worker refused (it would write through a link, replace a folder …). */
+  unsafe: boolean;
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+}
+
+export interface ExtractReply {
+  buffer: ArrayBuffer;
+  error: ExtractFailure | null;
+}
