@@ -1,8 +1,8 @@
 // The inner tar stream (`data/...`) produced from entries: directories as entries, symlinks as
 // links, modes and fractional mtimes kept (PAX), PAX paths for long or non-ASCII names and PAX
-// sizes above 8 GiB. Shares the header code of the outer archive, so there is one tar encoder.
+// sizes above 8 GiB. Shares the header encoder of the outer archive, so there is one tar encoder.
 
-import { BLOCK, USTAR_MAX_SIZE, encodePaxRecords, encodeUstarHeader, padTo512 } from './tar-header.js';
+import { BLOCK, USTAR_MAX_SIZE, encodeHeader, fitsUstar, padTo512, ustarName } from './tar-header.js';
 import { ArchiveCorruptError } from '../util/errors.js';
 
 /** One entry to archive. Paths are POSIX, relative to the archive root (e.g. `data/a.yaml`). */
@@ -21,7 +21,6 @@ export interface InnerEntry {
   data?: Buffer | (() => AsyncIterable<Buffer>);
 }
 
-const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const NS_PER_S = 1_000_000_000n;
 
 /** Seconds with up to nine decimals, trailing zeros trimmed (`1735689600.25`). */
@@ -40,43 +39,27 @@ export function parsePaxTime(text: string): bigint | null {
   return m[1] ? -ns : ns;
 }
 
-function fitsUstar(text: string, max: number): boolean {
-  return ASCII_PRINTABLE.test(text) && text.length <= max;
-}
-
 /** Header bytes (PAX block when needed, then ustar) for one entry. */
 export function encodeEntryHeader(entry: InnerEntry): Buffer {
   const size = entry.type === 'file' ? (entry.size ?? 0) : 0;
   const pax: Record<string, string> = {};
-  if (!fitsUstar(entry.path, 100)) pax.path = entry.path;
-  if (entry.linkname !== undefined && !fitsUstar(entry.linkname, 100)) pax.linkpath = entry.linkname;
+  if (!fitsUstar(entry.path)) pax.path = entry.path;
+  if (entry.linkname !== undefined && !fitsUstar(entry.linkname)) pax.linkpath = entry.linkname;
   if (entry.mtimeNs % NS_PER_S !== 0n || entry.mtimeNs < 0n) pax.mtime = formatPaxTime(entry.mtimeNs);
   if (size > USTAR_MAX_SIZE) pax.size = String(size);
-  const mtimeS = Number(entry.mtimeNs / NS_PER_S);
-  const ustar = encodeUstarHeader({
-    name: pax.path ? entry.path.replace(/[^\x20-\x7e]/g, '_').slice(0, 100) : entry.path,
+  const mtime = Math.max(0, Number(entry.mtimeNs / NS_PER_S));
+  const fields = {
+    name: pax.path ? ustarName(entry.path) : entry.path,
     mode: entry.mode & 0o7777,
     uid: entry.uid ?? 0,
     gid: entry.gid ?? 0,
     size,
-    mtime: Math.max(0, mtimeS),
+    mtime,
     type: entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2',
     linkname: pax.linkpath ? '' : (entry.linkname ?? ''),
-  });
-  if (Object.keys(pax).length === 0) return ustar;
-  const records = encodePaxRecords(pax);
-  const paxHeader = encodeUstarHeader({
-    name: `PaxHeaders/${entry.path.replace(/[^\x20-\x7e]/g, '_').split('/').pop()?.slice(0, 80) ?? ''}`,
-    mode: 0o644,
-    size: records.length,
-    mtime: Math.max(0, mtimeS),
-    type: 'x',
-  });
-  const out = Buffer.alloc(BLOCK + padTo512(records.length) + BLOCK);
-  paxHeader.copy(out, 0);
-  records.copy(out, BLOCK);
-  ustar.copy(out, BLOCK + padTo512(records.length));
-  return out;
+  };
+  // GNU tar's name for the PAX header block: PaxHeaders/<the entry's base name>.
+  return encodeHeader(fields, pax, { name: `PaxHeaders/${ustarName(entry.path.split('/').pop() ?? '', 80)}`, mode: 0o644, mtime });
 }
 
 const ZERO = Buffer.alloc(BLOCK);

@@ -1,18 +1,9 @@
 // The outer archive: an index of its members read by position (only headers are read, so
 // listing a large backup costs a few small reads), and the header bytes a writer emits.
 
-import { ArchiveCorruptError, ArchiveTruncatedError, InvalidBackupArchive } from '../util/errors.js';
+import { ArchiveTruncatedError, InvalidBackupArchive } from '../util/errors.js';
 import type { ByteSource } from './byte-source.js';
-import {
-  BLOCK,
-  USTAR_MAX_SIZE,
-  decodeHeader,
-  decodePaxRecords,
-  encodePaxMember,
-  encodeUstarHeader,
-  isZeroBlock,
-  padTo512,
-} from './tar-header.js';
+import { BLOCK, BadHeaderBlock, USTAR_MAX_SIZE, TarHeaders, encodeHeader, encodeUstarHeader, fitsUstar, isZeroBlock, padTo512, ustarName, type UstarFields } from './tar-header.js';
 
 export interface OuterMember {
   /** Member name exactly as stored (e.g. `./backup.json`, `homeassistant.tar.gz`). */
@@ -34,24 +25,15 @@ export function normaliseMemberName(name: string): string {
   return n.replace(/\/+$/, '');
 }
 
-function paxNumber(text: string, what: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new ArchiveCorruptError(`Corrupt PAX ${what} record in the outer tar: ${JSON.stringify(text.slice(0, 40))}`);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new ArchiveCorruptError(`Implausible PAX ${what} record in the outer tar`);
-  return n;
-}
-
 /** Reads every member header of an outer tar by position. */
 export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
   const members: OuterMember[] = [];
+  const headers = new TarHeaders({ where: 'the outer tar' });
   let pos = 0;
-  let pax: Record<string, string> = {};
-  let longName: string | null = null;
   let headerStart = 0;
-  let pending = false;
   for (;;) {
     if (pos >= src.size) {
-      if (pending) throw new ArchiveTruncatedError('The backup file ends inside a tar header');
+      if (headers.pending) throw new ArchiveTruncatedError('The backup file ends inside a tar header');
       if (members.length === 0) throw new InvalidBackupArchive('The file is empty, not a backup');
       break; // tolerate a missing end-of-archive marker
     }
@@ -61,47 +43,40 @@ export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
       throw new ArchiveTruncatedError('The backup file ends inside a tar header');
     }
     if (isZeroBlock(block)) {
-      if (members.length === 0 && !pending) throw new InvalidBackupArchive('The file is not a tar archive (empty)');
+      if (members.length === 0 && !headers.pending) throw new InvalidBackupArchive('The file is not a tar archive (empty)');
       break;
     }
-    let h;
+    if (!headers.pending) headerStart = pos;
+    let step;
     try {
-      h = decodeHeader(block);
-    } catch {
-      throw new InvalidBackupArchive(
-        members.length === 0 ? 'The file is not a tar archive' : `Corrupt tar header at byte ${pos}`,
-      );
+      step = headers.block(block);
+    } catch (err) {
+      if (!(err instanceof BadHeaderBlock)) throw err;
+      throw new InvalidBackupArchive(members.length === 0 ? 'The file is not a tar archive' : `Corrupt tar header at byte ${pos}`);
     }
-    if (!pending) headerStart = pos;
     const dataOffset = pos + BLOCK;
-    if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
-      if (dataOffset + h.size > src.size) throw new ArchiveTruncatedError('The backup file ends inside a tar header');
-      const data = await src.read(dataOffset, h.size);
-      if (h.type === 'x') pax = { ...pax, ...decodePaxRecords(data) };
-      else if (h.type === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
-      pending = true;
-      pos = dataOffset + padTo512(h.size);
+    if (step.kind === 'extended') {
+      if (dataOffset + step.size > src.size) throw new ArchiveTruncatedError('The backup file ends inside a tar header');
+      headers.extended(await src.read(dataOffset, step.size));
+      pos = dataOffset + padTo512(step.size);
       continue;
     }
-    const size = pax.size !== undefined ? paxNumber(pax.size, 'size') : h.size;
-    const paxMtime = pax.mtime !== undefined ? Number(pax.mtime) : Number.NaN;
-    const mtime = Number.isFinite(paxMtime) ? paxMtime : h.mtime;
-    const name = pax.path ?? longName ?? h.name;
+    const h = step.header;
     const hasData = h.type === '0' || h.type === '7' || h.type === '\0';
-    const dataSize = hasData ? size : 0;
+    const dataSize = hasData ? h.size : 0;
     if (dataOffset + dataSize > src.size) {
       throw new ArchiveTruncatedError(
-        `The backup file is truncated: member ${name} needs ${dataSize} bytes, ${Math.max(0, src.size - dataOffset)} present`,
+        `The backup file is truncated: member ${h.name} needs ${dataSize} bytes, ${Math.max(0, src.size - dataOffset)} present`,
       );
     }
-    members.push({ name, headerOffset: headerStart, dataOffset, size: dataSize, mtime, mode: h.mode, type: h.type });
-    pax = {};
-    longName = null;
-    pending = false;
+    members.push({ name: h.name, headerOffset: headerStart, dataOffset, size: dataSize, mtime: h.mtime, mode: h.mode, type: h.type });
     pos = dataOffset + padTo512(dataSize);
   }
   return members;
 }
+
+/** The PAX header block of the outer archive's members, as Python's tarfile names it. */
+const PAX_HEADER = { name: '././@PaxHeader', mode: 0, mtime: 0 };
 
 /** Header of `./backup.json` as Core writes it: plain ustar, integer mtime, mode 0644, root. */
 export function backupJsonHeader(size: number, mtimeSeconds: number): Buffer {
@@ -118,10 +93,7 @@ export const INNER_HEADER_SIZE = 3 * BLOCK;
 export function innerMemberHeader(name: string, size: number, mtimeSeconds: number): Buffer {
   const pax: Record<string, string> = { mtime: mtimeSeconds.toFixed(6) };
   if (size > USTAR_MAX_SIZE) pax.size = String(size);
-  const header = encodePaxMember(
-    { name, mode: 0o644, size, mtime: Math.floor(mtimeSeconds), type: '0' },
-    pax,
-  );
+  const header = encodeHeader({ name, mode: 0o644, size, mtime: Math.floor(mtimeSeconds), type: '0' }, pax, PAX_HEADER);
   if (header.length !== INNER_HEADER_SIZE) throw new Error('inner member header has an unexpected size');
   return header;
 }
@@ -132,17 +104,11 @@ export function innerMemberHeader(name: string, size: number, mtimeSeconds: numb
  */
 export function memberHeader(name: string, size: number, mtimeSeconds: number): Buffer {
   const pax: Record<string, string> = {};
-  if (!/^[\x20-\x7e]{0,100}$/.test(name)) pax.path = name;
+  if (!fitsUstar(name)) pax.path = name;
   if (!Number.isInteger(mtimeSeconds)) pax.mtime = mtimeSeconds.toFixed(6);
   if (size > USTAR_MAX_SIZE) pax.size = String(size);
-  const fields = {
-    name: pax.path ? name.replace(/[^\x20-\x7e]/g, '_').slice(0, 100) : name,
-    mode: 0o644,
-    size,
-    mtime: Math.floor(mtimeSeconds),
-    type: '0',
-  };
-  return Object.keys(pax).length ? encodePaxMember(fields, pax) : encodeUstarHeader(fields);
+  const fields: UstarFields = { name: pax.path ? ustarName(name) : name, mode: 0o644, size, mtime: Math.floor(mtimeSeconds), type: '0' };
+  return encodeHeader(fields, pax, PAX_HEADER);
 }
 
 /** End of archive: two zero blocks, padded to the traditional 10 240-byte record. */

@@ -1,7 +1,8 @@
-// Tar header blocks for the outer archive, encoded and decoded at the byte level: POSIX ustar
-// headers, PAX extended headers (`x`, `g`) and GNU long names (`L`, `K`). The outer archive needs
-// exact headers that can be rewritten in place once sizes are known; also the header decoding the
-// inner tar reader uses.
+// Tar headers at the byte level, for both archives (the outer backup and the inner `data/` tar):
+// POSIX ustar headers, PAX extended headers (`x`, `g`) and GNU long names (`L`, `K`). One encoder
+// (ustar, with a PAX header before it when a value does not fit), one name sanitiser for the ustar
+// field, and one state machine that both readers feed header blocks to: extended headers collect
+// their values, and the member header after them comes out with those values applied.
 
 import { ArchiveCorruptError } from '../util/errors.js';
 
@@ -102,19 +103,29 @@ export function decodePaxRecords(data: Uint8Array): Record<string, string> {
   return out;
 }
 
-/** Header bytes of a PAX-headed member: `x` block, its data block(s), then the ustar block. */
-export function encodePaxMember(fields: UstarFields, pax: Record<string, string>): Buffer {
+/** A name for the ustar field: printable ASCII only (others become `_`), at most `max` bytes. */
+export function ustarName(name: string, max = 100): string {
+  return name.replace(/[^\x20-\x7e]/g, '_').slice(0, max);
+}
+
+/** Whether a name fits the ustar field as it is. */
+export function fitsUstar(text: string, max = 100): boolean {
+  return /^[\x20-\x7e]*$/.test(text) && text.length <= max;
+}
+
+/**
+ * Header bytes of a member: the ustar block, preceded — when `pax` has records — by a PAX `x`
+ * block (named and dated by `paxHeader`) and its data.
+ */
+export function encodeHeader(fields: UstarFields, pax: Record<string, string>, paxHeader: Pick<UstarFields, 'name' | 'mode' | 'mtime'>): Buffer {
+  const ustar = encodeUstarHeader(fields);
+  if (Object.keys(pax).length === 0) return ustar;
   const records = encodePaxRecords(pax);
-  const paxHeader = encodeUstarHeader({
-    name: '././@PaxHeader',
-    mode: 0,
-    size: records.length,
-    mtime: 0,
-    type: 'x',
-  });
-  const paxData = Buffer.alloc(padTo512(records.length));
-  records.copy(paxData);
-  return Buffer.concat([paxHeader, paxData, encodeUstarHeader(fields)]);
+  const out = Buffer.alloc(BLOCK + padTo512(records.length) + BLOCK);
+  encodeUstarHeader({ ...paxHeader, size: records.length, type: 'x' }).copy(out, 0);
+  records.copy(out, BLOCK);
+  ustar.copy(out, BLOCK + padTo512(records.length));
+  return out;
 }
 
 export function padTo512(n: number): number {
@@ -197,4 +208,122 @@ export function decodeHeader(block: Uint8Array, lenientMtime = false): DecodedHe
     uname: cstr(block, 265, 32),
     gname: cstr(block, 297, 32),
   };
+}
+
+/** A member header with the extended headers before it applied. */
+export interface TarMemberHeader {
+  /** The path, from PAX, a GNU long name, or the header (with its ustar prefix). */
+  name: string;
+  type: TarTypeFlag;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch, fractional when PAX gives a fraction; NaN when unreadable. */
+  mtime: number;
+  /** The PAX mtime as written (nanosecond precision), if there is one. */
+  paxMtime: string | undefined;
+  linkname: string;
+}
+
+/** What a header block asks of the reader next. */
+export type HeaderStep = { kind: 'extended'; size: number } | { kind: 'member'; header: TarMemberHeader };
+
+export interface TarHeaderOptions {
+  /** Names the archive in messages, e.g. "the outer tar". */
+  where: string;
+  /** An unreadable mtime does not fail the header (it comes out as NaN). */
+  lenientMtime?: boolean;
+  /** Extended header data larger than this is not believed. */
+  maxExtended?: number;
+}
+
+/** A header block that is not a tar header (its checksum or a number field is wrong). */
+export class BadHeaderBlock extends ArchiveCorruptError {}
+
+/** Extended headers larger than this are not believed (default). */
+export const MAX_EXTENDED_HEADER = 1 << 20;
+
+function paxInteger(text: string, what: string, where: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new ArchiveCorruptError(`Corrupt PAX ${what} record in ${where}: ${JSON.stringify(text.slice(0, 40))}`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new ArchiveCorruptError(`Implausible PAX ${what} record in ${where}`);
+  return n;
+}
+
+function cString(data: Uint8Array): string {
+  const end = data.indexOf(0);
+  return dec.decode(end === -1 ? data : data.subarray(0, end));
+}
+
+/**
+ * The header state machine of both tar readers. Give it each non-zero header block (`block`); an
+ * extended header asks for its data (`extended`, exactly `size` bytes, read before the reader moves
+ * past them), and the next member header comes out with what they said: PAX records (`x` for the
+ * next member, `g` for all that follow) over GNU long names over the header's own fields.
+ */
+export class TarHeaders {
+  private global: Record<string, string> = {};
+  private local: Record<string, string> = {};
+  private longName: string | null = null;
+  private longLink: string | null = null;
+  private awaiting: DecodedHeader | null = null;
+  private inRun = false;
+
+  constructor(private readonly opts: TarHeaderOptions) {}
+
+  /** True between an extended header and the member it belongs to. */
+  get pending(): boolean {
+    return this.inRun;
+  }
+
+  /** Decodes a header block (BadHeaderBlock when its checksum or a number is wrong). */
+  block(block: Uint8Array): HeaderStep {
+    if (this.awaiting) throw new Error('extended header data was not given');
+    let h: DecodedHeader;
+    try {
+      h = decodeHeader(block, this.opts.lenientMtime ?? false);
+    } catch (err) {
+      throw new BadHeaderBlock((err as Error).message);
+    }
+    if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
+      if (h.size > (this.opts.maxExtended ?? MAX_EXTENDED_HEADER)) {
+        throw new ArchiveCorruptError(`Implausibly large extended header in ${this.opts.where} (${h.size} bytes)`);
+      }
+      this.awaiting = h;
+      this.inRun = true;
+      return { kind: 'extended', size: h.size };
+    }
+    const records = { ...this.global, ...this.local };
+    const size = records.size !== undefined ? paxInteger(records.size, 'size', this.opts.where) : h.size;
+    const paxMtime = records.mtime;
+    const fromPax = paxMtime !== undefined ? Number(paxMtime) : Number.NaN;
+    const header: TarMemberHeader = {
+      name: records.path ?? this.longName ?? h.name,
+      type: h.type,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      size,
+      mtime: Number.isFinite(fromPax) ? fromPax : h.mtime,
+      paxMtime,
+      linkname: records.linkpath ?? this.longLink ?? h.linkname,
+    };
+    this.local = {};
+    this.longName = null;
+    this.longLink = null;
+    this.inRun = false;
+    return { kind: 'member', header };
+  }
+
+  /** The data of the extended header just decoded. */
+  extended(data: Uint8Array): void {
+    const h = this.awaiting;
+    if (!h) throw new Error('no extended header is waiting for its data');
+    this.awaiting = null;
+    if (h.type === 'x') this.local = { ...this.local, ...decodePaxRecords(data) };
+    else if (h.type === 'g') this.global = { ...this.global, ...decodePaxRecords(data) };
+    else if (h.type === 'L') this.longName = cString(data);
+    else this.longLink = cString(data);
+  }
 }
