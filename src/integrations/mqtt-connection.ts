@@ -47,24 +47,37 @@ export async function clientOptions(settings: MqttSettings, password: string | n
   };
 }
 
+/**
+ * Drops a client at once. The library's own listeners stay attached: its 'close' handler stops the
+ * connect timer, which would otherwise keep the process alive for the whole connect timeout.
+ */
+export function discardClient(client: MqttClient): void {
+  client.on('error', () => undefined);
+  client.end(true);
+}
+
 /** A client whose first connection succeeded; rejects with the broker's refusal or the network error. */
 export async function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
   const { connect } = await import('mqtt');
   return new Promise((resolve, reject) => {
     const client = connect(url, options);
+    const settle = () => {
+      client.off('connect', onConnect);
+      client.off('error', fail);
+      client.off('close', onClose);
+    };
     const fail = (err: Error) => {
-      client.removeAllListeners();
-      client.on('error', () => undefined);
-      client.end(true);
+      settle();
+      discardClient(client);
       reject(new Error(`Cannot connect to the MQTT broker ${redactUrl(url)}: ${err.message.trim()}`));
     };
-    client.once('connect', () => {
-      client.removeListener('error', fail);
-      client.removeListener('close', onClose);
-      resolve(client);
-    });
-    client.once('error', fail);
     const onClose = () => fail(new Error('the connection was closed'));
+    const onConnect = () => {
+      settle();
+      resolve(client);
+    };
+    client.once('connect', onConnect);
+    client.once('error', fail);
     client.once('close', onClose);
   });
 }
