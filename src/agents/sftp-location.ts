@@ -10,6 +10,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
+import { release } from '../util/owned-chunks.js';
 import { HostKeyMismatchError } from './agent-errors.js';
 import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
@@ -222,7 +223,10 @@ export class SftpStore implements BlobStore {
     };
     try {
       // Writes are pipelined: up to WRITES_IN_FLIGHT requests of the server's largest write size.
-      const maxLen = (sftp as unknown as { _maxWriteLen?: number })._maxWriteLen ?? 32 * 1024;
+      // Within that size ssh2 copies a write's data into its request packet at once; a longer write
+      // would send its remainder later, from the chunk itself.
+      const serverMax = (sftp as unknown as { _maxWriteLen?: number })._maxWriteLen;
+      const maxLen = serverMax ?? 32 * 1024;
       const pending = new Set<Promise<void>>();
       let acked = 0;
       let failure: unknown = null;
@@ -247,6 +251,8 @@ export class SftpStore implements BlobStore {
             .finally(() => pending.delete(p));
           pending.add(p);
         }
+        // ssh2 has copied every piece into its request packets: the chunk is used up.
+        if (serverMax !== undefined) release(chunk);
       }
       await w(Promise.all(pending));
       if (failure) throw failure;
