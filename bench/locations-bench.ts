@@ -4,7 +4,9 @@
 // the peak RSS of each. Servers are the tests' own (s3rver, OpenSSH sshd, Apache mod_dav) on
 // 127.0.0.1; every measurement runs in a child process of its own so its peak RSS is its own.
 //
-//   node --import tsx bench/locations-bench.ts --size-mib 1024 [--runs N] [--kinds s3,sftp] [--json]
+// Uploads run the built program (dist/), as users run it.
+//
+//   npm run build && node --import tsx bench/locations-bench.ts --size-mib 1024 [--runs N] [--kinds s3,sftp] [--json]
 
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -15,17 +17,15 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createLocationAgent, parseLocation } from '../src/agents/location-registry.js';
+import { pathToFileURL } from 'node:url';
 import type { LocationConfig } from '../src/agents/location-config.js';
-import { s3Client, type S3Secrets, type S3Settings } from '../src/agents/s3-location.js';
-import { sftpConnect, type SftpSecrets, type SftpSettings } from '../src/agents/sftp-location.js';
-import { webdavClient, type WebdavSecrets, type WebdavSettings } from '../src/agents/webdav-location.js';
-import { withBackupReader } from '../src/archive/backup-reader.js';
-import { fileStream } from '../src/manager/upload-fanout.js';
+import type { S3Secrets, S3Settings } from '../src/agents/s3-location.js';
+import type { SftpSecrets, SftpSettings } from '../src/agents/sftp-location.js';
+import type { WebdavSecrets, WebdavSettings } from '../src/agents/webdav-location.js';
 import * as apache from '../test/servers/apache-webdav.js';
 import * as s3rver from '../test/servers/s3rver.js';
 import * as sshd from '../test/servers/sshd.js';
-import { log, median, MiB, PROBE, readMarker, REPO, round, runTimed, syncDisks, table, UsageError, positiveInt } from './bench-lib.js';
+import { CLI, log, median, MiB, PROBE, readMarker, REPO, round, runTimed, syncDisks, table, UsageError, positiveInt } from './bench-lib.js';
 
 const KINDS = ['folder', 's3', 'sftp', 'webdav'] as const;
 type Kind = (typeof KINDS)[number];
@@ -42,8 +42,25 @@ interface ChildJob {
 // ---------------------------------------------------------------------------------------------
 // Child: one measured upload
 
+/**
+ * The program a measured upload runs: the built one (dist/), as users run it. (Run from the sources,
+ * its worker threads would each load the TypeScript loader first, which the built program does not.)
+ */
+const program = {
+  registry: () => fromDist<typeof import('../src/agents/location-registry.js')>('agents/location-registry.js'),
+  s3: () => fromDist<typeof import('../src/agents/s3-location.js')>('agents/s3-location.js'),
+  sftp: () => fromDist<typeof import('../src/agents/sftp-location.js')>('agents/sftp-location.js'),
+  webdav: () => fromDist<typeof import('../src/agents/webdav-location.js')>('agents/webdav-location.js'),
+  reader: () => fromDist<typeof import('../src/archive/backup-reader.js')>('archive/backup-reader.js'),
+  fanout: () => fromDist<typeof import('../src/manager/upload-fanout.js')>('manager/upload-fanout.js'),
+};
+
+function fromDist<T>(module: string): Promise<T> {
+  return import(pathToFileURL(join(REPO, 'dist', module)).href) as Promise<T>;
+}
+
 async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: number; cleanup: () => Promise<void> }> {
-  const s = parseLocation(job.spec, job.secrets).settings;
+  const s = (await program.registry()).parseLocation(job.spec, job.secrets).settings;
   switch (job.kind) {
     case 'folder': {
       const dest = join(String(s.path), name);
@@ -56,7 +73,7 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
     }
     case 's3': {
       const settings = s as unknown as S3Settings;
-      const client = await s3Client(settings, job.secrets as unknown as S3Secrets);
+      const client = await (await program.s3()).s3Client(settings, job.secrets as unknown as S3Secrets);
       await client.config.credentials();
       const t = performance.now();
       // The library's own defaults (parts of 5 MiB, 4 in flight): the plain way to stream a file.
@@ -73,7 +90,7 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
     }
     case 'sftp': {
       const settings = s as unknown as SftpSettings;
-      const { client, sftp } = await sftpConnect(settings, job.secrets as unknown as SftpSecrets, () => true);
+      const { client, sftp } = await (await program.sftp()).sftpConnect(settings, job.secrets as unknown as SftpSecrets, () => true);
       await new Promise<void>((r) => sftp.mkdir(settings.path, () => r()));
       const remote = `${settings.path}/${name}`;
       const t = performance.now();
@@ -89,7 +106,7 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
     }
     case 'webdav': {
       const settings = s as unknown as WebdavSettings;
-      const client = await webdavClient(settings, job.secrets as unknown as WebdavSecrets);
+      const client = await (await program.webdav()).webdavClient(settings, job.secrets as unknown as WebdavSecrets);
       const dir = String(settings.path);
       if (!(await client.exists(dir))) await client.createDirectory(dir, { recursive: true });
       const remote = `${dir}/${name}`;
@@ -102,8 +119,9 @@ async function plainUpload(job: ChildJob, name: string): Promise<{ seconds: numb
 }
 
 async function agentUpload(job: ChildJob, verify: boolean): Promise<{ seconds: number; cleanup: () => Promise<void> }> {
-  const backup = await withBackupReader(job.file, async (r) => r.backup);
-  const { agent, close } = createLocationAgent({ ...job.spec, verify }, job.secrets);
+  const backup = await (await program.reader()).withBackupReader(job.file, async (r) => r.backup);
+  const { fileStream } = await program.fanout();
+  const { agent, close } = (await program.registry()).createLocationAgent({ ...job.spec, verify }, job.secrets);
   await agent.list(); // connect (and log in) before the clock starts, as the plain upload does
   const t = performance.now();
   await agent.upload(backup, fileStream(job.file)); // the stream the manager's fan-out gives a location
@@ -157,7 +175,7 @@ async function makeBackup(work: string, sizeMib: number): Promise<string> {
   }
   log(`Packing a ${sizeMib} MiB backup with lifeboat archive pack …`);
   rmSync(out, { force: true });
-  await runTimed(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'archive', 'pack', tree, out, '--level', '1']);
+  await runTimed(process.execPath, [CLI, 'archive', 'pack', tree, out, '--level', '1']);
   rmSync(tree, { recursive: true, force: true });
   writeFileSync(marker, JSON.stringify({ size: statSync(out).size }));
   return out;
@@ -241,9 +259,10 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('node --import tsx bench/locations-bench.ts [--size-mib 1024] [--runs 3] [--kinds folder,s3,sftp,webdav] [--work DIR] [--json]\n');
+    process.stdout.write('npm run build && node --import tsx bench/locations-bench.ts [--size-mib 1024] [--runs 3] [--kinds folder,s3,sftp,webdav] [--work DIR] [--json]\n');
     return;
   }
+  if (!existsSync(CLI)) throw new UsageError('dist/ is missing: run npm run build first');
   const sizeMib = positiveInt('--size-mib', values['size-mib'], 1024, 16);
   const runs = positiveInt('--runs', values.runs, 3, 1);
   const kinds = (values.kinds?.split(',') ?? [...KINDS]) as Kind[];
