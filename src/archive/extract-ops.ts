@@ -1,6 +1,6 @@
 // The messages between ExtractWriter and its worker (extract-worker.ts): batches of file-system
 // operations whose data lies in one transferred buffer, and the replies that give the buffer back
-// with the first failure, if any.
+// with the first failure, if any; and a reset that readies the worker for the next extraction.
 
 /** One operation; paths are absolute and already checked; `off`/`len` locate data in the batch buffer. */
 export type ExtractOp =
@@ -30,3 +30,11 @@ export interface ExtractReply {
   buffer: ArrayBuffer;
   error: ExtractFailure | null;
 }
+
+/** Forget the extraction so far (close its open files, clear its failure); answered in kind. */
+export interface ExtractReset {
+  reset: true;
+}
+
+export type ExtractRequest = ExtractBatch | ExtractReset;
+export type ExtractAnswer = ExtractReply | ExtractReset;

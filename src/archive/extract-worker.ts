@@ -2,7 +2,7 @@
 // order they were asked for. Files are created exclusively and never through a symbolic link
 // (O_NOFOLLOW); a folder is never replaced by a file or a link, and an existing non-folder where a
 // folder should be is refused. The first failure stops every later operation; each reply gives the
-// batch's buffer back with it.
+// batch's buffer back with it. A reset closes what is open and readies it for the next extraction.
 
 import {
   closeSync,
@@ -18,7 +18,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import type { ExtractBatch, ExtractFailure, ExtractOp, ExtractReply } from './extract-ops.js';
+import type { ExtractAnswer, ExtractFailure, ExtractOp, ExtractRequest } from './extract-ops.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -118,28 +118,39 @@ function failure(err: unknown): ExtractFailure {
   return { message: e.message, unsafe: err instanceof Unsafe, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path };
 }
 
+function closeOpenFiles(): void {
+  for (const f of open.values()) {
+    try {
+      closeSync(f.fd);
+    } catch {
+      // nothing more to do for a file being abandoned
+    }
+  }
+  open.clear();
+}
+
 const port = parentPort;
-port?.on('message', (batch: ExtractBatch) => {
+port?.on('message', (request: ExtractRequest) => {
+  if ('reset' in request) {
+    closeOpenFiles();
+    failed = false;
+    const answer: ExtractAnswer = { reset: true };
+    port.postMessage(answer);
+    return;
+  }
   let error: ExtractFailure | null = null;
   if (!failed) {
-    for (const m of batch.ops) {
+    for (const m of request.ops) {
       try {
-        run(m, 'len' in m ? new Uint8Array(batch.buffer, m.off, m.len) : undefined);
+        run(m, 'len' in m ? new Uint8Array(request.buffer, m.off, m.len) : undefined);
       } catch (err) {
         failed = true;
         error = failure(err);
-        for (const f of open.values()) {
-          try {
-            closeSync(f.fd);
-          } catch {
-            // already failing; the first error is the one reported
-          }
-        }
-        open.clear();
+        closeOpenFiles();
         break;
       }
     }
   }
-  const reply: ExtractReply = { buffer: batch.buffer, error };
-  port.postMessage(reply, [batch.buffer]);
+  const answer: ExtractAnswer = { buffer: request.buffer, error };
+  port.postMessage(answer, [request.buffer]);
 });

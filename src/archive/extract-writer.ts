@@ -4,12 +4,14 @@
 // rest of its handling, so doing it beside the rest roughly halves an extraction. File contents
 // travel in a few reused transfer buffers (several small files share one); at most MAX_IN_FLIGHT
 // of them are out at once, so memory stays bounded when the disk is slower than the archive.
-// The first failure stops all later operations and is reported by the next call.
+// The first failure stops all later operations and is reported by the next call. When an
+// extraction is over, its worker is reset and waits, idle, for the next one (starting one costs
+// tens of milliseconds); a worker that died or does not answer is stopped instead.
 
 import type { Worker } from 'node:worker_threads';
 import { UnsafeEntryError } from '../util/errors.js';
 import { startWorker } from '../util/worker-module.js';
-import type { ExtractBatch, ExtractFailure, ExtractOp, ExtractReply } from './extract-ops.js';
+import type { ExtractAnswer, ExtractBatch, ExtractFailure, ExtractOp, ExtractRequest } from './extract-ops.js';
 
 const BATCH_BYTES = 1 << 20;
 const BATCH_OPS = 256;
@@ -20,8 +22,47 @@ function toError(e: ExtractFailure): Error {
   return Object.assign(new Error(e.message), { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path });
 }
 
+/** An idle worker is stopped after this long (it holds a few MiB). */
+const IDLE_MS = 30_000;
+
+/** The worker of the last extraction, reset and kept for the next one for a while. */
+let idle: { worker: Worker; timer: NodeJS.Timeout } | null = null;
+
+function takeWorker(): Worker {
+  const kept = idle;
+  idle = null;
+  if (kept) clearTimeout(kept.timer);
+  const worker = kept?.worker ?? startWorker(import.meta.url, 'extract-worker', { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+  worker.removeAllListeners();
+  worker.ref();
+  return worker;
+}
+
+function park(worker: Worker): boolean {
+  if (idle) return false;
+  worker.removeAllListeners();
+  worker.unref(); // an idle worker never keeps the process alive
+  const timer = setTimeout(() => {
+    if (idle?.worker === worker) idle = null;
+    void worker.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  worker.once('exit', () => {
+    if (idle?.worker === worker) idle = null;
+  });
+  worker.on('error', () => undefined);
+  idle = { worker, timer };
+  return true;
+}
+
+/** How long a reset may take before the worker is given up. */
+const RESET_MS = 5000;
+
 export class ExtractWriter {
   private readonly worker: Worker;
+  /** The worker died or was stopped: it cannot serve another extraction. */
+  private dead = false;
+  private onReset: (() => void) | null = null;
   private free: ArrayBuffer[] = [];
   private outstanding = 0;
   private batch: ExtractBatch | null = null;
@@ -31,18 +72,24 @@ export class ExtractWriter {
   private flushScheduled = false;
 
   constructor() {
-    this.worker = startWorker(import.meta.url, 'extract-worker', { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-    this.worker.on('message', (reply: ExtractReply) => {
+    this.worker = takeWorker();
+    this.worker.on('message', (answer: ExtractAnswer) => {
+      if ('reset' in answer) {
+        this.onReset?.();
+        return;
+      }
       this.outstanding--;
-      this.free.push(reply.buffer);
-      if (reply.error) this.failure ??= toError(reply.error);
+      this.free.push(answer.buffer);
+      if (answer.error) this.failure ??= toError(answer.error);
       this.wakeAll();
     });
     this.worker.on('error', (err) => {
+      this.dead = true;
       this.failure ??= err;
       this.wakeAll();
     });
     this.worker.on('exit', () => {
+      this.dead = true;
       this.failure ??= new Error('The extraction worker stopped unexpectedly');
       this.wakeAll();
     });
@@ -86,7 +133,8 @@ export class ExtractWriter {
     if (!batch || batch.ops.length === 0) return;
     this.batch = null;
     this.outstanding++;
-    this.worker.postMessage(batch, [batch.buffer]);
+    const request: ExtractRequest = batch;
+    this.worker.postMessage(request, [batch.buffer]);
   }
 
   private async add(op: ExtractOp, data?: Uint8Array): Promise<void> {
@@ -135,7 +183,25 @@ export class ExtractWriter {
     this.check();
   }
 
+  /** Resets the worker (after whatever it was still doing) and resolves whether it answered. */
+  private async reset(): Promise<boolean> {
+    while (this.outstanding > 0 && !this.dead) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.dead) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await new Promise<boolean>((resolve) => {
+      this.onReset = () => resolve(true);
+      timer = setTimeout(() => resolve(false), RESET_MS);
+      const request: ExtractRequest = { reset: true };
+      this.worker.postMessage(request);
+    });
+    clearTimeout(timer);
+    this.onReset = null;
+    return answered && !this.dead;
+  }
+
+  /** Gives the worker, reset, to the next extraction; stops it when it died or does not answer. */
   async close(): Promise<void> {
+    if ((await this.reset()) && park(this.worker)) return;
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
