@@ -1,11 +1,38 @@
+// The test suite in three projects, each file's name says which it belongs to:
+//   unit    `*.test.ts`         pure and in-process (no child processes, servers or browser); seconds
+//   system  `*.system.test.ts`  real servers (s3rver, sshd, Apache, Mosquitto), child processes, Chromium
+//   heavy   `*.heavy.test.ts`   GiB-sized streams; run after the others, one file at a time
+// `npm test` runs all three; `npm run test:unit`, `test:system` and `test:heavy` one each.
+
 import { defineConfig } from 'vitest/config';
+
+const SYSTEM = 'test/**/*.system.test.ts';
+const HEAVY = 'test/**/*.heavy.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SYSTEM, HEAVY], isolate: false, testTimeout: 30_000, hookTimeout: 30_000 },
+      },
+      {
+        extends: true,
+        test: { name: 'system', include: [SYSTEM], testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'heavy',
+          include: [HEAVY],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # independent reader decrypts and extracts our archives with Python's tarfile, libsodium and
 # OpenSSL, as Home Assistant's own stack does), sqlite3, openssl (test certificates), the real
 # servers the location and MQTT tests start on 127.0.0.1 (OpenSSH for SFTP, Apache mod_dav for
-# WebDAV, Mosquitto for MQTT) and Chromium for the web UI tests.
-PACKAGES=(python3 python3-nacl python3-cryptography sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium)
+# WebDAV, Mosquitto for MQTT), Chromium for the web UI tests, and libfaketime (faketime), with
+# which the tests of `lifeboat serve` set the clock of the processes they start.
+PACKAGES=(python3 python3-nacl python3-cryptography sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -6,8 +6,17 @@ import type { AgentBackup } from '../archive/backup-json.js';
 import type { BackupAgent, OpenStream, UploadOptions } from './agent.js';
 import { AgentWrapper } from './agent-wrapper.js';
 
+/** Elapsed time for pacing: a monotonic clock in milliseconds and a way to wait. */
+export interface Pace {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realPace: Pace = { now: () => performance.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
 /** Yields `source` no faster than `bytesPerSecond` (chunks are split so pauses stay short). */
-export async function* paced(source: AsyncIterable<Buffer>, bytesPerSecond: number, now: () => number = () => performance.now()): AsyncGenerator<Buffer> {
+export async function* paced(source: AsyncIterable<Buffer>, bytesPerSecond: number, pace: Pace = realPace): AsyncGenerator<Buffer> {
+  const now = () => pace.now();
   const slice = Math.max(1024, Math.floor(bytesPerSecond / 10));
   let tokens = bytesPerSecond;
   let last = now();
@@ -19,7 +28,7 @@ export async function* paced(source: AsyncIterable<Buffer>, bytesPerSecond: numb
       last = t;
       if (tokens < piece.length) {
         const waitMs = ((piece.length - tokens) / bytesPerSecond) * 1000;
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await pace.sleep(waitMs);
         const after = now();
         tokens = Math.min(bytesPerSecond, tokens + ((after - last) / 1000) * bytesPerSecond);
         last = after;

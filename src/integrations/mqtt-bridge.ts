@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { BUTTON_DEFINITIONS, type ButtonDefinition, type Logger, type MqttSettings, type StateChange } from '../core/types.js';
-import { clearRetained, clientOptions } from './mqtt-connection.js';
+import { clearRetained, clientOptions, discardClient } from './mqtt-connection.js';
 import {
   commandTopic,
   definitionOf,
@@ -95,6 +95,11 @@ class MqttSession {
     return this.connected;
   }
 
+  /** Why the latest attempt to reach the broker failed; null once connected. */
+  get problem(): string | null {
+    return this.lastError;
+  }
+
   start(): void {
     void this.connect();
   }
@@ -119,8 +124,12 @@ class MqttSession {
     const client = connect(this.url, options);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload.toString('utf8'), packet.retain));
-    client.on('error', (err) => this.noteError(err));
+    client.on('message', (topic, payload, packet) => {
+      if (client === this.client) this.onMessage(topic, payload.toString('utf8'), packet.retain);
+    });
+    client.on('error', (err) => {
+      if (client === this.client) this.noteError(err);
+    });
     client.on('close', () => this.onClose(client));
   }
 
@@ -168,9 +177,7 @@ class MqttSession {
     if (this.connected && !this.closed) this.deps.log.warn('Lost the connection to the MQTT broker; reconnecting', { url: redactUrl(this.url) });
     this.connected = false;
     this.client = null;
-    client.removeAllListeners();
-    client.on('error', () => undefined);
-    client.end(true);
+    discardClient(client);
     this.scheduleReconnect();
   }
 
@@ -228,7 +235,6 @@ class MqttSession {
     const client = this.client;
     this.client = null;
     if (!client) return;
-    client.removeAllListeners('close');
     if (this.connected) {
       this.connected = false;
       try {
@@ -245,7 +251,7 @@ class MqttSession {
       }
     }
     client.on('error', () => undefined);
-    await withTimeout(client.endAsync(), CLOSE_TIMEOUT_MS).catch(() => client.end(true));
+    await withTimeout(client.endAsync(), CLOSE_TIMEOUT_MS).catch(() => discardClient(client));
   }
 }
 
@@ -283,6 +289,11 @@ export class MqttBridge {
   /** True while connected to the broker. */
   get connected(): boolean {
     return this.session?.isConnected ?? false;
+  }
+
+  /** Why the broker cannot be reached right now (null when connected or off). */
+  get problem(): string | null {
+    return this.session?.problem ?? null;
   }
 
   /** Resolves once the latest settings have been applied. */

@@ -11,6 +11,9 @@ import { serializeBackupJson, type AgentBackup } from '../../src/archive/backup-
 import { backupJsonHeader, endOfArchive, memberHeader, paddingFor } from '../../src/archive/outer-tar.js';
 import { FolderStore } from '../../src/agents/folder-location.js';
 import { createStoredAgent } from '../../src/agents/location-registry.js';
+import { createLocalAgent } from '../../src/agents/local-location.js';
+import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
+import { SkipReason } from '../servers/sshd.js';
 import type { LocationConfig } from '../../src/agents/location-config.js';
 import * as apache from '../servers/apache-webdav.js';
 import * as s3rver from '../servers/s3rver.js';
@@ -111,6 +114,71 @@ export async function startTarget(kind: Kind): Promise<Target> {
 
 export function storedAgent(target: Target, secrets = target.secrets) {
   return createStoredAgent(target.spec, secrets);
+}
+
+/** The local backup folder, and every kind of remote location. */
+export const SUBJECTS = ['local', ...KINDS] as const;
+export type SubjectKind = (typeof SUBJECTS)[number];
+
+/** A location under test: its agent, how to make another for it, and where its files are. */
+export interface Subject {
+  kind: SubjectKind;
+  /** The server of a remote location (null for the local folder). */
+  target: Target | null;
+  agent: StoredBackupAgent;
+  /** Makes a fresh agent for the same location. */
+  fresh: () => StoredBackupAgent;
+  /** Where its files are on this machine, if they are. */
+  diskDir: string | null;
+  /** Whether it keeps records beside its archives (the local folder keeps Home Assistant's layout). */
+  keepsRecords: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * A location of `kind` for the tests of the calling describe block, made before them and stopped
+ * after them; call the returned function inside a test (it throws a SkipReason where the kind's
+ * server cannot run here, e.g. sshd without root).
+ */
+export function useSubject(kind: SubjectKind): () => Subject {
+  let subject: Subject | null = null;
+  let skip: SkipReason | null = null;
+  beforeAll(async () => {
+    if (kind === 'local') {
+      const dir = join(await tmpDir(), 'backups');
+      const fresh = () => createLocalAgent(dir);
+      const agent = fresh();
+      subject = { kind, target: null, agent, fresh, diskDir: dir, keepsRecords: false, stop: () => agent.close() };
+      return;
+    }
+    try {
+      const target = await startTarget(kind);
+      const fresh = () => storedAgent(target);
+      const agent = fresh();
+      subject = {
+        kind,
+        target,
+        agent,
+        fresh,
+        diskDir: target.diskDir,
+        keepsRecords: true,
+        stop: async () => {
+          await agent.close();
+          await target.stop();
+        },
+      };
+    } catch (err) {
+      if (!(err instanceof SkipReason)) throw err;
+      skip = err;
+    }
+  });
+  afterAll(async () => {
+    await subject?.stop();
+  });
+  return () => {
+    if (skip) throw skip;
+    return subject as Subject;
+  };
 }
 
 export function record(backupId: string, size: number, extra: Partial<AgentBackup> = {}): AgentBackup {

@@ -16,12 +16,15 @@ export interface BrokerAccess {
   password: string;
 }
 
+const BARRIER_PREFIX = 'lifeboat-test/barrier/';
+
 export class MqttListener {
   readonly messages: Received[] = [];
   private readonly waiters = new Set<() => void>();
 
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
+      if (topic.startsWith(BARRIER_PREFIX)) return;
       this.messages.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, at: Date.now() });
       for (const w of [...this.waiters]) w();
     });
@@ -66,9 +69,25 @@ export class MqttListener {
     });
   }
 
-  /** Collects for a while (for checks that something did NOT arrive). */
-  async settle(ms = 700): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
+  /**
+   * Resolves once the broker has delivered everything it queued for this subscriber before now —
+   * the retained messages of its subscriptions included: it sends itself a marker and waits for it
+   * (the broker keeps one connection's messages in order). For checks that something did NOT arrive.
+   */
+  async barrier(): Promise<void> {
+    const topic = `${BARRIER_PREFIX}${Math.random().toString(16).slice(2, 10)}`;
+    const seen = new Promise<void>((resolve) => {
+      const onMessage = (t: string) => {
+        if (t !== topic) return;
+        this.client.off('message', onMessage);
+        resolve();
+      };
+      this.client.on('message', onMessage);
+    });
+    await this.client.subscribeAsync(topic, { qos: 1 });
+    await this.publish(topic, 'barrier');
+    await seen;
+    await this.client.unsubscribeAsync(topic);
   }
 
   async publish(topic: string, payload: string, retain = false): Promise<void> {

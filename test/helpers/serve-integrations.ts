@@ -10,6 +10,7 @@ import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
 import { MetricsCollector } from '../../src/integrations/metrics.js';
 import { MqttBridge, type MqttBridgeOptions } from '../../src/integrations/mqtt-bridge.js';
 import { startHttpServer } from '../../src/server/http-server.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 
 export interface RunningLifeboat {
   handle: ServeHandle;
@@ -27,11 +28,26 @@ afterAll(async () => {
   await Promise.all([...running].map((r) => r.stop()));
 });
 
-export async function startLifeboat(installation: string, bridgeOptions: MqttBridgeOptions = {}): Promise<RunningLifeboat> {
+/** A clock at the machine's pace that a test can move forward ("a second later"). */
+export class ForwardClock implements Clock {
+  private offsetMs = 0;
+
+  now() {
+    const t = systemClock.now();
+    return { epochMs: t.epochMs + this.offsetMs, micros: t.micros };
+  }
+
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export async function startLifeboat(installation: string, bridgeOptions: MqttBridgeOptions = {}, clock?: Clock): Promise<RunningLifeboat> {
   process.env.LIFEBOAT_LOG_LEVEL ??= 'error';
   let parts: { bridge: MqttBridge; metrics: MetricsCollector; url: string } | null = null;
   const handle = await startServe({
     installation,
+    clock,
     extra: async (core) => {
       const metrics = await MetricsCollector.start(core);
       const server = await startHttpServer(core, { port: 0, metrics, log: core.log });

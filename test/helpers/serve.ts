@@ -1,6 +1,7 @@
 // Shared by the `lifeboat serve` integration tests: a serve child process whose JSON log lines can be
 // awaited, polling until a condition holds, and reading Lifeboat's state files from outside.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntityState } from '../../src/entities/entity-tracker.js';
@@ -27,10 +28,23 @@ export interface ServeProcess {
 
 const running = new Set<ChildProcess>();
 
-export function startServe(inst: string): ServeProcess {
+/**
+ * The environment that runs a child process's wall clock `offsetMs` ahead of this machine's
+ * (libfaketime, from Debian's `faketime`): a test sets the time of the real processes it starts
+ * instead of waiting for it. Monotonic clocks (timers, durations) are left as they are.
+ */
+export function clockAheadEnv(offsetMs: number): NodeJS.ProcessEnv {
+  const lib = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf']
+    .map((arch) => `/usr/lib/${arch}/faketime/libfaketimeMT.so.1`)
+    .find((path) => existsSync(path));
+  if (!lib) throw new Error("libfaketime is missing: install Debian's faketime package");
+  return { LD_PRELOAD: lib, FAKETIME: `${offsetMs >= 0 ? '+' : ''}${(offsetMs / 1000).toFixed(3)}`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+}
+
+export function startServe(inst: string, env: NodeJS.ProcessEnv = {}): ServeProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), '-c', inst, 'serve', '--host', '127.0.0.1', '--port', '0'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, LIFEBOAT_LOG_LEVEL: 'info' },
+    env: { ...process.env, LIFEBOAT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -132,20 +146,20 @@ export async function readStates(inst: string): Promise<Record<string, EntitySta
   }
 }
 
-export async function statusJson(inst: string): Promise<Record<string, EntityState>> {
-  const r = await runCli(['-c', inst, 'status', '--json']);
+export async function statusJson(inst: string, env: NodeJS.ProcessEnv = {}): Promise<Record<string, EntityState>> {
+  const r = await runCli(['-c', inst, 'status', '--json'], { env });
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
   return Object.fromEntries((JSON.parse(r.stdout) as EntityState[]).map((s) => [s.entity_id, s]));
 }
 
-export async function settingsJson(inst: string): Promise<Record<string, unknown>> {
-  const r = await runCli(['-c', inst, 'settings', 'show', '--json']);
+export async function settingsJson(inst: string, env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>> {
+  const r = await runCli(['-c', inst, 'settings', 'show', '--json'], { env });
   if (r.code !== 0) throw new Error(`settings show failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { config: Record<string, unknown> }).config;
 }
 
-export async function updateSettings(inst: string, payload: unknown): Promise<string> {
-  const r = await runCli(['-c', inst, 'settings', 'update', JSON.stringify(payload)]);
+export async function updateSettings(inst: string, payload: unknown, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const r = await runCli(['-c', inst, 'settings', 'update', JSON.stringify(payload)], { env });
   if (r.code !== 0) throw new Error(`settings update failed: ${r.stderr}`);
   return r.stdout + r.stderr;
 }

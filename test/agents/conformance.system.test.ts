@@ -2,62 +2,39 @@
 // (`backup.local`) and each remote kind against a real server on 127.0.0.1 (a folder, s3rver,
 // OpenSSH's sshd, Apache mod_dav): upload/list/get/download/delete, not-found errors, overwrite
 // rules, listing without reading archives (where the layout keeps records), an aborted upload that
-// leaves nothing listed, refused credentials with a clear error, and a 1 GiB streaming upload and
-// download with flat memory.
+// leaves nothing listed, and refused credentials with a clear error. (The 1 GiB streams are in
+// big-streams.heavy.test.ts.)
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from '../../src/agents/agent-errors.js';
 import { MARKER_FILE } from '../../src/agents/folder-location.js';
 import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
-import { createLocalAgent } from '../../src/agents/local-location.js';
 import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
-import { tmpDir } from '../helpers/tmp.js';
 import { BackupNotFound } from '../../src/util/errors.js';
 import { SkipReason } from '../servers/sshd.js';
-import { bytesOf, KINDS, startTarget, storedAgent, syntheticBackup, type Target } from './location-targets.js';
+import { bytesOf, SUBJECTS, syntheticBackup, useSubject, type Target } from './location-targets.js';
 
 const MiB = 1024 * 1024;
 
-describe.each(['local', ...KINDS] as const)('%s location', (kind) => {
+describe.each(SUBJECTS)('%s location', (kind) => {
+  const subject = useSubject(kind);
   let target: Target | null = null;
-  let skip: string | null = null;
   let agent: StoredBackupAgent;
-  /** Makes a fresh agent for the same location. */
   let fresh: () => StoredBackupAgent;
-  /** Where its files are on this machine, if they are. */
   let diskDir: string | null = null;
-  /** The local folder keeps Home Assistant's layout: archives only, no records, no digests. */
-  const keepsRecords = kind !== 'local';
-
-  beforeAll(async () => {
-    if (kind === 'local') {
-      const dir = join(await tmpDir(), 'backups');
-      fresh = () => createLocalAgent(dir);
-      agent = fresh();
-      diskDir = dir;
-      return;
-    }
+  let keepsRecords = true;
+  let skip: string | null = null;
+  beforeAll(() => {
     try {
-      target = await startTarget(kind);
+      ({ target, agent, fresh, diskDir, keepsRecords } = subject());
     } catch (err) {
-      if (err instanceof SkipReason) {
-        skip = err.message;
-        return;
-      }
-      throw err;
+      if (!(err instanceof SkipReason)) throw err;
+      skip = err.message;
     }
-    const t = target;
-    fresh = () => storedAgent(t);
-    agent = fresh();
-    diskDir = t.diskDir;
-  });
-  afterAll(async () => {
-    await agent?.close();
-    await target?.stop();
   });
 
   /** A test of this kind; `notFor` names what makes it meaningless for the local folder. */
@@ -215,41 +192,6 @@ describe.each(['local', ...KINDS] as const)('%s location', (kind) => {
     expect(probe).toMatchObject({ reachable: true, credentials: true, writable: true });
     if (kind === 'local' || kind === 'folder' || kind === 'sftp') expect(probe.freeBytes).toBeGreaterThan(0);
   });
-
-  live(
-    'streams a 1 GiB backup up and down with flat memory',
-    async () => {
-      const chunks = 1024;
-      const { backup, open } = syntheticBackup('aa000006', 8, MiB, chunks);
-      const expected = createHash('sha256');
-      for await (const c of open()) expected.update(c);
-      const want = expected.digest('hex');
-      global.gc?.();
-      const base = process.memoryUsage().rss;
-      let peak = base;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      try {
-        await agent.upload(backup, open);
-        const got = createHash('sha256');
-        let size = 0;
-        for await (const c of await agent.download('aa000006')) {
-          got.update(c);
-          size += c.length;
-        }
-        expect(size).toBe(backup.size);
-        expect(size).toBeGreaterThan(chunks * MiB);
-        expect(got.digest('hex')).toBe(want);
-      } finally {
-        clearInterval(sampler);
-      }
-      expect((await agent.capabilities.recordedDigest?.('aa000006'))).toBe(keepsRecords ? want : null);
-      const growth = (peak - base) / MiB;
-      process.stderr.write(`${kind}: 1 GiB up and down, RSS growth ${growth.toFixed(0)} MiB\n`);
-      expect(growth).toBeLessThan(200);
-      await agent.delete('aa000006');
-    },
-    300_000,
-  );
 
   if (kind === 'sftp') {
     live('pins the host key on first use and refuses another key afterwards', async () => {

@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -15,6 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { checkSeqDatabase, PARTS, type SeqReport, type WriterSummary } from '../helpers/seq-db.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { eventually } from '../helpers/eventually.js';
 import { describeTree, makeTree } from '../helpers/tree.js';
 
 const RECORDER_DB = 'home-assistant_v2.db';
@@ -97,7 +98,8 @@ describe('backing up an installation whose databases another process keeps commi
     const writer = Writer.start(['--db', join(inst, RECORDER_DB), '--extra', join(inst, EXTRA_DB), '--summary', summaryFile, '--interval-ms', '10', '--autocheckpoint', '100']);
     try {
       await writer.expect('ready');
-      await new Promise((r) => setTimeout(r, 500)); // let the WAL fill a little
+      // Let the WAL fill a little: the backup must take pages from it too.
+      await eventually(async () => ((await stat(join(inst, `${RECORDER_DB}-wal`)).catch(() => null))?.size ?? 0) > 64 * 1024, 'the WAL to fill', 20_000, 20);
       writer.send('start');
       commitsBeforeBackup = await writer.expect('started');
 

@@ -1,5 +1,6 @@
 // `lifeboat serve` as real processes, on three installations served side by side so their cron
-// schedules (`* * * * *`) fire at the same minute boundary:
+// schedules (`* * * * *`) fire at the same minute boundary. Every process of this file runs on a
+// clock set a few seconds before a minute boundary (libfaketime), so nobody waits for a real one:
 //   A – a working setup: an encrypted automatic backup appears by itself, the entities report it,
 //       no notification is sent; then its schedule changes under the running serve and a restart
 //       keeps settings, entity states and the planned next run;
@@ -18,6 +19,7 @@ import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
 import { makeInstallation } from '../helpers/installation.js';
 import {
   backupFiles,
+  clockAheadEnv,
   EVENT_STATE,
   killAllServes,
   readStates,
@@ -54,6 +56,12 @@ function zoneFarFromDefaultRun(now: Date): string {
   return zone;
 }
 
+/** How far ahead of this machine's clock the processes' clock runs: a few seconds before a minute boundary. */
+function offsetToMinuteBoundary(leadMs: number): number {
+  const toBoundary = 60_000 - (Date.now() % 60_000);
+  return toBoundary - leadMs;
+}
+
 interface Interruption {
   seenStages: string[];
   statusDuring: Record<string, EntityState> | null;
@@ -75,6 +83,10 @@ describe('lifeboat serve', () => {
   let serveD: ServeProcess;
   let statusABefore: Record<string, EntityState>;
   let interruption: Promise<Interruption>;
+  /** The processes' clock: this machine's plus `offset` ms. */
+  let offset = 0;
+  let env: NodeJS.ProcessEnv = {};
+  const now = () => Date.now() + offset;
 
   /** Waits for D's backup to be running, looks at it from outside, then SIGTERMs serve. */
   async function interruptD(): Promise<Interruption> {
@@ -89,12 +101,12 @@ describe('lifeboat serve', () => {
         }
         return s?.[MANAGER]?.state === 'create_backup' && ev?.attributes.event_type === 'in_progress' && ev.attributes.backup_stage === 'home_assistant';
       },
-      { timeoutMs: 150_000, intervalMs: 25, what: "D's automatic backup to start" },
+      { timeoutMs: 60_000, intervalMs: 25, what: "D's automatic backup to start" },
     );
     let statusDuring: Record<string, EntityState> | null = null;
     let statusError: string | null = null;
     try {
-      statusDuring = await statusJson(instD);
+      statusDuring = await statusJson(instD, env);
     } catch (err) {
       statusError = String(err);
     }
@@ -119,6 +131,8 @@ describe('lifeboat serve', () => {
     instB = join(root, 'b', 'config');
     instD = join(root, 'd', 'demo');
     const every = { recurrence: 'daily', cron: '* * * * *' };
+    // Settings first (any clock will do), then the clock of every process: serve starts about six
+    // seconds before a minute boundary.
     await Promise.all([
       (async () => {
         await makeInstallation(instA);
@@ -145,9 +159,11 @@ describe('lifeboat serve', () => {
         await updateSettings(instD, { automatic_backups_configured: true, create_backup: { agent_ids: ['backup.local'] }, schedule: every });
       })(),
     ]);
-    serveA = startServe(instA);
-    serveB = startServe(instB);
-    serveD = startServe(instD);
+    offset = offsetToMinuteBoundary(6000);
+    env = clockAheadEnv(offset);
+    serveA = startServe(instA, env);
+    serveB = startServe(instB, env);
+    serveD = startServe(instD, env);
     await Promise.all([serveA, serveB, serveD].map((s) => s.waitForLog((l) => l.msg === 'Lifeboat is serving')));
     interruption = interruptD();
     interruption.catch(() => undefined);
@@ -165,7 +181,7 @@ describe('lifeboat serve', () => {
     const started = serveA.lines().find((l) => l.msg === 'Lifeboat is serving');
     const next = Date.parse(String(started?.next_automatic_backup));
     expect(next % 60_000).toBe(0);
-    expect(next - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(next - now()).toBeLessThanOrEqual(60_000);
 
     const seen: string[] = [];
     await until(
@@ -180,7 +196,7 @@ describe('lifeboat serve', () => {
         }
         return ev?.attributes.event_type === 'completed' && (await backupFiles(instA)).tars.length > 0;
       },
-      { timeoutMs: 100_000, intervalMs: 20, what: "A's automatic backup to complete" },
+      { timeoutMs: 40_000, intervalMs: 20, what: "A's automatic backup to complete" },
     );
     expect(seen.at(-1)).toBe('completed/null');
 
@@ -197,10 +213,10 @@ describe('lifeboat serve', () => {
     expect(info.backup.protected).toBe(true);
     expect(info.backup.name).toBe('Automatic backup 2026.7.3');
     expect(info.backup.extra_metadata.with_automatic_settings).toBe(true);
-    const config = await settingsJson(instA);
+    const config = await settingsJson(instA, env);
     expect(info.backup.extra_metadata['lifeboat.key_fingerprint']).toBe((config.lifeboat as { key_fingerprint: string }).key_fingerprint);
 
-    const status = await statusJson(instA);
+    const status = await statusJson(instA, env);
     expect(status[EVENT]?.state).toMatch(EVENT_STATE);
     expect(status[EVENT]?.attributes).toMatchObject({ event_type: 'completed', backup_stage: null, failed_reason: null });
     expect(status[MANAGER]?.state).toBe('idle');
@@ -210,17 +226,16 @@ describe('lifeboat serve', () => {
     expect(config.last_attempted_automatic_backup).toEqual(expect.any(String));
     expect(config.last_completed_automatic_backup).toEqual(expect.any(String));
 
-    // A success notifies nobody; serve's log is JSON lines without warnings or errors.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(receiver.requests.filter((r) => r.path.startsWith('/a/'))).toEqual([]);
+    // Serve's log is JSON lines without warnings or errors (that the success notified nobody is
+    // checked once A's serve has stopped, in the next test).
     const lines = serveA.lines();
     expect(lines.filter((l) => l.level === -1)).toEqual([]);
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
-  }, 150_000);
+  }, 60_000);
 
   it('follows a schedule change at once and keeps settings, entity states and the next run across a restart', async () => {
-    const zone = zoneFarFromDefaultRun(new Date());
-    await updateSettings(instA, { schedule: { recurrence: 'daily' }, time_zone: zone });
+    const zone = zoneFarFromDefaultRun(new Date(now()));
+    await updateSettings(instA, { schedule: { recurrence: 'daily' }, time_zone: zone }, env);
     // The running serve notices the new settings file and plans 04:45 + a random delay in `zone`.
     const planned = await until(
       async () => {
@@ -228,33 +243,35 @@ describe('lifeboat serve', () => {
         if (!saved.next) return null;
         const at = new Date(saved.next);
         const m = localMinutes(zone, at);
-        return m >= 4 * 60 + 45 && m < 5 * 60 + 45 && at.getTime() > Date.now() ? saved.next : null;
+        return m >= 4 * 60 + 45 && m < 5 * 60 + 45 && at.getTime() > now() ? saved.next : null;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'serve to reschedule after the settings change' },
     );
-    const before = await settingsJson(instA);
+    const before = await settingsJson(instA, env);
     expect(before.next_automatic_backup).toBe(planned);
     expect(before.schedule).toEqual({ recurrence: 'daily', days: [], time: null, cron: null });
     expect(before.time_zone).toBe(zone);
-    const statusBefore = await statusJson(instA);
+    const statusBefore = await statusJson(instA, env);
     expect(statusBefore[NEXT]?.state).toBe(new Date(planned).toISOString().replace(/\.\d{3}Z$/, '+00:00'));
 
     const exit = await serveA.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     expect(serveA.lines().map((l) => l.msg)).toContain('Stopped');
+    // A's successful automatic backup notified nobody (its serve has stopped: nothing is pending).
+    expect(receiver.requests.filter((r) => r.path.startsWith('/a/'))).toEqual([]);
 
-    serveA = startServe(instA);
+    serveA = startServe(instA, env);
     const serving = await serveA.waitForLog((l) => l.msg === 'Lifeboat is serving');
     expect(serving.next_automatic_backup).toBe(planned);
-    const after = await settingsJson(instA);
+    const after = await settingsJson(instA, env);
     expect(after).toEqual(before);
-    const statusAfter = await statusJson(instA);
+    const statusAfter = await statusJson(instA, env);
     for (const id of [EVENT, ATTEMPTED, SUCCESSFUL, NEXT, MANAGER]) expect(statusAfter[id], id).toEqual(statusBefore[id]);
     expect(statusAfter[EVENT]?.attributes.event_type).toBe('completed');
   }, 60_000);
 
   it('reports a failed automatic backup (only an unavailable location) to the entities, the webhook and ntfy', async () => {
-    const hook = await receiver.waitFor((r) => r.path === '/b/hook', 120_000);
+    const hook = await receiver.waitFor((r) => r.path === '/b/hook', 30_000);
     const ntfy = await receiver.waitFor((r) => r.path === '/b/topic', 10_000);
     expect(hook.method).toBe('POST');
     const body = JSON.parse(hook.body) as Record<string, unknown>;
@@ -269,7 +286,7 @@ describe('lifeboat serve', () => {
 
     const status = await until(
       async () => {
-        const s = await statusJson(instB);
+        const s = await statusJson(instB, env);
         return s[EVENT]?.attributes.event_type === 'failed' ? s : null;
       },
       { timeoutMs: 10_000, what: "B's event entity to show the failure" },

@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { componentOf, discoveryProblems } from '../helpers/ha-mqtt-schema.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { MqttListener, type Received } from '../helpers/mqtt-listener.js';
-import { eventually, startLifeboat, type RunningLifeboat } from '../helpers/serve-integrations.js';
+import { eventually, ForwardClock, startLifeboat, type RunningLifeboat } from '../helpers/serve-integrations.js';
 import { startCli } from '../helpers/spawn-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { makeCertificates, start, type Mosquitto } from '../servers/mosquitto.js';
@@ -53,12 +53,24 @@ async function discovery(ha: MqttListener, node: string): Promise<Map<string, { 
   return out;
 }
 
+/**
+ * Resolves once Lifeboat has handled every message the broker queued for it before now and `ha`
+ * has received everything Lifeboat sent before that: Home Assistant announcing itself makes
+ * Lifeboat send its availability again, and each connection's messages stay in order.
+ */
+async function lifeboatCaughtUp(ha: MqttListener, node: string): Promise<void> {
+  const from = ha.messages.length;
+  await ha.publish('homeassistant/status', 'online');
+  await ha.waitFor((m) => m.topic === `lifeboat/${node}/availability` && m.payload === 'online', 'availability sent again', { from });
+}
+
 const eventsOf = (msgs: Received[]) => msgs.map((m) => JSON.parse(m.payload) as { event_type: string; backup_stage: string | null; failed_reason: string | null });
 
 describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
   let inst: string;
   let lb: RunningLifeboat;
   let ha: MqttListener;
+  const clock = new ForwardClock();
   let topics: { managerState: string; event: string; lastAttempted: string; lastSuccessful: string; nextScheduled: string; create: string; createAutomatic: string };
 
   beforeAll(async () => {
@@ -99,7 +111,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
   });
 
   it('a fresh subscriber playing Home Assistant receives valid retained discovery for every entity, availability and states', async () => {
-    lb = await startLifeboat(inst);
+    lb = await startLifeboat(inst, {}, clock);
     await eventually(() => lb.bridge.connected, 'connected to the broker');
     ha = await MqttListener.connect(broker, TOPICS);
     const configs = await discovery(ha, 'home1');
@@ -192,7 +204,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
   it('a forced failure sends the failed event with its reason; last attempted moves, last successful does not', async () => {
     await lb.core.settings.update({ create_backup: { agent_ids: ['backup.unplugged_disk'] } });
     const successBefore = lb.core.status.entity(ENTITY.lastSuccessful)?.state;
-    await new Promise((r) => setTimeout(r, 1100)); // a later whole second for last attempted
+    clock.advance(1000); // last attempted has whole seconds: this attempt is a second later
     const from = ha.messages.length;
     await ha.publish(topics.createAutomatic, 'PRESS');
     const failed = await ha.waitFor((m) => m.topic === topics.event && m.payload.includes('"failed"'), 'failed event', { from });
@@ -221,7 +233,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     await lb.core.settings.setMqttPassword('not-yet');
     broker = await start({ port });
     ha = await MqttListener.connect(broker, TOPICS);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => /not authori[sz]ed/i.test(lb.bridge.problem ?? ''), 'refused by the broker');
     expect(lb.bridge.connected).toBe(false);
     await lb.core.settings.setMqttPassword(broker.password);
     await eventually(() => lb.bridge.connected, 'reconnected');
@@ -251,7 +263,7 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     await lb.bridge.settled();
     expect(lb.bridge.connected).toBe(false);
     const fresh = await MqttListener.connect(broker, TOPICS);
-    await fresh.settle();
+    await fresh.barrier();
     expect(fresh.messages.filter((m) => m.topic.includes('home1'))).toEqual([]);
     await fresh.close();
     const removals = ha.messages.filter((m) => configTopicOf('home1').test(m.topic) && m.payload === '');
@@ -265,7 +277,9 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     const back = await MqttListener.connect(broker, TOPICS);
     await discovery(back, 'home1');
     await back.close();
-    await ha.settle();
+    const from = ha.messages.length;
+    await lifeboatCaughtUp(ha, 'home1');
+    expect(ha.messages.slice(from).filter((m) => m.topic === topics.managerState && m.payload !== 'idle')).toEqual([]);
     expect(lb.core.status.state).toBe('idle');
     expect((await lb.core.backups.list()).backups).toHaveLength(backupsBefore);
     await ha.publish(topics.create, '', true);
@@ -298,7 +312,7 @@ describe('events while the broker is unreachable', () => {
       await settings.setMqttPassword(broker.password);
       await eventually(() => lb.bridge.connected, 'connected');
       await ha.waitFor((m) => m.topic === 'lifeboat/home4/automatic_backup_event' && m.payload.includes('"completed"'), 'completed event');
-      await ha.settle(300);
+      await lifeboatCaughtUp(ha, 'home4');
       expect(eventsOf(ha.on('lifeboat/home4/automatic_backup_event'))).toEqual([
         { event_type: 'in_progress', backup_stage: 'cleaning_up', failed_reason: null },
         { event_type: 'completed', backup_stage: null, failed_reason: null },
@@ -341,7 +355,7 @@ describe('lifeboat serve as a process', () => {
       expect(disabled.code).toBe(0);
       expect(disabled.stdout).toMatch(/Removed the Backup device from Home Assistant \(12 retained topics cleared\)/);
       const fresh = await MqttListener.connect(broker, ['lifeboat/home2/#', 'homeassistant/+/lifeboat_home2/#']);
-      await fresh.settle();
+      await fresh.barrier();
       expect(fresh.messages).toEqual([]);
       await fresh.close();
       const off = await runCli(['-c', inst, 'mqtt', 'status', '--no-check']);

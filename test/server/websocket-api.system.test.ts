@@ -110,8 +110,7 @@ describe('WebSocket API of lifeboat serve', () => {
 
   afterEach(async () => {
     // A failed test must not leave a job running into the next one.
-    const deadline = Date.now() + 60_000;
-    while ((await info()).state !== 'idle' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await eventually(async () => (await info()).state === 'idle', 'the manager to be idle', 60_000);
   });
 
   afterAll(async () => {
@@ -298,7 +297,7 @@ describe('WebSocket API of lifeboat serve', () => {
       );
       await expectError(ws.call('backup/generate', { agent_ids: [] }), 'home_assistant_error', 'At least one available backup agent must be selected, got []');
       await expectError(ws.call('backup/generate', { agent_ids: ['backup.local'], include_folders: ['not-a-folder'] }), 'invalid_format');
-      await new Promise((r) => setTimeout(r, 200));
+      // A refused request has its manager back to idle before the answer is sent.
       expect((await info()).state).toBe('idle');
       expect(await backupFiles()).toEqual(before);
     });
@@ -317,7 +316,7 @@ describe('WebSocket API of lifeboat serve', () => {
     it('backup/generate refused by the core writer (add-ons) still reports in_progress → failed → idle, as Home Assistant does (§2.1 step 3)', async () => {
       const from = events.events.length;
       await expectError(ws.call('backup/generate', { agent_ids: ['backup.local'], include_addons: ['core_ssh'] }), 'home_assistant_error');
-      await new Promise((r) => setTimeout(r, 300));
+      await events.waitFor(isIdle, 10_000, from);
       expect(events.events.slice(from).filter(isStateEvent)).toEqual([
         { manager_state: 'create_backup', reason: null, stage: null, state: 'in_progress' },
         { manager_state: 'create_backup', reason: 'backup_manager_error', stage: null, state: 'failed' },

@@ -60,7 +60,11 @@ describe('GET /metrics', () => {
     const automatic = await (await lb.core.create.automatic()).done;
     const manual = await lb.core.create.service();
     await lb.core.restore.run({ backupId: manual.backupId, agentId: 'backup.local' });
-    await new Promise((r) => setTimeout(r, 100)); // the schedule sensors are refreshed asynchronously
+    // The schedule sensors follow the settings in the background.
+    await eventually(
+      () => [ENTITY.nextScheduled, ENTITY.lastAttempted, ENTITY.lastSuccessful].every((id) => Number.isFinite(entitySeconds(lb, id))),
+      'the schedule sensors set',
+    );
 
     const scraped = await scrape(lb, reader);
     m = parsePrometheusText(scraped.text);

@@ -75,8 +75,8 @@ describe('the encryption key stays secret', () => {
     backup1 = JSON.parse(first.stdout) as { backup_id: string; path: string };
 
     const serve = startServe(inst);
+    // Logged once the start-up work (retention, the schedule) is done.
     await serve.waitForLog((l) => l.msg === 'Lifeboat is serving');
-    await new Promise((r) => setTimeout(r, 1500));
     const exit = await serve.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     serveLog = serve.stdout() + serve.stderr();

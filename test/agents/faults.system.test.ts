@@ -17,6 +17,7 @@ import { isStateEvent, isUploadProgress, type ManagerEvent, type UploadProgressE
 import { instantFromDate } from '../../src/util/time.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { eventually } from '../helpers/eventually.js';
 import { SkipReason } from '../servers/sshd.js';
 import { startTarget, type Kind, type Target } from './location-targets.js';
 import { SUCCESSFUL_CREATE_EVENTS } from '../helpers/manager-events.js';
@@ -95,13 +96,14 @@ describe('faults during the fan-out', () => {
       let killedAt = 0;
       let restartedAt = 0;
       let fault: Promise<void> | null = null;
+      // The server dies once 2 MiB of the copy have gone up, and comes back once the client has
+      // noticed and scheduled a retry.
       const stop = manager.events.subscribe((e) => {
-        if (fault || !isUploadProgress(e) || e.agent_id !== victim.spec.id || e.uploaded_bytes === 0) return;
+        if (fault || !isUploadProgress(e) || e.agent_id !== victim.spec.id || e.uploaded_bytes < 2 * MiB) return;
         fault = (async () => {
-          await new Promise((r) => setTimeout(r, 400));
           await victim.kill();
           killedAt = Date.now();
-          await new Promise((r) => setTimeout(r, 1200));
+          await eventually(() => retries.includes(victim.spec.id), 'the client to schedule a retry', 30_000, 10);
           await victim.restart();
           restartedAt = Date.now();
         })();
