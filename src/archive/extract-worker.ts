@@ -138,7 +138,8 @@ port?.on('message', (request: ExtractRequest) => {
     port.postMessage(answer);
     return;
   }
-  let error: ExtractFailure | null = null;
+  // After a failure the rest of the extraction is skipped, and says so (never a silent success).
+  let error: ExtractFailure | null = failed ? { message: 'Skipped after an earlier failure', unsafe: false } : null;
   if (!failed) {
     for (const m of request.ops) {
       try {

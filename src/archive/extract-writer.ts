@@ -70,6 +70,8 @@ export class ExtractWriter {
   private failure: Error | null = null;
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
+  /** Closing: what is still queued is dropped, never sent after the reset. */
+  private closing = false;
 
   constructor() {
     this.worker = takeWorker();
@@ -130,7 +132,7 @@ export class ExtractWriter {
 
   private flush(): void {
     const batch = this.batch;
-    if (!batch || batch.ops.length === 0) return;
+    if (!batch || batch.ops.length === 0 || this.closing) return;
     this.batch = null;
     this.outstanding++;
     const request: ExtractRequest = batch;
@@ -201,6 +203,8 @@ export class ExtractWriter {
 
   /** Gives the worker, reset, to the next extraction; stops it when it died or does not answer. */
   async close(): Promise<void> {
+    this.closing = true;
+    this.batch = null;
     if ((await this.reset()) && park(this.worker)) return;
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();

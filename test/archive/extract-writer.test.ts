@@ -1,10 +1,12 @@
 // Extraction's file-system side (folders, files and hard links created in order on a worker
 // thread): exact modes whatever the umask, contents that span many transfer batches, and
-// failures reported with their system error code.
+// failures reported with their system error code, and a kept worker that serves the next extraction
+// cleanly.
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TarEntry } from '../../src/archive/inner-tar-reader.js';
+import { ExtractWriter } from '../../src/archive/extract-writer.js';
 import { extractEntries } from '../../src/archive/safe-extract.js';
 import { fromBuffers } from '../../src/util/chunks.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -19,6 +21,24 @@ function entry(path: string, type: TarEntry['type'], mode: number, data: Buffer[
 async function* entries(list: TarEntry[]): AsyncGenerator<TarEntry> {
   yield* list;
 }
+
+describe('the kept extraction worker', () => {
+  it('serves the next extraction fully after one that stopped with work still queued', async () => {
+    const out = await tmpDir();
+    // The first extraction queues a folder that cannot be made and stops before handing it over.
+    const first = new ExtractWriter();
+    await first.mkdir(join(out, 'missing', 'deeper'), 'missing/deeper');
+    await first.close();
+    const next = new ExtractWriter();
+    try {
+      await next.mkdir(join(out, 'made'), 'made');
+      await next.drain();
+    } finally {
+      await next.close();
+    }
+    expect((await stat(join(out, 'made'))).isDirectory()).toBe(true);
+  });
+});
 
 describe('extraction on the writer thread', () => {
   it('gives small and large files exactly their modes, including bits the umask strips', async () => {
