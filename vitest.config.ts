@@ -4,7 +4,12 @@
 //   heavy   `*.heavy.test.ts`   GiB-sized streams; run after the others, one file at a time
 // `npm test` runs all three; `npm run test:unit`, `test:system` and `test:heavy` one each.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Lifeboat's data folders (default: under $XDG_STATE_HOME) go to a folder of this run, removed at the end.
+process.env.XDG_STATE_HOME = join(tmpdir(), `lifeboat-test-state-${process.pid}`);
 
 const SYSTEM = 'test/**/*.system.test.ts';
 const HEAVY = 'test/**/*.heavy.test.ts';
@@ -12,6 +17,7 @@ const HEAVY = 'test/**/*.heavy.test.ts';
 export default defineConfig({
   test: {
     pool: 'forks',
+    globalSetup: ['test/helpers/state-home.ts'],
     reporters: ['default'],
     projects: [
       {

@@ -38,7 +38,7 @@ const LEVEL = 6; // `backup create`'s default gzip level, and gzip's (so tar -cz
 const DB = 'home-assistant_v2.db';
 
 /** Top-level folders neither side archives: the backups themselves, Lifeboat's own state. */
-const NOT_ARCHIVED = new Set(['backups', '.lifeboat', '.lifeboat-restore']);
+const NOT_ARCHIVED = new Set(['backups']);
 
 /**
  * Home Assistant's EXCLUDE_FROM_BACKUP (homeassistant/components/backup/const.py), root-anchored:
@@ -181,13 +181,13 @@ async function ensureInstallation(opts: Options): Promise<{ root: string; reused
   const root = join(opts.work, 'inst');
   const markerPath = join(opts.work, 'inst.marker.json');
   const marker = readMarker<Marker>(markerPath);
-  const interrupted = existsSync(join(root, '.lifeboat-restore'));
-  if (interrupted) log(`NOTE: ${root} holds an interrupted restore (.lifeboat-restore); recreating it.`);
+  const interrupted = existsSync(root) && readdirSync(root).some((n) => n.startsWith('.lifeboat-restore'));
+  if (interrupted) log(`NOTE: ${root} holds an interrupted restore (.lifeboat-restore-*); recreating it.`);
   if (!opts.regen && !interrupted && marker && marker.generator === GENERATOR_VERSION && marker.dbMib === opts.dbMib && existsSync(join(root, DB))) {
     // Leftovers of an earlier, interrupted benchmark: backups and Lifeboat's catalogue.
     rmSync(join(root, 'backups'), { recursive: true, force: true });
     mkdirSync(join(root, 'backups'));
-    rmSync(join(root, '.lifeboat'), { recursive: true, force: true });
+    rmSync(join(opts.work, 'data'), { recursive: true, force: true });
     return { root, reused: true };
   }
   rmSync(markerPath, { force: true });
@@ -323,7 +323,7 @@ async function verifyRestored(before: Manifest, backup: CreateOutput, inst: stri
   const actual = restorable(installationManifest(inst)).manifest;
   const notes: string[] = [];
   problems.push(...compareManifests(expected.manifest, actual, notes));
-  if (existsSync(join(inst, '.lifeboat-restore'))) problems.push('the staging folder .lifeboat-restore is still there after the restore');
+  if (readdirSync(inst).some((n) => n.startsWith('.lifeboat-restore'))) problems.push('a restore staging folder (.lifeboat-restore-*) is still there after the restore');
   const integrity = await integrityCheck(join(inst, DB));
   if (integrity.result !== 'ok') problems.push(`${DB}: PRAGMA integrity_check (${integrity.tool}) says: ${integrity.result.split('\n').slice(0, 5).join('; ')}`);
   if (problems.length) {
@@ -345,7 +345,7 @@ async function oneRun(p: Paths, s: Record<OpKey, OpSamples>, before: Manifest | 
   s.lifeboatCreate.outputBytes = statSync(backup.path).size;
 
   fresh(p.tgz);
-  record(s.tarCzf, (await runTimed('tar', ['-czf', p.tgz, '--exclude=./backups', '--exclude=./.lifeboat', '-C', p.inst, '.'])).seconds);
+  record(s.tarCzf, (await runTimed('tar', ['-czf', p.tgz, '--exclude=./backups', '-C', p.inst, '.'])).seconds);
   s.tarCzf.outputBytes = statSync(p.tgz).size;
 
   syncDisks();
@@ -527,9 +527,9 @@ async function main(): Promise<number> {
     process.stderr.write(`${CLI} is missing: run npm run build first\n`);
     return 1;
   }
-  // The installation is always given with -c; a data folder elsewhere would change what is archived.
+  // The installation is always given with -c; Lifeboat's data folder is kept in the work folder.
   delete process.env.LIFEBOAT_CONFIG;
-  delete process.env.LIFEBOAT_DATA;
+  process.env.LIFEBOAT_DATA = join(opts.work, 'data');
   try {
     const results = await benchmark(opts);
     const text = formatResults(results);

@@ -144,6 +144,7 @@ async function serverPeak(mib: number, work: string): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const inst = join(dir, 'config');
+  process.env.LIFEBOAT_DATA = join(dir, 'data'); // Lifeboat's state stays in the work folder
   try {
     await lifeboat(['demo', 'init', inst, '--db-mib', '1']);
     const token = (await lifeboat(['-c', inst, 'token', 'create', 'bench'])).trim();

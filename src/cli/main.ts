@@ -19,7 +19,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .description('Backups for Home Assistant installations, in Home Assistant\'s own format.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <dir>', 'the installation (Home Assistant config folder); default $LIFEBOAT_CONFIG or the current folder')
-    .option('-d, --data <dir>', "Lifeboat's data folder; default $LIFEBOAT_DATA or <config>/.lifeboat")
+    .option('-d, --data <dir>', "Lifeboat's data folder (keys, tokens, settings); default $LIFEBOAT_DATA, else $XDG_STATE_HOME/lifeboat/<config name>-<hash>")
     .option('-v, --verbose', 'print informational messages')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

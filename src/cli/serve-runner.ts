@@ -43,7 +43,7 @@ export interface StartOptions {
 export async function startServe(opts: StartOptions): Promise<ServeHandle> {
   const pino = createPino();
   const log = asLogger(pino);
-  const releaseInstance = await lockServing(opts.installation, opts.data);
+  const releaseInstance = await lockServing(opts.installation, opts.data, log);
   const core = await LifeboatCore.open({ installation: opts.installation, data: opts.data, log, clock: opts.clock, notifier: httpNotifier(undefined, opts.clock) });
   const dataDir = core.status.dataFolder;
   await core.startServices();

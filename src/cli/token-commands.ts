@@ -2,12 +2,12 @@
 
 import type { Command } from 'commander';
 import { openTokens, type TokenStore } from '../core/tokens.js';
-import { dataOf, globals, installationOf } from './context.js';
+import { dataOf, globals, installationOf, stderrLogger } from './context.js';
 import { UsageError } from './common.js';
 
 function store(cmd: Command): Promise<TokenStore> {
   const g = globals(cmd);
-  return openTokens(installationOf(g), dataOf(g));
+  return openTokens(installationOf(g), dataOf(g), stderrLogger(g.verbose));
 }
 
 export function registerTokenCommands(program: Command): void {

@@ -11,7 +11,8 @@ import { LOCATION_REGISTRY, type LocationRegistry } from '../agents/location-reg
 import type { RetryPolicy } from '../agents/retrying-agent.js';
 import { EntityTracker } from '../entities/entity-tracker.js';
 import { BackupManager } from '../manager/backup-manager.js';
-import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
+import { dataFolder } from '../manager/data-folder.js';
+import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { Keyring } from '../settings/keyring.js';
 import { SettingsService } from '../settings/settings-service.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -39,7 +40,7 @@ import { VerifyBackup } from './verify-backup.js';
 export interface CoreOptions {
   /** The installation (Home Assistant's config folder). */
   installation: string;
-  /** Lifeboat's data folder; default `<installation>/.lifeboat`. */
+  /** Lifeboat's data folder; default outside the installation (see defaultDataRoot). */
   data?: string;
   /** The local backup folder; default `<installation>/backups`. */
   backupsDir?: string;
@@ -101,7 +102,7 @@ export class LifeboatCore {
     const notifier = options.notifier ?? silentNotifier;
     const registry = options.registry ?? LOCATION_REGISTRY;
     const df = dataFolder(options.installation, options.data, options.backupsDir);
-    await ensureDataFolder(df);
+    await ensureDataFolder(df, log);
     const settings = await SettingsService.open({ settings: df.settings, secrets: df.secrets }, clock);
     const keyring = new Keyring(settings.secrets);
     const manager = await BackupManager.open({

@@ -3,7 +3,7 @@
 // set up. Once a token exists, or the installation has anything in it, onboarding is closed.
 
 import { readdir } from 'node:fs/promises';
-import { DEFAULT_DATA_FOLDER, RESTORE_STAGING } from '../manager/data-folder.js';
+import { isStagingName } from '../manager/data-folder.js';
 import type { TokenStore } from '../settings/token-store.js';
 import type { CoreParts } from './parts.js';
 
@@ -16,8 +16,8 @@ export class Onboarding {
   async isOpen(): Promise<boolean> {
     if ((await this.tokens.count()) > 0) return false;
     const { df } = this.parts;
-    const ignore = new Set(['backups', DEFAULT_DATA_FOLDER, RESTORE_STAGING, 'tmp_backups']);
+    const ignore = new Set(['backups', 'tmp_backups']);
     const entries = await readdir(df.installation).catch(() => [] as string[]);
-    return entries.every((e) => ignore.has(e) || df.root.endsWith(`/${e}`));
+    return entries.every((e) => ignore.has(e) || isStagingName(e) || df.root === `${df.installation}/${e}`);
   }
 }

@@ -2,8 +2,10 @@
 // listed, revoked, and checked for every request. Opened on its own for the `token` commands.
 
 import { join } from 'node:path';
-import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
+import { dataFolder } from '../manager/data-folder.js';
+import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { TokenStore, type TokenInfo } from '../settings/token-store.js';
+import type { Logger } from '../util/logger.js';
 
 export type { TokenInfo };
 
@@ -13,9 +15,9 @@ export function tokenStoreAt(root: string): TokenStore {
 }
 
 /** The tokens of an installation, without opening the rest of Lifeboat. */
-export async function openTokens(installation: string, data?: string): Promise<TokenStore> {
+export async function openTokens(installation: string, data?: string, log?: Logger): Promise<TokenStore> {
   const df = dataFolder(installation, data);
-  await ensureDataFolder(df);
+  await ensureDataFolder(df, log);
   return tokenStoreAt(df.root);
 }
 

@@ -11,7 +11,8 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Catalogue } from './catalogue.js';
 import { prepareCreate, type CreateOptions, type CreateResult } from './create-job.js';
-import { cleanTmp, ensureDataFolder, instanceIdFor, type DataFolder } from './data-folder.js';
+import { cleanTmp, instanceIdFor, type DataFolder } from './data-folder.js';
+import { ensureDataFolder } from './data-folder-guard.js';
 import { EventBus, isStateEvent, type HaManagerEvent, type ManagerEvent, type ManagerState } from './events.js';
 import type { JobContext, KeyRules } from './job-context.js';
 import { acquireLock, readLock } from './operation-lock.js';
@@ -72,7 +73,7 @@ export class BackupManager {
     // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
     const busyElsewhere = holder !== null && holder.pid !== process.pid;
-    const outcome = busyElsewhere ? 'none' : await recoverSwap(df.staging);
+    const outcome = busyElsewhere ? 'none' : await recoverSwap({ root: df.installation, journal: df.restoreJournal });
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');
       manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });

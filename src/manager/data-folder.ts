@@ -1,17 +1,29 @@
-// Lifeboat's own state for one installation: where it lives (default `<installation>/.lifeboat/`),
-// what it holds, the instance id, and the paths that must never go into a backup.
+// Lifeboat's own state for one installation: where it lives (outside the installation, so Home
+// Assistant's backups never carry Lifeboat's secrets and nothing that writes the config folder can
+// plant its state), what it holds, the instance id, and the paths that must never go into a backup.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { newInstanceId, readInstanceId } from '../source/installation-info.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { processAlive } from '../util/process-alive.js';
 
-export const DEFAULT_DATA_FOLDER = '.lifeboat';
-/** Staging area of a restore, inside the installation so it is on the same file system. */
-export const RESTORE_STAGING = '.lifeboat-restore';
+/** Where older releases kept the data folder: inside the installation (moved out at the first start). */
+export const LEGACY_DATA_FOLDER = '.lifeboat';
+/**
+ * Staging folders of a restore are made inside the installation (the same file system, so the swap
+ * is a rename) with this prefix and a random suffix; nothing else there is Lifeboat's.
+ */
+export const RESTORE_STAGING_PREFIX = '.lifeboat-restore-';
+const STAGING_RE = /^\.lifeboat-restore-[A-Za-z0-9]{6}$/;
+
+/** True for a name Lifeboat gives its restore staging folders. */
+export function isStagingName(name: string): boolean {
+  return STAGING_RE.test(name);
+}
 
 export interface DataFolder {
   installation: string;
@@ -25,12 +37,26 @@ export interface DataFolder {
   lock: string;
   tmp: string;
   restoreResult: string;
-  staging: string;
+  /** The journal of a restore's swap (which names moved where), kept here rather than in the installation. */
+  restoreJournal: string;
+}
+
+/**
+ * The default data folder of an installation: `$XDG_STATE_HOME/lifeboat/<name>-<hash of its path>`
+ * (`~/.local/state/…` when XDG_STATE_HOME is unset), one per installation folder. The container
+ * image and the add-on set LIFEBOAT_DATA instead.
+ */
+export function defaultDataRoot(installation: string, env: NodeJS.ProcessEnv = process.env): string {
+  const inst = resolve(installation);
+  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  const name = basename(inst).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'root';
+  const hash = createHash('sha256').update(inst, 'utf8').digest('hex').slice(0, 12);
+  return join(state, 'lifeboat', `${name}-${hash}`);
 }
 
 export function dataFolder(installation: string, data?: string, backups?: string): DataFolder {
   const inst = resolve(installation);
-  const root = resolve(data ?? join(inst, DEFAULT_DATA_FOLDER));
+  const root = resolve(data ?? defaultDataRoot(inst));
   return {
     installation: inst,
     backups: resolve(backups ?? join(inst, 'backups')),
@@ -42,13 +68,8 @@ export function dataFolder(installation: string, data?: string, backups?: string
     lock: join(root, 'operation.lock'),
     tmp: join(root, 'tmp'),
     restoreResult: join(root, 'restore-result.json'),
-    staging: join(inst, RESTORE_STAGING),
+    restoreJournal: join(root, 'restore-journal.json'),
   };
-}
-
-export async function ensureDataFolder(df: DataFolder): Promise<void> {
-  await mkdir(df.root, { recursive: true, mode: 0o700 });
-  await mkdir(df.tmp, { recursive: true, mode: 0o700 });
 }
 
 /** A name in the tmp folder owned by this process (removed at the next start if it dies). */
@@ -69,17 +90,18 @@ export async function cleanTmp(df: DataFolder): Promise<string[]> {
   return removed;
 }
 
-function inside(installation: string, path: string): string | null {
+/** `path` relative to the installation when it lies inside it, else null. */
+export function inside(installation: string, path: string): string | null {
   const rel = relative(installation, path);
   return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
 }
 
 /**
- * Root-anchored exclude globs for what Lifeboat keeps inside the installation: the restore staging
- * folder, the data folder, and unfinished backup files in the local backup folder.
+ * Root-anchored exclude globs for what Lifeboat keeps inside the installation: restore staging
+ * folders, the data folder when it was put there, and unfinished backup files in the local folder.
  */
 export function lifeboatExcludes(df: DataFolder): string[] {
-  const out = [RESTORE_STAGING];
+  const out = [`${RESTORE_STAGING_PREFIX}*`];
   const data = inside(df.installation, df.root);
   if (data) out.push(data);
   const local = inside(df.installation, df.backups);

@@ -3,7 +3,7 @@
 // folder on the same file system, stop Home Assistant if asked, swap the trees under a journal,
 // start it again. Any failure before the swap leaves the installation exactly as it was.
 
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
 import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive } from '../util/errors.js';
@@ -14,12 +14,12 @@ import { RECORDER_DB } from '../source/database-snapshots.js';
 import { readHaVersion } from '../source/installation-info.js';
 import { crashPoint } from '../util/crash-point.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
-import { DEFAULT_DATA_FOLDER, RESTORE_STAGING } from './data-folder.js';
+import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
 import type { RestoreBackupEvent, RestoreState } from './events.js';
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
+import { createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { runHook } from './hook-command.js';
 import { compareHaVersions } from './ha-version.js';
 
@@ -66,12 +66,13 @@ function topLevelOf(installation: string, path: string): string | null {
 }
 
 /** Names that a restore never touches: the backups folder, Lifeboat's own folders. */
-function keepList(ctx: JobContext): Set<string> {
-  const keep = new Set(['backups', RESTORE_STAGING]);
-  keep.add(topLevelOf(ctx.df.installation, ctx.df.root) ?? DEFAULT_DATA_FOLDER);
-  const localRel = topLevelOf(ctx.df.installation, ctx.df.backups);
-  if (localRel) keep.add(localRel);
-  return keep;
+function keepList(ctx: JobContext): (name: string) => boolean {
+  const keep = new Set(['backups', LEGACY_DATA_FOLDER]);
+  for (const own of [ctx.df.root, ctx.df.backups]) {
+    const top = topLevelOf(ctx.df.installation, own);
+    if (top) keep.add(top);
+  }
+  return (name) => keep.has(name) || isStagingName(name);
 }
 
 async function topLevel(dir: string): Promise<string[]> {
@@ -121,7 +122,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const restoreDb = opts.restoreDatabase ?? true;
   if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
   const root = ctx.df.installation;
-  const staging = ctx.df.staging;
+  const place = { root, journal: ctx.df.restoreJournal };
   ctx.emit(restoreEvent('in_progress'));
   let step = 'restore_failed';
   let cleanup: () => Promise<void> = async () => undefined;
@@ -136,20 +137,18 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       step = 'restore_failed';
     }
     // Whatever an earlier interrupted restore left is settled first.
-    await recoverSwap(staging);
-    await mkdir(root, { recursive: true });
+    await recoverSwap(place);
     const result = await withBackupReader(file, async (reader) => {
       step = 'password_incorrect';
       const password = await checkBackup(ctx, reader, opts);
       const backup = reader.backup;
-      const keep = keepList(ctx);
+      const kept = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name);
-      const wanted = (top: string) => !keep.has(top) && (isDb(top) ? restoreDb : restoreConfig);
+      const wanted = (top: string) => !kept(top) && (isDb(top) ? restoreDb : restoreConfig);
 
       step = 'extract_failed';
-      await rm(staging, { recursive: true, force: true });
+      const staging = await createStaging(root);
       const newDir = stagingNew(staging);
-      await mkdir(newDir, { recursive: true });
       const inner = reader.homeAssistantArchive()!;
       const progress = stepProgress(ctx.emit, 'restore_backup', 'extract', inner.member.size);
       await extractInner(reader, inner, password, newDir, {
@@ -175,7 +174,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       }
       step = 'swap_failed';
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
-      await swapTrees({ root, staging, moveOut, moveIn });
+      await swapTrees({ ...place, staging, moveOut, moveIn });
       let startCommandError: string | null = null;
       if (opts.startCommand) {
         try {
@@ -199,7 +198,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     return result;
   } catch (err) {
     // Before the swap this discards the staging folder; during it, it rolls the swap back.
-    await recoverSwap(staging).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
+    await recoverSwap(place).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
     const reason = failureReason(err, step);
     await writeJsonAtomic(ctx.df.restoreResult, {
       success: false,

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyFingerprint } from '../../src/settings/encryption-key.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { dataDir } from '../helpers/data-dir.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { startServe } from '../helpers/serve.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -159,8 +160,7 @@ describe('the encryption key stays secret', () => {
       expect(r.code, r.stderr).toBe(0);
       const files = await allFiles(out);
       expect(files.map((f) => relative(out, f))).toEqual(expect.arrayContaining(['backup.json', 'homeassistant/data/configuration.yaml', 'homeassistant/data/home-assistant_v2.db']));
-      expect(files.some((f) => relative(out, f).startsWith('homeassistant/data/.lifeboat/'))).toBe(false);
-      expect(await filesContaining(out, [key1, key2])).toEqual([]);
+            expect(await filesContaining(out, [key1, key2])).toEqual([]);
     }
   });
 
@@ -176,10 +176,13 @@ describe('the encryption key stays secret', () => {
     expect(names).toContain('homeassistant/data/backups/readme.txt');
   });
 
-  it('keeps the key only in .lifeboat/secrets.json (0600, in a 0700 folder) within the installation', async () => {
-    expect(await filesContaining(inst, [key1, key2])).toEqual(['.lifeboat/secrets.json']);
-    expect((await stat(join(inst, '.lifeboat', 'secrets.json'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(inst, '.lifeboat'))).mode & 0o777).toBe(0o700);
+  it("keeps the key out of the installation: only in the data folder's secrets.json (0600, in a 0700 folder)", async () => {
+    expect(await filesContaining(inst, [key1, key2])).toEqual([]);
+    const data = dataDir(inst);
+    expect(relative(inst, data).startsWith('..')).toBe(true);
+    expect(await filesContaining(data, [key1, key2])).toEqual(['secrets.json']);
+    expect((await stat(join(data, 'secrets.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(data)).mode & 0o777).toBe(0o700);
   });
 
   it('writes the key to no log: command output and serve log', () => {

@@ -32,6 +32,7 @@ import {
   type ServeProcess,
 } from '../helpers/serve.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { dataDir } from '../helpers/data-dir.js';
 
 const EVENT = 'event.backup_automatic_backup';
 const MANAGER = 'sensor.backup_backup_manager_state';
@@ -118,7 +119,7 @@ describe('lifeboat serve', () => {
       { timeoutMs: 30_000, intervalMs: 10, what: 'the backup file being written' },
     );
     const files = await backupFiles(instD);
-    const tmpAtKill = await readdir(join(instD, '.lifeboat', 'tmp')).catch(() => [] as string[]);
+    const tmpAtKill = await readdir(join(dataDir(instD), 'tmp')).catch(() => [] as string[]);
     serveD.child.kill('SIGTERM');
     const exit = await serveD.exited;
     return { seenStages, statusDuring, statusError, partialsAtKill: files.partials, tmpAtKill, tarsAtKill: files.tars, exit, stderr: serveD.stderr() };
@@ -239,7 +240,7 @@ describe('lifeboat serve', () => {
     // The running serve notices the new settings file and plans 04:45 + a random delay in `zone`.
     const planned = await until(
       async () => {
-        const saved = JSON.parse(await readFile(join(instA, '.lifeboat', 'schedule.json'), 'utf8').catch(() => '{}')) as { next?: string | null };
+        const saved = JSON.parse(await readFile(join(dataDir(instA), 'schedule.json'), 'utf8').catch(() => '{}')) as { next?: string | null };
         if (!saved.next) return null;
         const at = new Date(saved.next);
         const m = localMinutes(zone, at);
@@ -311,8 +312,8 @@ describe('lifeboat serve', () => {
     const { tars, partials } = await backupFiles(instD);
     expect(partials).toEqual([]);
     expect(tars).toEqual([]);
-    expect(await readdir(join(instD, '.lifeboat', 'tmp'))).toEqual([]);
-    const left = await readdir(join(instD, '.lifeboat'));
+    expect(await readdir(join(dataDir(instD), 'tmp'))).toEqual([]);
+    const left = await readdir(dataDir(instD));
     expect(left).not.toContain('operation.lock');
     expect(left).not.toContain('serve.lock');
 

@@ -11,6 +11,7 @@ import { makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
 import * as s3rver from '../servers/s3rver.js';
+import { dataDir } from '../helpers/data-dir.js';
 
 describe('lifeboat location', () => {
   let s3: s3rver.S3Server;
@@ -45,10 +46,10 @@ describe('lifeboat location', () => {
     expect(folder.code, folder.stderr).toBe(0);
     expect((await stat(join(share, '.lifeboat-location'))).isFile()).toBe(true);
 
-    const settingsText = await readFile(join(inst, '.lifeboat', 'settings.json'), 'utf8');
+    const settingsText = await readFile(join(dataDir(inst), 'settings.json'), 'utf8');
     expect(settingsText).not.toContain(s3.secretAccessKey);
     expect(settingsText).not.toContain(s3.accessKeyId);
-    const secretsPath = join(inst, '.lifeboat', 'secrets.json');
+    const secretsPath = join(dataDir(inst), 'secrets.json');
     expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(secretsPath, 'utf8')).locations['s3.off_site']).toEqual({ access_key_id: 'S3RVER', secret_access_key: 'S3RVER' });
 
@@ -87,7 +88,7 @@ describe('lifeboat location', () => {
     const removed = await runCli(['-c', inst, 'location', 'remove', 's3.off_site']);
     expect(removed.code, removed.stderr).toBe(0);
     expect(JSON.parse(await readFile(secretsPath, 'utf8')).locations['s3.off_site']).toBeUndefined();
-    const settings = JSON.parse(await readFile(join(inst, '.lifeboat', 'settings.json'), 'utf8')) as { data: { locations: { id: string }[]; create_backup: { agent_ids: string[] } } };
+    const settings = JSON.parse(await readFile(join(dataDir(inst), 'settings.json'), 'utf8')) as { data: { locations: { id: string }[]; create_backup: { agent_ids: string[] } } };
     expect(settings.data.locations.map((l) => l.id)).toEqual(['folder.nas']);
     expect(settings.data.create_backup.agent_ids).not.toContain('s3.off_site');
   });

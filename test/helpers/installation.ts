@@ -47,4 +47,4 @@ export function addRows(dir: string, n: number): void {
 }
 
 /** Paths that are not part of a comparison of installation trees. */
-export const NOT_COMPARED = ['.lifeboat/', '.lifeboat-restore/', 'backups/', 'home-assistant_v2.db', 'home-assistant_v2.db-wal', 'home-assistant_v2.db-shm'];
+export const NOT_COMPARED = ['backups/', 'home-assistant_v2.db', 'home-assistant_v2.db-wal', 'home-assistant_v2.db-shm'];

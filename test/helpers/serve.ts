@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { EntityState } from '../../src/entities/entity-tracker.js';
 import { runCli } from './cli.js';
 import { PROJECT_ROOT } from './paths.js';
+import { dataDir } from './data-dir.js';
 
 export interface LogLine {
   level: number;
@@ -139,7 +140,7 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
 /** The entity states serve persisted, read straight from the file (null while it does not exist). */
 export async function readStates(inst: string): Promise<Record<string, EntityState> | null> {
   try {
-    const doc = JSON.parse(await readFile(join(inst, '.lifeboat', 'entities.json'), 'utf8')) as { states: EntityState[] };
+    const doc = JSON.parse(await readFile(join(dataDir(inst), 'entities.json'), 'utf8')) as { states: EntityState[] };
     return Object.fromEntries(doc.states.map((s) => [s.entity_id, s]));
   } catch {
     return null;

@@ -19,6 +19,7 @@ import { eventually, ForwardClock, startLifeboat, type RunningLifeboat } from '.
 import { startCli } from '../helpers/spawn-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { makeCertificates, start, type Mosquitto } from '../servers/mosquitto.js';
+import { dataDir } from '../helpers/data-dir.js';
 
 const TOPICS = ['homeassistant/#', 'lifeboat/#'];
 const configTopicOf = (node: string) => new RegExp(`^homeassistant/(sensor|event|button)/lifeboat_${node}/[a-z_]+/config$`);
@@ -93,12 +94,12 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/Connected to the broker/);
-    const settingsText = await readFile(join(inst, '.lifeboat', 'settings.json'), 'utf8');
+    const settingsText = await readFile(join(dataDir(inst), 'settings.json'), 'utf8');
     const doc = JSON.parse(settingsText) as { minor_version: number; data: { mqtt: Record<string, unknown> } };
     expect(doc.minor_version).toBeGreaterThanOrEqual(3);
     expect(doc.data.mqtt).toMatchObject({ enabled: true, url: broker.url, username: broker.username, node_id: 'home1', discovery_prefix: 'homeassistant' });
     expect(settingsText).not.toContain(broker.password);
-    const secretsPath = join(inst, '.lifeboat', 'secrets.json');
+    const secretsPath = join(dataDir(inst), 'secrets.json');
     expect(await readFile(secretsPath, 'utf8')).toContain(broker.password);
     expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
 
@@ -386,7 +387,7 @@ describe('a TLS broker', () => {
       const ok = await runCli([...base, '--ca', certs.ca, ...client]);
       expect(ok.stderr).toBe('');
       expect(ok.code).toBe(0);
-      const saved = JSON.parse(await readFile(join(inst, '.lifeboat', 'settings.json'), 'utf8')) as { data: { mqtt: { tls: unknown } } };
+      const saved = JSON.parse(await readFile(join(dataDir(inst), 'settings.json'), 'utf8')) as { data: { mqtt: { tls: unknown } } };
       expect(saved.data.mqtt.tls).toEqual({ ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey, insecure: false });
 
       // serve publishes over TLS; Home Assistant, on the plain listener of the same broker, sees the device.

@@ -5,11 +5,9 @@
 // exactly the tree before the restore or exactly the tree of a clean restore — never a mixture —
 // and a normal restore works afterwards.
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, rm, stat, symlink, unlink, writeFile, chmod, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExcludeRules } from '../../src/source/exclude-rules.js';
@@ -17,22 +15,18 @@ import { runCli } from '../helpers/cli.js';
 import { startCli, type CliOutcome } from '../helpers/spawn-cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree, makeTree, treeDigest, type NodeInfo } from '../helpers/tree.js';
+import { copyInstallation, dataDir, stagingFolders } from '../helpers/data-dir.js';
 
 const RECORDER_DB = 'home-assistant_v2.db';
-const IGNORE = ['.lifeboat/', '.lifeboat-restore/', 'backups/'];
+const IGNORE = ['backups/'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function describeInstallation(dir: string): Promise<Record<string, NodeInfo>> {
-  return describeTree(dir, { ignore: IGNORE });
+  return describeTree(dir, { ignore: [...IGNORE, ...(await stagingFolders(dir)).map((n) => `${n}/`)] });
 }
 
 async function digestOf(dir: string): Promise<string> {
   return treeDigest(await describeInstallation(dir));
-}
-
-/** `cp -a`: contents, modes, symlinks as they are. */
-async function copyTree(from: string, to: string): Promise<void> {
-  await promisify(execFile)('cp', ['-a', from, to]);
 }
 
 function partials(names: string[]): string[] {
@@ -74,7 +68,7 @@ describe('a backup killed with SIGKILL while it writes the archive', () => {
     run.child.kill('SIGKILL');
     killed = await run.done;
     backupsAtKill = await readdir(backups);
-    tmpAtKill = await readdir(join(inst, '.lifeboat', 'tmp'));
+    tmpAtKill = await readdir(join(dataDir(inst), 'tmp'));
 
     list = await runCli(['-c', inst, 'backup', 'list', '--json']);
   }, 90_000);
@@ -95,7 +89,7 @@ describe('a backup killed with SIGKILL while it writes the archive', () => {
   it("the next start removes the database copies the killed backup left in Lifeboat's tmp folder", async () => {
     // The killed job had its consistent database copy staged here while it wrote the archive.
     expect(tmpAtKill.some((n) => n.includes('-snapshot-'))).toBe(true);
-    expect(await readdir(join(inst, '.lifeboat', 'tmp')), 'staged database copies of the killed backup are still in .lifeboat/tmp').toEqual([]);
+    expect(await readdir(join(dataDir(inst), 'tmp')), 'staged database copies of the killed backup are still in .lifeboat/tmp').toEqual([]);
   });
 
   it('a backup created after the crash succeeds, is the only one listed and verifies', async () => {
@@ -153,11 +147,11 @@ describe('a restore killed with SIGKILL at each crash point', () => {
     db.close();
 
     template = join(base, 'template');
-    await copyTree(inst, template);
+    await copyInstallation(inst, template);
     digestBefore = await digestOf(template);
 
     cleanDir = join(base, 'clean');
-    await copyTree(template, cleanDir);
+    await copyInstallation(template, cleanDir);
     const restored = await runCli(['-c', cleanDir, 'restore', backupId, '--yes']);
     expect(restored.code, restored.stderr).toBe(0);
     digestClean = await digestOf(cleanDir);
@@ -181,7 +175,7 @@ describe('a restore killed with SIGKILL at each crash point', () => {
     // the same rows as at backup time.
     expect(Object.keys(clean).filter((rel) => dbFiles.includes(rel))).toEqual([RECORDER_DB]);
     expect(stateRows(join(cleanDir, RECORDER_DB))).toBe(rowsAtBackup);
-    expect(existsSync(join(cleanDir, '.lifeboat-restore'))).toBe(false);
+    expect(await stagingFolders(cleanDir)).toEqual([]);
   });
 
   it.each([
@@ -192,20 +186,21 @@ describe('a restore killed with SIGKILL at each crash point', () => {
     ['restore:swap-committed', 'restored'],
   ] as const)('killed at %s, the next start leaves exactly the %s tree, never a mixture; a normal restore then works', async (point, expected) => {
     const work = join(base, point.replace(/[:]/g, '_'));
-    await copyTree(template, work);
+    await copyInstallation(template, work);
     expect(await digestOf(work)).toBe(digestBefore);
 
     const crashed = await startCli(['-c', work, 'restore', backupId, '--yes'], { env: { LIFEBOAT_CRASH_AT: point } }).done;
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
     // The crash really left an unfinished restore for the next start to settle.
-    const staging = join(work, '.lifeboat-restore');
-    expect(existsSync(staging)).toBe(true);
-    expect(existsSync(join(staging, 'journal.json'))).toBe(point !== 'restore:extracted');
+    expect(await stagingFolders(work)).toHaveLength(1);
+    const journal = join(dataDir(work), 'restore-journal.json');
+    expect(existsSync(journal)).toBe(point !== 'restore:extracted');
     const digestAtCrash = await digestOf(work);
 
     const next = await runCli(['-c', work, 'backup', 'list', '--json']);
     expect(next.code, next.stderr).toBe(0);
-    expect(existsSync(staging)).toBe(false);
+    expect(await stagingFolders(work)).toEqual([]);
+    expect(existsSync(journal)).toBe(false);
     const digestAfter = await digestOf(work);
     console.log(
       `${point}: at the crash the tree was ${digestAtCrash === digestBefore ? 'the old one' : digestAtCrash === digestClean ? 'the new one' : 'a mixture'}; ` +
@@ -218,6 +213,6 @@ describe('a restore killed with SIGKILL at each crash point', () => {
     const again = await runCli(['-c', work, 'restore', backupId, '--yes']);
     expect(again.code, again.stderr).toBe(0);
     expect(await digestOf(work)).toBe(digestClean);
-    expect(existsSync(staging)).toBe(false);
+    expect(await stagingFolders(work)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackupError } from '../../src/util/errors.js';
 import { openManager } from '../helpers/manager.js';
+import { stagingFolders } from '../helpers/data-dir.js';
 import { craftBackup } from '../helpers/craft-archive.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -18,7 +19,7 @@ async function setup() {
   await makeInstallation(inst);
   const manager = await openManager({ installation: inst });
   const created = await manager.create({ password: 'key' });
-  const digest = async () => treeDigest(await describeTree(inst, { mtimes: true, ignore: ['.lifeboat/'] }));
+  const digest = async () => treeDigest(await describeTree(inst, { mtimes: true, ignore: [] }));
   return { dir, inst, manager, created, digest };
 }
 
@@ -35,7 +36,7 @@ describe('restore refuses before touching the installation', () => {
     await expectRefused(() => manager.restore({ backupId: created.backupId, password: 'wrong' }), /^password_incorrect$/);
     await expectRefused(() => manager.restore({ backupId: created.backupId }), /^password_incorrect$/);
     expect(await digest()).toBe(before);
-    expect(existsSync(join(inst, '.lifeboat-restore'))).toBe(false);
+    expect(await stagingFolders(inst)).toEqual([]);
     expect(manager.lastActionEvent).toEqual({ manager_state: 'restore_backup', reason: 'password_incorrect', stage: null, state: 'failed' });
   });
 

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/archive/backup-reader.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { stagingFolders } from '../helpers/data-dir.js';
 import { demoInstallation, snap, startSession, treeDigest, type Session } from './web-harness.js';
 
 let session: Session;
@@ -78,7 +79,7 @@ describe('web UI: restore', () => {
     await expect.poll(() => page.locator('[data-testid=key-error]').textContent()).toContain('does not open the backup');
     await snap(page, 'restore-wrong-key');
     expect(await treeDigest(installation)).toEqual(changed);
-    expect(existsSync(join(installation, '.lifeboat-restore'))).toBe(false);
+    expect(await stagingFolders(installation)).toEqual([]);
 
     await page.getByRole('button', { name: 'Use the saved key' }).click();
     await expect.poll(() => page.locator('#key-fp').textContent()).toContain(needed as string);

@@ -272,7 +272,7 @@ export function wsCall<T = unknown>(url: string, token: string, type: string, pa
 }
 
 /** path → sha256 of every file under dir (skipping the names given at the top level). */
-export async function treeDigest(dir: string, skipTop: string[] = ['.lifeboat', 'backups']): Promise<Record<string, string>> {
+export async function treeDigest(dir: string, skipTop: string[] = ['backups']): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const walk = async (d: string): Promise<void> => {
     for (const entry of await readdir(d, { withFileTypes: true })) {
