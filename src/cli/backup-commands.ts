@@ -195,13 +195,14 @@ export function registerBackupCommands(program: Command): void {
     .option('--start-command <cmd>', 'run after the files are swapped (e.g. "docker start homeassistant")')
     .option('--allow-newer', 'restore even if the backup was made by a newer Home Assistant than the installation')
     .option('--location <id>', 'restore the copy on this location (default backup.local; remote copies are downloaded and checked first)')
+    .option('--allow-unencrypted', 'restore an unencrypted copy from a remote location that Lifeboat did not send there, although Lifeboat encrypts its backups')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.')
     .action(
       async (
         target: string,
-        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; location?: string; yes?: boolean; json?: boolean },
+        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; allowUnencrypted?: boolean; location?: string; yes?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
@@ -224,6 +225,7 @@ export function registerBackupCommands(program: Command): void {
             stopCommand: opts.stopCommand,
             startCommand: opts.startCommand,
             allowNewerVersion: opts.allowNewer,
+            allowUnencrypted: opts.allowUnencrypted,
           });
         } finally {
           stop();

@@ -30,5 +30,7 @@ export const RestoreSchema = z.object({
   restore_database: z.boolean().default(true),
   restore_folders: z.array(z.enum(FOLDERS)).optional(),
   restore_homeassistant: z.boolean().default(true),
+  /** Lifeboat's: confirms restoring an unencrypted remote copy that Lifeboat did not send there. */
+  lifeboat_allow_unencrypted: z.boolean().optional(),
 });
 export type HaRestoreRequest = z.infer<typeof RestoreSchema>;

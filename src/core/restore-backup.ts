@@ -41,6 +41,7 @@ export class RestoreBackup {
       strictPassword: true,
       restoreHomeassistant: params.restore_homeassistant,
       restoreDatabase: params.restore_database,
+      allowUnencrypted: params.lifeboat_allow_unencrypted,
     });
   }
 

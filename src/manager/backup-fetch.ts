@@ -1,12 +1,15 @@
 // Getting a backup from any location as a file Lifeboat can read in place: a local location's own
 // file, or a remote copy streamed into the data folder's tmp (with download progress), checked
-// against the size and SHA-256 the location recorded, and removed again when done.
+// against the size and SHA-256 Lifeboat recorded when it sent the copy (else, for a copy someone
+// else made, the digest the location stores), and removed again when done.
 
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { fileSha256 } from '../util/file-sha256.js';
 import { BackupNotFound, IntegrityError } from '../util/errors.js';
 import type { BackupAgent } from '../agents/agent.js';
 import { FileWriter } from '../util/file-writer.js';
+import type { CopyDigests } from './copy-digests.js';
 import { tmpName, type DataFolder } from './data-folder.js';
 import type { ManagerEvent, ManagerState } from './events.js';
 import { stepProgress } from './progress.js';
@@ -15,23 +18,43 @@ export interface BackupFile {
   file: string;
   /** True when the file is a remote copy in tmp. */
   fetched: boolean;
+  /** True when the file is on this machine, or is a remote copy that matches what Lifeboat sent there. */
+  known: boolean;
   /** Removes a fetched copy (nothing for a local file). */
   cleanup(): Promise<void>;
 }
 
 export interface FetchContext {
   df: DataFolder;
+  copies: CopyDigests;
+  /** The local backup folder's agent: the only location whose files are trusted as they are. */
+  localAgentId: string;
   emit: (e: ManagerEvent) => void;
   managerState: ManagerState;
   signal?: AbortSignal;
 }
 
+function notSent(backupId: string, agentId: string): IntegrityError {
+  return new IntegrityError(
+    `The copy of backup ${backupId} on ${agentId} is not the one Lifeboat sent there (its SHA-256 differs from the one recorded at upload); it may have been replaced, so it is not used`,
+  );
+}
+
 /** The backup's file: in place for local locations, else downloaded into tmp and verified. */
 export async function backupFileFrom(ctx: FetchContext, agent: BackupAgent, backupId: string): Promise<BackupFile> {
   const { localPath, recordedDigest } = agent.capabilities;
-  if (localPath) return { file: await localPath(backupId), fetched: false, cleanup: async () => undefined };
+  const sent = agent.agentId === ctx.localAgentId ? null : ctx.copies.get(agent.agentId, backupId);
+  if (localPath) {
+    // Read in place; a shared folder's copy must still be the one Lifeboat put there.
+    const file = await localPath(backupId);
+    if (sent) {
+      const [size, sha256] = [(await stat(file)).size, await fileSha256(file)];
+      if (size !== sent.size || sha256 !== sent.sha256) throw notSent(backupId, agent.agentId);
+    }
+    return { file, fetched: false, known: agent.agentId === ctx.localAgentId || sent !== null, cleanup: async () => undefined };
+  }
   const record = await agent.get(backupId, { signal: ctx.signal });
-  const recorded = recordedDigest ? await recordedDigest(backupId, { signal: ctx.signal }) : null;
+  const recorded = sent ? null : recordedDigest ? await recordedDigest(backupId, { signal: ctx.signal }) : null;
   const file = `${tmpName(ctx.df, `download-${backupId}`)}.tar`;
   const cleanup = () => rm(file, { force: true });
   const progress = stepProgress(ctx.emit, ctx.managerState, 'download', record.size);
@@ -54,14 +77,16 @@ export async function backupFileFrom(ctx: FetchContext, agent: BackupAgent, back
     if (out.position !== record.size) {
       throw new IntegrityError(`The copy of backup ${backupId} on ${agent.agentId} has ${out.position} bytes, but ${record.size} were stored`);
     }
-    if (recorded && hash.digest('hex') !== recorded) {
+    const digest = hash.digest('hex');
+    if (sent && (sent.size !== out.position || sent.sha256 !== digest)) throw notSent(backupId, agent.agentId);
+    if (recorded && digest !== recorded) {
       throw new IntegrityError(`The copy of backup ${backupId} on ${agent.agentId} differs from what was stored (SHA-256)`);
     }
   } catch (err) {
     await cleanup();
     throw err;
   }
-  return { file, fetched: true, cleanup };
+  return { file, fetched: true, known: sent !== null, cleanup };
 }
 
 /** Runs `fn` with the backup's file; a fetched copy is removed afterwards. */

@@ -21,6 +21,7 @@ import { runRestore, type RestoreOptions, type RestoreResult } from './restore-j
 import { recoverSwap } from './restore-swap.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
 import { backupFileFrom, withBackupFileFrom, type BackupFile } from './backup-fetch.js';
+import { CopyDigests } from './copy-digests.js';
 import { UploadQueue } from './upload-queue.js';
 import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
 import { join } from 'node:path';
@@ -55,6 +56,7 @@ export class BackupManager {
     private readonly opts: ManagerOptions,
     readonly catalogue: Catalogue,
     readonly uploadQueue: UploadQueue,
+    readonly copies: CopyDigests,
     readonly instanceId: string,
   ) {
     this.agentMap.set(opts.local.agentId, opts.local);
@@ -68,6 +70,7 @@ export class BackupManager {
       opts,
       await Catalogue.load(df.catalogue),
       await UploadQueue.load(join(df.root, 'upload-queue.json'), opts.random),
+      await CopyDigests.load(join(df.root, 'copy-digests.json')),
       await instanceIdFor(df),
     );
     // A restore running in another process owns the staging folder; only one left behind is settled.
@@ -143,6 +146,7 @@ export class BackupManager {
       local: this.opts.local,
       catalogue: this.catalogue,
       uploadQueue: this.uploadQueue,
+      copies: this.copies,
       instanceId: this.instanceId,
       timeZone: this.opts.timeZone(),
       clock: this.opts.clock,
@@ -217,7 +221,7 @@ export class BackupManager {
     return this.exclusive('restore_backup', async () => {
       if ('file' in request) return runRestore(this.context(), request);
       const agent = this.requireAgent(request.agentId ?? this.opts.local.agentId);
-      const fetch = () => backupFileFrom(this.fetchContext(), agent, request.backupId);
+      const fetch = async () => ({ ...(await backupFileFrom(this.fetchContext(), agent, request.backupId)), agentId: agent.agentId });
       return runRestore(this.context(), { ...request, fetch });
     });
   }
@@ -235,7 +239,7 @@ export class BackupManager {
 
   private fetchContext() {
     const state: ManagerState = this.currentState === 'blocked' ? 'idle' : this.currentState;
-    return { df: this.opts.df, emit: (e: ManagerEvent) => this.emit(e), managerState: state, signal: this.abortController.signal };
+    return { df: this.opts.df, copies: this.copies, localAgentId: this.opts.local.agentId, emit: (e: ManagerEvent) => this.emit(e), managerState: state, signal: this.abortController.signal };
   }
 
   /** The backup's file from any location: in place when local, else downloaded into tmp and checked. */
@@ -287,5 +291,6 @@ export class BackupManager {
   async forget(backupId: string): Promise<void> {
     await this.catalogue.remove(backupId);
     await this.uploadQueue.remove(backupId); // a deleted backup is not copied anywhere later
+    await this.copies.remove(backupId);
   }
 }

@@ -7,6 +7,7 @@ import type { KeyLock } from '../settings/keyring.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Catalogue } from './catalogue.js';
+import type { CopyDigests } from './copy-digests.js';
 import type { DataFolder } from './data-folder.js';
 import type { ManagerEvent } from './events.js';
 import type { UploadQueue } from './upload-queue.js';
@@ -27,6 +28,8 @@ export interface JobContext {
   catalogue: Catalogue;
   /** Failed copies to retry in the background. */
   uploadQueue: UploadQueue;
+  /** The size and SHA-256 of every copy Lifeboat sent to a location. */
+  copies: CopyDigests;
   instanceId: string;
   timeZone: string;
   clock: Clock;

@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
-import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive } from '../util/errors.js';
+import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive, UnencryptedBackupError } from '../util/errors.js';
 import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
@@ -30,7 +30,13 @@ export interface RestoreOptions {
   /** The backup file to restore (resolved from a location by the manager). */
   file?: string;
   /** Gets the file when it is not given: a remote copy downloaded (and removed afterwards). */
-  fetch?: () => Promise<{ file: string; cleanup(): Promise<void> }>;
+  fetch?: () => Promise<{ file: string; known: boolean; agentId: string; cleanup(): Promise<void> }>;
+  /**
+   * Restore an unencrypted copy fetched from a remote location that is not a copy Lifeboat sent
+   * there, although Lifeboat encrypts its backups (someone with access to the location could have
+   * replaced it). Default false: such a restore is refused.
+   */
+  allowUnencrypted?: boolean;
   /** The backup's password; without one, the keyring's keys are tried. */
   password?: string | null;
   /** Restore the configuration (everything but the database). Default true. */
@@ -98,12 +104,23 @@ async function findPassword(ctx: JobContext, reader: BackupReader, opts: Restore
   return ctx.keys.keyFor(lock, given);
 }
 
-async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreOptions): Promise<string | null> {
+/** Where the file came from, when it was fetched from a remote location. */
+interface Fetched {
+  agentId: string;
+  known: boolean;
+}
+
+async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreOptions, fetched: Fetched | null): Promise<string | null> {
   const backup = reader.backup;
   if (!reader.homeAssistantArchive() || !backup.homeassistant_included) {
     throw new InvalidBackupArchive('This backup does not contain Home Assistant (add-on and folder backups are not restored here)');
   }
   const password = await findPassword(ctx, reader, opts);
+  if (fetched && !fetched.known && !backup.protected && ctx.keys.current !== null && !opts.allowUnencrypted) {
+    throw new UnencryptedBackupError(
+      `Backup ${backup.backup_id} on ${fetched.agentId} is not encrypted, although Lifeboat encrypts its backups, and it is not a copy Lifeboat sent there: someone with access to that location could have replaced it. If you trust it, confirm the restore (--allow-unencrypted)`,
+    );
+  }
   const restoreDb = opts.restoreDatabase ?? true;
   if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
@@ -128,19 +145,21 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   let cleanup: () => Promise<void> = async () => undefined;
   try {
     let file = opts.file;
+    let fetched: Fetched | null = null;
     if (file === undefined) {
       step = 'download_failed';
       if (!opts.fetch) throw new BackupManagerError('No backup file to restore');
-      const fetched = await opts.fetch();
-      file = fetched.file;
-      cleanup = () => fetched.cleanup();
+      const source = await opts.fetch();
+      file = source.file;
+      fetched = source;
+      cleanup = () => source.cleanup();
       step = 'restore_failed';
     }
     // Whatever an earlier interrupted restore left is settled first.
     await recoverSwap(place);
     const result = await withBackupReader(file, async (reader) => {
       step = 'password_incorrect';
-      const password = await checkBackup(ctx, reader, opts);
+      const password = await checkBackup(ctx, reader, opts, fetched);
       const backup = reader.backup;
       const kept = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name);

@@ -4,8 +4,9 @@
 // encrypted location never receives plaintext); a received backup always goes as is, byte for
 // byte. Locations that get the file as is share one SHA-256 of it (given by the caller when it
 // knows it, else computed once on a worker thread when two or more need it) instead of each hashing
-// its own stream. One location's failure never stops the others; failed copies are queued for
-// retrying in the background, and their ids are returned.
+// its own stream. What each location got (size, SHA-256) is recorded in the data folder, so a copy
+// fetched back later is checked against what Lifeboat sent. One location's failure never stops the
+// others; failed copies are queued for retrying in the background, and their ids are returned.
 
 import type { AgentBackup } from '../archive/backup-json.js';
 import { withBackupReader } from '../archive/backup-reader.js';
@@ -15,6 +16,7 @@ import { nowDate } from '../util/clock.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { planReencode } from '../archive/reencode.js';
 import type { OpenStream } from '../agents/agent.js';
+import { BackgroundSha256 } from '../agents/background-sha256.js';
 import type { JobContext } from './job-context.js';
 import type { ManagerState } from './events.js';
 
@@ -50,7 +52,9 @@ async function sendTo(
 ): Promise<void> {
   const agent = ctx.agents.get(agentId);
   if (!agent) throw new Error(`location ${agentId} is not available`);
-  const upload = async (record: AgentBackup, open: OpenStream, sha256?: () => Promise<string>) => {
+  // Every copy but the one in the local backup folder is recorded (a shared folder is not ours either).
+  const remote = agentId !== ctx.local.agentId;
+  const upload = async (record: AgentBackup, open: OpenStream, sha256: (() => Promise<string>) | undefined, sent: () => Promise<string>) => {
     let last = -Infinity;
     const progress = (uploaded: number, force = false) => {
       const t = performance.now();
@@ -60,15 +64,53 @@ async function sendTo(
     };
     await agent.upload(record, open, { onProgress: (n) => progress(n), signal: ctx.signal, sha256 });
     progress(record.size, true);
+    if (remote) await ctx.copies.put(agentId, record.backup_id, { size: record.size, sha256: await sent() });
   };
   if (plan === 'as_is') {
-    await upload(backup, fileStream(file), fileDigest);
-    return;
+    if (fileDigest || !remote) return upload(backup, fileStream(file), fileDigest, fileDigest ?? (() => fileSha256(file)));
+    // The same bytes on every attempt: the first complete read's digest is the copy's.
+    const hashed = hashingStream(fileStream(file));
+    return upload(backup, hashed.open, hashed.first, hashed.first);
   }
   await withBackupReader(file, async (reader) => {
     const reencoded = await planReencode(reader, { protect: plan === 'encrypt', password: password as string });
-    await upload(reencoded.backup, () => reencoded.open());
+    // Each attempt encrypts anew (fresh salt and nonces): the copy is what the last attempt sent.
+    const hashed = hashingStream(() => reencoded.open());
+    await upload(reencoded.backup, remote ? hashed.open : () => reencoded.open(), undefined, hashed.latest);
   });
+}
+
+/**
+ * A stream that hashes what passes through it, on a worker thread beside the upload: `first` is the
+ * digest of the first attempt read to the end, `latest` that of the most recent one.
+ */
+function hashingStream(open: OpenStream): { open: OpenStream; first: () => Promise<string>; latest: () => Promise<string> } {
+  let resolveFirst!: (hex: string) => void;
+  const first = new Promise<string>((res) => (resolveFirst = res));
+  let latest: string | null = null;
+  return {
+    open: () =>
+      (async function* () {
+        const hash = new BackgroundSha256();
+        let complete = false;
+        try {
+          for await (const chunk of open()) {
+            await hash.update(chunk);
+            yield chunk;
+          }
+          complete = true;
+        } finally {
+          if (!complete) void hash.dispose(); // an attempt that stopped early
+        }
+        latest = await hash.digest();
+        resolveFirst(latest);
+      })(),
+    first: () => first,
+    latest: async () => {
+      if (latest === null) throw new Error('the copy was not read to the end');
+      return latest;
+    },
+  };
 }
 
 /** A finished backup file as an upload stream. */

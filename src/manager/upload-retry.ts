@@ -50,7 +50,7 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
     let ok = false;
     try {
       const backup = await holder.get(backupId);
-      const source = await backupFileFrom({ df: ctx.df, emit: ctx.emit, managerState, signal: ctx.signal }, holder, backupId);
+      const source = await backupFileFrom({ df: ctx.df, copies: ctx.copies, localAgentId: ctx.local.agentId, emit: ctx.emit, managerState, signal: ctx.signal }, holder, backupId);
       try {
         const failed = await uploadToAgents(ctx, [agentId], backup, source.file, {
           managerState,

@@ -118,3 +118,8 @@ export class InvalidRequestError extends BackupError {
     this.code = code;
   }
 }
+
+/** An unencrypted copy from a remote location, when Lifeboat encrypts its backups: restored only when confirmed. */
+export class UnencryptedBackupError extends BackupManagerError {
+  override readonly code: string = 'unencrypted_backup_not_confirmed';
+}

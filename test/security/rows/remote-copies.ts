@@ -1,0 +1,79 @@
+// Attacks through a backup location: whoever can write to a share or bucket replaces Lifeboat's
+// copy (with the location's own digest record rewritten to match), or puts an unencrypted backup
+// there for Lifeboat to restore. Lifeboat checks copies against what it recorded when it sent them,
+// and restores a foreign unencrypted copy only when told to.
+
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { runCli } from '../../helpers/cli.js';
+import { stagingFolders } from '../../helpers/data-dir.js';
+import { tmpDir } from '../../helpers/tmp.js';
+import { describeTree, treeDigest } from '../../helpers/tree.js';
+import type { AttackRow } from '../attack-row.js';
+
+async function ok(args: string[]): Promise<string> {
+  const r = await runCli(args);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** A demo installation with a key and a shared folder location `folder.nas`. */
+async function withShare(): Promise<{ dir: string; inst: string; share: string }> {
+  const dir = await tmpDir();
+  const inst = join(dir, 'config');
+  const share = join(dir, 'share');
+  await ok(['demo', 'init', inst, '--db-mib', '1']);
+  await ok(['-c', inst, 'location', 'add', 'folder', 'NAS', '--path', share, '--create']);
+  return { dir, inst, share };
+}
+
+const digestOf = async (inst: string) => treeDigest(await describeTree(inst, { ignore: ['backups/'] }));
+
+async function refusedRestore(inst: string, backupId: string, message: RegExp, extra: string[] = []): Promise<void> {
+  const before = await digestOf(inst);
+  const r = await runCli(['-c', inst, 'restore', backupId, '--location', 'folder.nas', '--yes', ...extra]);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(message);
+  expect(await digestOf(inst)).toBe(before);
+  expect(await stagingFolders(inst)).toEqual([]);
+}
+
+export const rows: AttackRow[] = [
+  {
+    attack: "a copy on a shared folder replaced, with the location's own digest record rewritten to match",
+    async prove() {
+      const { inst, share } = await withShare();
+      await ok(['-c', inst, 'key', 'rotate']);
+      const key = (await ok(['-c', inst, 'key', 'show'])).split('\n')[0] as string;
+      const created = JSON.parse(await ok(['-c', inst, 'backup', 'create', '--password', key, '--location', 'folder.nas', '--json'])) as { backup_id: string };
+      const id = created.backup_id;
+      // The attacker changes the archive (one byte of its end-of-archive padding) and the record beside it.
+      const tar = join(share, `${id}.tar`);
+      const bytes = await readFile(tar);
+      bytes[bytes.length - 1] = 1;
+      await writeFile(tar, bytes);
+      const recordPath = join(share, `${id}.metadata.json`);
+      const record = JSON.parse(await readFile(recordPath, 'utf8')) as { sha256: string };
+      record.sha256 = createHash('sha256').update(bytes).digest('hex');
+      await writeFile(recordPath, JSON.stringify(record));
+      await refusedRestore(inst, id, /is not the one Lifeboat sent there/);
+    },
+  },
+  {
+    attack: 'an unencrypted backup put on a shared folder for an installation whose backups are encrypted',
+    async prove() {
+      const { inst, share } = await withShare();
+      await ok(['-c', inst, 'key', 'rotate']);
+      // Made elsewhere (another installation, no key), then dropped into the share.
+      const other = await withShare();
+      const made = JSON.parse(await ok(['-c', other.inst, 'backup', 'create', '--location', 'folder.nas', '--json'])) as { backup_id: string };
+      for (const name of (await readdir(other.share)).filter((n) => n.startsWith(made.backup_id))) await copyFile(join(other.share, name), join(share, name));
+      await refusedRestore(inst, made.backup_id, /is not encrypted, although Lifeboat encrypts its backups.*--allow-unencrypted/);
+      // Told to, Lifeboat restores it.
+      const allowed = await runCli(['-c', inst, 'restore', made.backup_id, '--location', 'folder.nas', '--yes', '--allow-unencrypted']);
+      expect(allowed.code, allowed.stderr).toBe(0);
+    },
+  },
+];
