@@ -61,6 +61,10 @@ export type AgentBackup = z.infer<typeof AgentBackupSchema>;
 export const LIFEBOAT_EXTRA_PREFIX = 'lifeboat.';
 /** `extra` key holding the SHA-256 of an inner archive's plaintext (the P bytes). */
 export const digestExtraKey = (member: string) => `${LIFEBOAT_EXTRA_PREFIX}sha256:${member}`;
+/** The bytes of the inner tar of a member (what a restore writes to disk), recorded by Lifeboat. */
+export const unpackedSizeExtraKey = (member: string) => `${LIFEBOAT_EXTRA_PREFIX}unpacked_size:${member}`;
+/** Fixed width, so backup.json keeps its length when the value is patched in after writing. */
+export const formatUnpackedSize = (bytes: number) => String(bytes).padStart(16, '0');
 /** The non-secret fingerprint of the key an encrypted backup was made with. */
 export const KEY_FINGERPRINT_EXTRA = `${LIFEBOAT_EXTRA_PREFIX}key_fingerprint`;
 

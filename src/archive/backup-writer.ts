@@ -13,6 +13,8 @@ import {
   type AgentBackup,
   type BackupJson,
   type CoreBackupJsonInput,
+  formatUnpackedSize,
+  unpackedSizeExtraKey,
 } from './backup-json.js';
 import { BackupReaderWriterError } from '../util/errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
@@ -83,7 +85,11 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
   const json = buildCoreBackupJson({
     ...opts.meta,
     protected: encrypted,
-    extra: { ...opts.meta.extra, [digestExtraKey(HOMEASSISTANT_MEMBER)]: DIGEST_PLACEHOLDER },
+    extra: {
+      ...opts.meta.extra,
+      [digestExtraKey(HOMEASSISTANT_MEMBER)]: DIGEST_PLACEHOLDER,
+      [unpackedSizeExtraKey(HOMEASSISTANT_MEMBER)]: formatUnpackedSize(0),
+    },
   });
   const jsonText = serializeBackupJson(json);
   const jsonBytes = Buffer.from(jsonText, 'utf8');
@@ -132,7 +138,11 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const finalJson = buildCoreBackupJson({
       ...opts.meta,
       protected: encrypted,
-      extra: { ...opts.meta.extra, [digestExtraKey(HOMEASSISTANT_MEMBER)]: sha256 },
+      extra: {
+        ...opts.meta.extra,
+        [digestExtraKey(HOMEASSISTANT_MEMBER)]: sha256,
+        [unpackedSizeExtraKey(HOMEASSISTANT_MEMBER)]: formatUnpackedSize(inputBytes),
+      },
     });
     const finalBytes = Buffer.from(serializeBackupJson(finalJson), 'utf8');
     if (finalBytes.length !== jsonBytes.length) throw new Error('backup.json changed length while patching');

@@ -21,6 +21,7 @@ import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
 import { createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { runHook } from './hook-command.js';
+import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
 
 /** The recorder database and its live companions, swapped together or not at all. */
@@ -165,10 +166,12 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       const isDb = (name: string) => DATABASE_FILES.includes(name);
       const wanted = (top: string) => !kept(top) && (isDb(top) ? restoreDb : restoreConfig);
 
+      const inner = reader.homeAssistantArchive()!;
+      step = 'disk_full';
+      await checkFreeSpace(root, unpackedBytes(backup, inner.name, inner.member.size), `backup ${backup.backup_id}`);
       step = 'extract_failed';
       const staging = await createStaging(root);
       const newDir = stagingNew(staging);
-      const inner = reader.homeAssistantArchive()!;
       const progress = stepProgress(ctx.emit, 'restore_backup', 'extract', inner.member.size);
       await extractInner(reader, inner, password, newDir, {
         stripPrefix: 'data',

@@ -77,3 +77,24 @@ export const rows: AttackRow[] = [
     },
   },
 ];
+
+rows.push({
+  attack: 'a backup that unpacks to more than the free space of the installation’s file system',
+  async prove() {
+    const { inst } = await withShare();
+    const created = JSON.parse(await ok(['-c', inst, 'backup', 'create', '--json'])) as { backup_id: string; path: string };
+    // The recorded unpacked size says 9 PB (same width, so backup.json keeps its length).
+    const bytes = await readFile(created.path);
+    const found = /"lifeboat\.unpacked_size:homeassistant\.tar\.gz":\s*"(\d{16})"/.exec(bytes.subarray(0, 4096).toString('latin1'));
+    expect(found).not.toBeNull();
+    const value = (found?.index ?? 0) + (found?.[0].length ?? 0) - 17;
+    bytes.write('9000000000000000', value, 'latin1');
+    await writeFile(created.path, bytes);
+    const before = await digestOf(inst);
+    const r = await runCli(['-c', inst, 'restore', created.backup_id, '--yes']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/needs about 8583068\d+\.\d MiB of free space .* nothing was changed/);
+    expect(await digestOf(inst)).toBe(before);
+    expect(await stagingFolders(inst)).toEqual([]);
+  },
+});
