@@ -20,6 +20,17 @@ export class VerificationError extends BackupAgentError {
   override readonly code: string = 'upload_verification_failed';
 }
 
+/** No host key is pinned for the location: nothing (no password) is sent to an unknown server. Never retried. */
+export class HostKeyUnknownError extends BackupAgentError {
+  override readonly code: string = 'location_host_key_unknown';
+  constructor(
+    message: string,
+    readonly fingerprint: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The location's host key differs from the pinned one. Never retried. */
 export class HostKeyMismatchError extends BackupAgentError {
   override readonly code: string = 'location_host_key_mismatch';

@@ -11,7 +11,7 @@ import type { BlobStore } from './blob-store.js';
 import { FolderSecretsSchema, FolderSettingsSchema, FolderStore } from './folder-location.js';
 import { RetryingAgent, type RetryPolicy } from './retrying-agent.js';
 import { S3SecretsSchema, S3SettingsSchema, S3Store } from './s3-location.js';
-import { SftpSecretsSchema, SftpSettingsSchema, SftpStore } from './sftp-location.js';
+import { presentedHostKey, SftpSecretsSchema, SftpSettingsSchema, SftpStore } from './sftp-location.js';
 import { RecordLayout } from './record-layout.js';
 import { StoredBackupAgent } from './stored-backup-agent.js';
 import type { Clock } from '../util/clock.js';
@@ -22,8 +22,6 @@ import { WebdavSecretsSchema, WebdavSettingsSchema, WebdavStore } from './webdav
 export interface KindEnv {
   agentId: string;
   clock?: Clock;
-  /** Stores changed settings of the location (e.g. a host key pinned on first use). */
-  saveSettings?: (settings: Record<string, unknown>) => Promise<void>;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -35,6 +33,8 @@ export interface LocationKind {
   secrets: z.ZodType<Record<string, string | undefined>>;
   secretsShape: z.ZodRawShape;
   store(settings: Record<string, unknown>, secrets: Record<string, string | undefined>, env: KindEnv): BlobStore;
+  /** Kinds whose server proves itself with a host key: the key it presents now (nothing else is sent). */
+  hostKey?(settings: Record<string, unknown>): Promise<string>;
 }
 
 export class LocationConfigError extends Error {
@@ -48,6 +48,7 @@ function kind<S extends AnyObject, C extends AnyObject>(def: {
   secrets: C | z.ZodType<z.infer<C>>;
   secretsShape: C['shape'];
   store: (settings: z.infer<S>, secrets: z.infer<C>, env: KindEnv) => BlobStore;
+  hostKey?: (settings: z.infer<S>) => Promise<string>;
 }): LocationKind {
   return def as unknown as LocationKind;
 }
@@ -71,16 +72,12 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
   }),
   sftp: kind({
     kind: 'sftp',
-    description: 'a folder on an SSH server (key or password; host key pinned on first use)',
+    description: "a folder on an SSH server (key or password; the server's host key pinned)",
     settings: SftpSettingsSchema,
     secrets: SftpSecretsSchema,
     secretsShape: SftpSecretsSchema.shape,
-    store: (s, c, env) =>
-      new SftpStore(s, c, env.agentId, {
-        onPinHostKey: async (fp) => {
-          await env.saveSettings?.({ ...s, host_key_sha256: fp });
-        },
-      }),
+    store: (s, c, env) => new SftpStore(s, c, env.agentId),
+    hostKey: (s) => presentedHostKey(s),
   }),
   webdav: kind({
     kind: 'webdav',

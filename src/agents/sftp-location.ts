@@ -1,6 +1,7 @@
 // The `sftp` location kind: a folder on an SSH server, reached with ssh2 (key or password). The
-// server's host key is pinned on first use — its SHA-256 fingerprint is stored in the location's
-// settings — and every later connection must present the same key. Uploads go to a hidden temp name
+// server's host key must be pinned — its SHA-256 fingerprint stored in the location's settings,
+// given or confirmed when the location is added — and every connection must present that key: an
+// unknown or different key ends the connection before any credential is sent. Uploads go to a hidden temp name
 // and are renamed over the final name with OpenSSH's atomic posix-rename. Reads are pipelined (several
 // requests in flight) and the socket has Nagle's algorithm off; both matter a lot for throughput.
 
@@ -11,7 +12,7 @@ import { posix } from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { release } from '../util/owned-chunks.js';
-import { HostKeyMismatchError } from './agent-errors.js';
+import { HostKeyMismatchError, HostKeyUnknownError } from './agent-errors.js';
 import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const SFTP_NO_SUCH_FILE = 2;
@@ -28,7 +29,7 @@ export const SftpSettingsSchema = z.object({
     .regex(/^SHA256:[A-Za-z0-9+/]+={0,2}$/)
     .nullable()
     .default(null)
-    .describe('pinned host key fingerprint (SHA256:…); recorded on first connection when empty'),
+    .describe("the server's host key fingerprint (SHA256:…, as `ssh-keygen -lf` prints it); required to connect"),
 });
 export const SftpSecretsSchema = z
   .object({
@@ -90,9 +91,21 @@ function isNoSuchFile(err: unknown): boolean {
   return (err as { code?: unknown })?.code === SFTP_NO_SUCH_FILE;
 }
 
-export interface SftpOptions {
-  /** Called once when a host key is seen for the first time and should be stored. */
-  onPinHostKey?: (fingerprint: string) => Promise<void>;
+/**
+ * The host key fingerprint an SSH server presents, read during the key exchange; the connection is
+ * ended there, so no credential is ever sent.
+ */
+export async function presentedHostKey(settings: Pick<SftpSettings, 'host' | 'port'>): Promise<string> {
+  let seen: string | null = null;
+  await sftpConnect({ ...settings, username: 'lifeboat-host-key-probe', path: '.', host_key_sha256: null }, {}, (fp) => {
+    seen = fp;
+    return false;
+  }).then(
+    (s) => s.client.end(),
+    () => undefined,
+  );
+  if (seen === null) throw new Error(`${settings.host}:${settings.port} did not present an SSH host key`);
+  return seen;
 }
 
 /** Opens an SSH connection with Lifeboat's settings (also used by the benchmark's plain upload). */
@@ -139,25 +152,26 @@ export class SftpStore implements BlobStore {
     private readonly settings: SftpSettings,
     private readonly secrets: SftpSecrets,
     private readonly agentId: string,
-    private readonly opts: SftpOptions = {},
   ) {
     this.where = `sftp://${settings.username}@${settings.host}:${settings.port}/${settings.path}`;
   }
 
   private connect(): Promise<Session> {
     if (this.session) return this.session;
-    let seen: string | null = null;
     let mismatch: string | null = null;
     const pinned = this.settings.host_key_sha256;
     const attempt = sftpConnect(this.settings, this.secrets, (fp) => {
-      seen = fp;
-      if (pinned && pinned !== fp) {
-        mismatch = fp;
-        return false;
-      }
-      return true;
+      if (pinned === fp) return true;
+      mismatch = fp;
+      return false;
     })
       .catch((err: unknown) => {
+        if (mismatch && !pinned) {
+          throw new HostKeyUnknownError(
+            `${this.agentId}: no host key is pinned for ${this.settings.host}; it presented ${mismatch}. If that is the server's key, set it (location add --host-key ${mismatch}); nothing was sent to the server`,
+            mismatch,
+          );
+        }
         if (mismatch) {
           throw new HostKeyMismatchError(
             `${this.agentId}: the server ${this.settings.host} presented host key ${mismatch}, not the pinned ${pinned}; if the server was reinstalled, remove and add the location again`,
@@ -166,10 +180,6 @@ export class SftpStore implements BlobStore {
         throw err;
       })
       .then(async ({ client, sftp }) => {
-        if (!pinned && seen) {
-          this.settings.host_key_sha256 = seen;
-          await this.opts.onPinHostKey?.(seen);
-        }
         const session: Session = { client, sftp, waiting: new Set(), dead: null };
         const drop = (err?: Error) => {
           if (this.session === attempt) this.session = null;

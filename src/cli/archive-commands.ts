@@ -17,7 +17,7 @@ import { FALLBACK_HA_VERSION, newInstanceId, readHaVersion, readInstanceId } fro
 import { walkInstallation } from '../source/tree-walk.js';
 import { formatIsoLocal } from '../util/time.js';
 import { systemClock } from '../util/clock.js';
-import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
+import { addPasswordOptions, parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
 
 interface PackOptions extends PasswordOptions {
@@ -32,12 +32,6 @@ interface PackOptions extends PasswordOptions {
 
 function collectRepeated(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function addPasswordOptions(cmd: Command): Command {
-  return cmd
-    .option('-p, --password <password>', 'encryption password (the backup key)')
-    .option('--password-file <file>', 'read the password from the first line of a file');
 }
 
 async function pack(dir: string, out: string, opts: PackOptions): Promise<void> {

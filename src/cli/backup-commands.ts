@@ -7,17 +7,11 @@ import type { Command } from 'commander';
 import { FileWriter } from '../util/file-writer.js';
 import { LOCAL_AGENT_ID, type ManagerBackup } from '../core/types.js';
 import { openCore, showProgress } from './context.js';
-import { parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
+import { addPasswordOptions, parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { formatBytes } from './progress.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function withPassword(cmd: Command): Command {
-  return cmd
-    .option('-p, --password <password>', 'encryption password (the backup key)')
-    .option('--password-file <file>', 'read the password from the first line of a file');
 }
 
 function totalSize(b: ManagerBackup): number {
@@ -42,7 +36,7 @@ async function confirm(question: string): Promise<boolean> {
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('create, list, inspect, download and delete backups of the installation');
 
-  withPassword(
+  addPasswordOptions(
     backup
       .command('create')
       .description('back up the installation now (like backup.create: local folder, database included, not encrypted unless a password is given)'),
@@ -141,7 +135,7 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Deleted backup ${id}\n`);
     });
 
-  withPassword(
+  addPasswordOptions(
     backup
       .command('download')
       .description('copy a backup to a file, as stored or decrypted')
@@ -173,7 +167,7 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Wrote ${target}\n`);
     });
 
-  withPassword(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>'))
+  addPasswordOptions(backup.command('verify').description('check a stored backup end to end (digests, decryption)').argument('<backup-id>'))
     .option('--location <id>', 'the location whose copy to check (default backup.local)')
     .action(async (id: string, opts: PasswordOptions & { location?: string }, cmd: Command) => {
       const core = await openCore(cmd);
@@ -183,7 +177,7 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
     });
 
-  withPassword(
+  addPasswordOptions(
     program
       .command('restore')
       .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')

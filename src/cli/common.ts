@@ -1,6 +1,7 @@
-// Shared CLI plumbing: reading a password from an option or a file, exit codes by error kind, and
-// one-line error reporting.
+// Shared CLI plumbing: the password options and reading a password from them (a file, standard input,
+// $LIFEBOAT_BACKUP_PASSWORD or the command line), exit codes by error kind, and one-line error reporting.
 
+import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { findKeyInText } from '../util/key-text.js';
 import {
@@ -34,6 +35,24 @@ export interface PasswordOptions {
 }
 
 /**
+ * The password options of a command, the safe ones first: a file (or - for standard input) and
+ * $LIFEBOAT_BACKUP_PASSWORD stay private, while --password is visible to other users of the machine
+ * (in the process list) and lands in the shell's history.
+ */
+export function addPasswordOptions(cmd: Command): Command {
+  return cmd
+    .option('--password-file <file>', 'read the password (the backup key) from the first line of a file, or - for standard input; also $LIFEBOAT_BACKUP_PASSWORD')
+    .option('-p, --password <password>', 'the password on the command line: visible to other users of this machine; prefer --password-file');
+}
+
+async function readPasswordText(file: string): Promise<string> {
+  if (file !== '-') return readFile(file, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
  * The password from --password or --password-file: the file's first line, or the key in an
  * emergency kit.
  */
@@ -43,7 +62,7 @@ export async function resolvePassword(opts: PasswordOptions): Promise<string | n
   }
   if (opts.password !== undefined) return opts.password;
   if (opts.passwordFile !== undefined) {
-    const text = await readFile(opts.passwordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    const text = await readPasswordText(opts.passwordFile).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`Cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`);
     });
     // An emergency kit holds the key on a line of its own among other lines.
@@ -54,7 +73,7 @@ export async function resolvePassword(opts: PasswordOptions): Promise<string | n
     }
     return text.split(/\r?\n/)[0] ?? '';
   }
-  return null;
+  return process.env.LIFEBOAT_BACKUP_PASSWORD || null;
 }
 
 export function exitCodeFor(err: unknown): number {

@@ -93,8 +93,8 @@ export function registerLocationCommands(program: Command): void {
     add.option(flag, f.description);
   }
   for (const f of secretFields) {
-    add.option(`--${kebab(f.key)} <value>`, `${f.description} (better: --${kebab(f.key)}-file or $LIFEBOAT_${f.key.toUpperCase()})`);
-    add.option(`--${kebab(f.key)}-file <file>`, `the same, read from a file`);
+    add.option(`--${kebab(f.key)}-file <file>`, `${f.description}, read from a file (or $LIFEBOAT_${f.key.toUpperCase()})`);
+    add.option(`--${kebab(f.key)} <value>`, `the same on the command line: visible to other users of this machine`);
   }
   add
     .option('--secrets-file <file>', 'credentials as a JSON object, e.g. {"access_key_id": "…", "secret_access_key": "…"}')
@@ -104,6 +104,8 @@ export function registerLocationCommands(program: Command): void {
     .option('--unencrypted', 'store backups here unencrypted (decrypted on the fly)')
     .option('--automatic', 'also use this location for automatic backups')
     .option('--create', 'folder: create the folder if it does not exist')
+    .option('--host-key <fingerprint>', "sftp: the server's host key fingerprint (SHA256:…; on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)")
+    .option('--accept-host-key', 'sftp: pin the host key the server presents now (printed) instead of giving it')
     .option('--no-test', 'save without testing the connection first')
     .action(async (kindName: string, name: string, opts: Record<string, unknown>, cmd: Command) => {
       if (opts.encrypted && opts.unencrypted) throw new UsageError('Use --encrypted or --unencrypted, not both');
@@ -116,6 +118,10 @@ export function registerLocationCommands(program: Command): void {
         if (value === undefined) continue;
         if (!(f.key in kind.settings.shape)) throw new UsageError(`--${kebab(f.key)} is not a setting of ${kindName} locations`);
         settings[f.key] = f.type === 'number' ? Number(value) : value;
+      }
+      if (typeof opts.hostKey === 'string') {
+        if (!('host_key_sha256' in kind.settings.shape)) throw new UsageError(`--host-key is not a setting of ${kindName} locations`);
+        settings.host_key_sha256 = opts.hostKey;
       }
       const secrets: Record<string, string> = {};
       if (typeof opts.secretsFile === 'string') {
@@ -145,6 +151,7 @@ export function registerLocationCommands(program: Command): void {
         automatic: opts.automatic === true,
         createFolder: opts.create === true,
         test: opts.test !== false,
+        acceptHostKey: opts.acceptHostKey === true,
       });
       const id = added.location.id;
       if (added.probe) {

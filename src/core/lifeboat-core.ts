@@ -145,9 +145,6 @@ export class LifeboatCore {
       clock,
       log,
       retry: options.retry,
-      saveSettings: async (agentId, changed) => {
-        await settings.setLocations((saved) => saved.map((l) => (l.id === agentId ? { ...l, settings: changed } : l)));
-      },
     });
     core = new LifeboatCore(parts, live, options);
     await core.wire();

@@ -16,18 +16,12 @@ export interface LocationAgentsOptions {
   registry: LocationRegistry;
   clock: Clock;
   log: Logger;
-  /** Saves a location's changed settings (a host key pinned on first use). */
-  saveSettings: (agentId: string, settings: Record<string, unknown>) => Promise<void>;
   retry?: Partial<RetryPolicy>;
 }
 
-/**
- * What makes a location's agent: its settings and credentials — except a host key the agent
- * pinned itself on first use, which it already knows (re-creating it would cut its upload short).
- */
+/** What makes a location's agent: its settings (the pinned host key too) and credentials. */
 function identity(location: LocationConfig, secrets: Record<string, string>): string {
-  const { host_key_sha256: _pinned, ...settings } = location.settings;
-  return JSON.stringify([{ ...location, settings }, secrets]);
+  return JSON.stringify([location, secrets]);
 }
 
 export class LocationAgents {
@@ -67,7 +61,6 @@ export class LocationAgents {
       try {
         const { agent, close } = this.opts.registry.agent(location, creds, {
           clock: this.opts.clock,
-          saveSettings: (settings) => this.opts.saveSettings(location.id, settings),
           retry: {
             ...this.opts.retry,
             onRetry: ({ agentId, attempt, delayMs, error }) =>

@@ -48,6 +48,8 @@ export interface NewLocation {
   createFolder?: boolean;
   /** Test the location before saving it (default true). */
   test?: boolean;
+  /** A kind with a host key (sftp) and none given: pin the key the server presents now. */
+  acceptHostKey?: boolean;
 }
 
 export interface LocationRow extends LocationConfig {
@@ -92,12 +94,7 @@ export class Locations {
   async test(id: string): Promise<ProbeReport> {
     const { registry, settings, clock } = this.parts;
     const spec = this.find(id);
-    const agent = registry.storedAgent(spec, settings.secrets.locationSecrets(id), {
-      clock,
-      saveSettings: async (changed) => {
-        await settings.setLocations((saved) => saved.map((l) => (l.id === id ? { ...l, settings: changed } : l)));
-      },
-    });
+    const agent = registry.storedAgent(spec, settings.secrets.locationSecrets(id), { clock });
     return agent.probe().finally(() => agent.close());
   }
 
@@ -120,6 +117,7 @@ export class Locations {
       verify: request.verify,
     };
     spec.settings = registry.parse(spec, request.secrets).settings;
+    await this.pinHostKey(spec, request.acceptHostKey === true);
     if (request.kind === 'folder') {
       const path = String(spec.settings.path);
       if (request.createFolder) await mkdir(path, { recursive: true });
@@ -132,12 +130,7 @@ export class Locations {
     }
     let probe: ProbeReport | null = null;
     if (request.test !== false) {
-      const agent = registry.storedAgent(spec, request.secrets, {
-        clock,
-        saveSettings: async (changed) => {
-          spec.settings = changed;
-        },
-      });
+      const agent = registry.storedAgent(spec, request.secrets, { clock });
       probe = await agent.probe().finally(() => agent.close());
       if (!probePassed(probe)) return { location: spec, where: locationAddress(spec), probe };
     }
@@ -148,6 +141,26 @@ export class Locations {
     if (request.automatic) update.create_backup = { agent_ids: [...new Set([...settings.config.create_backup.agent_ids, id])] };
     if (Object.keys(update).length) await settings.update(update);
     return { location: spec, where: locationAddress(spec), probe };
+  }
+
+  /**
+   * A kind whose server proves itself with a host key gets one pinned before anything is sent to it:
+   * the one given, or — when the caller accepts it — the one the server presents now. Otherwise the
+   * request is refused with the presented fingerprint, to be checked and given back.
+   */
+  private async pinHostKey(spec: LocationConfig, accept: boolean): Promise<void> {
+    const kind = this.parts.registry.kind(spec.kind);
+    if (!kind.hostKey || spec.settings.host_key_sha256) return;
+    const presented = await kind.hostKey(spec.settings).catch((err: unknown) => {
+      throw new InvalidRequestError('location_unreachable', `Cannot read the host key of ${locationAddress(spec)}: ${(err as Error).message}`);
+    });
+    if (!accept) {
+      throw new InvalidRequestError(
+        'location_host_key_unknown',
+        `The server presented the host key ${presented}. Check it (on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add the location with --host-key ${presented} (or --accept-host-key); nothing else was sent to it`,
+      );
+    }
+    spec.settings = { ...spec.settings, host_key_sha256: presented };
   }
 
   /** Removes a location from Lifeboat; the backups stored there stay where they are. */

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError } from '../../src/agents/agent-errors.js';
+import { LocationAuthError, LocationNotMountedError, HostKeyMismatchError, HostKeyUnknownError } from '../../src/agents/agent-errors.js';
 import { MARKER_FILE } from '../../src/agents/folder-location.js';
 import { createLocationAgent, createStoredAgent } from '../../src/agents/location-registry.js';
 import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
@@ -194,17 +194,18 @@ describe.each(SUBJECTS)('%s location', (kind) => {
   });
 
   if (kind === 'sftp') {
-    live('pins the host key on first use and refuses another key afterwards', async () => {
-      const pinned: string[] = [];
-      const first = createStoredAgent({ ...target!.spec, settings: { ...target!.spec.settings, host_key_sha256: null } }, target!.secrets, {
-        saveSettings: async (s) => void pinned.push(String(s.host_key_sha256)),
-      });
-      await first.list();
-      expect(pinned).toEqual([target!.spec.settings.host_key_sha256]);
-      await first.close();
+    live('connects only to the pinned host key: an unpinned or different key ends the connection before credentials are sent', async () => {
+      const unpinned = createStoredAgent({ ...target!.spec, settings: { ...target!.spec.settings, host_key_sha256: null } }, target!.secrets);
+      const refused = await unpinned.list().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(HostKeyUnknownError);
+      expect((refused as HostKeyUnknownError).fingerprint).toBe(target!.spec.settings.host_key_sha256);
+      expect((refused as Error).message).toContain('nothing was sent to the server');
+      await unpinned.close();
       const wrong = createStoredAgent({ ...target!.spec, settings: { ...target!.spec.settings, host_key_sha256: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }, target!.secrets);
       await expect(wrong.list()).rejects.toBeInstanceOf(HostKeyMismatchError);
       await wrong.close();
+      const { presentedHostKey } = await import('../../src/agents/sftp-location.js');
+      expect(await presentedHostKey(target!.spec.settings as { host: string; port: number })).toBe(target!.spec.settings.host_key_sha256);
     });
 
     live('logs in with a password too', async () => {

@@ -26,6 +26,8 @@ export interface SshServer {
   hostKeyFingerprint: string;
   /** A fresh folder (relative to the user's home) for this server's tests. */
   path: string;
+  /** What sshd logged so far (logins accepted and failed, connections closed before login). */
+  log(): Promise<string>;
   home: string;
   /** SIGKILLs sshd and every session it runs. */
   kill(): Promise<void>;
@@ -119,6 +121,7 @@ export async function start(): Promise<SshServer> {
     hostKeyFingerprint: hostFp,
     path,
     home,
+    log: () => readFile(join(state, 'sshd.log'), 'utf8').catch(() => ''),
     kill: () => daemon.kill(),
     restart: () => daemon.restart(),
     stop: async () => {
