@@ -140,6 +140,7 @@ export const S = {
     backup_agent_error: 'a location reported an error',
     backup_agent_unreachable: 'a location could not be reached',
     password_incorrect: 'the encryption key does not fit',
+    unencrypted_backup_not_confirmed: 'the copy is not encrypted, and restoring it was not confirmed',
     disk_full: 'the disk is full',
     file_read_failed: 'a file could not be read',
     archive_write_failed: 'the backup file could not be written',
@@ -257,6 +258,9 @@ export const S = {
     stopHa: 'Stop Home Assistant before restoring, and start it again afterwards.',
     when: (date: string) => `The backup was made ${date}.`,
     understand: 'I understand that these files will be replaced',
+    unencryptedRemote: (where: string) =>
+      `This copy on ${where} is not encrypted, although your backups are. Unless you or Lifeboat put it there, someone with access to ${where} could have replaced it.`,
+    trustUnencrypted: 'I trust this unencrypted copy',
     start: 'Restore now',
     running: 'Restoring…',
     success: 'Restore complete',

@@ -31,6 +31,7 @@ export class LbRestoreWizard extends LitElement {
     checking: { state: true },
     typedFingerprint: { state: true },
     confirmed: { state: true },
+    trustUnencrypted: { state: true },
     outcome: { state: true },
   };
 
@@ -45,6 +46,7 @@ export class LbRestoreWizard extends LitElement {
   declare checking: boolean;
   declare typedFingerprint: string | null;
   declare confirmed: boolean;
+  declare trustUnencrypted: boolean;
   declare outcome: Outcome | null;
   private readonly storeController = new StoreController(this, () => this.store);
 
@@ -60,6 +62,7 @@ export class LbRestoreWizard extends LitElement {
     this.checking = false;
     this.typedFingerprint = null;
     this.confirmed = false;
+    this.trustUnencrypted = false;
     this.outcome = null;
   }
 
@@ -93,6 +96,11 @@ export class LbRestoreWizard extends LitElement {
   private get encrypted(): boolean {
     const b = this.backup;
     return !!b && isProtected(b, this.agent);
+  }
+
+  /** An unencrypted copy on another location while backups are encrypted: it could have been swapped. */
+  private get unencryptedRemote(): boolean {
+    return !!this.backup && !this.encrypted && this.agent !== 'backup.local' && !!this.store.config?.lifeboat.key_fingerprint;
   }
 
   private go(step: number): void {
@@ -137,6 +145,7 @@ export class LbRestoreWizard extends LitElement {
         password: this.encrypted ? this.key.trim() : null,
         restore_homeassistant: this.restoreConfig,
         restore_database: this.restoreDb,
+        ...(this.unencryptedRemote && this.trustUnencrypted ? { lifeboat_allow_unencrypted: true } : {}),
       });
       this.outcome = { ok: true };
     } catch (err) {
@@ -216,13 +225,20 @@ export class LbRestoreWizard extends LitElement {
       </ul>
       <p class="muted">${S.restore.keeps}</p>
       <div class="banner warning">${S.restore.stopHa}</div>
+      ${this.unencryptedRemote
+        ? html`<div class="banner warning" data-testid="unencrypted-remote">${S.restore.unencryptedRemote(this.store.agentName(this.agent))}</div>
+            <label class="check">
+              <input type="checkbox" name="trust" .checked=${this.trustUnencrypted} @change=${(e: Event) => (this.trustUnencrypted = (e.target as HTMLInputElement).checked)} />
+              <span>${S.restore.trustUnencrypted}</span>
+            </label>`
+        : nothing}
       <label class="check">
         <input type="checkbox" name="understand" .checked=${this.confirmed} @change=${(e: Event) => (this.confirmed = (e.target as HTMLInputElement).checked)} />
         <span>${S.restore.understand}</span>
       </label>
       <div class="actions">
         <button @click=${() => this.go(this.encrypted ? 1 : 0)}>${S.app.back}</button>
-        <button class="danger" ?disabled=${!this.confirmed} @click=${() => void this.restore()}>${S.restore.start}</button>
+        <button class="danger" ?disabled=${!this.confirmed || (this.unencryptedRemote && !this.trustUnencrypted)} @click=${() => void this.restore()}>${S.restore.start}</button>
       </div>`;
   }
 
