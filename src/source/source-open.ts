@@ -1,39 +1,23 @@
 // Opens the installation's files for the archive without ever reading what a link points at. The
 // walk looks at each entry (lstat) some time before its content is read; meanwhile another process
 // may replace a file by a symbolic link (to /etc/shadow, to a secret outside the installation) or
-// a parent folder by a link elsewhere. So a file is opened with O_NOFOLLOW, and the open file must
-// be the one the walk saw (same device and inode); when it is not, it is accepted only if the
-// kernel names it by the expected path (/proc/self/fd), as after an ordinary atomic replace.
-//
-// Folders are opened the same way (O_DIRECTORY|O_NOFOLLOW) and looked into through their open
-// descriptor (/proc/self/fd/<fd>/<name>), so a folder swapped for a link is never walked into.
+// a parent folder by a link elsewhere. Folders are opened with O_DIRECTORY|O_NOFOLLOW and looked
+// into through their descriptor (util/proc-fd.ts), so a folder swapped for a link is never walked
+// into; small files are read the same way, by their name in their open folder, with O_NOFOLLOW.
+// A file opened later by its path (a large one, streamed when the archive gets to it) must be the
+// one the walk saw (same device and inode), or else be named by the kernel with the expected path,
+// as after an ordinary atomic replace — never a file reached through a swapped parent folder.
 // Where /proc is missing (not Linux), only O_NOFOLLOW and the inode comparison remain: a parent
-// folder swapped for a link between the walk's look and the open goes unnoticed there.
+// folder swapped for a link before the walk looks at the file goes unnoticed there.
 
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PROC_FD, pathOfFd } from '../util/proc-fd.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
 /** O_NONBLOCK: a file swapped for a FIFO must not hang the open; it is refused after fstat. */
 const OPEN_FILE = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 const OPEN_DIR = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
-
-/**
- * Where the kernel shows this process's open descriptors, when it does: /proc/<pid>/fd when /proc
- * belongs to this process's pid namespace (a little cheaper to resolve than /proc/self), else
- * /proc/self/fd.
- */
-const PROC_FD = procFd();
-
-function procFd(): string | null {
-  if (!existsSync('/proc/self/fd')) return null;
-  try {
-    if (readlinkSync('/proc/self') === String(process.pid)) return `/proc/${process.pid}/fd`;
-  } catch {
-    // /proc/self is always right
-  }
-  return '/proc/self/fd';
-}
 
 /** What the walk saw of a file: its identity, and the path the kernel should report for it. */
 export interface SeenFile {
@@ -51,11 +35,6 @@ export class SourceSwapped extends Error {
   constructor(readonly now: 'symlink' | 'elsewhere' | 'not-a-file') {
     super(`the file was replaced (${now})`);
   }
-}
-
-/** The path of an entry in a folder held open as `dirFd` (resolved by the kernel through the descriptor). */
-export function inOpenDir(dirFd: number, name: string): string {
-  return `${PROC_FD}/${dirFd}/${name}`;
 }
 
 /** Opens a folder without following a link; null when /proc is missing (folders are then not pinned). */
@@ -76,12 +55,7 @@ export function realPathOf(path: string): string | null {
 /** Whether the kernel names the open `fd` by `real` (or by `real` since deleted). */
 function namedAs(fd: number, real: string | null): boolean {
   if (!PROC_FD || real === null) return true;
-  let now: string;
-  try {
-    now = readlinkSync(`${PROC_FD}/${fd}`);
-  } catch {
-    return false;
-  }
+  const now = pathOfFd(fd);
   return now === real || now === `${real} (deleted)`;
 }
 

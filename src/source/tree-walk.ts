@@ -19,9 +19,9 @@ import { Pacer } from '../util/sync-slices.js';
 import { handOver } from '../util/owned-chunks.js';
 import { pausePoint } from '../util/pause-point.js';
 import type { ExcludeRules } from './exclude-rules.js';
+import { inOpenDir } from '../util/proc-fd.js';
 import {
   SourceSwapped,
-  inOpenDir,
   openDirNoFollow,
   openFileNoFollow,
   openSeenFile,
