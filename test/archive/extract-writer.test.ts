@@ -20,6 +20,12 @@ async function* entries(list: TarEntry[]): AsyncGenerator<TarEntry> {
   yield* list;
 }
 
+/** Entries that start a turn of the event loop late, as from a decrypting reader. */
+async function* late(list: TarEntry[]): AsyncGenerator<TarEntry> {
+  await new Promise((r) => setImmediate(r));
+  yield* list;
+}
+
 describe('extraction on the writer thread', () => {
   it('gives small and large files exactly their modes, including bits the umask strips', async () => {
     expect(process.umask() & 0o022).toBe(0o022); // the case that matters: group and world write stripped on creation
@@ -63,5 +69,16 @@ describe('extraction on the writer thread', () => {
     await expect(extractEntries(entries(list), { target: out })).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     expect(await readFile(join(out, 'ok.txt'), 'utf8')).toBe('ok');
     await expect(lstat(join(out, 'later.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('extracts the next archive completely after one refused while its operations were still queued', async () => {
+    const first = await tmpDir();
+    // The target goes out alone; a.txt is still queued when the refusal comes.
+    const refused = [entry('a.txt', 'file', 0o644, [Buffer.from('a')]), entry('../escape.txt', 'file', 0o644, [Buffer.from('x')])];
+    await expect(extractEntries(late(refused), { target: first })).rejects.toThrow(/leaves the target folder/);
+    const second = await tmpDir();
+    await extractEntries(entries([entry('b.txt', 'file', 0o644, [Buffer.from('b')]), entry('d/c.txt', 'file', 0o644, [Buffer.from('c')])]), { target: second });
+    expect(await readFile(join(second, 'b.txt'), 'utf8')).toBe('b');
+    expect(await readFile(join(second, 'd/c.txt'), 'utf8')).toBe('c');
   });
 });
