@@ -5,8 +5,10 @@
 import { basename } from 'node:path';
 import { FileByteSource, readRange, type ByteSource } from './byte-source.js';
 import { deriveAgentBackup, parseBackupJson, type AgentBackup, type BackupJson } from './backup-json.js';
+import { MAX_BACKUP_JSON_BYTES, checkLimit } from './archive-limits.js';
 import {
   ArchiveCorruptError,
+  ArchiveLimitExceeded,
   ArchiveTruncatedError,
   IncorrectPasswordError,
   InvalidBackupArchive,
@@ -84,8 +86,7 @@ export class BackupReader {
     let jsonError: Error | null = null;
     if (jsonMember) {
       try {
-        const bytes = await src.read(jsonMember.dataOffset, jsonMember.size);
-        json = parseBackupJson(bytes.toString('utf8'));
+        json = parseBackupJson((await readBackupJson(src, jsonMember)).toString('utf8'));
       } catch (err) {
         jsonError = err as Error;
       }
@@ -102,6 +103,11 @@ export class BackupReader {
     if (this.jsonError) throw this.jsonError;
     if (!this.json) throw new InvalidBackupArchive('The archive has no backup.json, so it is not a Home Assistant backup');
     return deriveAgentBackup(this.json, this.source.size);
+  }
+
+  /** backup.json as stored (null when there is none); refused when implausibly large. */
+  async backupJsonBytes(): Promise<Buffer | null> {
+    return this.jsonMember ? readBackupJson(this.source, this.jsonMember) : null;
   }
 
   /** True when backup.json is stored as `./backup.json`, as Home Assistant requires. */
@@ -254,6 +260,12 @@ export class BackupReader {
   }
 }
 
+/** Reads backup.json whole, once its size is known to be plausible (never a huge read). */
+async function readBackupJson(src: ByteSource, member: OuterMember): Promise<Buffer> {
+  checkLimit(member.size, MAX_BACKUP_JSON_BYTES, 'the size of backup.json (bytes)', 'the backup');
+  return src.read(member.dataOffset, member.size);
+}
+
 /**
  * Indexes the outer tar. A file that is not a tar but a bare inner archive (gzip or SecureTar
  * v2/v3, e.g. `homeassistant.tar.gz` taken out of a backup) is read as a one-member backup.
@@ -262,7 +274,7 @@ async function indexOrBare(src: ByteSource, fileName?: string): Promise<OuterMem
   try {
     return await indexOuterTar(src);
   } catch (err) {
-    if (!(err instanceof InvalidBackupArchive)) throw err;
+    if (!(err instanceof InvalidBackupArchive) || err instanceof ArchiveLimitExceeded) throw err;
     const head = await src.read(0, 16);
     if (!hasMagic(head) && !isGzip(head)) throw err;
     const name = fileName && INNER_RE.test(fileName) ? fileName : 'archive.tar.gz';

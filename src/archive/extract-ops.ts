@@ -2,14 +2,22 @@
 // operations whose data lies in one transferred buffer, and the replies that give the buffer back
 // with the first failure, if any; and a reset that readies the worker for the next extraction.
 
-/** One operation; paths are absolute and already checked; `off`/`len` locate data in the batch buffer. */
+/**
+ * One operation. The first names the target folder (`root`); every other names its entry by `rel`,
+ * a path below the target already checked (no `..`, not absolute); `off`/`len` locate data in the
+ * batch buffer.
+ */
 export type ExtractOp =
-  | { op: 'mkdir'; path: string; rel: string }
-  | { op: 'file'; path: string; rel: string; mode: number; time: number; off: number; len: number }
-  | { op: 'begin'; path: string; rel: string }
+  | { op: 'root'; path: string }
+  | { op: 'mkdir'; rel: string }
+  | { op: 'file'; rel: string; mode: number; time: number; off: number; len: number }
+  | { op: 'begin'; rel: string }
   | { op: 'append'; rel: string; off: number; len: number }
   | { op: 'end'; rel: string; mode: number; time: number }
-  | { op: 'link'; path: string; rel: string; target: string; name: string };
+  | { op: 'link'; rel: string; target: string; name: string }
+  | { op: 'symlink'; rel: string; target: string; time: number }
+  /** Checks a folder is still in its place; sets its mode and time when given. */
+  | { op: 'folder'; rel: string; mode?: number; time?: number };
 
 export interface ExtractBatch {
   buffer: ArrayBuffer;

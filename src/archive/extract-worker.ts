@@ -1,8 +1,11 @@
-// The worker of ExtractWriter: creates folders, files and hard links with synchronous calls, in the
-// order they were asked for. Files are created exclusively and never through a symbolic link
-// (O_NOFOLLOW); a folder is never replaced by a file or a link, and an existing non-folder where a
-// folder should be is refused. The first failure stops every later operation; each reply gives the
-// batch's buffer back with it. A reset closes what is open and readies it for the next extraction.
+// The worker of ExtractWriter: creates folders, files, hard links and symbolic links with
+// synchronous calls, in the order they were asked for, each in the folder Lifeboat made — named
+// through that folder's open descriptor (extract-dirs.ts), so a folder swapped for a symbolic link
+// by another process never redirects a write. Files are created exclusively and never through a
+// symbolic link (O_NOFOLLOW); a folder is never replaced by a file or a link, and an existing
+// non-folder where a folder should be is refused. The first failure stops every later operation;
+// each reply gives the batch's buffer back with it. A reset closes what is open and readies it for
+// the next extraction.
 
 import {
   closeSync,
@@ -11,13 +14,16 @@ import {
   futimesSync,
   linkSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   openSync,
   readFileSync,
+  symlinkSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { ExtractDirs, UnsafeOp } from './extract-dirs.js';
 import type { ExtractAnswer, ExtractFailure, ExtractOp, ExtractRequest } from './extract-ops.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -34,20 +40,19 @@ function readUmask(): number | null {
 }
 const umask = readUmask();
 
-/** An entry refused for safety (reported as such, not as an I/O error). */
-class Unsafe extends Error {}
-
 const open = new Map<string, { fd: number; position: number }>();
+let dirs: ExtractDirs | null = null;
 let failed = false;
 
-function create(path: string, rel: string, mode: number): number {
+function create(d: ExtractDirs, rel: string, mode: number): number {
+  const at = d.at(rel);
   try {
-    return openSync(path, CREATE, mode);
+    return openSync(at, CREATE, mode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (lstatSync(path).isDirectory()) throw new Unsafe(`${rel} is a folder in the target; refusing to replace it with a file`);
-    unlinkSync(path);
-    return openSync(path, CREATE, mode);
+    if (lstatSync(at).isDirectory()) throw new UnsafeOp(`${rel} is a folder in the target; refusing to replace it with a file`);
+    unlinkSync(at);
+    return openSync(at, CREATE, mode);
   }
 }
 
@@ -61,19 +66,29 @@ function finish(fd: number, mode: number, time: number, createdWithMode: boolean
 }
 
 function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
+  if (m.op === 'root') {
+    closeFolders();
+    dirs = new ExtractDirs(m.path);
+    return;
+  }
+  const d = dirs;
+  if (!d) throw new Error('the extraction was not given its target folder');
+  d.trim();
   switch (m.op) {
-    case 'mkdir':
+    case 'mkdir': {
+      const at = d.at(m.rel);
       try {
-        mkdirSync(m.path, { mode: 0o755 });
+        mkdirSync(at, { mode: 0o755 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const st = lstatSync(m.path);
+        const st = lstatSync(at);
         if (st.isDirectory()) return;
-        throw new Unsafe(st.isSymbolicLink() ? `Refusing to write through the symbolic link ${m.rel}` : `${m.rel} exists and is not a folder`);
+        throw new UnsafeOp(st.isSymbolicLink() ? `Refusing to write through the symbolic link ${m.rel}` : `${m.rel} exists and is not a folder`);
       }
       return;
+    }
     case 'file': {
-      const fd = create(m.path, m.rel, m.mode);
+      const fd = create(d, m.rel, m.mode);
       try {
         writeAll(fd, bytes as Uint8Array, 0);
         finish(fd, m.mode, m.time, true);
@@ -83,7 +98,7 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       return;
     }
     case 'begin':
-      open.set(m.rel, { fd: create(m.path, m.rel, 0o600), position: 0 });
+      open.set(m.rel, { fd: create(d, m.rel, 0o600), position: 0 });
       return;
     case 'append': {
       const f = open.get(m.rel);
@@ -104,18 +119,46 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       return;
     }
     case 'link': {
-      const existing = lstatSync(m.path, { throwIfNoEntry: false });
-      if (existing?.isDirectory()) throw new Unsafe(`Refusing hard link ${m.name}: a folder of that name exists`);
-      if (existing) unlinkSync(m.path);
-      linkSync(m.target, m.path);
+      const target = d.at(m.target);
+      const at = d.at(m.rel);
+      const existing = lstatSync(at, { throwIfNoEntry: false });
+      if (existing?.isDirectory()) throw new UnsafeOp(`Refusing hard link ${m.name}: a folder of that name exists`);
+      if (existing) unlinkSync(at);
+      linkSync(target, at);
+      return;
+    }
+    case 'symlink': {
+      const at = d.at(m.rel);
+      try {
+        symlinkSync(m.target, at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (lstatSync(at).isDirectory()) throw new UnsafeOp(`Symbolic link ${m.rel} conflicts with a folder of the same name`);
+        unlinkSync(at);
+        symlinkSync(m.target, at);
+      }
+      try {
+        lutimesSync(at, m.time, m.time);
+      } catch {
+        // a link's own time is cosmetic
+      }
+      return;
+    }
+    case 'folder': {
+      const fd = d.verify(m.rel);
+      if (m.mode !== undefined) fchmodSync(fd, m.mode);
+      if (m.time !== undefined) futimesSync(fd, m.time, m.time);
       return;
     }
   }
 }
 
-function failure(err: unknown): ExtractFailure {
+/** The failure of `m`, its message naming the entry by its place in the target (not by /proc). */
+function failure(err: unknown, m: ExtractOp): ExtractFailure {
   const e = err as NodeJS.ErrnoException;
-  return { message: e.message, unsafe: err instanceof Unsafe, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path };
+  const shown = dirs && 'rel' in m ? dirs.display(m.rel) : e.path;
+  const message = e.path && shown ? e.message.split(e.path).join(shown) : e.message;
+  return { message, unsafe: err instanceof UnsafeOp, code: e.code, errno: e.errno, syscall: e.syscall, path: shown };
 }
 
 function closeOpenFiles(): void {
@@ -129,10 +172,20 @@ function closeOpenFiles(): void {
   open.clear();
 }
 
+function closeFolders(): void {
+  try {
+    dirs?.close();
+  } catch {
+    // descriptors of an extraction that is over
+  }
+  dirs = null;
+}
+
 const port = parentPort;
 port?.on('message', (request: ExtractRequest) => {
   if ('reset' in request) {
     closeOpenFiles();
+    closeFolders();
     failed = false;
     const answer: ExtractAnswer = { reset: true };
     port.postMessage(answer);
@@ -146,8 +199,9 @@ port?.on('message', (request: ExtractRequest) => {
         run(m, 'len' in m ? new Uint8Array(request.buffer, m.off, m.len) : undefined);
       } catch (err) {
         failed = true;
-        error = failure(err);
+        error = failure(err, m);
         closeOpenFiles();
+        closeFolders();
         break;
       }
     }

@@ -1,6 +1,7 @@
-// The file-system side of extraction, on a worker thread (extract-worker.ts): folders, files and
-// hard links are created there with synchronous calls, in the order they were asked for, while the
-// main thread goes on decrypting, hashing and parsing. Creating a file costs far more in the kernel than the
+// The file-system side of extraction, on a worker thread (extract-worker.ts): folders, files, hard
+// and symbolic links are created there with synchronous calls, in the order they were asked for,
+// each in the folder Lifeboat made (held open, never reached through a path), while the main
+// thread goes on decrypting, hashing and parsing. Creating a file costs far more in the kernel than the
 // rest of its handling, so doing it beside the rest roughly halves an extraction. File contents
 // travel in a few reused transfer buffers (several small files share one); at most MAX_IN_FLIGHT
 // of them are out at once, so memory stays bounded when the disk is slower than the archive.
@@ -149,18 +150,23 @@ export class ExtractWriter {
     batch.ops.push(op);
   }
 
-  mkdir(path: string, rel: string): Promise<void> {
-    return this.add({ op: 'mkdir', path, rel });
+  /** The target folder; asked for first (entries are created in it, through it, never by path). */
+  root(path: string): Promise<void> {
+    return this.add({ op: 'root', path });
+  }
+
+  mkdir(rel: string): Promise<void> {
+    return this.add({ op: 'mkdir', rel });
   }
 
   /** A whole small file; `data` is copied before this resolves. */
-  file(path: string, rel: string, data: Uint8Array, mode: number, time: number): Promise<void> {
-    return this.add({ op: 'file', path, rel, mode, time, off: 0, len: data.length }, data);
+  file(rel: string, data: Uint8Array, mode: number, time: number): Promise<void> {
+    return this.add({ op: 'file', rel, mode, time, off: 0, len: data.length }, data);
   }
 
   /** Creates a large file; its contents follow with append() and end() (never interleaved with another's). */
-  begin(path: string, rel: string): Promise<void> {
-    return this.add({ op: 'begin', path, rel });
+  begin(rel: string): Promise<void> {
+    return this.add({ op: 'begin', rel });
   }
 
   async append(rel: string, data: Uint8Array): Promise<void> {
@@ -174,8 +180,18 @@ export class ExtractWriter {
     return this.add({ op: 'end', rel, mode, time });
   }
 
-  link(path: string, rel: string, target: string, name: string): Promise<void> {
-    return this.add({ op: 'link', path, rel, target, name });
+  /** A hard link `rel` to the file `target` extracted before; `name` is the entry's, for messages. */
+  link(rel: string, target: string, name: string): Promise<void> {
+    return this.add({ op: 'link', rel, target, name });
+  }
+
+  symlink(rel: string, target: string, time: number): Promise<void> {
+    return this.add({ op: 'symlink', rel, target, time });
+  }
+
+  /** Checks that a folder is still in its place (a swap is refused), and sets its mode and time. */
+  folder(rel: string, mode?: number, time?: number): Promise<void> {
+    return this.add({ op: 'folder', rel, mode, time });
   }
 
   /** Resolves once everything asked for is done; throws the first failure. */
@@ -187,6 +203,9 @@ export class ExtractWriter {
 
   /** Resets the worker (after whatever it was still doing) and resolves whether it answered. */
   private async reset(): Promise<boolean> {
+    // Operations not sent yet are dropped: none may reach the worker after its reset (a flush
+    // already scheduled finds nothing to send).
+    this.batch = null;
     while (this.outstanding > 0 && !this.dead) await new Promise<void>((r) => this.waiters.push(r));
     if (this.dead) return false;
     let timer: NodeJS.Timeout | undefined;

@@ -3,11 +3,13 @@
 // before the next entry arrives. Old (pre-POSIX) headers are accepted; a header whose checksum
 // fails is corruption, a stream that ends inside a header or body is truncation. Nothing read from
 // a chunk is used once the next chunk has been asked for, so the source may free each chunk then;
-// a body slice is valid until its consumer asks for the next.
+// a body slice is valid until its consumer asks for the next. Entries and extended headers are
+// counted against the limits of archive-limits.ts.
 
 import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from '../util/errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
 import { BLOCK, BadHeaderBlock, TarHeaders, isZeroBlock, padTo512 } from './tar-header.js';
+import { INNER_EXTENDED_LIMITS, MAX_INNER_ENTRIES, checkLimit } from './archive-limits.js';
 import { ByteCursor } from '../util/byte-cursor.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'other';
@@ -73,9 +75,17 @@ function entryMtimeNs(paxMtime: string | undefined, mtimeS: number): bigint {
   return Number.isFinite(mtimeS) && Math.abs(mtimeS) <= MAX_DATE_S ? BigInt(Math.round(mtimeS)) * 1_000_000_000n : 0n;
 }
 
-export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
+export interface ReadTarOptions {
+  /** Entries believed before the archive is refused (default MAX_INNER_ENTRIES). */
+  maxEntries?: number;
+}
+
+export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>, opts: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
   const cursor = new ByteCursor(tarBytes);
-  const headers = new TarHeaders({ where: 'the inner tar archive', lenientMtime: true });
+  const where = 'the inner tar archive';
+  const headers = new TarHeaders({ where, lenientMtime: true, limits: INNER_EXTENDED_LIMITS });
+  const maxEntries = opts.maxEntries ?? MAX_INNER_ENTRIES;
+  let count = 0;
   try {
     for (;;) {
       if (await cursor.atEnd()) {
@@ -94,6 +104,7 @@ export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>): AsyncGen
         if ((await cursor.skip(padTo512(step.size) - step.size)) > 0) throw truncated();
         continue;
       }
+      checkLimit(++count, maxEntries, 'the number of entries', where);
       const h = step.header;
       let rawType = RAW_TYPES[h.type] ?? `unknown type ${JSON.stringify(h.type)}`;
       // Old tars mark folders with a trailing slash only.

@@ -2,6 +2,7 @@
 // listing a large backup costs a few small reads), and the header bytes a writer emits.
 
 import { ArchiveTruncatedError, InvalidBackupArchive } from '../util/errors.js';
+import { MAX_OUTER_MEMBERS, OUTER_EXTENDED_LIMITS, checkLimit } from './archive-limits.js';
 import type { ByteSource } from './byte-source.js';
 import { BLOCK, BadHeaderBlock, USTAR_MAX_SIZE, TarHeaders, encodeHeader, encodeUstarHeader, fitsUstar, isZeroBlock, padTo512, ustarName, type UstarFields } from './tar-header.js';
 
@@ -25,10 +26,14 @@ export function normaliseMemberName(name: string): string {
   return n.replace(/\/+$/, '');
 }
 
-/** Reads every member header of an outer tar by position. */
+/**
+ * Reads every member header of an outer tar by position. Extended headers and members are counted
+ * against the limits of archive-limits.ts before anything they announce is read.
+ */
 export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
   const members: OuterMember[] = [];
-  const headers = new TarHeaders({ where: 'the outer tar' });
+  const where = "the backup's outer tar";
+  const headers = new TarHeaders({ where, limits: OUTER_EXTENDED_LIMITS });
   let pos = 0;
   let headerStart = 0;
   for (;;) {
@@ -69,6 +74,7 @@ export async function indexOuterTar(src: ByteSource): Promise<OuterMember[]> {
         `The backup file is truncated: member ${h.name} needs ${dataSize} bytes, ${Math.max(0, src.size - dataOffset)} present`,
       );
     }
+    checkLimit(members.length + 1, MAX_OUTER_MEMBERS, 'the number of members', where);
     members.push({ name: h.name, headerOffset: headerStart, dataOffset, size: dataSize, mtime: h.mtime, mode: h.mode, type: h.type });
     pos = dataOffset + padTo512(dataSize);
   }

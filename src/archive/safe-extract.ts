@@ -1,18 +1,23 @@
 // Extracts tar entries into a folder without ever writing outside it: absolute paths, `..`
 // components, hard links that leave the archive, device files and FIFOs are refused; no write
-// goes through a symlink (parents are checked, symlinks are created last); files are created
-// exclusively and never followed. Modes and mtimes are restored. Folders, files and hard links
-// are created in order on a worker thread (ExtractWriter) while this thread reads the archive;
-// symlinks and folder times are set here at the end, once the worker is done.
+// goes through a symlink — not one from the archive (symlinks are created last), nor one another
+// process swaps in for a folder meanwhile (entries are created through the open folder, and every
+// folder is checked to be in its place at the end: extract-dirs.ts); files are created exclusively
+// and never followed. Modes and mtimes are restored. Everything is created in order on a worker
+// thread (ExtractWriter) while this thread reads the archive.
 
-import { lstat, lutimes, mkdir, symlink, unlink, utimes, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { UnsafeEntryError } from '../util/errors.js';
+import { pauseArmed, pausePoint } from '../util/pause-point.js';
 import { ExtractWriter } from './extract-writer.js';
 import type { TarEntry } from './inner-tar-reader.js';
 
 const SMALL = 1 << 20;
 const MODE_MASK = 0o1777; // permissions and sticky; never setuid/setgid
+/** Pause point before each entry (race tests swap folders there; see util/pause-point.ts). */
+export const PAUSE_BEFORE_ENTRY = 'extract:before-entry';
+
+const depth = (rel: string): number => (rel === '' ? 0 : rel.split('/').length);
 
 export interface ExtractOptions {
   target: string;
@@ -103,7 +108,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
     if (verifiedDirs.has(rel)) return;
     const slash = rel.lastIndexOf('/');
     await ensureDir(slash === -1 ? '' : rel.slice(0, slash));
-    await writer.mkdir(join(root, rel), rel);
+    await writer.mkdir(rel);
     verifiedDirs.add(rel);
   };
 
@@ -111,8 +116,13 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
 
   const writer = new ExtractWriter();
   try {
+    await writer.root(root);
     for await (const entry of entries) {
       opts.signal?.throwIfAborted();
+      if (pauseArmed(PAUSE_BEFORE_ENTRY)) {
+        await writer.drain(); // what came before is on disk when the test looks
+        await pausePoint(PAUSE_BEFORE_ENTRY, entry.path);
+      }
       const rel = relOf(entry.path, 'entry');
       if (rel === null) continue;
       if (entry.type === 'other') {
@@ -144,7 +154,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
             throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
           }
           await ensureDir(parentOf(rel));
-          await writer.link(join(root, rel), rel, join(root, targetRel), entry.path);
+          await writer.link(rel, targetRel, entry.path);
           files.add(rel);
           result.hardLinks++;
           break;
@@ -152,16 +162,15 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         case 'file': {
           await ensureDir(parentOf(rel));
           result.files++;
-          const abs = join(root, rel);
           const mode = entry.mode & MODE_MASK;
           const time = utimeSeconds(entry.mtimeNs);
           if (entry.size <= SMALL) {
             const data = await readBody(entry.body, entry.size, scratch);
             result.bytes += data.length;
             opts.onBytes?.(data.length);
-            await writer.file(abs, rel, data, mode, time);
+            await writer.file(rel, data, mode, time);
           } else {
-            await writer.begin(abs, rel);
+            await writer.begin(rel);
             for await (const chunk of entry.body) {
               await writer.append(rel, chunk);
               result.bytes += chunk.length;
@@ -174,33 +183,21 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         }
       }
     }
+    for (const s of symlinks) {
+      await writer.symlink(s.rel, s.target, utimeSeconds(s.mtimeNs));
+      result.symlinks++;
+    }
+    // Every folder made or used, deepest first (a parent's mtime is not undone by its children):
+    // each is checked to be in its place, and given its mode and time when the archive has them.
+    const meta = new Map(dirMeta.map((d) => [d.rel, d] as const));
+    const folders = [...new Set([...verifiedDirs, ...meta.keys()])].sort((a, b) => depth(b) - depth(a));
+    for (const rel of folders) {
+      const d = meta.get(rel);
+      await writer.folder(rel, d ? d.mode & MODE_MASK : undefined, d ? utimeSeconds(d.mtimeNs) : undefined);
+    }
     await writer.drain();
   } finally {
     await writer.close();
-  }
-
-  for (const s of symlinks) {
-    const abs = join(root, s.rel);
-    try {
-      await symlink(s.target, abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = await lstat(abs);
-      if (st.isDirectory()) throw new UnsafeEntryError(`Symbolic link ${s.rel} conflicts with a folder of the same name`);
-      await unlink(abs);
-      await symlink(s.target, abs);
-    }
-    const t = utimeSeconds(s.mtimeNs);
-    await lutimes(abs, t, t).catch(() => undefined);
-    result.symlinks++;
-  }
-  // Deepest folders first, so setting a parent's mtime is not undone by its children.
-  dirMeta.sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
-  for (const d of dirMeta) {
-    const abs = join(root, d.rel);
-    await chmod(abs, d.mode & MODE_MASK);
-    const t = utimeSeconds(d.mtimeNs);
-    await utimes(abs, t, t);
   }
   return result;
 }

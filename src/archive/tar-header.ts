@@ -5,6 +5,7 @@
 // their values, and the member header after them comes out with those values applied.
 
 import { ArchiveCorruptError } from '../util/errors.js';
+import { checkLimit, type ExtendedHeaderLimits } from './archive-limits.js';
 
 export const BLOCK = 512;
 /** ustar size fields hold at most 11 octal digits: 8 GiB − 1. */
@@ -234,15 +235,12 @@ export interface TarHeaderOptions {
   where: string;
   /** An unreadable mtime does not fail the header (it comes out as NaN). */
   lenientMtime?: boolean;
-  /** Extended header data larger than this is not believed. */
-  maxExtended?: number;
+  /** How many extended headers, and how many of their bytes, are believed. */
+  limits: ExtendedHeaderLimits;
 }
 
 /** A header block that is not a tar header (its checksum or a number field is wrong). */
 export class BadHeaderBlock extends ArchiveCorruptError {}
-
-/** Extended headers larger than this are not believed (default). */
-export const MAX_EXTENDED_HEADER = 1 << 20;
 
 function paxInteger(text: string, what: string, where: string): number {
   if (!/^\d+$/.test(text.trim())) throw new ArchiveCorruptError(`Corrupt PAX ${what} record in ${where}: ${JSON.stringify(text.slice(0, 40))}`);
@@ -269,6 +267,12 @@ export class TarHeaders {
   private longLink: string | null = null;
   private awaiting: DecodedHeader | null = null;
   private inRun = false;
+  /** Extended headers and their bytes: before the coming member, in the archive, global records. */
+  private entryCount = 0;
+  private entryBytes = 0;
+  private archiveCount = 0;
+  private archiveBytes = 0;
+  private globalBytes = 0;
 
   constructor(private readonly opts: TarHeaderOptions) {}
 
@@ -287,9 +291,7 @@ export class TarHeaders {
       throw new BadHeaderBlock((err as Error).message);
     }
     if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
-      if (h.size > (this.opts.maxExtended ?? MAX_EXTENDED_HEADER)) {
-        throw new ArchiveCorruptError(`Implausibly large extended header in ${this.opts.where} (${h.size} bytes)`);
-      }
+      this.countExtended(h);
       this.awaiting = h;
       this.inRun = true;
       return { kind: 'extended', size: h.size };
@@ -313,7 +315,20 @@ export class TarHeaders {
     this.longName = null;
     this.longLink = null;
     this.inRun = false;
+    this.entryCount = 0;
+    this.entryBytes = 0;
     return { kind: 'member', header };
+  }
+
+  /** Checks an extended header against the limits before its data is read. */
+  private countExtended(h: DecodedHeader): void {
+    const { limits, where } = this.opts;
+    checkLimit(h.size, limits.maxOne, 'the size of one extended header (bytes)', where);
+    checkLimit(++this.entryCount, limits.maxPerEntry, 'the number of extended headers before one member', where);
+    checkLimit((this.entryBytes += h.size), limits.maxBytesPerEntry, 'the bytes of extended headers before one member', where);
+    checkLimit(++this.archiveCount, limits.maxPerArchive, 'the number of extended headers', where);
+    checkLimit((this.archiveBytes += h.size), limits.maxBytesPerArchive, 'the bytes of extended headers', where);
+    if (h.type === 'g') checkLimit((this.globalBytes += h.size), limits.maxGlobalBytes, 'the bytes of global PAX headers', where);
   }
 
   /** The data of the extended header just decoded. */
@@ -321,8 +336,8 @@ export class TarHeaders {
     const h = this.awaiting;
     if (!h) throw new Error('no extended header is waiting for its data');
     this.awaiting = null;
-    if (h.type === 'x') this.local = { ...this.local, ...decodePaxRecords(data) };
-    else if (h.type === 'g') this.global = { ...this.global, ...decodePaxRecords(data) };
+    if (h.type === 'x') Object.assign(this.local, decodePaxRecords(data));
+    else if (h.type === 'g') Object.assign(this.global, decodePaxRecords(data));
     else if (h.type === 'L') this.longName = cString(data);
     else this.longLink = cString(data);
   }

@@ -84,10 +84,8 @@ export async function unpackBackup(
   opts: Omit<ExtractInnerOptions, 'stripPrefix'> = {},
 ): Promise<UnpackResult> {
   await mkdir(outDir, { recursive: true });
-  if (reader.jsonMember) {
-    const bytes = await reader.source.read(reader.jsonMember.dataOffset, reader.jsonMember.size);
-    await writeFile(join(outDir, 'backup.json'), bytes);
-  }
+  const json = await reader.backupJsonBytes();
+  if (json) await writeFile(join(outDir, 'backup.json'), json);
   const members: UnpackResult['members'] = [];
   for (const inner of reader.innerArchives()) {
     const folder = innerFolderName(inner);

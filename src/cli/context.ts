@@ -1,10 +1,11 @@
 // Turns the global options (--config, --data) into an open application core, with progress from
 // its event stream drawn on the terminal, notifications sent over HTTP, and a logger that prints
-// warnings on stderr.
+// warnings on stderr (secrets masked, as in every log).
 
 import type { Command } from 'commander';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { isLifeboatProgress, type Logger, type ManagerEvent } from '../core/types.js';
+import { redactFields, redactText } from '../util/log-redaction.js';
 import { ProgressLine } from './progress.js';
 
 export interface GlobalOptions {
@@ -21,10 +22,17 @@ export function installationOf(opts: GlobalOptions): string {
   return opts.config ?? process.env.LIFEBOAT_CONFIG ?? process.cwd();
 }
 
+/** One line of the stderr logger, secrets masked by the one log redaction. */
+export function stderrLine(level: string, message: string, fields?: Record<string, unknown>): string {
+  const masked = fields ? redactFields(fields) : {};
+  const show = (v: unknown) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const extra = Object.keys(masked).length ? ` (${Object.entries(masked).map(([k, v]) => `${k}: ${show(v)}`).join(', ')})` : '';
+  return `${level}: ${redactText(message)}${extra}\n`;
+}
+
 export function stderrLogger(verbose = false): Logger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const extra = fields && Object.keys(fields).length ? ` (${Object.entries(fields).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})` : '';
-    process.stderr.write(`${level}: ${message}${extra}\n`);
+    process.stderr.write(stderrLine(level, message, fields));
   };
   return {
     info: (m, f) => {

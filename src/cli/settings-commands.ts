@@ -1,10 +1,10 @@
 // `lifeboat settings`, `lifeboat key`, `lifeboat status`, `lifeboat retention preview` and
 // `lifeboat notify test`: the automatic-backup settings and what they lead to.
 
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { writeFileAtomic } from '../util/durable-fs.js';
 import { openCore } from './context.js';
 import { UsageError } from './common.js';
 
@@ -81,7 +81,9 @@ export function registerSettingsCommands(program: Command): void {
         return;
       }
       const target = resolve(file ?? kit.fileName);
-      await writeFile(target, kit.kit, { mode: 0o600 });
+      // A new file renamed into place: 0600 even where a file with wider permissions was (writeFile's
+      // mode only applies to a file it creates), and never written through a link standing there.
+      await writeFileAtomic(target, kit.kit, 0o600);
       process.stdout.write(`Wrote the emergency kit to ${target}. Keep it away from the system it protects.\n`);
     });
   key

@@ -55,6 +55,14 @@ export class InvalidBackupArchive extends BackupReaderWriterError {
   override readonly code: string = 'invalid_backup';
 }
 
+/**
+ * The archive goes past one of the reader's limits (a huge backup.json, endless extended headers,
+ * too many entries): it is refused before it can fill memory or keep the reader busy.
+ */
+export class ArchiveLimitExceeded extends InvalidBackupArchive {
+  override readonly code: string = 'archive_limit_exceeded';
+}
+
 /** Bytes are missing: the file or stream ends before the format says it should. */
 export class ArchiveTruncatedError extends BackupReaderWriterError {
   override readonly code: string = 'archive_truncated';

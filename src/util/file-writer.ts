@@ -9,6 +9,16 @@ import { release } from './owned-chunks.js';
 
 const STAGE_BYTES = 1 << 20;
 
+/**
+ * The mode of every backup file Lifeboat writes (local and folder locations, their temp files,
+ * downloads): readable by the user running Lifeboat — and so Home Assistant, run by the same user —
+ * only. A backup holds the installation's secrets (secrets.yaml, .storage's tokens), and many are
+ * unencrypted (a location set to store them decrypted, `backup download --decrypt`, `archive pack`
+ * without a password). Home Assistant writes 0644, relying on encryption; a group bit (0640) would
+ * hand them to whatever group the file happens to get, which Lifeboat does not choose.
+ */
+export const BACKUP_FILE_MODE = 0o600;
+
 export class FileWriter {
   private pending: Promise<unknown> = Promise.resolve();
   private stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
@@ -21,8 +31,8 @@ export class FileWriter {
 
   private constructor(private readonly fh: FileHandle) {}
 
-  /** Creates the file; fails if it exists (`wx`), so a writer never clobbers another file. */
-  static async create(path: string, mode = 0o644): Promise<FileWriter> {
+  /** Creates the file (private: BACKUP_FILE_MODE); fails if it exists (`wx`), so a writer never clobbers another file. */
+  static async create(path: string, mode = BACKUP_FILE_MODE): Promise<FileWriter> {
     return new FileWriter(await open(path, 'wx', mode));
   }
 

@@ -4,7 +4,7 @@
 // file of any backup, and in no file under the installation but the 0600 secrets file in a 0700
 // folder. After a rotation older backups still restore from the keyring (and with the old key
 // given), new ones use the new key, and the emergency kit alone unpacks a backup.
-import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyFingerprint } from '../../src/settings/encryption-key.js';
@@ -148,6 +148,26 @@ describe('the encryption key stays secret', () => {
     const unpacked = await runCli(['archive', 'unpack', backup2.path, out, '--password-file', kit]);
     expect(unpacked.code, unpacked.stderr).toBe(0);
     expect(await readFile(join(out, 'homeassistant', 'data', 'configuration.yaml'), 'utf8')).toBe('homeassistant:\n  name: Home\n');
+  });
+
+  it('writes the kit 0600 over an existing world-readable file, and never through a link standing there', async () => {
+    const kit = join(dir, 'old-kit.txt');
+    await writeFile(kit, 'an old kit\n');
+    await chmod(kit, 0o644);
+    const written = await cli(['key', 'emergency-kit', kit]);
+    expect(written.code, written.stderr).toBe(0);
+    expect((await stat(kit)).mode & 0o777).toBe(0o600);
+    expect(await readFile(kit, 'utf8')).toContain(key2);
+
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, 'not a kit\n');
+    await chmod(victim, 0o644);
+    const link = join(dir, 'kit-link.txt');
+    await symlink(victim, link);
+    expect((await cli(['key', 'emergency-kit', link])).code).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('not a kit\n');
+    expect((await lstat(link)).isFile()).toBe(true);
+    expect((await lstat(link)).mode & 0o777).toBe(0o600);
   });
 
   it('puts the key in no file of any backup', async () => {

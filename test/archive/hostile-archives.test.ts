@@ -793,7 +793,7 @@ describe('hostile archives with malformed fields', () => {
   it.each(malformedInner)('fails with a typed error ($name)', async ({ entries }) => {
     const sb = await makeSandbox();
     const err = await attempt('unpackBackup', sb, entries(sb));
-    expectTypedError(err, ['unsafe_archive_entry', 'archive_corrupt', 'archive_truncated'], 'unpackBackup');
+    expectTypedError(err, ['unsafe_archive_entry', 'archive_corrupt', 'archive_truncated', 'archive_limit_exceeded'], 'unpackBackup');
   });
 
   const harmless: HostileCase[] = [

@@ -1,8 +1,9 @@
 // `lifeboat backup …` and `lifeboat restore` from the command line, including the rescue case:
 // a backup restored into a fresh, empty folder with nothing but the CLI and the password.
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataFolder } from '../../src/manager/data-folder.js';
 import { runCli } from '../helpers/cli.js';
 import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -47,6 +48,12 @@ describe('lifeboat backup and restore', () => {
     expect((await runCli(['-c', inst, 'backup', 'verify', created.backup_id, '-p', 'nope'])).code).toBe(3);
     const out = join(dir, 'plain.tar');
     expect((await runCli(['-c', inst, 'backup', 'download', created.backup_id, out, '--decrypt', '-p', 'pw'])).code).toBe(0);
+    // Backups hold the installation's secrets: readable by their owner only, the decrypted copy too.
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const backups = dataFolder(inst).backups;
+    const tars = (await readdir(backups)).filter((n) => n.endsWith('.tar'));
+    expect(tars).toHaveLength(1);
+    expect((await stat(join(backups, tars[0] as string))).mode & 0o777).toBe(0o600);
     const inspect = JSON.parse((await runCli(['archive', 'inspect', out, '--json'])).stdout) as { backup: { protected: boolean } };
     expect(inspect.backup.protected).toBe(false);
     expect((await runCli(['-c', inst, 'backup', 'delete', created.backup_id])).code).toBe(0);

@@ -1,8 +1,11 @@
 // Builds hostile tar archives and backup files byte by byte: inner tars with any entry type,
 // name, link target or PAX / GNU long-name record (and headers patched after encoding, with the
 // checksum recomputed), gzip-compressed inner archives, and outer backup tars around them. Also a
-// seeded PRNG and byte-level mutations (truncate, flip) for corruption tests.
+// seeded PRNG and byte-level mutations (truncate, flip) for corruption tests, and backup files
+// that go past the readers' limits (a huge backup.json, endless PAX headers), written to disk
+// without being held in memory.
 
+import { open } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { buildCoreBackupJson, serializeBackupJson } from '../../src/archive/backup-json.js';
 import { BLOCK, encodePaxRecords, encodeUstarHeader, padTo512 } from '../../src/archive/tar-header.js';
@@ -158,4 +161,47 @@ export function flipByte(buf: Buffer, offset: number): Buffer {
   const out = Buffer.from(buf);
   out[offset] = (out[offset] as number) ^ 0xff;
   return out;
+}
+
+/** One PAX `x` header (block and padded records) with no member after it. */
+export function paxHeaderBlocks(records: Record<string, string>, type: string = TYPE.pax): Buffer {
+  const data = encodePaxRecords(records);
+  return Buffer.concat([encodeUstarHeader({ name: 'PaxHeaders/entry', size: data.length, mtime: 0, type }), padded(data)]);
+}
+
+/** `count` PAX headers in a row, then `then` (the member they would belong to), as a stream. */
+export async function* stackedPaxHeaders(count: number, then: Buffer): AsyncGenerator<Buffer> {
+  const one = paxHeaderBlocks({ comment: 'x' });
+  const batch = Buffer.concat(Array.from({ length: 1024 }, () => one));
+  for (let left = count; left > 0; left -= 1024) yield left >= 1024 ? batch : batch.subarray(0, left * one.length);
+  yield then;
+}
+
+/**
+ * Writes a backup file whose outer tar holds `count` PAX headers in a row before `./backup.json`
+ * (streamed to disk, about 1 KiB per header).
+ */
+export async function writeStackedPaxBackup(path: string, count: number): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for await (const chunk of stackedPaxHeaders(count, craftBackupWithMembers([]))) await fh.write(chunk);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes a backup file whose `./backup.json` member announces `size` bytes (a sparse file: the
+ * bytes are zeros that take no disk space), then a small inner archive.
+ */
+export async function writeHugeBackupJson(path: string, size: number): Promise<void> {
+  const header = encodeUstarHeader({ name: './backup.json', size, mtime: 0, type: TYPE.file });
+  const inner = craftOuterTar([{ name: 'homeassistant.tar.gz', data: craftTarGz([{ name: 'data/a', data: 'x' }]) }]);
+  const fh = await open(path, 'w');
+  try {
+    await fh.write(header, 0, header.length, 0);
+    await fh.write(inner, 0, inner.length, BLOCK + padTo512(size));
+  } finally {
+    await fh.close();
+  }
 }

@@ -8,7 +8,7 @@ import { dataFolder } from '../../src/manager/data-folder.js';
 import { Keyring } from '../../src/settings/keyring.js';
 import { SettingsService } from '../../src/settings/settings-service.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { silentLogger, type Logger } from '../../src/util/logger.js';
 
 export interface TestManagerOptions {
   installation: string;
@@ -16,6 +16,8 @@ export interface TestManagerOptions {
   clock?: Clock;
   /** A location's protected setting (default: none, as for a location without an entry). */
   protectedFor?: (agentId: string) => boolean | undefined;
+  /** Where the jobs' warnings go (default: nowhere). */
+  log?: Logger;
 }
 
 export async function openManager(opts: TestManagerOptions): Promise<BackupManager> {
@@ -29,6 +31,6 @@ export async function openManager(opts: TestManagerOptions): Promise<BackupManag
     clock,
     keys: new Keyring(settings.secrets),
     protectedFor: opts.protectedFor ?? (() => undefined),
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
   });
 }

@@ -1,6 +1,7 @@
-/// <reference types="vite/client" />
 // The security table: every attack Lifeboat must refuse, one row each, grouped by where it lands.
 // Rows live in rows/<area>.ts; this file runs them all.
+
+/// <reference types="vite/client" />
 
 import { describe, it } from 'vitest';
 import type { AttackRow } from './attack-row.js';
