@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { dataFolder, ensureDataFolder } from '../manager/data-folder.js';
-import { TokenStore, type TokenInfo } from '../settings/token-store.js';
+import { TokenStore, TokenStoreUnreadable, type TokenInfo } from '../settings/token-store.js';
 
 export type { TokenInfo };
 
@@ -19,4 +19,4 @@ export async function openTokens(installation: string, data?: string): Promise<T
   return tokenStoreAt(df.root);
 }
 
-export { TokenStore };
+export { TokenStore, TokenStoreUnreadable };
