@@ -4,18 +4,32 @@
 // partial files) and exit.
 
 import type { Command } from 'commander';
-import { parseIntOption } from './common.js';
+import { AllowedHostSchema } from '../core/settings.js';
+import { parseIntOption, UsageError } from './common.js';
 import { dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
+import type { ServeOptions } from './serve-runner.js';
+
+function collectHost(value: string, previous: string[]): string[] {
+  const parsed = AllowedHostSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--allowed-host ${value}: ${parsed.error.issues[0]?.message ?? 'not a host name'}`);
+  return [...previous, parsed.data];
+}
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines)', DEFAULT_HOST)
+    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .option(
+      '--allowed-host <name>',
+      'a name the server answers to besides localhost, 127.0.0.1, ::1 and the --host address, e.g. lifeboat.lan or a reverse proxy\'s name (repeatable; also the allowed_hosts setting). Requests for other names are refused (421), against DNS rebinding',
+      collectHost,
+      [] as string[],
+    )
     .option('--max-upload-gib <n>', 'largest backup upload accepted', parseIntOption('--max-upload-gib', 1, 1024), 64)
-    .action(async (opts: { host: string; port: number; maxUploadGib: number }, cmd: Command) => {
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       const { serveApi, startServe } = await import('./serve-runner.js');
       const handle = await startServe({

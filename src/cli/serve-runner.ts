@@ -79,6 +79,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   maxUploadGib: number;
+  /** `--allowed-host`, repeated. */
+  allowedHost: string[];
 }
 
 /** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
@@ -91,6 +93,7 @@ export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<()
       maxUploadBytes: opts.maxUploadGib * 1024 ** 3,
       webRoot: webRoot(),
       metrics,
+      allowedHosts: opts.allowedHost,
       log: core.log,
     });
     core.log.info(`Listening on ${server.url}`, { url: server.url });
