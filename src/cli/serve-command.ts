@@ -5,9 +5,9 @@
 
 import type { Command } from 'commander';
 import { AllowedHostSchema } from '../core/settings.js';
-import { parseIntOption, UsageError } from './common.js';
+import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
 import { dataOf, globals, installationOf } from './context.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
 import type { ServeOptions } from './serve-runner.js';
 
 function collectHost(value: string, previous: string[]): string[] {
@@ -29,6 +29,20 @@ export function registerServeCommand(program: Command): void {
       [] as string[],
     )
     .option('--max-upload-gib <n>', 'largest backup upload accepted', parseIntOption('--max-upload-gib', 1, 1024), 64)
+    .option('--headers-timeout <seconds>', 'time a client has to send its request headers', parseSecondsOption('--headers-timeout', 0.1, 3600), DEFAULT_LIMITS.headersTimeoutMs)
+    .option(
+      '--idle-timeout <seconds>',
+      'a request body (an upload included) that stops arriving for this long is abandoned',
+      parseSecondsOption('--idle-timeout', 0.1, 3600),
+      DEFAULT_LIMITS.bodyIdleTimeoutMs,
+    )
+    .option(
+      '--min-upload-rate <bytes>',
+      'an upload slower than this many bytes per second (averaged over each idle timeout) is abandoned, so it cannot hold the backup lock',
+      parseIntOption('--min-upload-rate', 0, 1024 ** 3),
+      DEFAULT_LIMITS.minUploadBytesPerSecond,
+    )
+    .option('--auth-timeout <seconds>', 'time a WebSocket client has to send its auth message', parseSecondsOption('--auth-timeout', 0.1, 3600), DEFAULT_LIMITS.wsAuthTimeoutMs)
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       const { serveApi, startServe } = await import('./serve-runner.js');

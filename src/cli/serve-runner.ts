@@ -81,6 +81,11 @@ export interface ServeOptions {
   maxUploadGib: number;
   /** `--allowed-host`, repeated. */
   allowedHost: string[];
+  /** The timeouts, ms, and the least upload rate, bytes per second. */
+  headersTimeout: number;
+  idleTimeout: number;
+  minUploadRate: number;
+  authTimeout: number;
 }
 
 /** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
@@ -94,6 +99,12 @@ export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<()
       webRoot: webRoot(),
       metrics,
       allowedHosts: opts.allowedHost,
+      limits: {
+        headersTimeoutMs: opts.headersTimeout,
+        bodyIdleTimeoutMs: opts.idleTimeout,
+        minUploadBytesPerSecond: opts.minUploadRate,
+        wsAuthTimeoutMs: opts.authTimeout,
+      },
       log: core.log,
     });
     core.log.info(`Listening on ${server.url}`, { url: server.url });

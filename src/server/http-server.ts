@@ -1,8 +1,9 @@
 // The HTTP server of `lifeboat serve` (Fastify): binds to 127.0.0.1 unless told otherwise, answers
 // only to allowed host names and refuses state-changing requests from other sites
 // (browser-guards.ts), authenticates every API route (request-auth.ts), serves Home Assistant's
-// WebSocket API with size limits, logs requests without secrets, answers every error with a JSON
-// body carrying a code, and shuts down gracefully.
+// WebSocket API with an auth timeout, size limits and sessions that end when their token is
+// revoked, closes connections of clients that send too slowly, logs requests without secrets,
+// answers every error with a JSON body carrying a code, and shuts down gracefully.
 
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
@@ -15,14 +16,16 @@ import type { Logger } from '../util/logger.js';
 import { authenticate, FailedAuthLimiter } from './auth.js';
 import { apiErrorCode, ApiError } from './api-errors.js';
 import { registerBrowserGuards } from './browser-guards.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type HttpLimits } from './defaults.js';
 import { HostAllowlist } from './host-allowlist.js';
 import { registerRoutes } from './http-routes.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
-import { registerRequestAuth } from './request-auth.js';
+import { registerRequestAuth, tokenProblemLogger } from './request-auth.js';
 import { PathSigner } from './signed-paths.js';
+import { closeIdleBody } from './slow-clients.js';
 import { buildCommands } from './ws-commands.js';
 import { WsConnection } from './ws-protocol.js';
+import { WsSessions } from './ws-sessions.js';
 
 const WS_MAX_MESSAGE = 1 << 20;
 
@@ -37,6 +40,8 @@ export interface HttpServerOptions {
   metrics?: MetricsSource;
   /** Names the server answers to besides loopback and its listen address (`--allowed-host`). */
   allowedHosts?: readonly string[];
+  /** Timeouts for slow clients (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<HttpLimits>;
   log: Logger;
 }
 
@@ -52,16 +57,28 @@ function loggablePath(url: string): string {
 }
 
 export async function startHttpServer(core: LifeboatCore, opts: HttpServerOptions): Promise<RunningServer> {
+  const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const host = opts.host ?? DEFAULT_HOST;
   const tokens = core.tokens;
   const limiter = new FailedAuthLimiter();
   const signer = new PathSigner();
-  const server = Fastify({ logger: false, bodyLimit: 1 << 20, forceCloseConnections: true });
+  const noteAuth = tokenProblemLogger(opts.log);
+  const server = Fastify({
+    logger: false,
+    bodyLimit: 1 << 20,
+    forceCloseConnections: true,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // How often Node looks for connections past their headers timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+  });
   await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
   await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
 
   registerBrowserGuards(server, new HostAllowlist(host, opts.allowedHosts ?? [], () => core.settings.allowedHosts));
-  registerRequestAuth(server, core, { limiter, signer });
+  server.addHook('onRequest', async (req, reply) => closeIdleBody(req.raw, reply.raw, limits.bodyIdleTimeoutMs));
+  registerRequestAuth(server, core, { limiter, signer, noteAuth });
 
   server.addHook('onResponse', async (req, reply) => {
     opts.log.info('request', { method: req.method, path: loggablePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
@@ -84,20 +101,36 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
   server.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: 'Not found' }));
 
   const commands = buildCommands(core, signer);
+  const sessions = new WsSessions(tokens, limits.tokenCheckIntervalMs);
   // Host and Origin were checked by the browser guards before the upgrade.
   server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
     const address = req.ip;
     const conn = new WsConnection(
       { send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) },
       commands,
-      (token) => authenticate(tokens, limiter, address, token),
+      async (token) => {
+        const result = await authenticate(tokens, limiter, address, token);
+        noteAuth(result);
+        return result;
+      },
       (err) => apiErrorCode(err),
+      async (tokenId) => (await tokens.byId(tokenId)) !== null,
     );
+    // Does nothing once the connection has authenticated.
+    const authTimer = setTimeout(() => conn.authTimedOut(limits.wsAuthTimeoutMs / 1000), limits.wsAuthTimeoutMs);
+    const forget = sessions.add(conn);
     socket.on('message', (data: Buffer) => void conn.receive(data.toString('utf8')));
-    socket.on('close', () => conn.close());
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      forget();
+      conn.close();
+    });
   });
 
-  registerRoutes(server, core, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
+  registerRoutes(server, core, {
+    maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3,
+    uploadPace: { idleMs: limits.bodyIdleTimeoutMs, minBytesPerSecond: limits.minUploadBytesPerSecond },
+  });
   if (opts.metrics) registerMetricsRoute(server, opts.metrics);
 
   if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
@@ -108,12 +141,18 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
     );
   }
 
+  const problem = await tokens.unreadable();
+  if (problem) noteAuth({ ok: false, token: null, locked: false, storeProblem: problem.message });
+
   await server.listen({ host, port: opts.port ?? DEFAULT_PORT });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? DEFAULT_PORT);
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    close: () => server.close(),
+    close: async () => {
+      sessions.stop();
+      await server.close();
+    },
   };
 }

@@ -1,10 +1,13 @@
 // Who may call which route, checked on every request after the browser guards: public routes
 // (the web UI, /healthz), onboarding routes only while the machine is fresh, signed links (one GET,
-// only while unexpired), and otherwise a bearer token of the scope the route needs.
+// only while unexpired), and otherwise a bearer token of the scope the route needs. A token file
+// that cannot be read answers 503 with the reason, logged once per reason: every token is refused
+// until it is fixed.
 
 import type { FastifyInstance } from 'fastify';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
-import { authenticate, bearerToken, type FailedAuthLimiter } from './auth.js';
+import type { Logger } from '../util/logger.js';
+import { authenticate, bearerToken, type AuthResult, type FailedAuthLimiter } from './auth.js';
 import type { RouteAuth } from './http-routes.js';
 import { SIGNATURE_PARAM, type PathSigner } from './signed-paths.js';
 
@@ -14,10 +17,19 @@ declare module 'fastify' {
   }
 }
 
+/** Logs a token-store problem the first time it is seen (and again once it changed). */
+export function tokenProblemLogger(log: Logger): (result: AuthResult) => void {
+  let last: string | null = null;
+  return (result) => {
+    if (result.storeProblem && result.storeProblem !== last) log.error('Every access token is refused', { error: result.storeProblem });
+    last = result.storeProblem ?? (result.ok ? null : last);
+  };
+}
+
 export function registerRequestAuth(
   server: FastifyInstance,
   core: LifeboatCore,
-  deps: { limiter: FailedAuthLimiter; signer: PathSigner },
+  deps: { limiter: FailedAuthLimiter; signer: PathSigner; noteAuth: (result: AuthResult) => void },
 ): void {
   const { tokens } = core;
   server.addHook('onRequest', async (req, reply) => {
@@ -34,6 +46,8 @@ export function registerRequestAuth(
       return reply.code(401).send({ code: 'unauthorized', message: 'The signed link is invalid or has expired' });
     }
     const result = await authenticate(tokens, deps.limiter, req.ip, bearerToken(req.headers.authorization));
+    deps.noteAuth(result);
+    if (result.storeProblem) return reply.code(503).send({ code: 'token_store_unreadable', message: result.storeProblem });
     if (result.locked) return reply.code(429).send({ code: 'too_many_attempts', message: 'Too many failed attempts; try again later' });
     if (!result.ok) return reply.code(401).send({ code: 'unauthorized', message: 'A valid access token is required' });
     if (auth === 'admin' && result.token?.scope !== 'admin') return reply.code(401).send({ code: 'unauthorized', message: 'This token may only read' });

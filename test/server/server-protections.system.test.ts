@@ -1,6 +1,7 @@
 // The server's protections seen from a client: the security headers on the web UI and the API,
-// and the names it answers to (`--allowed-host` and the allowed_hosts setting, taken in while it
-// runs, also for Origin).
+// the names it answers to (`--allowed-host` and the allowed_hosts setting, taken in while it runs,
+// also for Origin), the headers and body timeouts, and a WebSocket closed at once when its token
+// is revoked in the same process. (The attacks themselves are rows of test/security/.)
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,8 +12,9 @@ import { httpRequest } from '../helpers/http-client.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { createToken, eventually, startServerInProcess, startServerProcess, type LifeboatServer } from '../helpers/lifeboat-server.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { slowRequest, within } from '../security/server-fixtures.js';
 
-describe('an in-process server with a web UI', () => {
+describe('an in-process server with a web UI and short timeouts', () => {
   let server: LifeboatServer & { handle: Awaited<ReturnType<typeof startServerInProcess>>['handle'] };
 
   beforeAll(async () => {
@@ -26,6 +28,8 @@ describe('an in-process server with a web UI', () => {
     server = await startServerInProcess({
       installation: inst,
       webRoot: web,
+      // A long check interval: a revoke in this process must not wait for it.
+      http: { limits: { headersTimeoutMs: 500, bodyIdleTimeoutMs: 500, tokenCheckIntervalMs: 60_000 } },
     });
   });
 
@@ -55,6 +59,32 @@ describe('an in-process server with a web UI', () => {
       expect(res.headers['x-content-type-options'], path).toBe('nosniff');
       expect(res.headers['referrer-policy'], path).toBe('no-referrer');
     }
+  });
+
+  it('answers a client that does not finish its headers with 408 and closes the connection', async () => {
+    const res = await slowRequest(server.port, 'GET /api/states HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    expect(res.status).toBe(408);
+    expect(res.closedAfterMs).toBeLessThan(5000);
+  });
+
+  it('closes the connection of a request body that stops arriving, whether it was refused before the body or waits for it', async () => {
+    const token = (await server.handle.core.tokens.create('body')).token;
+    for (const auth of ['', `Authorization: Bearer ${token}\r\n`]) {
+      const head = `POST /api/services/backup/create HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":`;
+      const res = await slowRequest(server.port, head);
+      expect(res.closedAfterMs, auth).toBeLessThan(5000);
+      expect(res.status, auth).toBe(auth ? null : 401);
+    }
+    expect(server.handle.core.status.state).toBe('idle');
+  });
+
+  it('closes a WebSocket at once when its token is revoked in this process, and refuses the token after', async () => {
+    const { token, info } = await server.handle.core.tokens.create('to-revoke');
+    const ws = await HaWsClient.connect(server.wsUrl, token);
+    expect((await ws.ping()).type).toBe('pong');
+    await server.handle.core.tokens.revoke(info.id);
+    expect(await within(ws.raw.closed, 2000, 'the socket of the revoked token is closed')).toEqual({ code: 4001, reason: 'token revoked' });
+    expect((await httpRequest(`${server.url}/api/states`, { token })).status).toBe(401);
   });
 });
 
