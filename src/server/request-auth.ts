@@ -1,8 +1,7 @@
 // Who may call which route, checked on every request after the browser guards: public routes
 // (the web UI, /healthz), onboarding routes only while the machine is fresh, signed links (one GET,
-// only while unexpired), and otherwise a bearer token of the scope the route needs. A token file
-// that cannot be read answers 503 with the reason, logged once per reason: every token is refused
-// until it is fixed.
+// once), and otherwise a bearer token of the scope the route needs. A token file that cannot be
+// read answers 503 with the reason, logged once per reason: every token is refused until it is fixed.
 
 import type { FastifyInstance } from 'fastify';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
@@ -40,10 +39,10 @@ export function registerRequestAuth(
       return reply.code(401).send({ code: 'unauthorized', message: 'Onboarding is finished; use the authenticated API' });
     }
     if (req.method === 'GET' && req.url.includes(`${SIGNATURE_PARAM}=`)) {
-      const tokenId = deps.signer.verify(req.url);
+      const tokenId = deps.signer.redeem(req.url);
       const token = tokenId ? await tokens.byId(tokenId) : null;
       if (token && (auth !== 'admin' || token.scope === 'admin')) return;
-      return reply.code(401).send({ code: 'unauthorized', message: 'The signed link is invalid or has expired' });
+      return reply.code(401).send({ code: 'unauthorized', message: 'The signed link is invalid, has expired or was already used; ask for a new one' });
     }
     const result = await authenticate(tokens, deps.limiter, req.ip, bearerToken(req.headers.authorization));
     deps.noteAuth(result);
