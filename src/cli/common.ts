@@ -110,3 +110,12 @@ export function parseIntOption(name: string, min: number, max: number) {
     return n;
   };
 }
+
+/** A number of seconds (fractions allowed) from min to max, as milliseconds. */
+export function parseSecondsOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number of seconds from ${min} to ${max}`);
+    return Math.round(n * 1000);
+  };
+}

@@ -3,19 +3,49 @@
 // runs, so other commands start without them. SIGTERM/SIGINT abandon the current step cleanly (no
 // partial files) and exit.
 
-import type { Command } from 'commander';
-import { parseIntOption } from './common.js';
+import { Option, type Command } from 'commander';
+import { AllowedHostSchema } from '../core/settings.js';
+import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
 import { dataOf, globals, installationOf } from './context.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
+import type { ServeOptions } from './serve-runner.js';
+
+function collectHost(value: string, previous: string[]): string[] {
+  const parsed = AllowedHostSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--allowed-host ${value}: ${parsed.error.issues[0]?.message ?? 'not a host name'}`);
+  return [...previous, parsed.data];
+}
+
+/** An option in seconds (fractions allowed), kept in milliseconds. */
+function seconds(flag: string, description: string, defaultMs: number): Option {
+  return new Option(`${flag} <seconds>`, description).argParser(parseSecondsOption(flag, 0.1, 3600)).default(defaultMs, String(defaultMs / 1000));
+}
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines)', DEFAULT_HOST)
+    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .addOption(
+      new Option(
+        '--allowed-host <name>',
+        "a name the server answers to besides localhost, 127.0.0.1, ::1 and the --host address, e.g. lifeboat.lan or a reverse proxy's name (repeatable; also the allowed_hosts setting). Requests for other names are refused (421), against DNS rebinding",
+      )
+        .argParser(collectHost)
+        .default([] as string[], 'none'),
+    )
     .option('--max-upload-gib <n>', 'largest backup upload accepted', parseIntOption('--max-upload-gib', 1, 1024), 64)
-    .action(async (opts: { host: string; port: number; maxUploadGib: number }, cmd: Command) => {
+    .addOption(seconds('--headers-timeout', 'time a client has to send its request headers', DEFAULT_LIMITS.headersTimeoutMs))
+    .addOption(seconds('--idle-timeout', 'a request body (an upload included) that stops arriving for this long is abandoned', DEFAULT_LIMITS.bodyIdleTimeoutMs))
+    .option(
+      '--min-upload-rate <bytes>',
+      'an upload slower than this many bytes per second (averaged over each idle timeout) is abandoned, so it cannot hold the backup lock',
+      parseIntOption('--min-upload-rate', 0, 1024 ** 3),
+      DEFAULT_LIMITS.minUploadBytesPerSecond,
+    )
+    .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs))
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       const { serveApi, startServe } = await import('./serve-runner.js');
       const handle = await startServe({

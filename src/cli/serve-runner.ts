@@ -79,6 +79,13 @@ export interface ServeOptions {
   host: string;
   port: number;
   maxUploadGib: number;
+  /** `--allowed-host`, repeated. */
+  allowedHost: string[];
+  /** The timeouts, ms, and the least upload rate, bytes per second. */
+  headersTimeout: number;
+  idleTimeout: number;
+  minUploadRate: number;
+  authTimeout: number;
 }
 
 /** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
@@ -91,6 +98,13 @@ export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<()
       maxUploadBytes: opts.maxUploadGib * 1024 ** 3,
       webRoot: webRoot(),
       metrics,
+      allowedHosts: opts.allowedHost,
+      limits: {
+        headersTimeoutMs: opts.headersTimeout,
+        bodyIdleTimeoutMs: opts.idleTimeout,
+        minUploadBytesPerSecond: opts.minUploadRate,
+        wsAuthTimeoutMs: opts.authTimeout,
+      },
       log: core.log,
     });
     core.log.info(`Listening on ${server.url}`, { url: server.url });

@@ -86,16 +86,21 @@ export class Downloads {
     }
   }
 
-  /** Home Assistant's `backup/can_decrypt_on_download`: whether this password decrypts the copy as a stream. */
-  async canDecrypt(request: { backupId: string; agentId: string; password: string }): Promise<void> {
+  /**
+   * Home Assistant's `backup/can_decrypt_on_download`: whether this password decrypts the copy as a
+   * stream; without a password (null), whether a key of the keyring does — what a download with
+   * `decrypt=1` uses, so the key never has to leave the server.
+   */
+  async canDecrypt(request: { backupId: string; agentId: string; password: string | null }): Promise<void> {
     await this.restore.requireOn(request.backupId, request.agentId);
     await this.parts.manager.withBackupFile(request.backupId, request.agentId, (file) =>
       withBackupReader(file, async (reader) => {
         if (!reader.backup.protected) return;
+        const password = request.password ?? ((await this.parts.keyring.keyFor(await lockOf(reader))) as string);
         for (const inner of reader.innerArchives()) {
           const enc = await reader.encryption(inner);
           if (enc.kind === 'v1') throw new DecryptOnDownloadNotSupported('This backup uses SecureTar v1, which cannot be decrypted on download');
-          await reader.checkSecret(inner, request.password).catch((err: unknown) => {
+          await reader.checkSecret(inner, password).catch((err: unknown) => {
             throw err instanceof IncorrectPasswordError ? new IncorrectPasswordError() : err;
           });
         }

@@ -8,6 +8,8 @@ import type { SettingsChange } from '../settings/settings-service.js';
 import { describeSchedule } from '../policy/schedule.js';
 import type { CoreParts } from './parts.js';
 
+export { AllowedHostSchema } from '../settings/schemas.js';
+
 /** The name of the MQTT broker's credentials in the secrets file. */
 const MQTT_SECRETS = 'mqtt';
 
@@ -16,6 +18,11 @@ export class Settings {
 
   get config(): BackupConfig {
     return this.parts.settings.config;
+  }
+
+  /** The names `serve` answers to besides loopback and its listen address (the allowed_hosts setting). */
+  get allowedHosts(): readonly string[] {
+    return this.parts.settings.config.allowed_hosts;
   }
 
   /** The time zone of schedules and backup dates. */

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { dataFolder } from '../manager/data-folder.js';
 import { ensureDataFolder } from '../manager/data-folder-guard.js';
-import { TokenStore, type TokenInfo } from '../settings/token-store.js';
+import { TokenStore, TokenStoreUnreadable, type TokenInfo } from '../settings/token-store.js';
 import type { Logger } from '../util/logger.js';
 
 export type { TokenInfo };
@@ -21,4 +21,4 @@ export async function openTokens(installation: string, data?: string, log?: Logg
   return tokenStoreAt(df.root);
 }
 
-export { TokenStore };
+export { TokenStore, TokenStoreUnreadable };

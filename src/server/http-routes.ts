@@ -13,9 +13,12 @@ import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { RestoreSchema, isValidAgentId, isValidBackupId } from '../core/types.js';
 import { BackupNotFound, IncorrectPasswordError } from '../util/errors.js';
 import { ApiError, apiErrorCode } from './api-errors.js';
+import { pacedBody, stopIdleTimer, type UploadPace } from './slow-clients.js';
 
 export interface RouteOptions {
   maxUploadBytes: number;
+  /** How slow an upload may be before it is abandoned (it holds the operation lock). */
+  uploadPace: UploadPace;
 }
 
 function agentIdsOf(query: unknown): string[] {
@@ -39,7 +42,15 @@ async function receiveUpload(core: LifeboatCore, req: FastifyRequest, reply: Fas
     part.file.resume();
     throw err;
   }
-  const result = await core.receive.run({ fileName, agentIds, body: part.file as AsyncIterable<Buffer>, maxBytes: opts.maxUploadBytes });
+  // From here the upload's own pace is watched (idle and minimum rate) instead of the connection's
+  // idle timer: a stall fails the receive job, which removes its file and releases the lock; the
+  // 408 answer then closes the connection.
+  stopIdleTimer(req.raw);
+  const body = pacedBody(part.file as AsyncIterable<Buffer>, opts.uploadPace, () => {
+    void reply.header('connection', 'close');
+    reply.raw.once('finish', () => req.raw.socket.destroy());
+  });
+  const result = await core.receive.run({ fileName, agentIds, body, maxBytes: opts.maxUploadBytes });
   if ((part.file as { truncated?: boolean }).truncated) throw new ApiError('upload_too_large', 'The upload exceeds the size limit', 413);
   await reply.code(201).send({ backup_id: result.backupId });
 }

@@ -1,25 +1,32 @@
-// The HTTP server of `lifeboat serve` (Fastify): binds to 127.0.0.1 unless told otherwise,
-// authenticates every API route (tokens; onboarding routes only while nothing is set up),
-// serves Home Assistant's WebSocket API with an Origin check and size limits, logs requests
-// without secrets, answers every error with a JSON body carrying a code, and shuts down gracefully.
+// The HTTP server of `lifeboat serve` (Fastify): binds to 127.0.0.1 unless told otherwise, answers
+// only to allowed host names and refuses state-changing requests from other sites
+// (browser-guards.ts), authenticates every API route (request-auth.ts), serves Home Assistant's
+// WebSocket API with an auth timeout, size limits and sessions that end when their token is
+// revoked, closes connections of clients that send too slowly, logs requests without secrets,
+// answers every error with a JSON body carrying a code, and shuts down gracefully.
 
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import type { Logger } from '../util/logger.js';
-import { join } from 'node:path';
-import { authenticate, bearerToken, FailedAuthLimiter } from './auth.js';
+import { authenticate, FailedAuthLimiter } from './auth.js';
 import { apiErrorCode, ApiError } from './api-errors.js';
-import { registerRoutes, type RouteAuth } from './http-routes.js';
+import { registerBrowserGuards } from './browser-guards.js';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type HttpLimits } from './defaults.js';
+import { HostAllowlist } from './host-allowlist.js';
+import { registerRoutes } from './http-routes.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
+import { registerRequestAuth, tokenProblemLogger } from './request-auth.js';
+import { PathSigner } from './signed-paths.js';
+import { closeIdleBody } from './slow-clients.js';
 import { buildCommands } from './ws-commands.js';
-import { PathSigner, SIGNATURE_PARAM } from './signed-paths.js';
 import { WsConnection } from './ws-protocol.js';
+import { WsSessions } from './ws-sessions.js';
 
-import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 const WS_MAX_MESSAGE = 1 << 20;
 
 export interface HttpServerOptions {
@@ -31,6 +38,10 @@ export interface HttpServerOptions {
   webRoot?: string | null;
   /** Served at /metrics (read access) when given. */
   metrics?: MetricsSource;
+  /** Names the server answers to besides loopback and its listen address (`--allowed-host`). */
+  allowedHosts?: readonly string[];
+  /** Timeouts for slow clients (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<HttpLimits>;
   log: Logger;
 }
 
@@ -40,53 +51,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    auth?: RouteAuth;
-  }
-}
-
 /** Paths for logs: the query string is dropped, so passwords passed for decrypt-on-download never appear. */
 function loggablePath(url: string): string {
   return url.split('?')[0] ?? url;
 }
 
-function sameOrigin(req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true; // not a browser
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export async function startHttpServer(core: LifeboatCore, opts: HttpServerOptions): Promise<RunningServer> {
+  const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const host = opts.host ?? DEFAULT_HOST;
   const tokens = core.tokens;
   const limiter = new FailedAuthLimiter();
   const signer = new PathSigner();
-  const server = Fastify({ logger: false, bodyLimit: 1 << 20, forceCloseConnections: true });
+  const noteAuth = tokenProblemLogger(opts.log);
+  const server = Fastify({
+    logger: false,
+    bodyLimit: 1 << 20,
+    forceCloseConnections: true,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // How often Node looks for connections past their headers timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+  });
   await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
   await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
 
-  server.addHook('onRequest', async (req, reply) => {
-    const auth: RouteAuth = req.routeOptions.config.auth ?? (req.url.startsWith('/api/') ? 'admin' : 'public');
-    if (auth === 'public' || req.url.split('?')[0] === '/api/websocket') return;
-    if (auth === 'onboarding') {
-      if (await core.onboarding.isOpen()) return;
-      return reply.code(401).send({ code: 'unauthorized', message: 'Onboarding is finished; use the authenticated API' });
-    }
-    if (req.method === 'GET' && req.url.includes(`${SIGNATURE_PARAM}=`)) {
-      const tokenId = signer.verify(req.url);
-      const token = tokenId ? await tokens.byId(tokenId) : null;
-      if (token && (auth !== 'admin' || token.scope === 'admin')) return;
-      return reply.code(401).send({ code: 'unauthorized', message: 'The signed link is invalid or has expired' });
-    }
-    const result = await authenticate(tokens, limiter, req.ip, bearerToken(req.headers.authorization));
-    if (result.locked) return reply.code(429).send({ code: 'too_many_attempts', message: 'Too many failed attempts; try again later' });
-    if (!result.ok) return reply.code(401).send({ code: 'unauthorized', message: 'A valid access token is required' });
-    if (auth === 'admin' && result.token?.scope !== 'admin') return reply.code(401).send({ code: 'unauthorized', message: 'This token may only read' });
-  });
+  registerBrowserGuards(server, new HostAllowlist(host, opts.allowedHosts ?? [], () => core.settings.allowedHosts));
+  server.addHook('onRequest', async (req, reply) => closeIdleBody(req.raw, reply.raw, limits.bodyIdleTimeoutMs));
+  registerRequestAuth(server, core, { limiter, signer, noteAuth });
 
   server.addHook('onResponse', async (req, reply) => {
     opts.log.info('request', { method: req.method, path: loggablePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
@@ -109,23 +101,36 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
   server.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: 'Not found' }));
 
   const commands = buildCommands(core, signer);
+  const sessions = new WsSessions(tokens, limits.tokenCheckIntervalMs);
+  // Host and Origin were checked by the browser guards before the upgrade.
   server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
-    if (!sameOrigin(req)) {
-      socket.close(4003, 'origin not allowed');
-      return;
-    }
     const address = req.ip;
     const conn = new WsConnection(
       { send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) },
       commands,
-      (token) => authenticate(tokens, limiter, address, token),
+      async (token) => {
+        const result = await authenticate(tokens, limiter, address, token);
+        noteAuth(result);
+        return result;
+      },
       (err) => apiErrorCode(err),
+      async (tokenId) => (await tokens.byId(tokenId)) !== null,
     );
+    // Does nothing once the connection has authenticated.
+    const authTimer = setTimeout(() => conn.authTimedOut(limits.wsAuthTimeoutMs / 1000), limits.wsAuthTimeoutMs);
+    const forget = sessions.add(conn);
     socket.on('message', (data: Buffer) => void conn.receive(data.toString('utf8')));
-    socket.on('close', () => conn.close());
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      forget();
+      conn.close();
+    });
   });
 
-  registerRoutes(server, core, { maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3 });
+  registerRoutes(server, core, {
+    maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3,
+    uploadPace: { idleMs: limits.bodyIdleTimeoutMs, minBytesPerSecond: limits.minUploadBytesPerSecond },
+  });
   if (opts.metrics) registerMetricsRoute(server, opts.metrics);
 
   if (opts.webRoot && existsSync(join(opts.webRoot, 'index.html'))) {
@@ -136,13 +141,18 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
     );
   }
 
-  const host = opts.host ?? DEFAULT_HOST;
+  const problem = await tokens.unreadable();
+  if (problem) noteAuth({ ok: false, token: null, locked: false, storeProblem: problem.message });
+
   await server.listen({ host, port: opts.port ?? DEFAULT_PORT });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? DEFAULT_PORT);
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    close: () => server.close(),
+    close: async () => {
+      sessions.stop();
+      await server.close();
+    },
   };
 }

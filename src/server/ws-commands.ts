@@ -66,6 +66,15 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       },
     }),
     command({
+      // Lifeboat: whether the server's own keyring decrypts this copy on download (decrypt=1).
+      type: 'lifeboat/can_decrypt_on_download',
+      schema: z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema }),
+      handler: async (m) => {
+        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: null });
+        return null;
+      },
+    }),
+    command({
       type: 'backup/subscribe_events',
       schema: none,
       readOnly: true,

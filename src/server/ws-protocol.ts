@@ -1,6 +1,8 @@
 // Home Assistant's WebSocket protocol for one connection: the auth handshake (auth_required →
-// auth → auth_ok / auth_invalid), the command envelope with increasing ids, results and errors,
-// events for subscriptions, ping/pong and unsubscribe_events. Commands come from a registry.
+// auth → auth_ok / auth_invalid, or a close when no auth message comes in time), the command
+// envelope with increasing ids, results and errors, events for subscriptions, ping/pong and
+// unsubscribe_events. Commands come from a registry. A connection whose token is revoked is closed
+// (4001 "token revoked"), and every command first checks that its token is still valid.
 
 import { z } from 'zod';
 import type { TokenInfo } from '../core/types.js';
@@ -61,10 +63,29 @@ export class WsConnection {
   constructor(
     private readonly transport: Transport,
     private readonly commands: ReadonlyMap<string, Command>,
-    private readonly authenticate: (token: string | null) => Promise<{ ok: boolean; token: TokenInfo | null; locked: boolean }>,
+    private readonly authenticate: (token: string | null) => Promise<{ ok: boolean; token: TokenInfo | null; locked: boolean; storeProblem?: string }>,
     private readonly onError: (err: unknown, type: string) => { code: string; message: string },
+    /** Whether the token (by id) is still valid; checked before every command. */
+    private readonly stillValid: (tokenId: string) => Promise<boolean> = async () => true,
   ) {
     this.send({ type: 'auth_required', ha_version: HA_VERSION_STRING, lifeboat_version: VERSION });
+  }
+
+  /** The id of the token the connection authenticated with, or null before auth_ok. */
+  get tokenId(): string | null {
+    return this.token?.id ?? null;
+  }
+
+  /** No auth message in time: auth_invalid, and the socket is closed. */
+  authTimedOut(seconds: number): void {
+    if (!this.token && !this.closed) this.fail(`No auth message within ${seconds} s`);
+  }
+
+  /** The token was revoked: the socket is closed and every subscription ends. */
+  revoke(): void {
+    if (this.closed) return;
+    this.close();
+    this.transport.close(4001, 'token revoked');
   }
 
   private send(message: unknown): void {
@@ -81,6 +102,7 @@ export class WsConnection {
       return;
     }
     if (!this.token) return this.handleAuth(data);
+    if (!(await this.stillValid(this.token.id))) return this.revoke();
     const messages = Array.isArray(data) ? data : [data];
     for (const m of messages) await this.handleCommand(m);
   }
@@ -95,7 +117,10 @@ export class WsConnection {
     const parsed = AuthSchema.safeParse(data);
     if (!parsed.success) return this.fail('Auth message incorrectly formatted');
     const result = await this.authenticate(parsed.data.access_token ?? null);
-    if (!result.ok || !result.token) return this.fail(result.locked ? 'Too many failed attempts; try again later' : 'Invalid access token or password');
+    if (this.closed) return;
+    if (!result.ok || !result.token) {
+      return this.fail(result.locked ? 'Too many failed attempts; try again later' : (result.storeProblem ?? 'Invalid access token or password'));
+    }
     this.token = result.token;
     this.send({ type: 'auth_ok', ha_version: HA_VERSION_STRING, lifeboat_version: VERSION });
   }

@@ -99,6 +99,16 @@ export function defaultMqttSettings(): MqttSettings {
   };
 }
 
+/**
+ * Lifeboat: a name `lifeboat serve` answers to besides the loopback names and its listen address
+ * (a LAN name, a reverse proxy's name); a host name or an IP address, without scheme or port.
+ */
+export const AllowedHostSchema = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$|^\[?[0-9A-Fa-f:.]+\]?$/,
+    'allowed_hosts entries are host names or IP addresses, without scheme or port (e.g. lifeboat.lan)',
+  );
 
 export const BackupConfigSchema = z.object({
   agents: z.record(z.string(), AgentSettingsSchema),
@@ -118,6 +128,8 @@ export const BackupConfigSchema = z.object({
   mqtt: MqttSettingsSchema,
   /** Lifeboat: backup locations beyond the local folder. */
   locations: z.array(LocationConfigSchema).refine((l) => new Set(l.map((x) => x.id)).size === l.length, 'location ids must be unique'),
+  /** Lifeboat: names the server answers to besides loopback and its listen address (DNS rebinding protection). */
+  allowed_hosts: z.array(AllowedHostSchema),
 });
 export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
@@ -144,6 +156,7 @@ export function defaultConfig(): BackupConfig {
     notifications: { webhook_url: null, ntfy_url: null, failing_location_after: 3, no_success_days: null },
     mqtt: defaultMqttSettings(),
     locations: [],
+    allowed_hosts: [],
   };
 }
 
@@ -194,6 +207,7 @@ export const ConfigUpdateSchema = z
     time_zone: TimeZoneUpdateSchema.nullable(),
     excludes: z.array(z.string()),
     notifications: NotificationSettingsSchema.partial().strict(),
+    allowed_hosts: z.array(AllowedHostSchema),
   })
   .partial()
   .strict();

@@ -8,7 +8,7 @@ import { BackupConfigSchema, defaultConfig, type BackupConfig } from './schemas.
 
 export const SETTINGS_KEY = 'lifeboat.settings';
 export const SETTINGS_VERSION = 1;
-export const SETTINGS_MINOR_VERSION = 4;
+export const SETTINGS_MINOR_VERSION = 5;
 
 const DocumentSchema = z.object({
   version: z.number().int(),
@@ -48,6 +48,11 @@ const MIGRATIONS: Migration[] = [
     // 1.4 added backup locations beyond the local folder.
     to: 4,
     migrate: (d) => ({ ...d, locations: Array.isArray(d.locations) ? d.locations : [] }),
+  },
+  {
+    // 1.5 added the names `serve` answers to besides loopback and its listen address.
+    to: 5,
+    migrate: (d) => ({ ...d, allowed_hosts: Array.isArray(d.allowed_hosts) ? d.allowed_hosts : [] }),
   },
 ];
 

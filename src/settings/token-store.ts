@@ -1,11 +1,14 @@
 // Long-lived access tokens for the API: shown once when created, stored only as SHA-256 hashes in a
 // 0600 file, compared in constant time, listed by name and id, revocable. The file is re-read when
-// another process (a `lifeboat token` command) changes it.
+// another process (a `lifeboat token` command) changes it. A token file that exists but cannot be
+// read or parsed fails closed: every token is refused and `count` throws, so nothing (onboarding
+// included) mistakes a damaged file for "no tokens yet".
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+import { BackupError } from '../util/errors.js';
 
 const TokenSchema = z.object({
   id: z.string(),
@@ -21,32 +24,93 @@ const FileSchema = z.object({ version: z.literal(1), tokens: z.array(TokenSchema
 
 const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
+/** The token file exists but cannot be read or is not a token file: every token is refused. */
+export class TokenStoreUnreadable extends BackupError {
+  override readonly code: string = 'token_store_unreadable';
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(
+      `The access tokens in ${path} cannot be read (${cause instanceof Error ? cause.message : String(cause)}); ` +
+        'every token is refused and onboarding stays closed until the file is repaired, or moved away and tokens are created again with `lifeboat token create`',
+      { cause },
+    );
+  }
+}
+
 export class TokenStore {
   private tokens: z.infer<typeof TokenSchema>[] = [];
+  private problem: TokenStoreUnreadable | null = null;
   private mtime = -1;
   private checked = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly path: string) {}
 
-  private async refresh(force = false): Promise<void> {
+  /**
+   * Reads the file again: `throttled` when it changed and was last looked at over a second ago,
+   * `changed` when it changed, `always` unconditionally.
+   */
+  private async refresh(mode: 'throttled' | 'changed' | 'always' = 'throttled'): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.checked < 1000) return;
+    if (mode === 'throttled' && now - this.checked < 1000) return;
     this.checked = now;
-    const st = await stat(this.path).catch(() => null);
+    const st = await stat(this.path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err));
+    if (st instanceof Error) return this.adopt([], new TokenStoreUnreadable(this.path, st), -2);
     const mtime = st?.mtimeMs ?? 0;
-    if (mtime === this.mtime && !force) return;
+    if (mtime === this.mtime && mode !== 'always') return;
+    try {
+      this.adopt((await readJson(this.path, FileSchema))?.tokens ?? [], null, mtime);
+    } catch (err) {
+      this.adopt([], new TokenStoreUnreadable(this.path, err), mtime);
+    }
+  }
+
+  private adopt(tokens: z.infer<typeof TokenSchema>[], problem: TokenStoreUnreadable | null, mtime: number): void {
+    const before = this.fingerprint();
+    this.tokens = tokens;
+    this.problem = problem;
     this.mtime = mtime;
-    this.tokens = (await readJson(this.path, FileSchema).catch(() => null))?.tokens ?? [];
+    if (this.fingerprint() !== before) for (const listener of [...this.listeners]) listener();
+  }
+
+  private fingerprint(): string {
+    return `${this.problem?.message ?? ''}\n${this.tokens.map((t) => `${t.id}:${t.hash}:${t.scope}`).join(',')}`;
+  }
+
+  /** Throws when the file cannot be read, so a change never overwrites tokens it could not see. */
+  private usable(): void {
+    if (this.problem) throw this.problem;
   }
 
   private async save(): Promise<void> {
     await writeJsonAtomic(this.path, { version: 1, tokens: this.tokens }, 0o600);
     this.mtime = -1;
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Called whenever the set of valid tokens may have changed (a revoke here, or the file changed). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Reads the file again now if it changed. */
+  async reload(): Promise<void> {
+    await this.refresh('changed');
+  }
+
+  /** The reason every token is refused, or null when the token file is fine. */
+  async unreadable(): Promise<TokenStoreUnreadable | null> {
+    await this.refresh();
+    return this.problem;
   }
 
   /** Creates a token and returns it — the only time it is ever available in clear. */
   async create(name: string, scope: 'admin' | 'read' = 'admin', now = new Date()): Promise<{ token: string; info: TokenInfo }> {
-    await this.refresh(true);
+    await this.refresh('always');
+    this.usable();
     const token = `lbt_${randomBytes(32).toString('base64url')}`;
     const entry = { id: randomBytes(6).toString('hex'), name, hash: hashOf(token).toString('hex'), created_at: now.toISOString(), scope };
     this.tokens.push(entry);
@@ -56,12 +120,14 @@ export class TokenStore {
   }
 
   async list(): Promise<TokenInfo[]> {
-    await this.refresh(true);
+    await this.refresh('always');
+    this.usable();
     return this.tokens.map(({ hash: _h, ...info }) => info);
   }
 
   async revoke(idOrName: string): Promise<boolean> {
-    await this.refresh(true);
+    await this.refresh('always');
+    this.usable();
     const before = this.tokens.length;
     this.tokens = this.tokens.filter((t) => t.id !== idOrName && t.name !== idOrName);
     if (this.tokens.length === before) return false;
@@ -69,6 +135,7 @@ export class TokenStore {
     return true;
   }
 
+  /** The token with this id, or null when there is none (or the file cannot be read). */
   async byId(id: string): Promise<TokenInfo | null> {
     await this.refresh();
     const t = this.tokens.find((x) => x.id === id);
@@ -77,8 +144,10 @@ export class TokenStore {
     return info;
   }
 
+  /** How many tokens exist; throws TokenStoreUnreadable when that cannot be known. */
   async count(): Promise<number> {
     await this.refresh();
+    this.usable();
     return this.tokens.length;
   }
 
@@ -86,6 +155,12 @@ export class TokenStore {
   async verify(token: string | undefined | null): Promise<TokenInfo | null> {
     if (!token) return null;
     await this.refresh();
+    // A token created a moment ago by `lifeboat token create` works at once: an unknown token makes
+    // the file be looked at again (a stat; it is read only when it changed).
+    return this.match(token) ?? (await this.refresh('changed'), this.match(token));
+  }
+
+  private match(token: string): TokenInfo | null {
     const presented = hashOf(token);
     let found: TokenInfo | null = null;
     for (const t of this.tokens) {

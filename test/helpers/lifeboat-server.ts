@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
 import { dataFolder } from '../../src/manager/data-folder.js';
-import { startHttpServer } from '../../src/server/http-server.js';
+import { startHttpServer, type HttpServerOptions } from '../../src/server/http-server.js';
 import { TokenStore } from '../../src/settings/token-store.js';
 import { runCli } from './cli.js';
 import { PROJECT_ROOT } from './paths.js';
@@ -115,6 +115,8 @@ export interface InProcessOptions {
   /** A folder with index.html, served as the web UI. */
   webRoot?: string | null;
   maxUploadBytes?: number;
+  /** More options of the HTTP server (timeouts, allowed hosts). */
+  http?: Pick<HttpServerOptions, 'limits' | 'allowedHosts'>;
 }
 
 /** startServe + startHttpServer in this process (port 0, 127.0.0.1). */
@@ -125,7 +127,7 @@ export async function startServerInProcess(opts: InProcessOptions): Promise<Life
   const handle = await startServe({
     installation: opts.installation,
     extra: async (core) => {
-      const s = await startHttpServer(core, { port: 0, webRoot: opts.webRoot ?? null, maxUploadBytes: opts.maxUploadBytes, log: core.log });
+      const s = await startHttpServer(core, { ...opts.http, port: 0, webRoot: opts.webRoot ?? null, maxUploadBytes: opts.maxUploadBytes, log: core.log });
       url = s.url;
       port = s.port;
       return () => s.close();

@@ -1,5 +1,5 @@
 // The security table: every attack Lifeboat must refuse, one row each, grouped by where it lands.
-// Rows live in rows/<area>.ts; this file runs them all.
+// Rows live in rows/<area>.ts; this file runs them all (vite's import.meta.glob finds them).
 
 /// <reference types="vite/client" />
 

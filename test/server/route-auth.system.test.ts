@@ -3,7 +3,8 @@
 // /api/ paths) and each WebSocket command name (from buildCommands) is tried without a token and
 // with a wrong one. Only /healthz and the web UI are public; onboarding routes are open only on an
 // empty installation without tokens. Also: failed attempts are rate-limited per address (HTTP and
-// WebSocket share the count), foreign WebSocket origins are refused, no CORS headers are sent, and
+// WebSocket share the count), foreign WebSocket origins and state-changing requests from foreign
+// origins are refused (403, before the token is looked at), no CORS headers are sent, and
 // the server listens on 127.0.0.1 only. Each probe connects from its own 127.x.y.z address so the
 // rate limiter does not mix them up.
 
@@ -155,7 +156,8 @@ describe('route authentication of lifeboat serve', () => {
       ['wrong token', 'lbt_wrong-token-0000000000000000000000000000000'],
       ['malformed header', 'not-even-a-token'],
     ] as const) {
-      const res = await send(server, route, token, { origin: 'http://evil.example' });
+      // A foreign Origin on a state-changing request is refused before the token is looked at (below).
+      const res = await send(server, route, token, route.method === 'POST' ? {} : { origin: 'http://evil.example' });
       if (route.method === 'HEAD') {
         expect(res.status, `${name} ${label}`).toBe(401);
         expect(res.headers['access-control-allow-origin']).toBeUndefined();
@@ -179,10 +181,27 @@ describe('route authentication of lifeboat serve', () => {
     const wrong: string[] = [];
     for (const route of UNKNOWN) {
       for (const token of [null, 'lbt_wrong']) {
-        const res = await send(server, route, token, { origin: 'http://evil.example', 'access-control-request-method': 'GET' });
+        const origin: Record<string, string> = ['GET', 'HEAD', 'OPTIONS'].includes(route.method) ? { origin: 'http://evil.example' } : {};
+        const res = await send(server, route, token, { ...origin, 'access-control-request-method': 'GET' });
         const json = /^application\/json/.test(res.headers['content-type'] ?? '') ? res.json<{ code?: unknown }>() : null;
         if (res.status !== 401 || typeof json?.code !== 'string' || res.headers['access-control-allow-origin'] !== undefined) {
           wrong.push(`${route.method} ${route.path} (${token ?? 'no token'}): ${res.status} ${res.text().slice(0, 80)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('refuses every state-changing route from a foreign Origin with 403 and a JSON code, even with a valid admin token', async () => {
+    const wrong: string[] = [];
+    const changing = [...ROUTES.filter((r) => r.method === 'POST'), ...UNKNOWN.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method))];
+    for (const route of changing) {
+      for (const headers of [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }] as Record<string, string>[]) {
+        const url = `${server.url}${route.path}`;
+        const res = await httpRequest(url, { method: route.method, token: admin, localAddress: freshAddress(), headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+        const json = /^application\/json/.test(res.headers['content-type'] ?? '') ? res.json<{ code?: unknown; message?: unknown }>() : null;
+        if (res.status !== 403 || json?.code !== 'origin_not_allowed' || typeof json.message !== 'string') {
+          wrong.push(`${route.method} ${route.path} ${JSON.stringify(headers)}: ${res.status} ${res.text().slice(0, 80)}`);
         }
       }
     }

@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { EventCollector, HaWsClient } from '../helpers/ha-ws-client.js';
+import { EventCollector, HaCommandError, HaWsClient } from '../helpers/ha-ws-client.js';
 import { downloadHashed, httpRequest, multipartUpload, openRequest, sha256File } from '../helpers/http-client.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { createToken, startServerProcess, type LifeboatServer } from '../helpers/lifeboat-server.js';
@@ -190,6 +190,17 @@ describe('HTTP upload and download', () => {
       const res = await downloadHashed(downloadUrl(plain.backupId, 'agent_id=backup.local&password=whatever'), { token });
       expect(res.status).toBe(200);
       expect(res.sha256).toBe(await sha256File(plain.path));
+    });
+
+    it('says before a decrypt=1 download whether its own keyring opens the backup (lifeboat/can_decrypt_on_download), and refuses the download when it does not', async () => {
+      // Uploaded with a password Lifeboat has never seen: no key of its keyring opens it.
+      const err = await ws.call('lifeboat/can_decrypt_on_download', { backup_id: encrypted.backupId, agent_id: 'backup.local' }).catch((e: HaCommandError) => e);
+      expect(err).toBeInstanceOf(HaCommandError);
+      expect((err as HaCommandError).code).toBe('password_incorrect');
+      expect(await ws.call('lifeboat/can_decrypt_on_download', { backup_id: plain.backupId, agent_id: 'backup.local' })).toBeNull();
+      const res = await httpRequest(downloadUrl(encrypted.backupId, 'agent_id=backup.local&decrypt=1'), { token });
+      expect(res.status).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'password_incorrect', message: expect.stringMatching(/encrypted/) });
     });
 
     it('never completes a decrypt-on-download with a wrong password', async () => {

@@ -174,6 +174,21 @@ describe('ConfigUpdateSchema (input validation)', () => {
   });
 });
 
+describe('allowed_hosts (names lifeboat serve answers to)', () => {
+  it('is replaced whole by an update and accepts host names and IP addresses only', () => {
+    const update = (hosts: unknown) => ConfigUpdateSchema.safeParse({ allowed_hosts: hosts });
+    const parsed = update(['lifeboat.lan', 'Proxy.Example.', '192.168.1.5', '[fd00::5]', 'my_container']);
+    expect(parsed.success).toBe(true);
+    const config = applyConfigUpdate({ ...defaultConfig(), allowed_hosts: ['old.lan'] }, parsed.data as ConfigUpdate).config;
+    expect(config.allowed_hosts).toEqual(['lifeboat.lan', 'Proxy.Example.', '192.168.1.5', '[fd00::5]', 'my_container']);
+    for (const bad of ['http://lifeboat.lan', 'lifeboat.lan:8124', 'lifeboat.lan/x', '*.lan', 'a b', '']) {
+      const r = update([bad]);
+      expect(r.success, bad).toBe(false);
+      expect(r.error?.issues[0]?.message).toMatch(/host names or IP addresses/);
+    }
+  });
+});
+
 describe('settings file', () => {
   it('migrates a document of an older minor version, filling the newer fields with defaults', async () => {
     const dir = await tmpDir();
@@ -204,6 +219,7 @@ describe('settings file', () => {
     expect(config.retention).toEqual({ copies: 4, days: null });
     expect(config.last_completed_automatic_backup).toBe('2026-07-01T04:46:00+02:00');
     expect(config.excludes).toEqual(['www/cams/**']);
+    expect(config.allowed_hosts).toEqual([]);
     await saveSettings(path, config);
     const saved = JSON.parse(await readFile(path, 'utf8')) as { version: number; minor_version: number; key: string; data: BackupConfig };
     expect([saved.version, saved.minor_version, saved.key]).toEqual([1, SETTINGS_MINOR_VERSION, SETTINGS_KEY]);

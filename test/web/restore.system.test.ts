@@ -1,17 +1,19 @@
 // The restore wizard in Chromium against a real `lifeboat serve`: an encryption key created in
-// Settings, an encrypted backup made from the page, a decrypted download, then files changed on
+// Settings, an encrypted backup made from the page, a decrypted download (by the server, through a
+// one-use signed link with no key in any URL), then files changed on
 // disk; a wrong key is refused before anything happens (the tree is unchanged), and the right key
 // restores the files as they were.
 
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/archive/backup-reader.js';
+import { httpRequest } from '../helpers/http-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { stagingFolders } from '../helpers/data-dir.js';
-import { demoInstallation, snap, startSession, treeDigest, type Session } from './web-harness.js';
+import { demoInstallation, snap, startSession, treeDigest, wsCall, type Session } from './web-harness.js';
 
 let session: Session;
 let page: Page;
@@ -43,10 +45,16 @@ describe('web UI: restore', () => {
     await page.locator('[data-testid=job][data-state=completed]').waitFor({ timeout: 90_000 });
   });
 
-  it('downloads the encrypted backup decrypted with the current key', async () => {
+  it('downloads the encrypted backup decrypted by the server, through a one-use link without the key in any URL', async () => {
     await page.getByRole('link', { name: 'Before the change' }).click();
     await page.locator('lb-backup-details h1').waitFor();
     expect(await page.locator('[data-testid=encryption]').textContent()).toMatch(/needs the key with fingerprint [0-9a-f]{4}-[0-9a-f]{4}/);
+    const key = (await wsCall<{ key: string }>(session.server.url, session.token, 'lifeboat/key/show')).key;
+    // Every URL the page asked for, and the downloads' own URLs (a download is not a page request).
+    const requested: string[] = [];
+    const downloads: string[] = [];
+    const onRequest = (r: Request) => void requested.push(r.url());
+    page.on('request', onRequest);
     const dir = await tmpDir('lifeboat-dl-');
     for (const [button, protectedExpected] of [
       ['Download', true],
@@ -55,11 +63,24 @@ describe('web UI: restore', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
       const file = join(dir, `${protectedExpected ? 'stored' : 'decrypted'}.tar`);
       await download.saveAs(file);
+      downloads.push(download.url());
       const reader = await BackupReader.open(file);
       expect(reader.backup.protected).toBe(protectedExpected);
       expect(reader.backup.name).toBe('Before the change');
       await reader.close();
     }
+    page.off('request', onRequest);
+    expect(downloads).toHaveLength(2);
+    expect(downloads[1]).toMatch(/\/api\/backup\/download\/\w+\?.*decrypt=1(&|$)/);
+    expect(downloads[1]).toMatch(/[?&]authSig=/);
+    for (const url of [...requested, ...downloads]) {
+      expect(url).not.toMatch(/[?&]password=/);
+      expect(decodeURIComponent(url)).not.toContain(key);
+    }
+    // The link worked once; the same signed URL again is refused.
+    const replay = await httpRequest(downloads[1] as string);
+    expect(replay.status).toBe(401);
+    expect(replay.json()).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/already used/) });
   });
 
   it('refuses a wrong key before anything starts, and changes nothing on disk', async () => {

@@ -291,10 +291,16 @@ export async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-/** Collects page errors and requests that leave the server's origin (fonts, CDNs), to assert there were none. */
+/**
+ * Collects page errors, anything the page's Content-Security-Policy blocked, and requests that leave
+ * the server's origin (fonts, CDNs), to assert there were none.
+ */
 export function watchErrors(page: Page, origin: string): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(`blocked by the Content-Security-Policy: ${m.text()}`);
+  });
   page.on('request', (r) => {
     const url = r.url();
     if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) errors.push(`request outside the server: ${url}`);

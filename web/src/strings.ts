@@ -220,7 +220,7 @@ export const S = {
     downloadDecrypted: 'Download decrypted',
     downloadFrom: 'Use the copy in',
     delete: 'Delete',
-    downloadHint: 'Decrypted downloads need the current encryption key.',
+    downloadHint: 'None of the saved encryption keys opens this backup: download it as stored and decrypt it with its own key.',
   },
 
   restore: {

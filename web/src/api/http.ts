@@ -47,10 +47,13 @@ function saveBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** The download path of a backup on one location; with a password, decrypted on the server. */
-export function downloadPath(backupId: string, agentId: string, password?: string): string {
+/**
+ * The download path of a backup on one location; `decrypted`: decrypted on the server with its own
+ * key (`decrypt=1`), so the key never travels in a URL.
+ */
+export function downloadPath(backupId: string, agentId: string, decrypted: boolean): string {
   const query = new URLSearchParams({ agent_id: agentId });
-  if (password !== undefined) query.set('password', password);
+  if (decrypted) query.set('decrypt', '1');
   return `/api/backup/download/${encodeURIComponent(backupId)}?${query}`;
 }
 

@@ -116,17 +116,14 @@ export class BackupStore extends EventTarget {
   }
 
   /**
-   * Downloads a backup from a location, as stored or decrypted with the current key; the key is
-   * checked first (backup/can_decrypt_on_download), since a wrong one would only show mid-stream.
+   * Downloads a backup from a location, as stored or decrypted by the server with its own key; that
+   * the key opens it is checked first (lifeboat/can_decrypt_on_download), since a failure would
+   * only show as a broken download. The link is signed for one use; no key is in it.
    */
   async download(backupId: string, agentId: string, decrypted: boolean): Promise<void> {
     try {
-      let password: string | undefined;
-      if (decrypted) {
-        password = (await this.connection.command<{ key: string | null }>('lifeboat/key/show')).key ?? '';
-        await this.connection.command('backup/can_decrypt_on_download', { backup_id: backupId, agent_id: agentId, password });
-      }
-      const { path } = await this.connection.command<{ path: string }>('auth/sign_path', { path: downloadPath(backupId, agentId, password) });
+      if (decrypted) await this.connection.command('lifeboat/can_decrypt_on_download', { backup_id: backupId, agent_id: agentId });
+      const { path } = await this.connection.command<{ path: string }>('auth/sign_path', { path: downloadPath(backupId, agentId, decrypted) });
       startSignedDownload(path);
     } catch (err) {
       const e = err as CommandError | HttpError;

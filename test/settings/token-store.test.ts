@@ -1,0 +1,65 @@
+// The token file fails closed: a file that exists but is damaged or unreadable refuses every token,
+// makes `count` (and so onboarding) an error instead of "no tokens", and is never overwritten by a
+// change; a missing file is simply "no tokens yet". A new token works at once; changes are
+// announced to listeners.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TokenStore, TokenStoreUnreadable } from '../../src/settings/token-store.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+describe('token store', () => {
+  it('reads a missing file as no tokens', async () => {
+    const store = new TokenStore(join(await tmpDir(), 'tokens.json'));
+    expect(await store.count()).toBe(0);
+    expect(await store.unreadable()).toBeNull();
+  });
+
+  it.each([
+    ['not JSON', 'this is {not json'],
+    ['JSON of another shape', '{"version":1,"tokens":"all of them"}'],
+    ['empty', ''],
+  ])('refuses every token and throws on count when the file is %s, and keeps the file as it is', async (_what, content) => {
+    const dir = await tmpDir();
+    const path = join(dir, 'tokens.json');
+    const good = new TokenStore(path);
+    const { token, info } = await good.create('before');
+    await writeFile(path, content);
+    const store = new TokenStore(path);
+    expect(await store.verify(token)).toBeNull();
+    expect(await store.byId(info.id)).toBeNull();
+    await expect(store.count()).rejects.toBeInstanceOf(TokenStoreUnreadable);
+    await expect(store.count()).rejects.toThrow(/tokens\.json cannot be read.*every token is refused and onboarding stays closed/);
+    await expect(store.create('new')).rejects.toBeInstanceOf(TokenStoreUnreadable);
+    await expect(store.revoke('before')).rejects.toBeInstanceOf(TokenStoreUnreadable);
+    await expect(store.list()).rejects.toBeInstanceOf(TokenStoreUnreadable);
+    expect((await store.unreadable())?.code).toBe('token_store_unreadable');
+  });
+
+  it('treats a token path that cannot be read as a file as unreadable, not as empty', async () => {
+    const dir = await tmpDir();
+    await mkdir(join(dir, 'tokens.json'));
+    const store = new TokenStore(join(dir, 'tokens.json'));
+    await expect(store.count()).rejects.toBeInstanceOf(TokenStoreUnreadable);
+    expect(await store.verify('lbt_anything')).toBeNull();
+  });
+
+  it('accepts a token another process created a moment ago', async () => {
+    const path = join(await tmpDir(), 'tokens.json');
+    const server = new TokenStore(path);
+    expect(await server.verify('lbt_unknown')).toBeNull();
+    const { token } = await new TokenStore(path).create('fresh');
+    expect((await server.verify(token))?.name).toBe('fresh');
+  });
+
+  it('tells listeners when a token is revoked', async () => {
+    const store = new TokenStore(join(await tmpDir(), 'tokens.json'));
+    const { info } = await store.create('a');
+    let calls = 0;
+    store.onChange(() => calls++);
+    expect(await store.revoke(info.id)).toBe(true);
+    expect(calls).toBeGreaterThan(0);
+    expect(await store.byId(info.id)).toBeNull();
+  });
+});
