@@ -8,7 +8,7 @@ import type { z } from 'zod';
 
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 }); // folders it makes are private (Lifeboat's state)
   const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(temp, 'wx', mode);
   try {

@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { startServe, type ServeHandle } from '../../src/cli/serve-runner.js';
-import { dataFolder } from '../../src/manager/data-folder.js';
 import { startHttpServer, type HttpServerOptions } from '../../src/server/http-server.js';
-import { TokenStore } from '../../src/settings/token-store.js';
+import { openTokens } from '../../src/core/tokens.js';
 import { runCli } from './cli.js';
 import { PROJECT_ROOT } from './paths.js';
 
@@ -166,7 +165,7 @@ export async function createToken(installation: string, name: string, readOnly =
 
 /** The same as `token create`, without a child process (the server re-reads the file). */
 export async function createTokenDirect(installation: string, name: string, readOnly = false): Promise<string> {
-  const store = new TokenStore(join(dataFolder(installation).root, 'tokens.json'));
+  const store = await openTokens(installation);
   return (await store.create(name, readOnly ? 'read' : 'admin')).token;
 }
 
