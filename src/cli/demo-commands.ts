@@ -35,7 +35,8 @@ async function tour(dirOption: string): Promise<void> {
     say(`Creating a demo installation in ${config} …`);
     await createDemoInstallation(config, { dbMiB: 16 });
   }
-  const core = await LifeboatCore.open({ installation: config });
+  // The tour keeps Lifeboat's own state beside the demo installation, so one folder holds it all.
+  const core = await LifeboatCore.open({ installation: config, data: join(base, 'data') });
   const key = 'DEMO-K7Q2-9XWD-M4T8-ZP1R-H6NC-3VBY';
   let started = performance.now();
   const created = await core.create.run({ password: key, name: 'Demo backup' });
@@ -55,7 +56,7 @@ async function tour(dirOption: string): Promise<void> {
   const listing = await core.backups.list();
   await core.close();
   say(`${listing.backups.length} backup(s) in ${join(config, 'backups')}. Try:`);
-  say(`  bin/lifeboat -c ${config} backup list`);
+  say(`  bin/lifeboat -c ${config} -d ${join(base, 'data')} backup list`);
   say(`  bin/lifeboat archive inspect ${created.path}`);
 }
 
