@@ -73,12 +73,20 @@ export const rows: AttackRow[] = [
     },
   },
   {
-    attack: "a .lifeboat folder of another user planted in a fresh installation, waiting to be 'migrated'",
+    attack: "a .lifeboat of another user (or a symlink to one) planted in a fresh installation, waiting to be 'migrated'",
     async prove() {
-      const { inst } = await freshInstallation();
-      await mkdir(join(inst, '.lifeboat'), { mode: 0o700 });
-      await writeFile(join(inst, '.lifeboat', 'tokens.json'), plantedTokens('lbt_planted'), { mode: 0o600 });
-      await chown(join(inst, '.lifeboat'), 54321, 54321);
+      const { dir, inst } = await freshInstallation();
+      const planted = join(dir, 'planted');
+      await mkdir(planted, { mode: 0o700 });
+      await writeFile(join(planted, 'tokens.json'), plantedTokens('lbt_planted'), { mode: 0o600 });
+      // Another user's folder needs root to make; a symlink to a folder is refused the same way.
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) {
+        await run('cp', ['-a', planted, join(inst, '.lifeboat')]);
+        await chown(join(inst, '.lifeboat'), 54321, 54321);
+      } else {
+        await run('ln', ['-s', planted, join(inst, '.lifeboat')]);
+      }
       const r = await runCli(['-c', inst, 'token', 'list']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/not a folder of the user Lifeboat runs as, so it is not trusted/);
