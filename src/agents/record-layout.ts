@@ -2,11 +2,13 @@
 // as streamed) and `<id>.metadata.json` (its AgentBackup record and, when the location verifies its
 // copies, the SHA-256 of the stored bytes), written in that order, so listing reads only the small
 // records and never an archive, and an upload that did not finish is never listed. Records are
-// cached by name and size between listings.
+// cached by name and size between listings. A record is read within the size of backup.json's limit:
+// a location (or whoever can write to it) cannot make Lifeboat read a huge one into memory.
 
 import { z } from 'zod';
 import { AgentBackupSchema } from '../archive/backup-json.js';
-import { collect } from '../util/chunks.js';
+import { checkLimit, MAX_BACKUP_JSON_BYTES } from '../archive/archive-limits.js';
+import { collect, take } from '../util/chunks.js';
 import { BlobNotFound, type BlobStore } from './blob-store.js';
 import type { BackupLayout, StoredCopy } from './backup-layout.js';
 
@@ -24,7 +26,9 @@ export class RecordLayout implements BackupLayout {
   private readonly cache = new Map<string, { size: number; copy: StoredCopy | null }>();
 
   private async read(store: BlobStore, backupId: string, signal?: AbortSignal): Promise<StoredCopy> {
-    const raw = await collect(await store.get(`${backupId}${RECORD_SUFFIX}`, { signal }));
+    const name = `${backupId}${RECORD_SUFFIX}`;
+    const raw = await collect(take(await store.get(name, { signal }), MAX_BACKUP_JSON_BYTES + 1));
+    checkLimit(raw.length, MAX_BACKUP_JSON_BYTES, 'record size', `${store.where}/${name}`);
     const record = RecordSchema.parse(JSON.parse(raw.toString('utf8')));
     return { backup: record.backup, archive: `${record.backup.backup_id}${ARCHIVE_SUFFIX}`, sha256: record.sha256 };
   }
@@ -48,7 +52,8 @@ export class RecordLayout implements BackupLayout {
     await Promise.all(
       records.map(async (record) => {
         let entry = this.cache.get(record.name);
-        if (!entry || entry.size !== record.size) {
+        if (record.size > MAX_BACKUP_JSON_BYTES) entry = { size: record.size, copy: null }; // never read
+        else if (!entry || entry.size !== record.size) {
           const copy = await this.read(store, record.name.slice(0, -RECORD_SUFFIX.length), signal).catch(() => null);
           entry = { size: record.size, copy };
           this.cache.set(record.name, entry);
