@@ -184,6 +184,11 @@ export class LifeboatCore {
     );
   }
 
+  /** The clock the core was built with: front ends read time from it too. */
+  get clock(): Clock {
+    return this.parts.clock;
+  }
+
   get log(): Logger {
     return this.parts.log;
   }

@@ -5,6 +5,7 @@
 // revoked, closes connections of clients that send too slowly, logs requests without secrets,
 // answers every error with a JSON body carrying a code, and shuts down gracefully.
 
+import { nowMs } from '../util/clock.js';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
@@ -60,8 +61,9 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
   const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const host = opts.host ?? DEFAULT_HOST;
   const tokens = core.tokens;
-  const limiter = new FailedAuthLimiter();
-  const signer = new PathSigner();
+  const now = () => nowMs(core.clock);
+  const limiter = new FailedAuthLimiter(now);
+  const signer = new PathSigner(now);
   const noteAuth = tokenProblemLogger(opts.log);
   const server = Fastify({
     logger: false,
