@@ -64,11 +64,17 @@ async function moveLegacyFolder(df: DataFolder, log: Logger): Promise<void> {
   log.warn(`Moved Lifeboat's data folder out of the installation, from ${legacy} to ${df.root}`);
 }
 
+/** Data folders this process has prepared (the serve lock, the core and the manager each ask). */
+const prepared = new Set<string>();
+
 /**
- * Prepares the data folder: moves an old one out of the installation, creates it private, and
- * refuses (DataFolderUnsafeError, with the fix) when it or secrets.json is not private.
+ * Prepares the data folder, once per process: moves an old one out of the installation, creates
+ * it private, and refuses (DataFolderUnsafeError, with the fix) when it or secrets.json is not
+ * private.
  */
 export async function ensureDataFolder(df: DataFolder, log: Logger = silentLogger): Promise<void> {
+  const key = `${df.installation}\n${df.root}`;
+  if (prepared.has(key)) return;
   await moveLegacyFolder(df, log);
   await mkdir(df.root, { recursive: true, mode: 0o700 });
   checkPrivate(df.root, await stat(df.root), 'folder');
@@ -81,4 +87,5 @@ export async function ensureDataFolder(df: DataFolder, log: Logger = silentLogge
   if (inside(df.installation, df.root)) {
     log.warn(`The data folder ${df.root} is inside the installation: Home Assistant's own backups will include Lifeboat's keys`);
   }
+  prepared.add(key);
 }
