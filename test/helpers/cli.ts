@@ -25,3 +25,10 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** Runs the CLI and expects it to succeed; resolves with its standard output. */
+export async function runCliOk(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0) throw new Error(`lifeboat ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}

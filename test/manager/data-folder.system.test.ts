@@ -9,26 +9,20 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultDataRoot } from '../../src/manager/data-folder.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliOk } from '../helpers/cli.js';
 import { dataDir } from '../helpers/data-dir.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-async function ok(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await runCli(args, { env });
-  expect(r.code, r.stderr).toBe(0);
-  return `${r.stdout}${r.stderr}`;
-}
 
 describe("Lifeboat's data folder", () => {
   it('is outside the installation by default: a fresh run adds only backups/ to the config folder', async () => {
     const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
-    await ok(['-c', inst, 'backup', 'create']); // makeInstallation already has backups/readme.txt
+    await runCliOk(['-c', inst, 'backup', 'create']); // makeInstallation already has backups/readme.txt
     const before = (await readdir(inst)).sort();
-    await ok(['-c', inst, 'key', 'rotate']);
-    await ok(['-c', inst, 'token', 'create', 'owner']);
-    await ok(['-c', inst, 'backup', 'create']);
+    await runCliOk(['-c', inst, 'key', 'rotate']);
+    await runCliOk(['-c', inst, 'token', 'create', 'owner']);
+    await runCliOk(['-c', inst, 'backup', 'create']);
     expect((await readdir(inst)).sort()).toEqual(before);
     expect(before).not.toContain('.lifeboat');
     expect(dataDir(inst).startsWith(join(process.env.XDG_STATE_HOME as string, 'lifeboat'))).toBe(true);
@@ -48,9 +42,9 @@ describe("Lifeboat's data folder", () => {
     await makeInstallation(inst);
     const legacy = join(await tmpDir(), 'legacy-data');
     // Made the way older releases kept it, then put where they put it.
-    await ok(['-c', inst, '--data', legacy, 'key', 'rotate']);
-    const token = (await ok(['-c', inst, '--data', legacy, 'token', 'create', 'owner'])).trim();
-    const key = (await ok(['-c', inst, '--data', legacy, 'key', 'show'])).split('\n')[0];
+    await runCliOk(['-c', inst, '--data', legacy, 'key', 'rotate']);
+    const token = (await runCliOk(['-c', inst, '--data', legacy, 'token', 'create', 'owner'])).trim();
+    const key = (await runCliOk(['-c', inst, '--data', legacy, 'key', 'show'])).split('\n')[0];
     await promisify(execFile)('cp', ['-a', legacy, join(inst, '.lifeboat')]);
 
     const first = await runCli(['-c', inst, 'key', 'show']);
@@ -70,7 +64,7 @@ describe("Lifeboat's data folder", () => {
     const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
     const chosen = join(await tmpDir(), 'chosen');
-    await ok(['-c', inst, 'key', 'rotate'], { LIFEBOAT_DATA: chosen });
+    await runCliOk(['-c', inst, 'key', 'rotate'], { env: { LIFEBOAT_DATA: chosen } });
     expect(existsSync(join(chosen, 'secrets.json'))).toBe(true);
     expect(existsSync(dataDir(inst))).toBe(false);
   });

@@ -6,7 +6,7 @@ import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCliOk } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { demoInstallation, snap, startSession, type Session } from './web-harness.js';
 
@@ -15,23 +15,17 @@ let page: Page;
 let installation: string;
 let foreignId: string;
 
-async function ok(args: string[]): Promise<string> {
-  const r = await runCli(args);
-  if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 beforeAll(async () => {
   const dir = await tmpDir('lifeboat-web-');
   installation = await demoInstallation(join(dir, 'home'));
   const share = join(dir, 'share');
-  await ok(['-c', installation, 'key', 'rotate']);
-  await ok(['-c', installation, 'location', 'add', 'folder', 'NAS', '--path', share, '--create']);
+  await runCliOk(['-c', installation, 'key', 'rotate']);
+  await runCliOk(['-c', installation, 'location', 'add', 'folder', 'NAS', '--path', share, '--create']);
   // An unencrypted backup made by another installation, dropped into the share.
   const other = await demoInstallation(join(dir, 'other'));
   const otherShare = join(dir, 'other-share');
-  await ok(['-c', other, 'location', 'add', 'folder', 'NAS', '--path', otherShare, '--create']);
-  foreignId = (JSON.parse(await ok(['-c', other, 'backup', 'create', '--name', 'Dropped in', '--location', 'folder.nas', '--json'])) as { backup_id: string }).backup_id;
+  await runCliOk(['-c', other, 'location', 'add', 'folder', 'NAS', '--path', otherShare, '--create']);
+  foreignId = (JSON.parse(await runCliOk(['-c', other, 'backup', 'create', '--name', 'Dropped in', '--location', 'folder.nas', '--json'])) as { backup_id: string }).backup_id;
   for (const name of (await readdir(otherShare)).filter((n) => n.startsWith(foreignId))) await copyFile(join(otherShare, name), join(share, name));
   session = await startSession(installation);
   ({ page } = session);

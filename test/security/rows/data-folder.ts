@@ -9,7 +9,7 @@ import { chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
+import { runCli, runCliOk } from '../../helpers/cli.js';
 import { dataDir } from '../../helpers/data-dir.js';
 import { makeInstallation } from '../../helpers/installation.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -22,12 +22,6 @@ async function freshInstallation(): Promise<{ dir: string; inst: string }> {
   const inst = join(dir, 'config');
   await makeInstallation(inst);
   return { dir, inst };
-}
-
-async function ok(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await runCli(args, { env });
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
 }
 
 /** A tokens.json that accepts `token` as an admin token. */
@@ -47,7 +41,7 @@ async function plantJournal(inst: string, journal: Record<string, unknown>): Pro
 }
 
 async function refusedJournal(inst: string, outside: string, journal: Record<string, unknown>): Promise<void> {
-  await ok(['-c', inst, 'backup', 'list', '--json']);
+  await runCliOk(['-c', inst, 'backup', 'list', '--json']);
   const before = await readdir(outside);
   await plantJournal(inst, journal);
   const r = await runCli(['-c', inst, 'backup', 'list', '--json']);
@@ -62,7 +56,7 @@ export const rows: AttackRow[] = [
     attack: 'a tokens.json planted in <installation>/.lifeboat after Lifeboat moved its data folder out',
     async prove() {
       const { inst } = await freshInstallation();
-      await ok(['-c', inst, 'token', 'create', 'owner']);
+      await runCliOk(['-c', inst, 'token', 'create', 'owner']);
       await mkdir(join(inst, '.lifeboat'), { mode: 0o700 });
       await writeFile(join(inst, '.lifeboat', 'tokens.json'), plantedTokens('lbt_planted'), { mode: 0o600 });
       const r = await runCli(['-c', inst, 'token', 'list']);
@@ -134,7 +128,7 @@ export const rows: AttackRow[] = [
         join(inst, '.lifeboat-restore', 'journal.json'),
         JSON.stringify({ version: 1, phase: 'swapping', root: dir, moveOut: [], moveIn: ['victim'] }),
       );
-      await ok(['-c', inst, 'backup', 'list', '--json']);
+      await runCliOk(['-c', inst, 'backup', 'list', '--json']);
       expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('must stay');
       expect(await readdir(join(inst, '.lifeboat-restore', 'old'))).toEqual([]);
     },
@@ -143,7 +137,7 @@ export const rows: AttackRow[] = [
     attack: 'a data folder that other users can read',
     async prove() {
       const { inst } = await freshInstallation();
-      await ok(['-c', inst, 'token', 'create', 'owner']);
+      await runCliOk(['-c', inst, 'token', 'create', 'owner']);
       await chmod(dataDir(inst), 0o755);
       const r = await runCli(['-c', inst, 'backup', 'list']);
       expect(r.code).not.toBe(0);
@@ -155,7 +149,7 @@ export const rows: AttackRow[] = [
     attack: 'a secrets.json that other users can read',
     async prove() {
       const { inst } = await freshInstallation();
-      await ok(['-c', inst, 'key', 'rotate']);
+      await runCliOk(['-c', inst, 'key', 'rotate']);
       const secrets = join(dataDir(inst), 'secrets.json');
       await chmod(secrets, 0o644);
       const r = await runCli(['-c', inst, 'key', 'show']);
@@ -168,10 +162,10 @@ export const rows: AttackRow[] = [
     attack: "reading Lifeboat's key from Home Assistant's own (unencrypted) backup of the config folder",
     async prove() {
       const { dir, inst } = await freshInstallation();
-      await ok(['-c', inst, 'key', 'rotate']);
-      await ok(['-c', inst, 'backup', 'create']);
-      await ok(['-c', inst, 'token', 'create', 'owner']);
-      const key = (await ok(['-c', inst, 'key', 'show'])).split('\n')[0] as string;
+      await runCliOk(['-c', inst, 'key', 'rotate']);
+      await runCliOk(['-c', inst, 'backup', 'create']);
+      await runCliOk(['-c', inst, 'token', 'create', 'owner']);
+      const key = (await runCliOk(['-c', inst, 'key', 'show'])).split('\n')[0] as string;
       // What Home Assistant's backup holds: the whole config folder, as a tar.
       const haBackup = join(dir, 'ha-backup.tar');
       await run('tar', ['-cf', haBackup, '-C', inst, '.']);

@@ -7,25 +7,19 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
+import { runCli, runCliOk } from '../../helpers/cli.js';
 import { stagingFolders } from '../../helpers/data-dir.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { describeTree, treeDigest } from '../../helpers/tree.js';
 import type { AttackRow } from '../attack-row.js';
-
-async function ok(args: string[]): Promise<string> {
-  const r = await runCli(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
 
 /** A demo installation with a key and a shared folder location `folder.nas`. */
 async function withShare(): Promise<{ dir: string; inst: string; share: string }> {
   const dir = await tmpDir();
   const inst = join(dir, 'config');
   const share = join(dir, 'share');
-  await ok(['demo', 'init', inst, '--db-mib', '1']);
-  await ok(['-c', inst, 'location', 'add', 'folder', 'NAS', '--path', share, '--create']);
+  await runCliOk(['demo', 'init', inst, '--db-mib', '1']);
+  await runCliOk(['-c', inst, 'location', 'add', 'folder', 'NAS', '--path', share, '--create']);
   return { dir, inst, share };
 }
 
@@ -45,9 +39,9 @@ export const rows: AttackRow[] = [
     attack: "a copy on a shared folder replaced, with the location's own digest record rewritten to match",
     async prove() {
       const { inst, share } = await withShare();
-      await ok(['-c', inst, 'key', 'rotate']);
-      const key = (await ok(['-c', inst, 'key', 'show'])).split('\n')[0] as string;
-      const created = JSON.parse(await ok(['-c', inst, 'backup', 'create', '--password', key, '--location', 'folder.nas', '--json'])) as { backup_id: string };
+      await runCliOk(['-c', inst, 'key', 'rotate']);
+      const key = (await runCliOk(['-c', inst, 'key', 'show'])).split('\n')[0] as string;
+      const created = JSON.parse(await runCliOk(['-c', inst, 'backup', 'create', '--password', key, '--location', 'folder.nas', '--json'])) as { backup_id: string };
       const id = created.backup_id;
       // The attacker changes the archive (one byte of its end-of-archive padding) and the record beside it.
       const tar = join(share, `${id}.tar`);
@@ -65,10 +59,10 @@ export const rows: AttackRow[] = [
     attack: 'an unencrypted backup put on a shared folder for an installation whose backups are encrypted',
     async prove() {
       const { inst, share } = await withShare();
-      await ok(['-c', inst, 'key', 'rotate']);
+      await runCliOk(['-c', inst, 'key', 'rotate']);
       // Made elsewhere (another installation, no key), then dropped into the share.
       const other = await withShare();
-      const made = JSON.parse(await ok(['-c', other.inst, 'backup', 'create', '--location', 'folder.nas', '--json'])) as { backup_id: string };
+      const made = JSON.parse(await runCliOk(['-c', other.inst, 'backup', 'create', '--location', 'folder.nas', '--json'])) as { backup_id: string };
       for (const name of (await readdir(other.share)).filter((n) => n.startsWith(made.backup_id))) await copyFile(join(other.share, name), join(share, name));
       await refusedRestore(inst, made.backup_id, /is not encrypted, although Lifeboat encrypts its backups.*--allow-unencrypted/);
       // Told to, Lifeboat restores it.
@@ -82,7 +76,7 @@ rows.push({
   attack: 'a backup that unpacks to more than the free space of the installation’s file system',
   async prove() {
     const { inst } = await withShare();
-    const created = JSON.parse(await ok(['-c', inst, 'backup', 'create', '--json'])) as { backup_id: string; path: string };
+    const created = JSON.parse(await runCliOk(['-c', inst, 'backup', 'create', '--json'])) as { backup_id: string; path: string };
     // The recorded unpacked size says 9 PB (same width, so backup.json keeps its length).
     const bytes = await readFile(created.path);
     const found = /"lifeboat\.unpacked_size:homeassistant\.tar\.gz":\s*"(\d{16})"/.exec(bytes.subarray(0, 4096).toString('latin1'));
