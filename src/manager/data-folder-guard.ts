@@ -19,8 +19,13 @@ export class DataFolderUnsafeError extends BackupManagerError {
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : null;
 
+/** True when the file belongs to the user Lifeboat runs as (always, where there are no user ids). */
+export function ownedByThisUser(st: Stats): boolean {
+  return uid === null || st.uid === uid;
+}
+
 function checkPrivate(path: string, st: Stats, kind: 'folder' | 'file'): void {
-  if (uid !== null && st.uid !== uid) {
+  if (!ownedByThisUser(st)) {
     throw new DataFolderUnsafeError(
       `Lifeboat's ${kind} ${path} belongs to user ${st.uid}, not to the user Lifeboat runs as (${uid}); it holds keys, so Lifeboat will not use it. Fix: chown -R ${uid} '${path}'`,
     );
@@ -45,7 +50,7 @@ async function moveLegacyFolder(df: DataFolder, log: Logger): Promise<void> {
     );
     return;
   }
-  if (!old.isDirectory() || (uid !== null && old.uid !== uid)) {
+  if (!old.isDirectory() || !ownedByThisUser(old)) {
     log.warn(`Not moving ${legacy} to ${df.root}: it is not a folder of the user Lifeboat runs as, so it is not trusted`);
     return;
   }

@@ -15,6 +15,7 @@ import { BackupManagerError } from '../util/errors.js';
 import { syncDir, writeJsonAtomic } from '../util/durable-fs.js';
 import { crashPoint } from '../util/crash-point.js';
 import { isStagingName, RESTORE_STAGING_PREFIX } from './data-folder.js';
+import { ownedByThisUser } from './data-folder-guard.js';
 
 /** A restore journal that Lifeboat will not act on (it names paths outside what a restore touches). */
 export class RestoreJournalError extends BackupManagerError {
@@ -56,7 +57,6 @@ export interface SwapPlan extends SwapPlace {
 
 export const stagingNew = (staging: string) => join(staging, 'new');
 const stagingOld = (staging: string) => join(staging, 'old');
-const uid = typeof process.getuid === 'function' ? process.getuid() : null;
 
 /** True when something (even a dangling symlink) is at `path`. */
 async function exists(path: string): Promise<boolean> {
@@ -69,7 +69,7 @@ async function exists(path: string): Promise<boolean> {
 /** True when `path` is a real folder (not a symlink) of the user Lifeboat runs as. */
 async function ownFolder(path: string): Promise<boolean> {
   const st = await lstat(path).catch(() => null);
-  return !!st && st.isDirectory() && (uid === null || st.uid === uid);
+  return !!st && st.isDirectory() && ownedByThisUser(st);
 }
 
 /** A fresh staging folder inside the installation, private to this user, with an empty `new/`. */
