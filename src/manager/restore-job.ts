@@ -167,9 +167,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       const wanted = (top: string) => !kept(top) && (isDb(top) ? restoreDb : restoreConfig);
 
       const inner = reader.homeAssistantArchive()!;
-      step = 'disk_full';
-      await checkFreeSpace(root, unpackedBytes(backup, inner.name, inner.member.size), `backup ${backup.backup_id}`);
       step = 'extract_failed';
+      await checkFreeSpace(root, unpackedBytes(backup, inner.name, inner.member.size), `backup ${backup.backup_id}`);
       const staging = await createStaging(root);
       const newDir = stagingNew(staging);
       const progress = stepProgress(ctx.emit, 'restore_backup', 'extract', inner.member.size);
