@@ -15,7 +15,7 @@
 // These are the rules of Python's zoneinfo with fold=0 and of Temporal's 'compatible'
 // disambiguation.
 
-import { zoneOffsetMinutes } from '../util/time.js';
+import { isTimeZone, zoneOffsetMinutes } from '../util/time.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -39,11 +39,7 @@ export interface WallFields {
 
 /** Throws a RangeError naming the zone if `timeZone` is not a known IANA zone. */
 export function assertTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
-    throw new RangeError(`unknown time zone "${timeZone}"`);
-  }
+  if (!isTimeZone(timeZone)) throw new RangeError(`unknown time zone "${timeZone}"`);
 }
 
 /** The local wall time of an instant. */

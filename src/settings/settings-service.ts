@@ -46,7 +46,7 @@ export class SettingsService {
   }
 
   get timeZone(): string {
-    return this.current.time_zone ?? process.env.TZ ?? localTimeZone();
+    return this.current.time_zone ?? localTimeZone();
   }
 
   /** The key used for automatic backups, or null when they are not encrypted. */

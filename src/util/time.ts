@@ -59,9 +59,25 @@ export function zoneOffsetMinutes(epochMs: number, timeZone: string | null): num
   return Math.round((asUtc - wholeSeconds) / 60000);
 }
 
-/** The machine's own time zone name. */
+/**
+ * The machine's own time zone name, as an IANA name every client can use. `TZ` counts only when it
+ * names a zone (`TZ=Europe/Berlin`); POSIX forms (`UTC0`, `:/etc/localtime`) or an empty `TZ`
+ * leave the zone the runtime resolved, and an unknown one is UTC.
+ */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return resolved && isTimeZone(resolved) && resolved !== 'Etc/Unknown' ? resolved : 'UTC';
+}
+
+/** Whether `name` is a time zone that `Intl` knows. */
+export function isTimeZone(name: string): boolean {
+  if (!name) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -55,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.stop();
-  await new Promise((r) => hook?.close(r));
+  if (hook) await new Promise((r) => hook.close(r));
 });
 
 describe('web UI: settings', () => {

@@ -202,7 +202,11 @@ export async function signIn(page: Page, url: string, token: string, remember = 
   await page.locator('#token').fill(token);
   if (remember) await page.getByLabel('Remember me on this device').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('lb-overview h1').waitFor();
+  // Either the overview appears or the sign-in page says why not; a failure names the reason.
+  const outcome = page.locator('lb-overview h1').or(page.locator('lb-sign-in #error'));
+  await outcome.first().waitFor();
+  const refusal = page.locator('lb-sign-in #error');
+  if (await refusal.isVisible()) throw new Error(`sign-in refused by the UI: ${await refusal.textContent()}`);
 }
 
 export interface Session {
@@ -229,7 +233,16 @@ export async function startSession(installation: string, opts: { signIn?: boolea
     opts.timezone === 'server' ? (await wsCall<{ config: { lifeboat: { time_zone: string } } }>(server.url, token, 'backup/config/info')).config.lifeboat.time_zone : undefined;
   const { context, page } = await openPage(browser, timezoneId ? { timezoneId } : {});
   const errors = watchErrors(page, server.url);
-  if (opts.signIn !== false) await signIn(page, server.url, token, opts.remember);
+  if (opts.signIn !== false) {
+    try {
+      await signIn(page, server.url, token, opts.remember);
+    } catch (err) {
+      await browser.close();
+      await server.stop();
+      const seen = errors.length ? `; the page reported: ${errors.join(' | ')}` : '';
+      throw new Error(`${(err as Error).message}${seen}`, { cause: err });
+    }
+  }
   return {
     server,
     token,
