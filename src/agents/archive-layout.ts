@@ -41,8 +41,9 @@ export class ArchiveLayout implements BackupLayout {
     return entry.backup;
   }
 
-  async list(store: BlobStore): Promise<StoredCopy[]> {
-    const blobs = (await store.list()).filter((b) => b.name.endsWith('.tar'));
+  /** Every backup file's backup; `only` limits which files are read (those without a record, say). */
+  async list(store: BlobStore, _signal?: AbortSignal, only: (name: string) => boolean = () => true): Promise<StoredCopy[]> {
+    const blobs = (await store.list()).filter((b) => b.name.endsWith('.tar') && only(b.name));
     const seen = new Set(blobs.map((b) => b.name));
     for (const name of [...this.cache.keys()]) if (!seen.has(name)) this.cache.delete(name);
     // The same backup in two files (a copy made by hand): the newer file counts.

@@ -12,6 +12,8 @@ export interface StoredCopy {
   archive: string;
   /** The SHA-256 of the archive recorded when it was stored; null when none was taken. */
   sha256: string | null;
+  /** The blob of the record that describes it, for layouts that keep records. */
+  record?: string;
 }
 
 export interface BackupLayout {

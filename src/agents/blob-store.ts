@@ -20,6 +20,12 @@ export interface BlobInfo {
   mtimeMs?: number;
 }
 
+export interface ListOptions {
+  signal?: AbortSignal;
+  /** Also list hidden names (a leading dot), e.g. the records of Home Assistant's SFTP layout. */
+  hidden?: boolean;
+}
+
 export interface PutOptions {
   /** The number of bytes the stream will yield, when known. */
   size?: number;
@@ -66,8 +72,16 @@ export interface BlobStore {
   put(name: string, data: AsyncIterable<Buffer>, opts: PutOptions): Promise<void>;
   /** Streams a blob; throws BlobNotFound. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<AsyncIterable<Buffer>>;
-  /** Blob names and sizes directly under the prefix (temp blobs and hidden names left out). */
-  list(opts?: { signal?: AbortSignal }): Promise<BlobInfo[]>;
+  /**
+   * Blob names and sizes directly under the prefix. Temp and probe blobs are always left out;
+   * other hidden names (a leading dot) only unless `hidden` is set.
+   */
+  list(opts?: ListOptions): Promise<BlobInfo[]>;
+  /**
+   * Renames a blob, replacing `to`, where the protocol can do it without copying the bytes
+   * through this machine (a file rename, WebDAV MOVE, an S3 server-side copy). Throws BlobNotFound.
+   */
+  move?(from: string, to: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Removes a blob; throws BlobNotFound when there is none. */
   remove(name: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Reachability, credentials, write permission, free space. Writes and removes a small test blob. */
@@ -92,6 +106,15 @@ export function tempBlobName(): string {
 
 export const isTempName = (name: string): boolean => TEMP_RE.test(name);
 
+const PROBE_RE = /^\.lifeboat-probe-[0-9a-f]+$/;
+
+/** Whether a store lists a name: never temp or probe blobs, hidden names only when asked. */
+export function listedName(name: string, opts: ListOptions = {}): boolean {
+  if (name === '' || name.includes('/')) return false;
+  if (!name.startsWith('.')) return true;
+  return opts.hidden === true && !TEMP_RE.test(name) && !PROBE_RE.test(name) && name !== '.' && name !== '..';
+}
+
 /** The name of the small blob a probe writes and removes again (hidden, never listed). */
 export function probeBlobName(): string {
   return `.lifeboat-probe-${randomBytes(4).toString('hex')}`;
@@ -106,6 +129,11 @@ export function isAbandonedTemp(name: string, mtimeMs: number, nowMs: number): b
   if (!m) return false;
   if (nowMs - mtimeMs > STALE_TEMP_MS) return true;
   return m[1] === MACHINE && !processAlive(Number(m[2]));
+}
+
+/** Thrown by `move` when this blob cannot be moved in place; the caller copies it instead. */
+export class MoveUnsupported extends Error {
+  override readonly name = 'MoveUnsupported';
 }
 
 export class BlobNotFound extends Error {

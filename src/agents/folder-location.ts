@@ -16,10 +16,12 @@ import {
   BlobNotFound,
   probeBlobName,
   isAbandonedTemp,
+  listedName,
   probeStep,
   tempBlobName,
   type BlobInfo,
   type BlobStore,
+  type ListOptions,
   type LocalBlobs,
   type ProbeReport,
   type PutOptions,
@@ -138,15 +140,26 @@ export class FolderStore implements BlobStore, LocalBlobs {
     return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
-  async list(): Promise<BlobInfo[]> {
+  async list(opts: ListOptions = {}): Promise<BlobInfo[]> {
     await this.ready();
     const out: BlobInfo[] = [];
     for (const name of await readdir(this.dir)) {
-      if (name.startsWith('.')) continue;
+      if (!listedName(name, opts)) continue;
       const st = await stat(join(this.dir, name)).catch(() => null);
       if (st?.isFile()) out.push({ name, size: st.size, mtimeMs: st.mtimeMs });
     }
     return out;
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    await this.ready();
+    try {
+      await rename(this.path(from), this.path(to));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(from);
+      throw err;
+    }
+    await syncDir(this.dir);
   }
 
   async remove(name: string): Promise<void> {

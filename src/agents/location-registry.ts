@@ -12,9 +12,12 @@ import { FolderSecretsSchema, FolderSettingsSchema, FolderStore } from './folder
 import { RetryingAgent, type RetryPolicy } from './retrying-agent.js';
 import { S3SecretsSchema, S3SettingsSchema, S3Store } from './s3-location.js';
 import { presentedHostKey, SftpSecretsSchema, SftpSettingsSchema, SftpStore } from './sftp-location.js';
-import { RecordLayout } from './record-layout.js';
+import { ArchiveLayout } from './archive-layout.js';
+import type { BackupLayout } from './backup-layout.js';
+import { HaLayout } from './ha-layout.js';
 import { StoredBackupAgent } from './stored-backup-agent.js';
 import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import { ThrottledAgent } from './throttled-agent.js';
 import { VerifiedAgent } from './verified-agent.js';
 import { WebdavSecretsSchema, WebdavSettingsSchema, WebdavStore } from './webdav-location.js';
@@ -22,6 +25,7 @@ import { WebdavSecretsSchema, WebdavSettingsSchema, WebdavStore } from './webdav
 export interface KindEnv {
   agentId: string;
   clock?: Clock;
+  log?: Logger;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -33,6 +37,8 @@ export interface LocationKind {
   secrets: z.ZodType<Record<string, string | undefined>>;
   secretsShape: z.ZodRawShape;
   store(settings: Record<string, unknown>, secrets: Record<string, string | undefined>, env: KindEnv): BlobStore;
+  /** How backups are laid out there: as Home Assistant's integration for this kind stores them. */
+  layout(settings: Record<string, unknown>, env: KindEnv): BackupLayout;
   /** Kinds whose server proves itself with a host key: the key it presents now (nothing else is sent). */
   hostKey?(settings: Record<string, unknown>): Promise<string>;
 }
@@ -48,6 +54,7 @@ function kind<S extends AnyObject, C extends AnyObject>(def: {
   secrets: C | z.ZodType<z.infer<C>>;
   secretsShape: C['shape'];
   store: (settings: z.infer<S>, secrets: z.infer<C>, env: KindEnv) => BlobStore;
+  layout: (settings: z.infer<S>, env: KindEnv) => BackupLayout;
   hostKey?: (settings: z.infer<S>) => Promise<string>;
 }): LocationKind {
   return def as unknown as LocationKind;
@@ -61,6 +68,8 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     secrets: FolderSecretsSchema,
     secretsShape: FolderSecretsSchema.shape,
     store: (s, _c, env) => new FolderStore(s.path, { marker: true, agentId: env.agentId }),
+    // A Supervisor share: backup files, read from their backup.json when they have no record.
+    layout: (_s, env) => new HaLayout({ style: 'bare', unrecorded: new ArchiveLayout(env.log), log: env.log }),
   }),
   s3: kind({
     kind: 's3',
@@ -69,6 +78,8 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     secrets: S3SecretsSchema,
     secretsShape: S3SecretsSchema.shape,
     store: (s, c) => new S3Store(s, c),
+    // Home Assistant's aws_s3 (and cloudflare_r2, idrive_e2); backblaze_b2's records are read too.
+    layout: (_s, env) => new HaLayout({ style: 'bare', log: env.log }),
   }),
   sftp: kind({
     kind: 'sftp',
@@ -77,6 +88,7 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     secrets: SftpSecretsSchema,
     secretsShape: SftpSecretsSchema.shape,
     store: (s, c, env) => new SftpStore(s, c, env.agentId),
+    layout: (s, env) => new HaLayout({ style: 'sftp', folder: s.path, log: env.log }),
     hostKey: (s) => presentedHostKey(s),
   }),
   webdav: kind({
@@ -86,6 +98,7 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     secrets: WebdavSecretsSchema,
     secretsShape: WebdavSecretsSchema.shape,
     store: (s, c) => new WebdavStore(s, c),
+    layout: (_s, env) => new HaLayout({ style: 'bare', log: env.log }),
   }),
 };
 
@@ -132,8 +145,9 @@ export function parseLocation(spec: Pick<LocationConfig, 'id' | 'kind' | 'settin
 export function createStoredAgent(spec: LocationConfig, secrets: Record<string, string>, env: Omit<KindEnv, 'agentId'> = {}): StoredBackupAgent {
   const { kind: k, settings, secrets: creds } = parseLocation(spec, secrets);
   const [domain, uniqueId] = spec.id.split('.') as [string, string];
-  const store = k.store(settings, creds, { ...env, agentId: spec.id });
-  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, store, { layout: new RecordLayout(), recordDigest: spec.verify, clock: env.clock });
+  const kindEnv = { ...env, agentId: spec.id };
+  const store = k.store(settings, creds, kindEnv);
+  return new StoredBackupAgent({ domain, uniqueId, name: spec.name }, store, { layout: k.layout(settings, kindEnv), recordDigest: spec.verify, clock: env.clock, log: env.log });
 }
 
 export interface AgentOptions extends Omit<KindEnv, 'agentId'> {

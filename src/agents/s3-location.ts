@@ -10,11 +10,13 @@ import { Readable } from 'node:stream';
 import type { S3Client, StorageClass } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
-import { BlobNotFound, probeBlobName, probeStep, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, MoveUnsupported, probeBlobName, listedName, probeStep, type BlobInfo, type BlobStore, type ListOptions, type ProbeReport, type PutOptions } from './blob-store.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const MiB = 1024 * 1024;
+/** The largest object one CopyObject request copies. */
+const MAX_COPY_OBJECT_BYTES = 5 * 1024 * MiB;
 /** How long the clean-up of a failed multipart upload may take. */
 const ABORT_PARTS_MS = 5_000;
 
@@ -134,7 +136,7 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async list(opts: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+  async list(opts: ListOptions = {}): Promise<BlobInfo[]> {
     const out: BlobInfo[] = [];
     let token: string | undefined;
     do {
@@ -144,11 +146,39 @@ export class S3Store implements BlobStore {
       );
       for (const o of res.Contents ?? []) {
         const name = (o.Key ?? '').slice(this.prefix.length);
-        if (name && !name.includes('/')) out.push({ name, size: o.Size ?? 0, ...(o.LastModified ? { mtimeMs: o.LastModified.getTime() } : {}) });
+        if (listedName(name, opts)) out.push({ name, size: o.Size ?? 0, ...(o.LastModified ? { mtimeMs: o.LastModified.getTime() } : {}) });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out;
+  }
+
+  /**
+   * A server-side copy, then the old key removed (S3 has no rename). CopyObject takes objects up
+   * to 5 GiB; larger ones are left to the caller's streamed copy.
+   */
+  async move(from: string, to: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const { CopyObjectCommand, HeadObjectCommand, DeleteObjectCommand } = await sdk();
+    const s3 = await this.s3();
+    let size: number;
+    try {
+      size = (await s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(from) }), { abortSignal: opts.signal })).ContentLength ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFound(from);
+      throw err;
+    }
+    if (size > MAX_COPY_OBJECT_BYTES) throw new MoveUnsupported(`${from} is larger than a server-side copy allows`);
+    const source = `${this.settings.bucket}/${this.key(from)}`.split('/').map(encodeURIComponent).join('/');
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: this.settings.bucket,
+        Key: this.key(to),
+        CopySource: source,
+        ...(this.settings.storage_class && !to.endsWith('.json') ? { StorageClass: this.settings.storage_class as StorageClass } : {}),
+      }),
+      { abortSignal: opts.signal },
+    );
+    await s3.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.key(from) }), { abortSignal: opts.signal });
   }
 
   async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {

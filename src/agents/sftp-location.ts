@@ -13,7 +13,7 @@ import type { Client, SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { release } from '../util/owned-chunks.js';
 import { HostKeyMismatchError, HostKeyUnknownError } from './agent-errors.js';
-import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, probeBlobName, isAbandonedTemp, listedName, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ListOptions, type ProbeReport, type PutOptions } from './blob-store.js';
 
 const SFTP_NO_SUCH_FILE = 2;
 const READS_IN_FLIGHT = 16;
@@ -342,7 +342,7 @@ export class SftpStore implements BlobStore {
     })();
   }
 
-  async list(): Promise<BlobInfo[]> {
+  async list(opts: ListOptions = {}): Promise<BlobInfo[]> {
     const session = await this.connect();
     const { sftp } = session;
     let entries: { filename: string; attrs: { size: number; mode: number; mtime: number } }[];
@@ -353,8 +353,19 @@ export class SftpStore implements BlobStore {
       throw err;
     }
     return entries
-      .filter((e) => !e.filename.startsWith('.') && (e.attrs.mode & 0o170000) === 0o100000)
+      .filter((e) => listedName(e.filename, opts) && (e.attrs.mode & 0o170000) === 0o100000)
       .map((e) => ({ name: e.filename, size: e.attrs.size, mtimeMs: e.attrs.mtime * 1000 }));
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const session = await this.connect();
+    const { sftp } = session;
+    try {
+      await within(session, call<void>((cb) => sftp.ext_openssh_rename(this.path(from), this.path(to), (err) => cb(err, undefined))));
+    } catch (err) {
+      if (isNoSuchFile(err)) throw new BlobNotFound(from);
+      throw err;
+    }
   }
 
   async remove(name: string): Promise<void> {

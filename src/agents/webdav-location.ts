@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import type { FileStat, WebDAVClient } from 'webdav';
 import { z } from 'zod';
 import { httpStatusOf } from './agent-errors.js';
-import { BlobNotFound, probeBlobName, isAbandonedTemp, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ProbeReport, type PutOptions } from './blob-store.js';
+import { BlobNotFound, probeBlobName, isAbandonedTemp, listedName, probeStep, tempBlobName, type BlobInfo, type BlobStore, type ListOptions, type ProbeReport, type PutOptions } from './blob-store.js';
 
 
 export const WebdavSettingsSchema = z.object({
@@ -107,7 +107,7 @@ export class WebdavStore implements BlobStore {
     }
   }
 
-  async list(opts: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+  async list(opts: ListOptions = {}): Promise<BlobInfo[]> {
     let items: FileStat[];
     try {
       items = (await (await this.dav()).getDirectoryContents(this.dir, { signal: opts.signal })) as FileStat[];
@@ -115,7 +115,16 @@ export class WebdavStore implements BlobStore {
       if (httpStatusOf(err) === 404) return [];
       throw err;
     }
-    return items.filter((i) => i.type === 'file' && !i.basename.startsWith('.')).map((i) => ({ name: i.basename, size: i.size, mtimeMs: Date.parse(i.lastmod) }));
+    return items.filter((i) => i.type === 'file' && listedName(i.basename, opts)).map((i) => ({ name: i.basename, size: i.size, mtimeMs: Date.parse(i.lastmod) }));
+  }
+
+  async move(from: string, to: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await (await this.dav()).moveFile(this.path(from), this.path(to), { overwrite: true, signal: opts.signal });
+    } catch (err) {
+      if (httpStatusOf(err) === 404) throw new BlobNotFound(from);
+      throw err;
+    }
   }
 
   async remove(name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {

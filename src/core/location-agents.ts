@@ -61,6 +61,7 @@ export class LocationAgents {
       try {
         const { agent, close } = this.opts.registry.agent(location, creds, {
           clock: this.opts.clock,
+          log: this.opts.log,
           retry: {
             ...this.opts.retry,
             onRetry: ({ agentId, attempt, delayMs, error }) =>

@@ -23,6 +23,15 @@ async function withShare(): Promise<{ dir: string; inst: string; share: string }
   return { dir, inst, share };
 }
 
+/** The file name (without `.tar`) of a backup's copy on a share, found from its record. */
+async function stemOf(share: string, backupId: string): Promise<string> {
+  for (const name of (await readdir(share)).filter((n) => n.endsWith('.metadata.json'))) {
+    const record = JSON.parse(await readFile(join(share, name), 'utf8')) as { backup_id: string };
+    if (record.backup_id === backupId) return name.slice(0, -'.metadata.json'.length);
+  }
+  throw new Error(`no record of ${backupId} in ${share}`);
+}
+
 const digestOf = async (inst: string) => treeDigest(await describeTree(inst, { ignore: ['backups/'] }));
 
 async function refusedRestore(inst: string, backupId: string, message: RegExp, extra: string[] = []): Promise<void> {
@@ -44,13 +53,14 @@ export const rows: AttackRow[] = [
       const created = JSON.parse(await runCliOk(['-c', inst, 'backup', 'create', '--password', key, '--location', 'folder.nas', '--json'])) as { backup_id: string };
       const id = created.backup_id;
       // The attacker changes the archive (one byte of its end-of-archive padding) and the record beside it.
-      const tar = join(share, `${id}.tar`);
+      const stem = await stemOf(share, id);
+      const tar = join(share, `${stem}.tar`);
       const bytes = await readFile(tar);
       bytes[bytes.length - 1] = 1;
       await writeFile(tar, bytes);
-      const recordPath = join(share, `${id}.metadata.json`);
-      const record = JSON.parse(await readFile(recordPath, 'utf8')) as { sha256: string };
-      record.sha256 = createHash('sha256').update(bytes).digest('hex');
+      const recordPath = join(share, `${stem}.metadata.json`);
+      const record = JSON.parse(await readFile(recordPath, 'utf8')) as { extra_metadata: Record<string, string> };
+      record.extra_metadata['lifeboat.copy_sha256'] = createHash('sha256').update(bytes).digest('hex');
       await writeFile(recordPath, JSON.stringify(record));
       await refusedRestore(inst, id, /is not the one Lifeboat sent there/);
     },
@@ -63,7 +73,8 @@ export const rows: AttackRow[] = [
       // Made elsewhere (another installation, no key), then dropped into the share.
       const other = await withShare();
       const made = JSON.parse(await runCliOk(['-c', other.inst, 'backup', 'create', '--location', 'folder.nas', '--json'])) as { backup_id: string };
-      for (const name of (await readdir(other.share)).filter((n) => n.startsWith(made.backup_id))) await copyFile(join(other.share, name), join(share, name));
+      const stem = await stemOf(other.share, made.backup_id);
+      for (const name of [`${stem}.tar`, `${stem}.metadata.json`]) await copyFile(join(other.share, name), join(share, name));
       await refusedRestore(inst, made.backup_id, /is not encrypted, although Lifeboat encrypts its backups.*--allow-unencrypted/);
       // Told to, Lifeboat restores it.
       const allowed = await runCli(['-c', inst, 'restore', made.backup_id, '--location', 'folder.nas', '--yes', '--allow-unencrypted']);
