@@ -20,6 +20,7 @@ import { makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
 import { startTarget, type Target } from './location-targets.js';
+import { suggestedFileName } from '../../src/archive/backup-json.js';
 
 const KEY = 'protection-test-key';
 const compareOpts = { mtimes: true, ignore: [...NOT_COMPARED, 'home-assistant.log', 'tts/x.mp3'] };
@@ -73,26 +74,29 @@ describe('one backup, an encrypted and an unencrypted location', () => {
     return { inst, manager };
   }
 
-  async function storedOnS3(backupId: string): Promise<Buffer> {
+  async function storedOnS3(file: string): Promise<Buffer> {
     const settings = s3.spec.settings as S3Settings;
     const client = await s3Client({ ...settings, region: 'us-east-1', storage_class: null, part_size_mib: 8 }, s3.secrets as never);
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: settings.bucket, Key: `${settings.prefix}${backupId}.tar` }));
+      const res = await client.send(new GetObjectCommand({ Bucket: settings.bucket, Key: `${settings.prefix}${file}` }));
       return Buffer.from(await res.Body!.transformToByteArray());
     } finally {
       client.destroy();
     }
   }
 
-  async function storedOnWebdav(backupId: string): Promise<Buffer> {
+  async function storedOnWebdav(file: string): Promise<Buffer> {
     const { createClient } = await import('webdav');
     const c = createClient(String(dav.spec.settings.url), { username: String(dav.spec.settings.username), password: dav.secrets.password });
-    return Buffer.from((await c.getFileContents(`/backups/${backupId}.tar`)) as ArrayBuffer);
+    return Buffer.from((await c.getFileContents(`/backups/${file}`)) as ArrayBuffer);
   }
 
   async function checkCopies(manager: Awaited<ReturnType<typeof openManager>>, inst: string, backupId: string) {
-    const s3Heads = await innerMemberHeads(await storedOnS3(backupId));
-    const davHeads = await innerMemberHeads(await storedOnWebdav(backupId));
+    // Both locations keep Home Assistant's layout: the archive under its suggested file name.
+    const made = (await manager.details(backupId)).backup!;
+    const file = suggestedFileName(made.name, made.date);
+    const s3Heads = await innerMemberHeads(await storedOnS3(file));
+    const davHeads = await innerMemberHeads(await storedOnWebdav(file));
     expect(Object.keys(s3Heads)).toEqual(['homeassistant.tar.gz']);
     expect(s3Heads['homeassistant.tar.gz']!.subarray(0, MAGIC.length).equals(MAGIC)).toBe(true);
     expect(davHeads['homeassistant.tar.gz']!.subarray(0, 2).toString('hex')).toBe('1f8b');
