@@ -88,9 +88,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** `lifeboat serve` on a free port for the installation, until stop(). */
-export async function serve(installation: string): Promise<Served> {
-  const cli: RunningCli = startCli(['-c', installation, 'serve', '--port', '0'], { env: { LOG_LEVEL: 'warn' } });
+/** `lifeboat serve` for the installation on the port (a free one by default), until stop(). */
+export async function serve(installation: string, port = 0): Promise<Served> {
+  const cli: RunningCli = startCli(['-c', installation, 'serve', '--port', String(port)], { env: { LOG_LEVEL: 'warn' } });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`lifeboat serve did not start:\n${out}`)), 60_000);

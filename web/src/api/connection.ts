@@ -1,6 +1,11 @@
-// A client for Home Assistant's WebSocket protocol as `lifeboat serve` speaks it: the auth
-// handshake with an access token, commands with increasing ids, subscriptions (whose events may
-// arrive before their result), and reconnection with the subscriptions set up again.
+// The WebSocket connection to `lifeboat serve`, made with Home Assistant's own client library
+// (home-assistant-js-websocket): it does the auth handshake with the access token, numbers the
+// commands, routes subscription events, and reconnects with every subscription set up again. This
+// file adds what the pages rely on: failures as a CommandError with a code and a message, a refused
+// token told apart from an address locked out after too many, and the connection's ups and downs.
+
+import { createConnection, createLongLivedTokenAuth, ERR_INVALID_AUTH, type Connection as HaConnection } from 'home-assistant-js-websocket';
+import { lockedOut } from './http.js';
 
 export class CommandError extends Error {
   constructor(
@@ -11,162 +16,76 @@ export class CommandError extends Error {
   }
 }
 
-/** The token was refused (auth_invalid). */
-export class AuthError extends Error {}
-
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-type Subscription = { type: string; params: Record<string, unknown>; onEvent: (e: unknown) => void; id: number };
-
-export type ConnectionStatus = 'connected' | 'reconnecting';
-
-function websocketUrl(): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/api/websocket`;
+/** The token was refused (auth_invalid); `locked`: this address tried too many wrong tokens and must wait. */
+export class AuthError extends Error {
+  constructor(readonly locked: boolean) {
+    super(locked ? 'Too many failed attempts' : 'Invalid access token');
+  }
 }
 
-/** Opens a socket and completes the auth handshake; rejects with AuthError for a bad token. */
-function handshake(url: string, token: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    let done = false;
-    const fail = (err: Error) => {
-      if (done) return;
-      done = true;
-      ws.close();
-      reject(err);
-    };
-    ws.onmessage = (ev) => {
-      const msg = JSON.parse(String(ev.data)) as { type: string; message?: string };
-      if (msg.type === 'auth_required') ws.send(JSON.stringify({ type: 'auth', access_token: token }));
-      else if (msg.type === 'auth_ok') {
-        done = true;
-        ws.onmessage = null;
-        ws.onclose = null;
-        ws.onerror = null;
-        resolve(ws);
-      } else if (msg.type === 'auth_invalid') fail(new AuthError(msg.message ?? 'auth_invalid'));
-    };
-    ws.onerror = () => fail(new Error('connection failed'));
-    ws.onclose = () => fail(new Error('connection closed'));
-  });
+/**
+ * What the library rejects with, as a CommandError: the server's error ({code, message}), the
+ * result it makes up for a command cut off by a lost connection ({error: {code, message}}, with a
+ * numeric code), or a bare number when there was no connection to send on.
+ */
+function commandError(err: unknown): CommandError {
+  const e = (typeof err === 'object' && err !== null && 'error' in err ? err.error : err) as { code?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && e !== null && typeof e.message === 'string') {
+    return new CommandError(typeof e.code === 'string' ? e.code : 'not_connected', e.message);
+  }
+  return new CommandError('not_connected', 'Not connected');
 }
 
-export class Connection extends EventTarget {
-  private ws: WebSocket;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly subscriptions = new Set<Subscription>();
-  private closedByUser = false;
-  status: ConnectionStatus = 'connected';
+/**
+ * The library's events: `disconnected` when the connection is lost (it then reconnects), `ready`
+ * when it is back, `reconnect-error` when the token was refused on reconnecting (it was revoked).
+ */
+export type ConnectionEvent = 'ready' | 'disconnected' | 'reconnect-error';
 
-  private constructor(
-    ws: WebSocket,
-    private readonly token: string,
-    private readonly url: string,
-  ) {
-    super();
-    this.ws = ws;
-    this.attach(ws);
-  }
+export class Connection {
+  private constructor(private readonly socket: HaConnection) {}
 
-  static async open(token: string, url = websocketUrl()): Promise<Connection> {
-    return new Connection(await handshake(url, token), token, url);
-  }
-
-  private attach(ws: WebSocket): void {
-    ws.onmessage = (ev) => this.receive(String(ev.data));
-    ws.onclose = () => this.lost();
-  }
-
-  private receive(text: string): void {
-    const msg = JSON.parse(text) as { id: number; type: string; success?: boolean; result?: unknown; error?: { code: string; message: string }; event?: unknown };
-    if (msg.type === 'event') {
-      for (const sub of this.subscriptions) if (sub.id === msg.id) sub.onEvent(msg.event);
-      return;
+  /** Connects to the server the page came from; rejects with AuthError for a refused token. */
+  static async open(token: string): Promise<Connection> {
+    try {
+      return new Connection(await createConnection({ auth: createLongLivedTokenAuth(location.origin, token) }));
+    } catch (err) {
+      // The library keeps auth_invalid's message to itself: the server says whether the address is locked out.
+      if (err === ERR_INVALID_AUTH) throw new AuthError(await lockedOut().catch(() => false));
+      throw new Error('Cannot connect to Lifeboat');
     }
-    const pending = this.pending.get(msg.id);
-    if (!pending) return;
-    this.pending.delete(msg.id);
-    if (msg.type === 'pong' || msg.success) pending.resolve(msg.result ?? null);
-    else pending.reject(new CommandError(msg.error?.code ?? 'unknown_error', msg.error?.message ?? 'Unknown error'));
   }
 
-  private send(message: Record<string, unknown>): { id: number; result: Promise<unknown> } {
-    const id = this.nextId++;
-    const result = new Promise<unknown>((resolve, reject) => {
-      if (this.ws.readyState !== WebSocket.OPEN) {
-        reject(new CommandError('not_connected', 'Not connected'));
-        return;
-      }
-      this.pending.set(id, { resolve, reject });
-      this.ws.send(JSON.stringify({ ...message, id }));
-    });
-    return { id, result };
+  /** False from a lost connection until the library has reconnected. */
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  on(event: ConnectionEvent, listener: () => void): void {
+    this.socket.addEventListener(event, () => listener());
   }
 
   command<T = unknown>(type: string, params: Record<string, unknown> = {}): Promise<T> {
-    return this.send({ ...params, type }).result as Promise<T>;
+    return this.socket.sendMessagePromise<T>({ ...params, type }).catch((err: unknown) => {
+      throw commandError(err);
+    });
   }
 
-  /** Subscribes; returns a function that unsubscribes. Survives reconnections. */
-  async subscribe<E>(type: string, onEvent: (event: E) => void, params: Record<string, unknown> = {}): Promise<() => void> {
-    const sub: Subscription = { type, params, onEvent: onEvent as (e: unknown) => void, id: 0 };
-    await this.start(sub);
-    return () => {
-      this.subscriptions.delete(sub);
-      if (this.ws.readyState === WebSocket.OPEN) void this.command('unsubscribe_events', { subscription: sub.id }).catch(() => undefined);
-    };
+  /** Starts a subscription (kept across reconnections); resolves with a function that ends it. */
+  subscribe<E>(type: string, onEvent: (event: E) => void): Promise<() => Promise<void>> {
+    return this.socket.subscribeMessage<E>(onEvent, { type }).catch((err: unknown) => {
+      throw commandError(err);
+    });
   }
 
-  private async start(sub: Subscription): Promise<void> {
-    // Events can precede the result, so the subscription must be findable by id at once.
-    const { id, result } = this.send({ ...sub.params, type: sub.type });
-    sub.id = id;
-    this.subscriptions.add(sub);
-    try {
-      await result;
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      throw err;
-    }
-  }
-
-  private setStatus(status: ConnectionStatus): void {
-    this.status = status;
-    this.dispatchEvent(new Event('status'));
-  }
-
-  private lost(): void {
-    for (const p of this.pending.values()) p.reject(new CommandError('not_connected', 'Connection lost'));
-    this.pending.clear();
-    if (this.closedByUser) return;
-    this.setStatus('reconnecting');
-    void this.reconnect(500);
-  }
-
-  private async reconnect(delay: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, delay));
-    if (this.closedByUser) return;
-    try {
-      this.ws = await handshake(this.url, this.token);
-    } catch (err) {
-      if (err instanceof AuthError) {
-        this.dispatchEvent(new Event('auth-invalid'));
-        return;
-      }
-      return this.reconnect(Math.min(delay * 2, 10_000));
-    }
-    this.nextId = 1;
-    this.attach(this.ws);
-    const subs = [...this.subscriptions];
-    this.subscriptions.clear();
-    for (const sub of subs) await this.start(sub).catch(() => undefined);
-    this.setStatus('connected');
-    this.dispatchEvent(new Event('reconnected'));
+  /** subscribe_events for one event type, as subscribe() does. */
+  subscribeEvents<E>(eventType: string, onEvent: (event: E) => void): Promise<() => Promise<void>> {
+    return this.socket.subscribeEvents<E>(onEvent, eventType).catch((err: unknown) => {
+      throw commandError(err);
+    });
   }
 
   close(): void {
-    this.closedByUser = true;
-    this.ws.close();
+    this.socket.close();
   }
 }

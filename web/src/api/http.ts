@@ -1,6 +1,7 @@
 // The HTTP side of the API: the access token's storage (this tab only, or this device when the
 // user asks to be remembered), backup downloads (as stored or decrypted), uploads with progress,
-// and the onboarding endpoints that work without a token on an empty installation.
+// whether this address is locked out after refused tokens, and the onboarding endpoints that work
+// without a token on an empty installation.
 
 import type { OnboardingInfo } from './types.js';
 
@@ -103,6 +104,14 @@ export function uploadBackup(file: File, opts: { token: string | null; agentIds:
     xhr.send(form);
   });
   return { done, abort: () => xhr.abort() };
+}
+
+/**
+ * Whether this address is locked out after too many refused tokens: the server answers 429 while it
+ * is, and a request without a token is never counted as a wrong guess.
+ */
+export async function lockedOut(): Promise<boolean> {
+  return (await fetch('/api/')).status === 429;
 }
 
 /** The onboarding info, or null when onboarding is closed (a token exists or the installation is set up). */

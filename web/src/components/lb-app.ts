@@ -71,19 +71,22 @@ export class LbApp extends LitElement {
   private async connect(token: string, remember: boolean | null): Promise<void> {
     this.signingIn = true;
     this.signInError = '';
+    let connection: Connection | null = null;
     try {
-      const connection = await Connection.open(token);
+      connection = await Connection.open(token);
       const store = new BackupStore(connection, token);
       await store.start();
-      connection.addEventListener('auth-invalid', () => this.signOut(S.signIn.invalid));
+      // Refused on reconnecting: the token was revoked.
+      connection.on('reconnect-error', () => this.signOut(S.signIn.invalid));
       if (remember !== null) tokenStorage.save(token, remember);
       this.store = store;
       this.phase = 'ready';
       this.routeChanged = true;
     } catch (err) {
+      connection?.close();
       if (err instanceof AuthError) {
         tokenStorage.clear();
-        this.signInError = /many/i.test(err.message) ? S.signIn.locked : S.signIn.invalid;
+        this.signInError = err.locked ? S.signIn.locked : S.signIn.invalid;
       } else this.signInError = S.signIn.unreachable;
       this.phase = 'signin';
     } finally {
@@ -308,7 +311,7 @@ export class LbApp extends LitElement {
       }}>${S.app.skip}</a>
       ${this.renderHeader()}
       <main id="main">
-        ${store?.connection.status === 'reconnecting' ? html`<div class="banner warning" role="alert">${S.app.reconnecting}</div>` : nothing}
+        ${store && !store.connection.connected ? html`<div class="banner warning" role="alert">${S.app.reconnecting}</div>` : nothing}
         ${this.renderMain()}
       </main>
       <div class="notices" role="status" aria-live="polite">

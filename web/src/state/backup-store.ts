@@ -31,8 +31,9 @@ export class BackupStore extends EventTarget {
     readonly token: string,
   ) {
     super();
-    connection.addEventListener('reconnected', () => void this.load());
-    connection.addEventListener('status', () => this.changed());
+    connection.on('disconnected', () => this.changed());
+    // Back after a loss: events may have been missed meanwhile (a failed reload waits for the next one).
+    connection.on('ready', () => void this.load().catch(() => this.changed()));
   }
 
   changed(): void {
@@ -46,14 +47,10 @@ export class BackupStore extends EventTarget {
       this.job.onProgress(e);
       this.changed();
     });
-    await this.connection.subscribe<{ data: { entity_id: string; new_state: EntityState } }>(
-      'subscribe_events',
-      (e) => {
-        this.entities.set(e.data.entity_id, e.data.new_state);
-        this.changed();
-      },
-      { event_type: 'state_changed' },
-    );
+    await this.connection.subscribeEvents<{ data: { entity_id: string; new_state: EntityState } }>('state_changed', (e) => {
+      this.entities.set(e.data.entity_id, e.data.new_state);
+      this.changed();
+    });
   }
 
   async load(): Promise<void> {
