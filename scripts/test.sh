@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 # OpenSSL, as Home Assistant's own stack does), sqlite3, openssl (test certificates), the real
 # servers the location and MQTT tests start on 127.0.0.1 (OpenSSH for SFTP, Apache mod_dav for
 # WebDAV, Mosquitto for MQTT), Chromium for the web UI tests, and libfaketime (faketime), with
-# which the tests of `lifeboat serve` set the clock of the processes they start.
-PACKAGES=(python3 python3-nacl python3-cryptography sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime)
+# which the tests of `lifeboat serve` set the clock of the processes they start. python3-boto3 and
+# python3-paramiko: test/helpers/ha_storage.py lists and writes S3 and SFTP locations as Home
+# Assistant's storage integrations do, to prove Home Assistant and Lifeboat see each other's backups.
+PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
