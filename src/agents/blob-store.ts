@@ -82,6 +82,8 @@ export interface BlobStore {
    * through this machine (a file rename, WebDAV MOVE, an S3 server-side copy). Throws BlobNotFound.
    */
   move?(from: string, to: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** The absolute path of a blob on the server, for stores whose records name it (SFTP). */
+  remotePath?(name: string): Promise<string>;
   /** Removes a blob; throws BlobNotFound when there is none. */
   remove(name: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Reachability, credentials, write permission, free space. Writes and removes a small test blob. */

@@ -7,7 +7,6 @@
 // only those) are read from their own backup.json where the store is on this machine. Records of
 // Lifeboat's first layout are still read, and moved to this one when found (layout-migration.ts).
 
-import { posix } from 'node:path';
 import { checkLimit, MAX_BACKUP_JSON_BYTES } from '../archive/archive-limits.js';
 import type { AgentBackup } from '../archive/backup-json.js';
 import { collect, take } from '../util/chunks.js';
@@ -20,8 +19,6 @@ import { migrateLegacyCopy, type FoundCopy } from './layout-migration.js';
 
 export interface HaLayoutOptions {
   style: RecordStyle;
-  /** The location's folder on the server, which sftp_storage records write into the archive's path. */
-  folder?: string;
   /** Reads backup files that have no record (a folder on this machine, laid out as a Supervisor share). */
   unrecorded?: ArchiveLayout;
   log?: Logger;
@@ -116,7 +113,9 @@ export class HaLayout implements BackupLayout {
 
   private async putRecord(store: BlobStore, copy: StoredCopy, signal?: AbortSignal): Promise<string> {
     const name = recordName(this.opts.style, copy.backup, copy.archive);
-    const body = encodeRecord(this.opts.style, copy.backup, copy.sha256, posix.join(this.opts.folder ?? '', copy.archive));
+    // sftp_storage records the archive's absolute path on the server.
+    const path = this.opts.style === 'sftp' && store.remotePath ? await store.remotePath(copy.archive) : copy.archive;
+    const body = encodeRecord(this.opts.style, copy.backup, copy.sha256, path);
     await store.put(name, (async function* () { yield body; })(), { size: body.length, signal });
     return name;
   }

@@ -88,7 +88,7 @@ export const LOCATION_KINDS: Record<string, LocationKind> = {
     secrets: SftpSecretsSchema,
     secretsShape: SftpSecretsSchema.shape,
     store: (s, c, env) => new SftpStore(s, c, env.agentId),
-    layout: (s, env) => new HaLayout({ style: 'sftp', folder: s.path, log: env.log }),
+    layout: (_s, env) => new HaLayout({ style: 'sftp', log: env.log }),
     hostKey: (s) => presentedHostKey(s),
   }),
   webdav: kind({

@@ -147,6 +147,7 @@ export class SftpStore implements BlobStore {
   readonly where: string;
   private session: Promise<Session> | null = null;
   private dirReady = false;
+  private absoluteDir: string | undefined;
 
   constructor(
     private readonly settings: SftpSettings,
@@ -355,6 +356,15 @@ export class SftpStore implements BlobStore {
     return entries
       .filter((e) => listedName(e.filename, opts) && (e.attrs.mode & 0o170000) === 0o100000)
       .map((e) => ({ name: e.filename, size: e.attrs.size, mtimeMs: e.attrs.mtime * 1000 }));
+  }
+
+  /** The folder resolved by the server (a relative path is relative to the login folder). */
+  async remotePath(name: string): Promise<string> {
+    const session = await this.connect();
+    const { sftp } = session;
+    await within(session, this.ensureDir(sftp));
+    this.absoluteDir ??= await within(session, call<string>((cb) => sftp.realpath(this.settings.path, cb)));
+    return posix.join(this.absoluteDir, name);
   }
 
   async move(from: string, to: string): Promise<void> {

@@ -58,7 +58,7 @@ describe.each(KINDS)('%s location in Home Assistant layout', (kind: Kind) => {
     expect(await names(s.agent)).toEqual([`${S}.tar`, recordName].sort());
     const doc = await readJson(s.agent, recordName);
     const dict = (kind === 'sftp' ? doc.metadata : doc) as Record<string, unknown>;
-    if (kind === 'sftp') expect(doc.file_path).toBe(`${s.target!.spec.settings.path as string}/${S}.tar`);
+    if (kind === 'sftp') expect(doc.file_path).toBe(`${s.diskDir as string}/${S}.tar`);
     expect(Object.keys(dict)).toEqual(HA_KEYS);
     expect(Object.values(dict.extra_metadata as object).every((v) => typeof v === 'string' || typeof v === 'boolean')).toBe(true);
     expect((dict.extra_metadata as Record<string, string>)['lifeboat.copy_sha256']).toBe(sha(await bytesOf(open())));
