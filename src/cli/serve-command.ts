@@ -44,6 +44,7 @@ export function registerServeCommand(program: Command): void {
       parseIntOption('--min-upload-rate', 0, 1024 ** 3),
       DEFAULT_LIMITS.minUploadBytesPerSecond,
     )
+    .option('--sign-in-link', 'print a link that signs the web UI in once, within 15 minutes, without a token (it creates one for that browser)')
     .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs))
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LifeboatCore } from '../core/lifeboat-core.js';
+import { SignInLinks } from '../core/sign-in-links.js';
 import type { Clock } from '../core/types.js';
 import { httpNotifier } from '../integrations/notifier.js';
 import { MetricsCollector } from '../integrations/metrics.js';
@@ -86,6 +87,8 @@ export interface ServeOptions {
   idleTimeout: number;
   minUploadRate: number;
   authTimeout: number;
+  /** Print a one-time sign-in link for the web UI. */
+  signInLink?: boolean;
 }
 
 /** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
@@ -109,6 +112,10 @@ export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<()
     });
     core.log.info(`Listening on ${server.url}`, { url: server.url });
     process.stdout.write(`Lifeboat is serving ${core.status.installation} on ${server.url}\n`);
+    if (opts.signInLink) {
+      const { code, expires } = core.signInLinks.issue();
+      process.stdout.write(`Open this link to sign in (it works once, until ${expires.toISOString().slice(11, 16)} UTC):\n  ${server.url}${SignInLinks.path(code)}\n`);
+    }
     const mqtt = MqttBridge.start(core, { configurationUrl: reachableUrl(server.url, hostname()) });
     return async () => {
       await mqtt.stop();

@@ -34,6 +34,7 @@ import { Retention } from './retention.js';
 import { Services } from './services.js';
 import { Settings } from './settings.js';
 import { Status } from './status.js';
+import { SignInLinks } from './sign-in-links.js';
 import { tokenStoreAt, type TokenStore } from './tokens.js';
 import { VerifyBackup } from './verify-backup.js';
 
@@ -71,6 +72,7 @@ export class LifeboatCore {
   readonly status: Status;
   readonly tokens: TokenStore;
   readonly onboarding: Onboarding;
+  readonly signInLinks: SignInLinks;
   readonly notifications: Notifications;
   private readonly services: Services;
 
@@ -92,6 +94,7 @@ export class LifeboatCore {
     this.status = new Status(parts);
     this.tokens = tokenStoreAt(parts.df.root);
     this.onboarding = new Onboarding(parts, this.tokens);
+    this.signInLinks = new SignInLinks(this.tokens, parts.clock);
     this.notifications = new Notifications(parts);
     this.services = new Services(parts, this.create, this.retention, { random: options.random, uploadRetryIntervalMs: options.uploadRetryIntervalMs });
   }

@@ -20,6 +20,7 @@ import { registerBrowserGuards } from './browser-guards.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type HttpLimits } from './defaults.js';
 import { HostAllowlist } from './host-allowlist.js';
 import { registerRoutes } from './http-routes.js';
+import { registerSignInRoute } from './sign-in-route.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
 import { registerRequestAuth, tokenProblemLogger } from './request-auth.js';
 import { PathSigner } from './signed-paths.js';
@@ -129,6 +130,7 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
     });
   });
 
+  registerSignInRoute(server, core, limiter);
   registerRoutes(server, core, {
     maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3,
     uploadPace: { idleMs: limits.bodyIdleTimeoutMs, minBytesPerSecond: limits.minUploadBytesPerSecond },

@@ -33,6 +33,7 @@ export const S = {
     working: 'Signing in…',
     invalid: 'This token was not accepted. Check it and try again.',
     locked: 'Too many failed attempts. Wait a minute and try again.',
+    linkSpent: 'This sign-in link has expired or was already used. Sign in with an access token, or restart Lifeboat for a new link.',
     unreachable: 'Lifeboat cannot be reached. Is `lifeboat serve` running?',
   },
 

@@ -114,6 +114,19 @@ export async function lockedOut(): Promise<boolean> {
   return (await fetch('/api/')).status === 429;
 }
 
+/** The code of a one-time sign-in link (`#/sign-in/<code>`) in the address, if there is one. */
+export function signInLinkCode(hash: string): string | null {
+  const m = /^#\/sign-in\/([A-Za-z0-9_-]{16,200})$/.exec(hash);
+  return m ? (m[1] as string) : null;
+}
+
+/** Trades a sign-in link's code for an access token; throws HttpError when it is refused. */
+export async function redeemSignInLink(code: string): Promise<string> {
+  const res = await fetch('/api/lifeboat/sign_in_link', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+  if (!res.ok) throw await errorOf(res);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 /** The onboarding info, or null when onboarding is closed (a token exists or the installation is set up). */
 export async function onboardingInfo(): Promise<OnboardingInfo | null> {
   const res = await fetch('/api/onboarding/backup/info');

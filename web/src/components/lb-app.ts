@@ -4,7 +4,7 @@
 
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AuthError, Connection } from '../api/connection.js';
-import { onboardingInfo, tokenStorage } from '../api/http.js';
+import { HttpError, onboardingInfo, redeemSignInLink, signInLinkCode, tokenStorage } from '../api/http.js';
 import type { OnboardingInfo } from '../api/types.js';
 import { BackupStore, StoreController } from '../state/backup-store.js';
 import { S } from '../strings.js';
@@ -50,6 +50,20 @@ export class LbApp extends LitElement {
   }
 
   private async boot(): Promise<void> {
+    const code = signInLinkCode(location.hash);
+    if (code) {
+      // The code works once: take it out of the address (and the history) before using it.
+      history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+      this.route = parseRoute(location.hash);
+      try {
+        await this.connect(await redeemSignInLink(code), false);
+        if (this.phase === 'ready') return;
+      } catch (err) {
+        this.signInError = err instanceof HttpError && err.status === 429 ? S.signIn.locked : S.signIn.linkSpent;
+        this.phase = 'signin';
+        return;
+      }
+    }
     const token = tokenStorage.load();
     if (token) {
       await this.connect(token, null);

@@ -1,0 +1,54 @@
+// One-time sign-in links, for a newcomer who starts Lifeboat and should be looking at the web UI
+// within a minute, without first creating and pasting a token. `lifeboat serve --sign-in-link`
+// prints `http://…/#/sign-in/<code>`: the code sits in the URL's fragment (browsers never send it
+// in a request, so no server or proxy log sees it), is kept here only as its SHA-256, in memory,
+// works once, and expires after a quarter of an hour. Redeeming it creates an ordinary admin
+// token for that browser, which `lifeboat token list` shows and `token revoke` ends.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nowDate, nowMs, type Clock } from '../util/clock.js';
+import type { TokenStore } from './tokens.js';
+
+export const SIGN_IN_LINK_TTL_MS = 15 * 60_000;
+/** At most this many links wait to be used; the oldest makes room. */
+const MAX_OPEN = 16;
+
+const digest = (code: string) => createHash('sha256').update(code, 'utf8').digest();
+
+export class SignInLinks {
+  /** SHA-256 of each open code → when it expires (ms). */
+  private readonly open = new Map<string, { hash: Buffer; expiresMs: number }>();
+
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A new code, and when it expires. */
+  issue(): { code: string; expires: Date } {
+    const code = randomBytes(24).toString('base64url');
+    const expiresMs = nowMs(this.clock) + SIGN_IN_LINK_TTL_MS;
+    const hash = digest(code);
+    this.open.set(hash.toString('hex'), { hash, expiresMs });
+    if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value as string);
+    return { code, expires: new Date(expiresMs) };
+  }
+
+  /** The link path for a code, to put after the server's address. */
+  static path(code: string): string {
+    return `/#/sign-in/${code}`;
+  }
+
+  /** A fresh admin token for a valid, unused, unexpired code (then spent); null otherwise. */
+  async redeem(code: string): Promise<string | null> {
+    const hash = digest(code);
+    const key = hash.toString('hex');
+    const entry = this.open.get(key);
+    if (!entry || !timingSafeEqual(entry.hash, hash)) return null;
+    this.open.delete(key);
+    if (entry.expiresMs <= nowMs(this.clock)) return null;
+    const now = nowDate(this.clock);
+    const { token } = await this.tokens.create(`browser (sign-in link, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC)`, 'admin', now);
+    return token;
+  }
+}
