@@ -26,6 +26,7 @@ export interface HaLayoutOptions {
 
 export class HaLayout implements BackupLayout {
   private readonly cache = new Map<string, { size: number; record: ParsedRecord | null }>();
+  private migrating: Promise<void> | null = null;
 
   constructor(private readonly opts: HaLayoutOptions) {}
 
@@ -62,8 +63,10 @@ export class HaLayout implements BackupLayout {
     for (const r of records) {
       const parsed = this.cache.get(r.name)?.record;
       if (!parsed) continue;
-      // A legacy copy whose move was interrupted may already have its new name.
-      const candidates = parsed.legacy ? [parsed.archive, haArchiveName(parsed.backup)] : [parsed.archive];
+      // A legacy copy whose move was interrupted may already have its new name; an archive named
+      // like its record comes first (two backups of one name and date keep apart that way).
+      const beside = r.name.startsWith('.') ? [] : [`${r.name.slice(0, -RECORD_SUFFIX.length)}${ARCHIVE_SUFFIX}`];
+      const candidates = parsed.legacy ? [parsed.archive, haArchiveName(parsed.backup)] : [...beside, parsed.archive];
       const archive = candidates.find((a) => archives.get(a) === parsed.backup.size);
       if (archive) found.push({ copy: { backup: parsed.backup, archive, sha256: parsed.sha256, record: r.name }, legacy: parsed.legacy, archives });
       else if (parsed.legacy) orphans.push(r.name);
@@ -74,7 +77,9 @@ export class HaLayout implements BackupLayout {
   async list(store: BlobStore, signal?: AbortSignal): Promise<StoredCopy[]> {
     let { found, orphans } = await this.scan(store, signal);
     if (found.some((f) => f.legacy) || orphans.length) {
-      await this.migrate(store, found, orphans, signal);
+      // One move at a time: listings that overlap wait for it instead of repeating it.
+      this.migrating ??= this.migrate(store, found, orphans, signal).finally(() => (this.migrating = null));
+      await this.migrating;
       ({ found } = await this.scan(store, signal));
     }
     // One copy per backup: a record in this layout over a legacy one.
@@ -107,8 +112,15 @@ export class HaLayout implements BackupLayout {
     return (await this.list(store, signal)).find((c) => c.backup.backup_id === backupId) ?? null;
   }
 
-  async archiveName(_store: BlobStore, backup: AgentBackup): Promise<string> {
-    return haArchiveName(backup);
+  /**
+   * Home Assistant's name for the backup's archive — unless another backup's archive already has
+   * it (same name, same date to the microsecond): then one that keeps both, with the id added.
+   */
+  async archiveName(store: BlobStore, backup: AgentBackup, signal?: AbortSignal): Promise<string> {
+    const name = haArchiveName(backup);
+    const { found } = await this.scan(store, signal);
+    const taken = found.some((f) => f.copy.archive === name && f.copy.backup.backup_id !== backup.backup_id);
+    return taken ? `${name.slice(0, -ARCHIVE_SUFFIX.length)}_${backup.backup_id}${ARCHIVE_SUFFIX}` : name;
   }
 
   private async putRecord(store: BlobStore, copy: StoredCopy, signal?: AbortSignal): Promise<string> {

@@ -68,6 +68,18 @@ describe.each(KINDS)('%s location in Home Assistant layout', (kind: Kind) => {
     expect(await names(s.agent)).toEqual([]);
   });
 
+  live('keeps two backups of the same name and date (to the microsecond) apart', async () => {
+    const one = syntheticBackup('bb000011', 51, 10_000, 1, { name: 'Twin' });
+    const two = syntheticBackup('bb000012', 52, 10_000, 1, { name: 'Twin' });
+    await s.agent.upload(one.backup, one.open);
+    await s.agent.upload(two.backup, two.open);
+    expect((await s.agent.list()).map((b) => b.backup_id).sort()).toEqual(['bb000011', 'bb000012']);
+    for (const x of [one, two]) expect((await bytesOf(await s.agent.download(x.backup.backup_id))).equals(await bytesOf(x.open()))).toBe(true);
+    await s.agent.delete('bb000011');
+    await s.agent.delete('bb000012');
+    expect(await names(s.agent)).toEqual([]);
+  });
+
   live('lists, reads and deletes backups that Home Assistant stored there', async () => {
     const shapes: [string, (b: AgentBackup, S: string) => [string, unknown] | null][] = [['bare record', (b, S) => [`${S}.metadata.json`, b]]];
     if (kind === 's3') shapes.push(['backblaze_b2 record', (b, S) => [`${S}.metadata.json`, { metadata_version: '1', backup_id: b.backup_id, backup_metadata: b }]]);
