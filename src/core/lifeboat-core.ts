@@ -11,6 +11,7 @@ import { LOCATION_REGISTRY, type LocationRegistry } from '../agents/location-reg
 import type { RetryPolicy } from '../agents/retrying-agent.js';
 import { EntityTracker } from '../entities/entity-tracker.js';
 import { BackupManager } from '../manager/backup-manager.js';
+import type { HaControl } from '../manager/ha-control.js';
 import { dataFolder } from '../manager/data-folder.js';
 import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { Keyring } from '../settings/keyring.js';
@@ -56,6 +57,12 @@ export interface CoreOptions {
   retry?: Partial<RetryPolicy>;
   /** How often `serve` looks for failed copies that are due for another try. */
   uploadRetryIntervalMs?: number;
+  /** Stops and starts Home Assistant around a restore's swap (the add-on: the Supervisor); default none. */
+  homeAssistantControl?: HaControl;
+  /** Called after a backup file was written, moved or removed in the local backup folder. */
+  onLocalChange?: () => void;
+  /** Where the Home Assistant version comes from; the installation's `.HA_VERSION` when it knows none. */
+  haVersion?: () => Promise<string | null>;
 }
 
 export class LifeboatCore {
@@ -110,13 +117,14 @@ export class LifeboatCore {
     const keyring = new Keyring(settings.secrets);
     const manager = await BackupManager.open({
       df,
-      local: createLocalAgent(df.backups, { clock, log }),
+      local: createLocalAgent(df.backups, { clock, log, onChange: options.onLocalChange }),
       timeZone: () => settings.timeZone,
       clock,
       keys: keyring,
       protectedFor: (agentId) => settings.config.agents[agentId]?.protected,
       log,
       random: options.random,
+      haVersion: options.haVersion,
     });
     const entities = await EntityTracker.open(join(df.root, 'entities.json'), clock);
     const rules = await NotificationRules.open(
@@ -139,6 +147,7 @@ export class LifeboatCore {
       clock,
       log,
       retry: options.retry,
+      homeAssistantControl: options.homeAssistantControl ?? null,
       nextRun: () => (core as LifeboatCore).services.nextRun(),
       publishSchedule: () => (core as LifeboatCore).publishSchedule(),
     };

@@ -1,7 +1,8 @@
 // Restoring a backup, as every front end asks for it: Home Assistant's `backup/restore` (its
 // request checks and error codes) and the command line's (a backup id on any location, or a file).
 // Without a password the keyring's keys are tried, so a backup made before `key rotate` restores
-// without asking for its key.
+// without asking for its key. Home Assistant is stopped and started around the swap by the control
+// the core was built with, if any (the add-on: the Supervisor).
 
 import type { RestoreRequest } from '../manager/backup-manager.js';
 import type { RestoreResult } from '../manager/restore-job.js';
@@ -42,11 +43,12 @@ export class RestoreBackup {
       restoreHomeassistant: params.restore_homeassistant,
       restoreDatabase: params.restore_database,
       allowUnencrypted: params.lifeboat_allow_unencrypted,
+      control: this.parts.homeAssistantControl,
     });
   }
 
   /** The command line's restore: a password given for an unencrypted backup is ignored. */
   run(request: RestoreRequest): Promise<RestoreResult> {
-    return this.parts.manager.restore({ ...request, strictPassword: false });
+    return this.parts.manager.restore({ control: this.parts.homeAssistantControl, ...request, strictPassword: false });
   }
 }

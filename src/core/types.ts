@@ -5,6 +5,7 @@
 export type { BackupListing, ManagerBackup } from '../manager/backup-records.js';
 export type { CreateResult } from '../manager/create-job.js';
 export type { RestoreResult } from '../manager/restore-job.js';
+export type { HaControl } from '../manager/ha-control.js';
 export type { ReceiveResult } from '../manager/receive-job.js';
 export type { NextRunInfo } from '../manager/scheduler.js';
 export type { VerifyReport, MemberReport } from '../archive/verify.js';
@@ -40,6 +41,7 @@ export {
   type EntityDefinition,
 } from '../entities/entity-definitions.js';
 export { MqttSettingsSchema } from '../settings/schemas.js';
+export { HaControlError } from '../manager/ha-control.js';
 export { LOCAL_AGENT_ID, isValidAgentId, isValidBackupId } from '../agents/agent.js';
 export { nowDate, nowMs, systemClock } from '../util/clock.js';
 export { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema } from './api-schemas.js';

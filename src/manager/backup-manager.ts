@@ -25,6 +25,7 @@ import { CopyDigests } from './copy-digests.js';
 import { UploadQueue } from './upload-queue.js';
 import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
 import { join } from 'node:path';
+import { readHaVersion } from '../source/installation-info.js';
 
 export interface ManagerOptions {
   df: DataFolder;
@@ -38,6 +39,8 @@ export interface ManagerOptions {
   protectedFor: (agentId: string) => boolean | undefined;
   log: Logger;
   random?: () => number;
+  /** Where the Home Assistant version comes from; the installation's `.HA_VERSION` when it knows none. */
+  haVersion?: () => Promise<string | null>;
 }
 
 export type RestoreRequest = Omit<RestoreOptions, 'file'> & ({ backupId: string; agentId?: string } | { file: string });
@@ -155,6 +158,7 @@ export class BackupManager {
       emit: (e) => this.emit(e),
       log: this.opts.log,
       signal: this.abortController.signal,
+      haVersion: async () => (await this.opts.haVersion?.()) ?? readHaVersion(this.opts.df.installation),
     };
   }
 

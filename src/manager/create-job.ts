@@ -9,7 +9,7 @@ import { writeBackupFile } from '../archive/backup-writer.js';
 import { BackupManagerError } from '../util/errors.js';
 import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
 import { ExcludeRules } from '../source/exclude-rules.js';
-import { FALLBACK_HA_VERSION, readHaVersion } from '../source/installation-info.js';
+import { FALLBACK_HA_VERSION } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
 import { formatIsoLocal } from '../util/time.js';
 import { nowDate } from '../util/clock.js';
@@ -89,7 +89,7 @@ export async function prepareCreate(ctx: JobContext, opts: CreateOptions): Promi
     throw err;
   }
   const unavailable = requested.filter((id) => !ctx.agents.has(id));
-  const haVersion = (await readHaVersion(ctx.df.installation)) ?? FALLBACK_HA_VERSION;
+  const haVersion = (await ctx.haVersion()) ?? FALLBACK_HA_VERSION;
   const automatic = opts.withAutomaticSettings ?? false;
   const name = backupName(opts.name, automatic, haVersion);
   const date = formatIsoLocal(ctx.clock.now(), ctx.timeZone);

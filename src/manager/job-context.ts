@@ -1,6 +1,6 @@
 // What a job (create, restore, receive, a retried copy) needs from the manager: the data folder,
 // the locations, the catalogue, the installation's identity, the clock, the keys, each location's
-// protection, the event stream and a logger. All of it is given when the manager is built.
+// protection, the event stream, a logger and where the Home Assistant version comes from. All of it is given when the manager is built.
 
 import type { BackupAgent } from '../agents/agent.js';
 import type { KeyLock } from '../settings/keyring.js';
@@ -40,4 +40,6 @@ export interface JobContext {
   log: Logger;
   /** Aborted when the process is asked to stop: the job abandons its current step cleanly. */
   signal: AbortSignal;
+  /** The installed Home Assistant's version (`.HA_VERSION`, or what the Supervisor says), null when unknown. */
+  haVersion(): Promise<string | null>;
 }

@@ -1,7 +1,8 @@
 // Restoring a backup without ever leaving the installation half-restored: check the password,
 // extract the whole new tree (fully decrypted, decompressed and digest-checked) into a staging
 // folder on the same file system, stop Home Assistant if asked, swap the trees under a journal,
-// start it again. Any failure before the swap leaves the installation exactly as it was.
+// start it again (with a Home Assistant control, also after a failed swap, once it is rolled
+// back). Any failure before the swap leaves the installation exactly as it was.
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,6 @@ import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
 import { RECORDER_DB } from '../source/database-snapshots.js';
-import { readHaVersion } from '../source/installation-info.js';
 import { crashPoint } from '../util/crash-point.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
 import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
@@ -21,6 +21,7 @@ import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
 import { createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { runHook } from './hook-command.js';
+import type { HaControl } from './ha-control.js';
 import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
 
@@ -52,6 +53,12 @@ export interface RestoreOptions {
   stopCommand?: string;
   /** Shell command run after the swap; its failure is reported, the restore stands. */
   startCommand?: string;
+  /**
+   * Stops Home Assistant just before the swap (a failure aborts the restore) and starts it after,
+   * also after a failed swap (a failure to start is reported, the restore stands); checked before
+   * anything else is done.
+   */
+  control?: HaControl | null;
 }
 
 export interface RestoreResult {
@@ -126,13 +133,26 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
   if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
   }
-  const current = await readHaVersion(ctx.df.installation);
+  const current = await ctx.haVersion();
   if (!opts.allowNewerVersion && current && backup.homeassistant_version && compareHaVersions(backup.homeassistant_version, current) > 0) {
     throw new BackupManagerError(
       `You need at least Home Assistant version ${backup.homeassistant_version} to restore this backup (the installation has ${current})`,
     );
   }
   return password;
+}
+
+/** Starts Home Assistant again; resolves with the reason when it could not. */
+async function startHomeAssistant(ctx: JobContext, control: HaControl, after: string): Promise<string | null> {
+  ctx.log.info(`Starting Home Assistant (${control.target}) ${after}`);
+  try {
+    await control.start();
+    return null;
+  } catch (err) {
+    const message = (err as Error).message;
+    ctx.log.warn(`Home Assistant could not be started ${after}`, { error: message });
+    return message;
+  }
 }
 
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
@@ -144,7 +164,15 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   ctx.emit(restoreEvent('in_progress'));
   let step = 'restore_failed';
   let cleanup: () => Promise<void> = async () => undefined;
+  const control = opts.control ?? null;
+  // Set once a stop was asked for: from then on, Home Assistant is started again whatever happens.
+  let restart = false;
   try {
+    if (control) {
+      step = 'home_assistant_unavailable';
+      await control.check();
+      step = 'restore_failed';
+    }
     let file = opts.file;
     let fetched: Fetched | null = null;
     if (file === undefined) {
@@ -193,10 +221,20 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         step = 'stop_command_failed';
         await runHook(opts.stopCommand, 'stop');
       }
+      if (control) {
+        step = 'stop_failed';
+        ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
+        restart = true;
+        restart = await control.stop();
+      }
       step = 'swap_failed';
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
       await swapTrees({ ...place, staging, moveOut, moveIn });
       let startCommandError: string | null = null;
+      if (control && restart) {
+        restart = false;
+        startCommandError = await startHomeAssistant(ctx, control, 'after the restore');
+      }
       if (opts.startCommand) {
         try {
           await runHook(opts.startCommand, 'start');
@@ -220,6 +258,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   } catch (err) {
     // Before the swap this discards the staging folder; during it, it rolls the swap back.
     await recoverSwap(place).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
+    if (control && restart) await startHomeAssistant(ctx, control, 'after the failed restore');
     const reason = failureReason(err, step);
     await writeJsonAtomic(ctx.df.restoreResult, {
       success: false,
