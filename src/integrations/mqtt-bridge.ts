@@ -3,7 +3,8 @@
 // start backup.create / backup.create_automatic. It follows the settings (turning it off removes
 // the device), reconnects with backoff, and never holds up a backup: publishing is fire-and-forget,
 // retained states are kept as "latest per topic" and republished on every connection, and events
-// wait in a bounded queue while the broker is away.
+// wait in a bounded queue while the broker is away. A broker offered by the environment (the
+// add-on: the Supervisor's MQTT service) is used while the saved settings name none.
 
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -34,6 +35,17 @@ export interface MqttBridgeOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Events kept while the broker is unreachable; the oldest are dropped first. */
   maxQueuedEvents?: number;
+  /**
+   * A broker the environment offers (the add-on: Home Assistant's MQTT service, from the
+   * Supervisor), used while the saved settings name no broker: the device appears with no setup.
+   */
+  offeredBroker?: OfferedBroker | null;
+}
+
+export interface OfferedBroker {
+  url: string;
+  username: string | null;
+  password: string | null;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 60_000 };
@@ -311,8 +323,16 @@ export class MqttBridge {
     return settings.configuration_url ?? this.opts.configurationUrl ?? null;
   }
 
-  private async reconfigure(settings: MqttSettings): Promise<void> {
+  /** The saved settings, or the offered broker while they name none. */
+  private inForce(saved: MqttSettings): { settings: MqttSettings; password: () => Promise<string | null> } {
+    const offered = this.opts.offeredBroker;
+    if (saved.url || !offered) return { settings: saved, password: () => this.core.settings.mqttPassword() };
+    return { settings: { ...saved, enabled: true, url: offered.url, username: offered.username }, password: async () => offered.password };
+  }
+
+  private async reconfigure(saved: MqttSettings): Promise<void> {
     if (this.stopped) return;
+    const { settings, password } = this.inForce(saved);
     const wanted = settings.enabled && settings.url ? settings : null;
     const key = wanted ? JSON.stringify([wanted, this.configurationUrl(wanted)]) : null;
     if (key === this.sessionKey) return;
@@ -331,7 +351,7 @@ export class MqttBridge {
         settings: wanted,
         layout,
         configurationUrl: this.configurationUrl(wanted),
-        password: () => this.core.settings.mqttPassword(),
+        password,
         onPress: (button) => this.press(button),
         log: this.log,
         backoff: this.opts.backoff ?? DEFAULT_BACKOFF,
