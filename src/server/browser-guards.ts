@@ -18,7 +18,7 @@ function isWebSocketUpgrade(req: FastifyRequest): boolean {
 }
 
 /** Why the request's Origin is refused, or null when it is allowed. */
-function crossSiteReason(req: FastifyRequest, allowlist: HostAllowlist, host: string): string | null {
+export function crossSiteReason(req: FastifyRequest, allowlist: HostAllowlist, host: string): string | null {
   if (req.headers['sec-fetch-site'] === 'cross-site') return 'Requests from other sites are refused (Sec-Fetch-Site: cross-site)';
   const origin = req.headers.origin;
   if (origin === undefined) return null; // not a browser: the token decides

@@ -3,7 +3,9 @@
 // (browser-guards.ts), authenticates every API route (request-auth.ts), serves Home Assistant's
 // WebSocket API with an auth timeout, size limits and sessions that end when their token is
 // revoked, closes connections of clients that send too slowly, logs requests without secrets,
-// answers every error with a JSON body carrying a code, and shuts down gracefully.
+// answers every error with a JSON body carrying a code, and shuts down gracefully. Served through
+// Home Assistant's ingress (the add-on), the ingress proxy and the user it names stand in for the
+// host check and the token (ingress-auth.ts).
 
 import { nowMs } from '../util/clock.js';
 import fastifyMultipart from '@fastify/multipart';
@@ -19,6 +21,7 @@ import { apiErrorCode, ApiError } from './api-errors.js';
 import { registerBrowserGuards } from './browser-guards.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type HttpLimits } from './defaults.js';
 import { HostAllowlist } from './host-allowlist.js';
+import { ingressWsAuth, registerIngressGuards, type IngressOptions } from './ingress-auth.js';
 import { registerRoutes } from './http-routes.js';
 import { registerSignInRoute } from './sign-in-route.js';
 import { registerMetricsRoute, type MetricsSource } from './metrics-route.js';
@@ -44,6 +47,8 @@ export interface HttpServerOptions {
   allowedHosts?: readonly string[];
   /** Timeouts for slow clients (defaults: DEFAULT_LIMITS). */
   limits?: Partial<HttpLimits>;
+  /** Served through Home Assistant's ingress: only its proxy is answered, and the user it names is signed in. */
+  ingress?: IngressOptions;
   log: Logger;
 }
 
@@ -79,9 +84,10 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
   await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
   await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
 
-  registerBrowserGuards(server, new HostAllowlist(host, opts.allowedHosts ?? [], () => core.settings.allowedHosts));
+  if (opts.ingress) registerIngressGuards(server, opts.ingress);
+  else registerBrowserGuards(server, new HostAllowlist(host, opts.allowedHosts ?? [], () => core.settings.allowedHosts));
   server.addHook('onRequest', async (req, reply) => closeIdleBody(req.raw, reply.raw, limits.bodyIdleTimeoutMs));
-  registerRequestAuth(server, core, { limiter, signer, noteAuth });
+  if (!opts.ingress) registerRequestAuth(server, core, { limiter, signer, noteAuth });
 
   server.addHook('onResponse', async (req, reply) => {
     opts.log.info('request', { method: req.method, path: loggablePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
@@ -108,20 +114,23 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
   // Host and Origin were checked by the browser guards before the upgrade.
   server.get('/api/websocket', { websocket: true, config: { auth: 'public' } }, (socket, req) => {
     const address = req.ip;
+    // Through ingress the proxy named the user (the guards checked it): no token to check or revoke.
+    const viaIngress = opts.ingress ? ingressWsAuth(req, new Date(now())) : null;
     const conn = new WsConnection(
       { send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) },
       commands,
-      async (token) => {
-        const result = await authenticate(tokens, limiter, address, token);
-        noteAuth(result);
-        return result;
-      },
+      viaIngress?.authenticate ??
+        (async (token) => {
+          const result = await authenticate(tokens, limiter, address, token);
+          noteAuth(result);
+          return result;
+        }),
       (err) => apiErrorCode(err),
-      async (tokenId) => (await tokens.byId(tokenId)) !== null,
+      viaIngress?.stillValid ?? (async (tokenId) => (await tokens.byId(tokenId)) !== null),
     );
     // Does nothing once the connection has authenticated.
     const authTimer = setTimeout(() => conn.authTimedOut(limits.wsAuthTimeoutMs / 1000), limits.wsAuthTimeoutMs);
-    const forget = sessions.add(conn);
+    const forget = viaIngress ? () => undefined : sessions.add(conn);
     socket.on('message', (data: Buffer) => void conn.receive(data.toString('utf8')));
     socket.on('close', () => {
       clearTimeout(authTimer);
