@@ -53,6 +53,7 @@ export async function openCore(cmd: Command): Promise<LifeboatCore> {
   const core = await LifeboatCore.open({
     installation: installationOf(opts),
     data: dataOf(opts),
+    backupsDir: backupsOf(),
     log: stderrLogger(opts.verbose),
     notifier: httpNotifier(),
   });
@@ -63,6 +64,11 @@ export async function openCore(cmd: Command): Promise<LifeboatCore> {
 /** Lifeboat's data folder from --data or $LIFEBOAT_DATA, if given. */
 export function dataOf(opts: GlobalOptions): string | undefined {
   return opts.data ?? process.env.LIFEBOAT_DATA;
+}
+
+/** The local backup folder from $LIFEBOAT_BACKUPS (the add-on: /backup), if given; else `<installation>/backups`. */
+export function backupsOf(): string | undefined {
+  return process.env.LIFEBOAT_BACKUPS || undefined;
 }
 
 /** Closes the connections to remote locations that the command's core opened. */

@@ -1,12 +1,13 @@
 // `lifeboat serve`: the long-running Lifeboat for one installation (see serve-runner.ts). Only
 // the options are defined here; the server and everything it needs are loaded when the command
 // runs, so other commands start without them. SIGTERM/SIGINT abandon the current step cleanly (no
-// partial files) and exit.
+// partial files) and exit. Under the Supervisor (Home Assistant OS, the add-on) it runs as a Home
+// Assistant app: see app-mode.ts.
 
 import { Option, type Command } from 'commander';
 import { AllowedHostSchema } from '../core/settings.js';
 import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
-import { dataOf, globals, installationOf } from './context.js';
+import { backupsOf, dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
 import type { ServeOptions } from './serve-runner.js';
 
@@ -46,13 +47,26 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--sign-in-link', 'print a link that signs the web UI in once, within 15 minutes, without a token (it creates one for that browser)')
     .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs))
+    .addOption(
+      new Option(
+        '--ingress-proxy <address>',
+        "serve through Home Assistant's ingress: answer only this address (repeatable), signing in the Home Assistant user it names; default $LIFEBOAT_INGRESS_PROXY, and 172.30.32.2 under the Supervisor",
+      )
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([] as string[], 'none'),
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
-      const { serveApi, startServe } = await import('./serve-runner.js');
+      const [{ serveApi, startServe }, { AppMode, appEnvironment, ingressProxies, pinoLevel }] = await Promise.all([import('./serve-runner.js'), import('./app-mode.js')]);
+      const env = appEnvironment();
+      const app = env ? await AppMode.load(env) : null;
+      if (app && !process.env.LIFEBOAT_LOG_LEVEL) process.env.LIFEBOAT_LOG_LEVEL = pinoLevel(app.options.log_level);
       const handle = await startServe({
         installation: installationOf(g),
         data: dataOf(g),
-        extra: serveApi(opts),
+        backups: backupsOf(),
+        app,
+        extra: serveApi({ ...opts, ingressProxy: ingressProxies(opts.ingressProxy, env) }, app),
       });
       await new Promise<void>((resolveStop) => {
         const onSignal = () => void handle.stop().then(resolveStop);

@@ -1,6 +1,7 @@
 // What `lifeboat serve` runs: the long-running Lifeboat for one installation — automatic backups
 // on their schedule, retention at start-up and daily, notifications, the HTTP API with /metrics,
-// the Backup device in Home Assistant over MQTT, structured logs. One instance per data folder.
+// the Backup device in Home Assistant over MQTT, structured logs. One instance per data folder. As
+// a Home Assistant app (add-on) the Supervisor's parts join in (app-mode.ts).
 
 import { existsSync, unwatchFile, watchFile } from 'node:fs';
 import { hostname } from 'node:os';
@@ -16,6 +17,7 @@ import { reachableUrl } from '../integrations/mqtt-discovery.js';
 import { startHttpServer } from '../server/http-server.js';
 import { lockServing } from '../core/serve-lock.js';
 import { asLogger, createPino } from './service-logger.js';
+import type { AppMode } from './app-mode.js';
 
 /** The built web UI (dist/web next to dist/cli), if there is one. */
 function webRoot(): string | null {
@@ -34,6 +36,10 @@ export interface ServeHandle {
 export interface StartOptions {
   installation: string;
   data?: string;
+  /** The local backup folder; default `<installation>/backups`. */
+  backups?: string;
+  /** Running as a Home Assistant app under the Supervisor. */
+  app?: AppMode | null;
   /** The clock of the whole service (tests set the time). */
   clock?: Clock;
   /** The front ends around the core (the API, metrics, MQTT); returns how to stop them. */
@@ -45,7 +51,15 @@ export async function startServe(opts: StartOptions): Promise<ServeHandle> {
   const pino = createPino();
   const log = asLogger(pino);
   const releaseInstance = await lockServing(opts.installation, opts.data, log);
-  const core = await LifeboatCore.open({ installation: opts.installation, data: opts.data, log, clock: opts.clock, notifier: httpNotifier(undefined, opts.clock) });
+  const core = await LifeboatCore.open({
+    installation: opts.installation,
+    data: opts.data,
+    backupsDir: opts.backups,
+    log,
+    clock: opts.clock,
+    notifier: httpNotifier(undefined, opts.clock),
+    ...opts.app?.coreOptions(log),
+  });
   const dataDir = core.status.dataFolder;
   await core.startServices();
   // `lifeboat settings update` or `key rotate` from another process changes the files: follow them.
@@ -67,6 +81,7 @@ export async function startServe(opts: StartOptions): Promise<ServeHandle> {
         await stopExtra();
         await core.abort();
         await core.close();
+        await opts.app?.settled();
         await releaseInstance();
         pino.info('Stopped');
         pino.flush();
@@ -89,10 +104,12 @@ export interface ServeOptions {
   authTimeout: number;
   /** Print a one-time sign-in link for the web UI. */
   signInLink?: boolean;
+  /** Served through Home Assistant's ingress: the addresses its proxy connects from (`--ingress-proxy`). */
+  ingressProxy: string[];
 }
 
 /** `lifeboat serve` itself: the API and web UI, /metrics and the MQTT bridge around the core. */
-export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<() => Promise<void>> {
+export function serveApi(opts: ServeOptions, app: AppMode | null = null): (core: LifeboatCore) => Promise<() => Promise<void>> {
   return async (core) => {
     const metrics = await MetricsCollector.start(core);
     const server = await startHttpServer(core, {
@@ -108,15 +125,20 @@ export function serveApi(opts: ServeOptions): (core: LifeboatCore) => Promise<()
         minUploadBytesPerSecond: opts.minUploadRate,
         wsAuthTimeoutMs: opts.authTimeout,
       },
+      ingress: opts.ingressProxy.length ? { proxies: opts.ingressProxy } : undefined,
       log: core.log,
     });
     core.log.info(`Listening on ${server.url}`, { url: server.url });
+    if (opts.ingressProxy.length) core.log.info("Answering only Home Assistant's ingress proxy", { proxies: opts.ingressProxy });
     process.stdout.write(`Lifeboat is serving ${core.status.installation} on ${server.url}\n`);
     if (opts.signInLink) {
       const { code, expires } = core.signInLinks.issue();
       process.stdout.write(`Open this link to sign in (it works once, until ${expires.toISOString().slice(11, 16)} UTC):\n  ${server.url}${SignInLinks.path(code)}\n`);
     }
-    const mqtt = MqttBridge.start(core, { configurationUrl: reachableUrl(server.url, hostname()) });
+    const mqtt = MqttBridge.start(core, {
+      configurationUrl: app ? await app.panelUrl(core.log) : reachableUrl(server.url, hostname()),
+      offeredBroker: await app?.offeredBroker(core.log),
+    });
     return async () => {
       await mqtt.stop();
       await server.close();
