@@ -1,5 +1,7 @@
 // Builds the web UI (Lit components) into dist/web, which `lifeboat serve` serves at /.
-// Everything is bundled: no external fonts, scripts or CDNs.
+// Everything is bundled: no external fonts, scripts or CDNs. Asset addresses are relative to the
+// page (`base: './'`), so the same build works at `/` and under Home Assistant's ingress prefix
+// (`/api/hassio_ingress/<token>/`).
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -8,7 +10,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root: here,
-  base: '/',
+  base: './',
   publicDir: false,
   logLevel: 'warn',
   build: {

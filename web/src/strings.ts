@@ -265,7 +265,7 @@ export const S = {
     start: 'Restore now',
     running: 'Restoring…',
     success: 'Restore complete',
-    successBody: 'The files are back as they were in the backup. Start Home Assistant again.',
+    successBody: 'The files are back as they were in the backup. Start Home Assistant again (as a Home Assistant app, Lifeboat already did).',
     failure: 'The restore failed',
     failureBody: (reason: string) => `${reason}. The installation was left as it was before.`,
     done: 'Back to the backup',

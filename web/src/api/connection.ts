@@ -5,6 +5,7 @@
 // token told apart from an address locked out after too many, and the connection's ups and downs.
 
 import { createConnection, createLongLivedTokenAuth, ERR_INVALID_AUTH, type Connection as HaConnection } from 'home-assistant-js-websocket';
+import { serverUrl } from './base-url.js';
 import { lockedOut } from './http.js';
 
 export class CommandError extends Error {
@@ -45,10 +46,14 @@ export type ConnectionEvent = 'ready' | 'disconnected' | 'reconnect-error';
 export class Connection {
   private constructor(private readonly socket: HaConnection) {}
 
-  /** Connects to the server the page came from; rejects with AuthError for a refused token. */
+  /**
+   * Connects to the server the page came from (under ingress too); rejects with AuthError for a
+   * refused token. Signed in by the ingress proxy, the token is empty: the server takes the user the
+   * proxy named instead.
+   */
   static async open(token: string): Promise<Connection> {
     try {
-      return new Connection(await createConnection({ auth: createLongLivedTokenAuth(location.origin, token) }));
+      return new Connection(await createConnection({ auth: createLongLivedTokenAuth(serverUrl(), token) }));
     } catch (err) {
       // The library keeps auth_invalid's message to itself: the server says whether the address is locked out.
       if (err === ERR_INVALID_AUTH) throw new AuthError(await lockedOut().catch(() => false));

@@ -1,8 +1,10 @@
 // The HTTP side of the API: the access token's storage (this tab only, or this device when the
 // user asks to be remembered), backup downloads (as stored or decrypted), uploads with progress,
 // whether this address is locked out after refused tokens, and the onboarding endpoints that work
-// without a token on an empty installation.
+// without a token on an empty installation, and whether Home Assistant's ingress proxy has signed the
+// page in. Every address is made with serverPath (base-url.ts), so the page works under ingress.
 
+import { serverPath } from './base-url.js';
 import type { OnboardingInfo } from './types.js';
 
 const TOKEN_KEY = 'lifeboat.token';
@@ -64,7 +66,7 @@ export function downloadPath(backupId: string, agentId: string, decrypted: boole
  */
 export function startSignedDownload(signedPath: string): void {
   const a = document.createElement('a');
-  a.href = signedPath;
+  a.href = serverPath(signedPath);
   a.download = '';
   a.rel = 'noopener';
   document.body.append(a);
@@ -88,7 +90,7 @@ export function uploadBackup(file: File, opts: { token: string | null; agentIds:
   const query = new URLSearchParams(opts.agentIds.map((id) => ['agent_id', id]));
   const path = opts.onboarding ? '/api/onboarding/backup/upload' : '/api/backup/upload';
   const done = new Promise<{ backup_id: string }>((resolve, reject) => {
-    xhr.open('POST', `${path}?${query}`);
+    xhr.open('POST', `${serverPath(path)}?${query}`);
     if (opts.token) xhr.setRequestHeader('authorization', `Bearer ${opts.token}`);
     xhr.responseType = 'json';
     xhr.upload.onprogress = (ev) => opts.onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size);
@@ -111,7 +113,15 @@ export function uploadBackup(file: File, opts: { token: string | null; agentIds:
  * is, and a request without a token is never counted as a wrong guess.
  */
 export async function lockedOut(): Promise<boolean> {
-  return (await fetch('/api/')).status === 429;
+  return (await fetch(serverPath('/api/'))).status === 429;
+}
+
+/**
+ * Whether the API answers this page without a token: served through Home Assistant's ingress, the
+ * proxy signs in the Home Assistant user (`lifeboat serve` alone answers 401).
+ */
+export async function signedInByProxy(): Promise<boolean> {
+  return (await fetch(serverPath('/api/'))).ok;
 }
 
 /** The code of a one-time sign-in link (`#/sign-in/<code>`) in the address, if there is one. */
@@ -122,21 +132,21 @@ export function signInLinkCode(hash: string): string | null {
 
 /** Trades a sign-in link's code for an access token; throws HttpError when it is refused. */
 export async function redeemSignInLink(code: string): Promise<string> {
-  const res = await fetch('/api/lifeboat/sign_in_link', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+  const res = await fetch(serverPath('/api/lifeboat/sign_in_link'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
   if (!res.ok) throw await errorOf(res);
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
 /** The onboarding info, or null when onboarding is closed (a token exists or the installation is set up). */
 export async function onboardingInfo(): Promise<OnboardingInfo | null> {
-  const res = await fetch('/api/onboarding/backup/info');
+  const res = await fetch(serverPath('/api/onboarding/backup/info'));
   if (res.status === 401 || res.status === 403) return null;
   if (!res.ok) throw await errorOf(res);
   return (await res.json()) as OnboardingInfo;
 }
 
 export async function onboardingRestore(body: { backup_id: string; agent_id: string; password: string | null; restore_database: boolean }): Promise<void> {
-  const res = await fetch('/api/onboarding/backup/restore', {
+  const res = await fetch(serverPath('/api/onboarding/backup/restore'), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body.password === null ? { ...body, password: undefined } : body),

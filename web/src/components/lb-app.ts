@@ -1,10 +1,11 @@
 // The application shell: decides between onboarding (empty installation, no token yet), sign-in
-// and the signed-in pages; holds the connection and the store; routes by the URL hash; moves focus
-// to each page's heading; shows notices in a live region and a banner while reconnecting.
+// and the signed-in pages (at once when Home Assistant's ingress proxy signed the page in); holds the
+// connection and the store; routes by the URL hash; moves focus to each page's heading; shows
+// notices in a live region and a banner while reconnecting.
 
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AuthError, Connection } from '../api/connection.js';
-import { HttpError, onboardingInfo, redeemSignInLink, signInLinkCode, tokenStorage } from '../api/http.js';
+import { HttpError, onboardingInfo, redeemSignInLink, signedInByProxy, signInLinkCode, tokenStorage } from '../api/http.js';
 import type { OnboardingInfo } from '../api/types.js';
 import { BackupStore, StoreController } from '../state/backup-store.js';
 import { S } from '../strings.js';
@@ -28,6 +29,8 @@ export class LbApp extends LitElement {
   declare signingIn: boolean;
   declare onboarding: OnboardingInfo | null;
   store: BackupStore | null = null;
+  /** Signed in by Home Assistant's ingress proxy: there is no token, and nothing to sign out of. */
+  private viaProxy = false;
   private readonly storeController = new StoreController(this, () => this.store);
   private routeChanged = false;
 
@@ -63,6 +66,12 @@ export class LbApp extends LitElement {
         this.phase = 'signin';
         return;
       }
+    }
+    if (await signedInByProxy().catch(() => false)) {
+      this.viaProxy = true;
+      await this.connect('', null);
+      if (this.phase === 'ready') return;
+      this.viaProxy = false;
     }
     const token = tokenStorage.load();
     if (token) {
@@ -277,7 +286,7 @@ export class LbApp extends LitElement {
                   ${link('overview', '#/')} ${link('backups', '#/backups')} ${link('settings', '#/settings')}
                 </ul>
               </nav>
-              <button class="link" @click=${() => this.signOut()}>${S.app.signOut}</button>`
+              ${this.viaProxy ? nothing : html`<button class="link" @click=${() => this.signOut()}>${S.app.signOut}</button>`}`
           : nothing}
       </div>
     </header>`;
