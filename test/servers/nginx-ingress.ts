@@ -5,7 +5,8 @@
 // `X-Hass-Source`, `X-Forwarded-*` and the user in `X-Remote-User-Id`, `-Name`, `-Display-Name`
 // (replacing any the browser sent) — and WebSockets passed through. Bodies and answers stream
 // unbuffered, as with the add-on's `ingress_stream`. `/hassio/ingress/lifeboat` is a page that
-// shows the app in an iframe, as Home Assistant's frontend does.
+// shows the app in an iframe, as Home Assistant's frontend does. down() and up() stop and start it
+// in place, as the ingress goes away while Home Assistant Core is stopped.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,10 @@ export interface NginxIngress {
   proxyAddress: string;
   /** nginx's error log, for a failing test's message. */
   errorLog(): Promise<string>;
+  /** Stops nginx (every connection through it drops), keeping its configuration. */
+  down(): Promise<void>;
+  /** Starts it again where it was. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,6 +132,8 @@ http {
     panelUrl: `${url}/hassio/ingress/lifeboat`,
     proxyAddress,
     errorLog: () => readFile(errorLog, 'utf8').catch(() => ''),
+    down: () => daemon.kill(),
+    up: () => daemon.restart(),
     stop: async () => {
       await daemon.kill();
       await rm(dir, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 // page in Home Assistant's iframe), with Mosquitto whose credentials only the Supervisor's MQTT
 // service gives. The page signs in by the proxy's headers alone; a backup made there lands in the
 // `/backup` stand-in and the Supervisor reloads its list; a restore stops Home Assistant Core
-// through the Supervisor before the swap and starts it after; the Backup device is discovered over
+// through the Supervisor before the swap and starts it after — and, as in Home Assistant, the
+// ingress is down meanwhile, so the page finds the result once it is back; the Backup device is discovered over
 // MQTT; and the server refuses whatever does not come through the proxy.
 
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -56,6 +57,9 @@ beforeAll(async () => {
     mqtt: { host: '127.0.0.1', port: mosquitto.port, username: mosquitto.username, password: mosquitto.password },
     onCall: async (call) => {
       if (call.path === '/core/stop' || call.path === '/core/start') seenAt[call.path] = await readFile(join(installation, 'configuration.yaml'), 'utf8');
+      // Home Assistant Core serves the ingress: stopped, it takes the page's connection with it.
+      if (call.path === '/core/stop') await ingress.down();
+      if (call.path === '/core/start') await ingress.up();
     },
   });
   server = await startServerProcess({
@@ -128,6 +132,8 @@ describe('Lifeboat as a Home Assistant app, through ingress', () => {
     await app.getByRole('button', { name: 'Restore now' }).click();
     await app.locator('[data-testid=restore-result]').waitFor({ timeout: 90_000 });
     expect(await app.locator('[data-testid=restore-result]').getAttribute('data-ok')).toBe('true');
+    // The job's last steps happened while the page was cut off; it still shows the job finished.
+    await app.locator('[data-testid=job][data-state=completed]').waitFor();
 
     const during = supervisor.calls.slice(from).filter((c) => c.authorized && c.path.startsWith('/core/')).map((c) => `${c.method} ${c.path}`);
     const stop = during.indexOf('POST /core/stop');

@@ -149,9 +149,18 @@ export class LbRestoreWizard extends LitElement {
       });
       this.outcome = { ok: true };
     } catch (err) {
-      const e = err as CommandError;
-      const reason = S.reasons[e.code] ?? e.message;
-      this.outcome = { ok: false, message: reason.charAt(0).toUpperCase() + reason.slice(1) };
+      let { code, message } = err as CommandError;
+      if (code === 'not_connected') {
+        // The connection dropped (through Home Assistant's ingress, while Home Assistant is stopped for the swap): the end is read once it is back.
+        const end = await this.store.restoreEnd();
+        if (end.ok) this.outcome = { ok: true };
+        code = end.reason ?? 'unknown_error';
+        message = end.reason ?? '';
+      }
+      if (!this.outcome) {
+        const reason = S.reasons[code] ?? message;
+        this.outcome = { ok: false, message: reason.charAt(0).toUpperCase() + reason.slice(1) };
+      }
     }
     await this.store.refreshInfo().catch(() => undefined);
   }

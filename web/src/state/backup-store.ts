@@ -67,6 +67,24 @@ export class BackupStore extends EventTarget {
     this.changed();
   }
 
+  /**
+   * How the restore that was running ended, once the connection is back: through Home Assistant's
+   * ingress the connection drops while Home Assistant is stopped for the swap, and the restore
+   * goes on without the page. Resolves when the last action is a finished restore.
+   */
+  async restoreEnd(): Promise<{ ok: boolean; reason: string | null }> {
+    for (;;) {
+      await new Promise<void>((resolve) => this.addEventListener('change', () => resolve(), { once: true }));
+      const e = this.info?.last_action_event;
+      if (this.connection.connected && e?.manager_state === 'restore_backup' && 'state' in e && e.state !== 'in_progress') {
+        // The job's last events were missed while disconnected: its end comes from here.
+        this.job.onState(e);
+        this.changed();
+        return { ok: e.state === 'completed', reason: 'reason' in e ? (e.reason ?? null) : null };
+      }
+    }
+  }
+
   async refreshInfo(): Promise<void> {
     this.info = await this.connection.command<BackupInfo>('backup/info');
     this.changed();
