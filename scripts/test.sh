@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 # which the tests of `lifeboat serve` set the clock of the processes they start. python3-boto3 and
 # python3-paramiko: test/helpers/ha_storage.py lists and writes S3 and SFTP locations as Home
 # Assistant's storage integrations do, to prove Home Assistant and Lifeboat see each other's backups.
-# systemd: `systemd-analyze verify` and `security` check the unit in deploy/systemd.
-PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime systemd)
+# systemd: `systemd-analyze verify` and `security` check the unit in deploy/systemd. nginx plays
+# Home Assistant's ingress proxy in front of the add-on in the browser tests, and python3-yaml
+# reads the add-on's YAML files (addon/) in the tests that check them.
+PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko python3-yaml sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime systemd nginx)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
