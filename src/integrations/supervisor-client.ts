@@ -122,7 +122,7 @@ export class SupervisorClient {
 
   /** `POST /backups/reload`: the Supervisor reads its backup folder again. */
   async reloadBackups(): Promise<void> {
-    await this.call('POST', '/backups/reload', z.unknown(), LONG_CALL_MS);
+    await this.call('POST', '/backups/reload', z.unknown(), 60_000);
   }
 
   /** `GET /addons/self/info`: this add-on as the Supervisor knows it. */

@@ -1,5 +1,6 @@
 // Who may talk to the server when Home Assistant's ingress serves it (the add-on): only the ingress
-// proxy, and for the API only with the Home Assistant user that proxy names. Under Home Assistant
+// proxy, and only with the Home Assistant user that proxy names (for every path, so no spelling of
+// a path can slip past the check). Under Home Assistant
 // OS the browser reaches Lifeboat as `/api/hassio_ingress/<token>/…` on Home Assistant's own
 // address; Home Assistant checks the user's ingress session, the Supervisor (172.30.32.2) strips the
 // prefix and forwards the request with `X-Ingress-Path` and the user in `X-Remote-User-Id`,
@@ -88,7 +89,7 @@ export function registerIngressGuards(server: FastifyInstance, opts: IngressOpti
     const changes = !SAFE_METHODS.has(req.method) || (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     const reason = changes ? crossSiteReason(req, noNames, host.host) : null;
     if (reason) return refuse(reply, 403, 'origin_not_allowed', reason);
-    if (path.startsWith('/api/') && !ingressUserOf(req)) {
+    if (!ingressUserOf(req)) {
       return refuse(reply, 401, 'unauthorized', 'Home Assistant did not say who is signed in; open Lifeboat from Home Assistant\'s sidebar');
     }
   });

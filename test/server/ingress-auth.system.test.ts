@@ -61,10 +61,12 @@ describe('serving through Home Assistant ingress', () => {
     expect(session.messages[2]).toMatchObject({ id: 1, success: true });
   });
 
-  it('refuses the API through the proxy when it names no user', async () => {
-    const res = await httpRequest(`${server.url}/api/states`, { localAddress: PROXY });
-    expect(res.status).toBe(401);
-    expect(res.json()).toMatchObject({ code: 'unauthorized' });
+  it('refuses requests through the proxy that name no user, however the path is spelled', async () => {
+    for (const path of ['/api/states', '/%61pi/states', '//api/states', '/']) {
+      const res = await httpRequest(`${server.url}${path}`, { localAddress: PROXY });
+      expect(res.status, path).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'unauthorized' });
+    }
   });
 
   it('refuses every request from another address, with forged user headers or a valid Lifeboat token alike', async () => {
