@@ -25,8 +25,12 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)', DEFAULT_HOST)
-    .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .addOption(
+      new Option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)')
+        .env('LIFEBOAT_HOST')
+        .default(DEFAULT_HOST),
+    )
+    .addOption(new Option('--port <port>', 'port to listen on').env('LIFEBOAT_PORT').argParser(parseIntOption('--port', 0, 65535)).default(DEFAULT_PORT))
     .addOption(
       new Option(
         '--allowed-host <name>',
