@@ -9,6 +9,7 @@ import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
 import { dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
 import type { ServeOptions } from './serve-runner.js';
+import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
 
 function collectHost(value: string, previous: string[]): string[] {
   const parsed = AllowedHostSchema.safeParse(value);
@@ -22,7 +23,7 @@ function seconds(flag: string, description: string, defaultMs: number): Option {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
     .addOption(
@@ -48,13 +49,17 @@ export function registerServeCommand(program: Command): void {
       parseIntOption('--min-upload-rate', 0, 1024 ** 3),
       DEFAULT_LIMITS.minUploadBytesPerSecond,
     )
-    .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs))
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs));
+  addHaControlOptions(serve)
+    .addHelpText('after', '\n--ha-container and the stop/start commands apply to restores started from the web UI and the API.')
+    .action(async (opts: ServeOptions & HaControlOptions, cmd: Command) => {
       const g = globals(cmd);
+      const homeAssistant = haControlSpec(opts, cmd);
       const { serveApi, startServe } = await import('./serve-runner.js');
       const handle = await startServe({
         installation: installationOf(g),
         data: dataOf(g),
+        homeAssistant,
         extra: serveApi(opts),
       });
       await new Promise<void>((resolveStop) => {
