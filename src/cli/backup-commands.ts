@@ -178,13 +178,11 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
     });
 
-  addHaControlOptions(
-    addPasswordOptions(
-      program
-        .command('restore')
-        .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')
-        .argument('<backup>', 'backup id or path to a backup file'),
-    ),
+  const restore = addPasswordOptions(
+    program
+      .command('restore')
+      .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')
+      .argument('<backup>', 'backup id or path to a backup file'),
   )
     .option('--config-only', 'restore the configuration and keep the current database')
     .option('--database-only', 'restore only the database')
@@ -192,7 +190,8 @@ export function registerBackupCommands(program: Command): void {
     .option('--location <id>', 'restore the copy on this location (default backup.local; remote copies are downloaded and checked first)')
     .option('--allow-unencrypted', 'restore an unencrypted copy from a remote location that Lifeboat did not send there, although Lifeboat encrypts its backups')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON');
+  addHaControlOptions(restore)
     .addHelpText(
       'after',
       '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.\nHome Assistant must not run during the swap: with --ha-container (or the commands) it is stopped\nright before it and started again after, also when the swap failed and was rolled back; a\ncontainer that was not running is left stopped. -v shows each step.',
