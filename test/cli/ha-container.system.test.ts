@@ -1,14 +1,19 @@
 // `lifeboat restore --ha-container`: Home Assistant's Docker container is stopped just before the
 // swap and started again after, through the Docker Engine API on a unix socket — here a fake engine
 // that records each call and what the installation held at that moment. And the refusals: an
-// unknown container or a missing socket stop the restore before anything is touched.
+// unknown container or a missing socket stop the restore before anything is touched. `serve`
+// with LIFEBOAT_HA_CONTAINER (as in the container image) does the same for Home Assistant's
+// `backup/restore`.
 
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js';
+import { HaWsClient } from '../helpers/ha-ws-client.js';
+import { createToken, startServerProcess } from '../helpers/lifeboat-server.js';
 import { makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
@@ -133,5 +138,24 @@ describe('restore --ha-container', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Use --ha-container or --stop-command\/--start-command, not both/);
     expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe(EDITED);
+  });
+});
+
+describe('serve with LIFEBOAT_HA_CONTAINER', () => {
+  it("stops and starts the container around a restore asked for through Home Assistant's backup/restore", async () => {
+    const { dir, inst, backupId } = await installationWithBackup();
+    const docker = await engine(dir, { homeassistant: { running: true } }, () => readFileSync(join(inst, 'configuration.yaml'), 'utf8'));
+    const token = await createToken(inst, 'admin');
+    const server = await startServerProcess({ installation: inst, env: { LIFEBOAT_HA_CONTAINER: 'homeassistant', LIFEBOAT_DOCKER_SOCKET: docker.socketPath } });
+    const ws = await HaWsClient.connect(server.wsUrl, token);
+    try {
+      await ws.call('backup/restore', { backup_id: backupId, agent_id: 'backup.local' });
+      await eventually(() => docker.calls.length === 4, 'the container started again');
+    } finally {
+      ws.close();
+    }
+    expect(docker.log()).toEqual(['GET /version', 'GET /containers/homeassistant/json', 'POST /containers/homeassistant/stop', 'POST /containers/homeassistant/start']);
+    expect(docker.calls.map((c) => c.seen)).toEqual([EDITED, EDITED, EDITED, ORIGINAL]);
+    expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe(ORIGINAL);
   });
 });
