@@ -9,6 +9,7 @@ import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
 import { dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
 import type { ServeOptions } from './serve-runner.js';
+import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
 
 function collectHost(value: string, previous: string[]): string[] {
   const parsed = AllowedHostSchema.safeParse(value);
@@ -22,11 +23,15 @@ function seconds(flag: string, description: string, defaultMs: number): Option {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)', DEFAULT_HOST)
-    .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .addOption(
+      new Option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)')
+        .env('LIFEBOAT_HOST')
+        .default(DEFAULT_HOST),
+    )
+    .addOption(new Option('--port <port>', 'port to listen on').env('LIFEBOAT_PORT').argParser(parseIntOption('--port', 0, 65535)).default(DEFAULT_PORT))
     .addOption(
       new Option(
         '--allowed-host <name>',
@@ -45,13 +50,17 @@ export function registerServeCommand(program: Command): void {
       DEFAULT_LIMITS.minUploadBytesPerSecond,
     )
     .option('--sign-in-link', 'print a link that signs the web UI in once, within 15 minutes, without a token (it creates one for that browser)')
-    .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs))
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .addOption(seconds('--auth-timeout', 'time a WebSocket client has to send its auth message', DEFAULT_LIMITS.wsAuthTimeoutMs));
+  addHaControlOptions(serve)
+    .addHelpText('after', '\n--ha-container and the stop/start commands apply to restores started from the web UI and the API.')
+    .action(async (opts: ServeOptions & HaControlOptions, cmd: Command) => {
       const g = globals(cmd);
+      const homeAssistant = haControlSpec(opts, cmd);
       const { serveApi, startServe } = await import('./serve-runner.js');
       const handle = await startServe({
         installation: installationOf(g),
         data: dataOf(g),
+        homeAssistant,
         extra: serveApi(opts),
       });
       await new Promise<void>((resolveStop) => {

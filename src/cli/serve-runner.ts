@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LifeboatCore } from '../core/lifeboat-core.js';
 import { SignInLinks } from '../core/sign-in-links.js';
-import type { Clock } from '../core/types.js';
+import type { Clock, HaControlSpec } from '../core/types.js';
 import { httpNotifier } from '../integrations/notifier.js';
 import { MetricsCollector } from '../integrations/metrics.js';
 import { MqttBridge } from '../integrations/mqtt-bridge.js';
@@ -36,6 +36,8 @@ export interface StartOptions {
   data?: string;
   /** The clock of the whole service (tests set the time). */
   clock?: Clock;
+  /** How restores stop and start Home Assistant (`--ha-container`, the commands). */
+  homeAssistant?: HaControlSpec;
   /** The front ends around the core (the API, metrics, MQTT); returns how to stop them. */
   extra?: (core: LifeboatCore) => Promise<() => Promise<void>>;
 }
@@ -45,7 +47,14 @@ export async function startServe(opts: StartOptions): Promise<ServeHandle> {
   const pino = createPino();
   const log = asLogger(pino);
   const releaseInstance = await lockServing(opts.installation, opts.data, log);
-  const core = await LifeboatCore.open({ installation: opts.installation, data: opts.data, log, clock: opts.clock, notifier: httpNotifier(undefined, opts.clock) });
+  const core = await LifeboatCore.open({
+    installation: opts.installation,
+    data: opts.data,
+    log,
+    clock: opts.clock,
+    notifier: httpNotifier(undefined, opts.clock),
+    homeAssistant: opts.homeAssistant,
+  });
   const dataDir = core.status.dataFolder;
   await core.startServices();
   // `lifeboat settings update` or `key rotate` from another process changes the files: follow them.

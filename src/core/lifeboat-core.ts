@@ -11,6 +11,7 @@ import { LOCATION_REGISTRY, type LocationRegistry } from '../agents/location-reg
 import type { RetryPolicy } from '../agents/retrying-agent.js';
 import { EntityTracker } from '../entities/entity-tracker.js';
 import { BackupManager } from '../manager/backup-manager.js';
+import type { HaControlSpec } from '../manager/ha-control.js';
 import { dataFolder } from '../manager/data-folder.js';
 import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { Keyring } from '../settings/keyring.js';
@@ -56,6 +57,8 @@ export interface CoreOptions {
   retry?: Partial<RetryPolicy>;
   /** How often `serve` looks for failed copies that are due for another try. */
   uploadRetryIntervalMs?: number;
+  /** How restores stop and start Home Assistant (its container, commands); default: they leave it alone. */
+  homeAssistant?: HaControlSpec;
 }
 
 export class LifeboatCore {
@@ -139,6 +142,7 @@ export class LifeboatCore {
       clock,
       log,
       retry: options.retry,
+      homeAssistant: options.homeAssistant,
       nextRun: () => (core as LifeboatCore).services.nextRun(),
       publishSchedule: () => (core as LifeboatCore).publishSchedule(),
     };

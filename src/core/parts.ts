@@ -6,6 +6,7 @@ import type { RetryPolicy } from '../agents/retrying-agent.js';
 import type { EntityTracker } from '../entities/entity-tracker.js';
 import type { BackupManager } from '../manager/backup-manager.js';
 import type { DataFolder } from '../manager/data-folder.js';
+import type { HaControlSpec } from '../manager/ha-control.js';
 import type { NextRunInfo } from '../manager/scheduler.js';
 import type { Keyring } from '../settings/keyring.js';
 import type { SettingsService } from '../settings/settings-service.js';
@@ -27,6 +28,8 @@ export interface CoreParts {
   log: Logger;
   /** Retry policy of the locations' uploads. */
   retry?: Partial<RetryPolicy>;
+  /** How restores stop and start Home Assistant, unless a request says otherwise. */
+  homeAssistant?: HaControlSpec;
   /** The next automatic backup: from the running scheduler, else as saved. */
   nextRun(): Promise<NextRunInfo>;
   /** Publishes the schedule sensors again (after an automatic backup, a retried copy). */
