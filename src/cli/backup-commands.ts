@@ -8,6 +8,7 @@ import { FileWriter } from '../util/file-writer.js';
 import { LOCAL_AGENT_ID, type ManagerBackup } from '../core/types.js';
 import { openCore, showProgress } from './context.js';
 import { addPasswordOptions, parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
+import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
 import { formatBytes } from './progress.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -177,7 +178,7 @@ export function registerBackupCommands(program: Command): void {
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
     });
 
-  addPasswordOptions(
+  const restore = addPasswordOptions(
     program
       .command('restore')
       .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')
@@ -185,21 +186,24 @@ export function registerBackupCommands(program: Command): void {
   )
     .option('--config-only', 'restore the configuration and keep the current database')
     .option('--database-only', 'restore only the database')
-    .option('--stop-command <cmd>', 'run before the files are swapped (e.g. "docker stop homeassistant")')
-    .option('--start-command <cmd>', 'run after the files are swapped (e.g. "docker start homeassistant")')
     .option('--allow-newer', 'restore even if the backup was made by a newer Home Assistant than the installation')
     .option('--location <id>', 'restore the copy on this location (default backup.local; remote copies are downloaded and checked first)')
     .option('--allow-unencrypted', 'restore an unencrypted copy from a remote location that Lifeboat did not send there, although Lifeboat encrypts its backups')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.')
+    .option('--json', 'print the result as JSON');
+  addHaControlOptions(restore)
+    .addHelpText(
+      'after',
+      '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.\nHome Assistant must not run during the swap: with --ha-container (or the commands) it is stopped\nright before it and started again after, also when the swap failed and was rolled back; a\ncontainer that was not running is left stopped. -v shows each step.',
+    )
     .action(
       async (
         target: string,
-        opts: PasswordOptions & { configOnly?: boolean; databaseOnly?: boolean; stopCommand?: string; startCommand?: string; allowNewer?: boolean; allowUnencrypted?: boolean; location?: string; yes?: boolean; json?: boolean },
+        opts: PasswordOptions & HaControlOptions & { configOnly?: boolean; databaseOnly?: boolean; allowNewer?: boolean; allowUnencrypted?: boolean; location?: string; yes?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
+        const homeAssistant = haControlSpec(opts, cmd);
         const password = await resolvePassword(opts);
         const core = await openCore(cmd);
         const installation = core.status.installation;
@@ -216,8 +220,7 @@ export function registerBackupCommands(program: Command): void {
             password,
             restoreHomeassistant: !opts.databaseOnly,
             restoreDatabase: !opts.configOnly,
-            stopCommand: opts.stopCommand,
-            startCommand: opts.startCommand,
+            homeAssistant,
             allowNewerVersion: opts.allowNewer,
             allowUnencrypted: opts.allowUnencrypted,
           });

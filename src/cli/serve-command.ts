@@ -10,6 +10,7 @@ import { parseIntOption, parseSecondsOption, UsageError } from './common.js';
 import { backupsOf, dataOf, globals, installationOf } from './context.js';
 import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT } from '../server/defaults.js';
 import type { ServeOptions } from './serve-runner.js';
+import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
 
 function collectHost(value: string, previous: string[]): string[] {
   const parsed = AllowedHostSchema.safeParse(value);
@@ -23,11 +24,15 @@ function seconds(flag: string, description: string, defaultMs: number): Option {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run Lifeboat: the web UI and API, automatic backups on schedule, retention, notifications (stop with Ctrl-C or SIGTERM)')
-    .option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)', DEFAULT_HOST)
-    .option('--port <port>', 'port to listen on', parseIntOption('--port', 0, 65535), DEFAULT_PORT)
+    .addOption(
+      new Option('--host <host>', 'address to listen on (use 0.0.0.0 to allow other machines; then also --allowed-host for the name they use)')
+        .env('LIFEBOAT_HOST')
+        .default(DEFAULT_HOST),
+    )
+    .addOption(new Option('--port <port>', 'port to listen on').env('LIFEBOAT_PORT').argParser(parseIntOption('--port', 0, 65535)).default(DEFAULT_PORT))
     .addOption(
       new Option(
         '--allowed-host <name>',
@@ -54,9 +59,12 @@ export function registerServeCommand(program: Command): void {
       )
         .argParser((value: string, previous: string[]) => [...previous, value])
         .default([] as string[], 'none'),
-    )
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    );
+  addHaControlOptions(serve)
+    .addHelpText('after', '\n--ha-container and the stop/start commands apply to restores started from the web UI and the API (under the Supervisor, Home Assistant is stopped and started through it unless they are given).')
+    .action(async (opts: ServeOptions & HaControlOptions, cmd: Command) => {
       const g = globals(cmd);
+      const homeAssistant = haControlSpec(opts, cmd);
       const [{ serveApi, startServe }, { AppMode, appEnvironment, ingressProxies, pinoLevel }] = await Promise.all([import('./serve-runner.js'), import('./app-mode.js')]);
       const env = appEnvironment();
       const app = env ? await AppMode.load(env) : null;
@@ -66,6 +74,7 @@ export function registerServeCommand(program: Command): void {
         data: dataOf(g),
         backups: backupsOf(),
         app,
+        homeAssistant,
         extra: serveApi({ ...opts, ingressProxy: ingressProxies(opts.ingressProxy, env) }, app),
       });
       await new Promise<void>((resolveStop) => {

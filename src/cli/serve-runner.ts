@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LifeboatCore } from '../core/lifeboat-core.js';
 import { SignInLinks } from '../core/sign-in-links.js';
-import type { Clock } from '../core/types.js';
+import type { Clock, HaControlSpec } from '../core/types.js';
 import { httpNotifier } from '../integrations/notifier.js';
 import { MetricsCollector } from '../integrations/metrics.js';
 import { MqttBridge } from '../integrations/mqtt-bridge.js';
@@ -42,6 +42,8 @@ export interface StartOptions {
   app?: AppMode | null;
   /** The clock of the whole service (tests set the time). */
   clock?: Clock;
+  /** How restores stop and start Home Assistant (`--ha-container`, the commands). */
+  homeAssistant?: HaControlSpec;
   /** The front ends around the core (the API, metrics, MQTT); returns how to stop them. */
   extra?: (core: LifeboatCore) => Promise<() => Promise<void>>;
 }
@@ -58,6 +60,7 @@ export async function startServe(opts: StartOptions): Promise<ServeHandle> {
     log,
     clock: opts.clock,
     notifier: httpNotifier(undefined, opts.clock),
+    homeAssistant: opts.homeAssistant,
     ...opts.app?.coreOptions(log),
   });
   const dataDir = core.status.dataFolder;

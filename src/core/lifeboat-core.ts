@@ -11,7 +11,7 @@ import { LOCATION_REGISTRY, type LocationRegistry } from '../agents/location-reg
 import type { RetryPolicy } from '../agents/retrying-agent.js';
 import { EntityTracker } from '../entities/entity-tracker.js';
 import { BackupManager } from '../manager/backup-manager.js';
-import type { HaControl } from '../manager/ha-control.js';
+import type { HaControl, HaControlSpec } from '../manager/ha-control.js';
 import { dataFolder } from '../manager/data-folder.js';
 import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { Keyring } from '../settings/keyring.js';
@@ -57,7 +57,9 @@ export interface CoreOptions {
   retry?: Partial<RetryPolicy>;
   /** How often `serve` looks for failed copies that are due for another try. */
   uploadRetryIntervalMs?: number;
-  /** Stops and starts Home Assistant around a restore's swap (the add-on: the Supervisor); default none. */
+  /** How restores stop and start Home Assistant (its container, commands); default: they leave it alone. */
+  homeAssistant?: HaControlSpec;
+  /** Stops and starts Home Assistant around a restore's swap, given as an object (the add-on: the Supervisor); wins over `homeAssistant`. */
   homeAssistantControl?: HaControl;
   /** Called after a backup file was written, moved or removed in the local backup folder. */
   onLocalChange?: () => void;
@@ -147,6 +149,7 @@ export class LifeboatCore {
       clock,
       log,
       retry: options.retry,
+      homeAssistant: options.homeAssistant,
       homeAssistantControl: options.homeAssistantControl ?? null,
       nextRun: () => (core as LifeboatCore).services.nextRun(),
       publishSchedule: () => (core as LifeboatCore).publishSchedule(),

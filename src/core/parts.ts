@@ -6,7 +6,7 @@ import type { RetryPolicy } from '../agents/retrying-agent.js';
 import type { EntityTracker } from '../entities/entity-tracker.js';
 import type { BackupManager } from '../manager/backup-manager.js';
 import type { DataFolder } from '../manager/data-folder.js';
-import type { HaControl } from '../manager/ha-control.js';
+import type { HaControl, HaControlSpec } from '../manager/ha-control.js';
 import type { NextRunInfo } from '../manager/scheduler.js';
 import type { Keyring } from '../settings/keyring.js';
 import type { SettingsService } from '../settings/settings-service.js';
@@ -28,7 +28,9 @@ export interface CoreParts {
   log: Logger;
   /** Retry policy of the locations' uploads. */
   retry?: Partial<RetryPolicy>;
-  /** Stops and starts Home Assistant around every restore's swap, when given. */
+  /** How restores stop and start Home Assistant, unless a request says otherwise. */
+  homeAssistant?: HaControlSpec;
+  /** Stops and starts Home Assistant around every restore's swap when no request names another (the add-on: the Supervisor). */
   homeAssistantControl: HaControl | null;
   /** The next automatic backup: from the running scheduler, else as saved. */
   nextRun(): Promise<NextRunInfo>;

@@ -1,14 +1,23 @@
 // Restoring a backup, as every front end asks for it: Home Assistant's `backup/restore` (its
 // request checks and error codes) and the command line's (a backup id on any location, or a file).
 // Without a password the keyring's keys are tried, so a backup made before `key rotate` restores
-// without asking for its key. Home Assistant is stopped and started around the swap by the control
-// the core was built with, if any (the add-on: the Supervisor).
+// without asking for its key. Home Assistant is stopped and started around the swap as the
+// request says, else as the core was opened with (`serve --ha-container`, LIFEBOAT_HA_CONTAINER),
+// else by the control the core was given (the add-on: the Supervisor).
 
 import type { RestoreRequest } from '../manager/backup-manager.js';
+import { haControlFor } from '../manager/ha-control-choice.js';
+import type { HaControlSpec } from '../manager/ha-control.js';
 import type { RestoreResult } from '../manager/restore-job.js';
 import { BackupManagerError, BackupNotFound } from '../util/errors.js';
 import type { HaRestoreRequest } from './api-schemas.js';
 import type { CoreParts } from './parts.js';
+
+/** `Omit` for each member of a union (a request names a location's backup or a file). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The command line's restore request: Home Assistant's control as settings, not as an object. */
+export type CliRestoreRequest = OmitEach<RestoreRequest, 'control'> & { homeAssistant?: HaControlSpec };
 
 /** An unknown location in a request (Home Assistant answers `unknown_error` for it). */
 export class UnknownAgentError extends BackupManagerError {
@@ -17,6 +26,13 @@ export class UnknownAgentError extends BackupManagerError {
 
 export class RestoreBackup {
   constructor(private readonly parts: CoreParts) {}
+
+  /** The one rule: the control a request names, else the one the core was opened with, else the one it was given. */
+  private control(spec?: HaControlSpec) {
+    const named = spec ?? this.parts.homeAssistant;
+    if (!named) return this.parts.homeAssistantControl;
+    return haControlFor(named, this.parts.log);
+  }
 
   /** Checks that a location holds the backup; a backup missing there is a manager error, as in Home Assistant. */
   async requireOn(backupId: string, agentId: string): Promise<void> {
@@ -43,12 +59,13 @@ export class RestoreBackup {
       restoreHomeassistant: params.restore_homeassistant,
       restoreDatabase: params.restore_database,
       allowUnencrypted: params.lifeboat_allow_unencrypted,
-      control: this.parts.homeAssistantControl,
+      control: this.control(),
     });
   }
 
   /** The command line's restore: a password given for an unencrypted backup is ignored. */
-  run(request: RestoreRequest): Promise<RestoreResult> {
-    return this.parts.manager.restore({ control: this.parts.homeAssistantControl, ...request, strictPassword: false });
+  run(request: CliRestoreRequest): Promise<RestoreResult> {
+    const { homeAssistant, ...rest } = request;
+    return this.parts.manager.restore({ ...rest, strictPassword: false, control: this.control(homeAssistant) });
   }
 }

@@ -5,7 +5,7 @@
 export type { BackupListing, ManagerBackup } from '../manager/backup-records.js';
 export type { CreateResult } from '../manager/create-job.js';
 export type { RestoreResult } from '../manager/restore-job.js';
-export type { HaControl } from '../manager/ha-control.js';
+export type { HaControl, HaControlSpec } from '../manager/ha-control.js';
 export type { ReceiveResult } from '../manager/receive-job.js';
 export type { NextRunInfo } from '../manager/scheduler.js';
 export type { VerifyReport, MemberReport } from '../archive/verify.js';
@@ -43,5 +43,6 @@ export {
 export { MqttSettingsSchema } from '../settings/schemas.js';
 export { HaControlError } from '../manager/ha-control.js';
 export { LOCAL_AGENT_ID, isValidAgentId, isValidBackupId } from '../agents/agent.js';
+export { DEFAULT_DOCKER_SOCKET, DEFAULT_STOP_TIMEOUT_SECONDS } from '../manager/ha-control-docker.js';
 export { nowDate, nowMs, systemClock } from '../util/clock.js';
 export { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema } from './api-schemas.js';

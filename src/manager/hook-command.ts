@@ -2,16 +2,7 @@
 // the shell, with a time limit; a non-zero exit is an error that names the command's output.
 
 import { spawn } from 'node:child_process';
-import { BackupManagerError } from '../util/errors.js';
-
-class HookCommandError extends BackupManagerError {
-  constructor(
-    message: string,
-    override readonly code: string,
-  ) {
-    super(message);
-  }
-}
+import { HaControlError } from './ha-control.js';
 
 export function runHook(command: string, which: 'stop' | 'start', timeoutMs = 5 * 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -25,7 +16,7 @@ export function runHook(command: string, which: 'stop' | 'start', timeoutMs = 5 
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      reject(new HookCommandError(`The ${which} command could not be run: ${err.message}`, `${which}_command_failed`));
+      reject(new HaControlError(`The ${which} command could not be run: ${err.message}`, `${which}_command_failed`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -33,7 +24,7 @@ export function runHook(command: string, which: 'stop' | 'start', timeoutMs = 5 
       else {
         const last = output.trim().split('\n').pop() ?? '';
         reject(
-          new HookCommandError(
+          new HaControlError(
             `The ${which} command failed (${signal ? `killed by ${signal}` : `exit code ${code}`})${last ? `: ${last}` : ''}`,
             `${which}_command_failed`,
           ),

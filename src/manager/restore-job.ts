@@ -1,8 +1,8 @@
-// Restoring a backup without ever leaving the installation half-restored: check the password,
-// extract the whole new tree (fully decrypted, decompressed and digest-checked) into a staging
-// folder on the same file system, stop Home Assistant if asked, swap the trees under a journal,
-// start it again (with a Home Assistant control, also after a failed swap, once it is rolled
-// back). Any failure before the swap leaves the installation exactly as it was.
+// Restoring a backup without ever leaving the installation half-restored: check that Home
+// Assistant can be stopped and started (when asked to), check the password, extract the whole new
+// tree (fully decrypted, decompressed and digest-checked) into a staging folder on the same file
+// system, stop Home Assistant, swap the trees under a journal, start it again — also when the swap
+// failed and was rolled back. Any failure before the swap leaves the installation exactly as it was.
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +20,6 @@ import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
 import { createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
-import { runHook } from './hook-command.js';
 import type { HaControl } from './ha-control.js';
 import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
@@ -49,14 +48,9 @@ export interface RestoreOptions {
   strictPassword?: boolean;
   /** Restore even when the backup was made by a newer Home Assistant than the installation's. */
   allowNewerVersion?: boolean;
-  /** Shell command run before the swap (e.g. `docker stop homeassistant`); failure aborts. */
-  stopCommand?: string;
-  /** Shell command run after the swap; its failure is reported, the restore stands. */
-  startCommand?: string;
   /**
-   * Stops Home Assistant just before the swap (a failure aborts the restore) and starts it after,
-   * also after a failed swap (a failure to start is reported, the restore stands); checked before
-   * anything else is done.
+   * Stops Home Assistant just before the swap (a failure aborts the restore) and starts it after
+   * (a failure is reported, the restore stands); checked before anything else is done.
    */
   control?: HaControl | null;
 }
@@ -67,6 +61,7 @@ export interface RestoreResult {
   restoredDatabase: boolean;
   restoredConfiguration: boolean;
   replaced: string[];
+  /** Why Home Assistant could not be started again after the restore, if it could not. */
   startCommandError: string | null;
 }
 
@@ -142,11 +137,20 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
   return password;
 }
 
+/** Stops Home Assistant; resolves whether it is to be started again afterwards. */
+async function stopHomeAssistant(ctx: JobContext, control: HaControl): Promise<boolean> {
+  ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
+  const wasRunning = await control.stop();
+  ctx.log.info(wasRunning ? 'Home Assistant stopped' : 'Home Assistant was not running; it is left stopped after the restore');
+  return wasRunning;
+}
+
 /** Starts Home Assistant again; resolves with the reason when it could not. */
 async function startHomeAssistant(ctx: JobContext, control: HaControl, after: string): Promise<string | null> {
   ctx.log.info(`Starting Home Assistant (${control.target}) ${after}`);
   try {
     await control.start();
+    ctx.log.info('Home Assistant started');
     return null;
   } catch (err) {
     const message = (err as Error).message;
@@ -165,7 +169,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   let step = 'restore_failed';
   let cleanup: () => Promise<void> = async () => undefined;
   const control = opts.control ?? null;
-  // Set once a stop was asked for: from then on, Home Assistant is started again whatever happens.
+  // Set once a stop was tried: from then on, Home Assistant is started again whatever happens.
   let restart = false;
   try {
     if (control) {
@@ -217,15 +221,10 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       const incoming = (await topLevel(newDir)).filter(wanted);
       const moveOut = current.filter(wanted);
       const moveIn = incoming;
-      if (opts.stopCommand) {
-        step = 'stop_command_failed';
-        await runHook(opts.stopCommand, 'stop');
-      }
       if (control) {
         step = 'stop_failed';
-        ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
         restart = true;
-        restart = await control.stop();
+        restart = await stopHomeAssistant(ctx, control);
       }
       step = 'swap_failed';
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
@@ -234,14 +233,6 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       if (control && restart) {
         restart = false;
         startCommandError = await startHomeAssistant(ctx, control, 'after the restore');
-      }
-      if (opts.startCommand) {
-        try {
-          await runHook(opts.startCommand, 'start');
-        } catch (err) {
-          startCommandError = (err as Error).message;
-          ctx.log.warn('The start command failed after a successful restore', { error: startCommandError });
-        }
       }
       return {
         backupId: backup.backup_id,
