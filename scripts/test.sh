@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs the whole test suite: Debian packages the tests need (test
-# servers, tools), npm dependencies, a build, then `npm test`, then the container image's build and
-# run (scripts/container/test-image.sh; LIFEBOAT_SKIP_CONTAINER_TEST=1 leaves it out). Safe to run
-# again.
+# servers, tools), npm dependencies, a build, then `npm test`, then the container image's and the
+# Home Assistant app's image's build and run (scripts/container/test-image.sh,
+# scripts/addon/test-image.sh; LIFEBOAT_SKIP_CONTAINER_TEST=1 leaves both out). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 # buildah, debootstrap and debian-archive-keyring: the container test makes a Debian base image
 # without an image registry and builds and runs the Dockerfile without a Docker daemon.
 # systemd: `systemd-analyze verify` and `security` check the unit in deploy/systemd. nginx plays
-# Home Assistant's ingress proxy in front of the add-on in the browser tests, and python3-yaml
-# reads the add-on's YAML files (addon/) in the tests that check them.
-PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko python3-yaml sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime buildah debootstrap debian-archive-keyring systemd nginx)
+# Home Assistant's ingress proxy in front of the add-on in the browser tests, python3-yaml reads
+# the add-on's YAML files (addon/) in the tests that check them, and curl and iproute2 (ss) let
+# scripts/addon/test-image.sh talk to the add-on's image from the proxy's address.
+PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko python3-yaml sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime buildah debootstrap debian-archive-keyring systemd nginx curl iproute2)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -38,4 +39,5 @@ npm run check:deps
 npm test
 if [ "${LIFEBOAT_SKIP_CONTAINER_TEST:-}" != 1 ]; then
   if [ "$(id -u)" -eq 0 ]; then scripts/container/test-image.sh; else sudo scripts/container/test-image.sh; fi
+  if [ "$(id -u)" -eq 0 ]; then scripts/addon/test-image.sh; else sudo scripts/addon/test-image.sh; fi
 fi
