@@ -6,6 +6,7 @@ import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MARKER_FILE } from '../../src/agents/folder-location.js';
 import { runCliOk } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { demoInstallation, snap, startSession, type Session } from './web-harness.js';
@@ -13,7 +14,6 @@ import { demoInstallation, snap, startSession, type Session } from './web-harnes
 let session: Session;
 let page: Page;
 let installation: string;
-let foreignId: string;
 
 beforeAll(async () => {
   const dir = await tmpDir('lifeboat-web-');
@@ -25,8 +25,9 @@ beforeAll(async () => {
   const other = await demoInstallation(join(dir, 'other'));
   const otherShare = join(dir, 'other-share');
   await runCliOk(['-c', other, 'location', 'add', 'folder', 'NAS', '--path', otherShare, '--create']);
-  foreignId = (JSON.parse(await runCliOk(['-c', other, 'backup', 'create', '--name', 'Dropped in', '--location', 'folder.nas', '--json'])) as { backup_id: string }).backup_id;
-  for (const name of (await readdir(otherShare)).filter((n) => n.startsWith(foreignId))) await copyFile(join(otherShare, name), join(share, name));
+  await runCliOk(['-c', other, 'backup', 'create', '--name', 'Dropped in', '--location', 'folder.nas', '--json']);
+  // Its archive and record, named as Home Assistant names them (the share holds nothing else but its marker).
+  for (const name of (await readdir(otherShare)).filter((n) => n !== MARKER_FILE)) await copyFile(join(otherShare, name), join(share, name));
   session = await startSession(installation);
   ({ page } = session);
 }, 120_000);
