@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { expectBackupEntityStates } from '../helpers/entity-states.js';
 import { HaWsClient } from '../helpers/ha-ws-client.js';
 import { httpRequest, multipartUpload } from '../helpers/http-client.js';
 import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
@@ -32,14 +33,6 @@ interface ManagerBackup {
   with_automatic_settings: boolean | null;
   agents: Record<string, { protected: boolean; size: number }>;
 }
-
-const ENTITY_IDS = [
-  'event.backup_automatic_backup',
-  'sensor.backup_backup_manager_state',
-  'sensor.backup_last_attempted_automatic_backup',
-  'sensor.backup_last_successful_automatic_backup',
-  'sensor.backup_next_scheduled_automatic_backup',
-];
 
 describe('REST API: states, services, diagnostics', () => {
   let inst: string;
@@ -76,18 +69,7 @@ describe('REST API: states, services, diagnostics', () => {
     const res = await get('/api/states');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    const states = res.json<EntityState[]>();
-    expect(states.map((s) => s.entity_id).sort()).toEqual(ENTITY_IDS);
-    for (const s of states) {
-      expect(s).toEqual({
-        entity_id: expect.any(String),
-        state: expect.any(String),
-        attributes: expect.objectContaining({ friendly_name: expect.any(String) }),
-        last_changed: expect.any(String),
-        last_updated: expect.any(String),
-        context: { id: expect.any(String), parent_id: null, user_id: null },
-      });
-    }
+    expectBackupEntityStates(res.json<EntityState[]>());
   });
 
   it('GET /api/states/{entity_id} returns one state, and 404 with a JSON code for an unknown entity', async () => {

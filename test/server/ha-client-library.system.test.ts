@@ -1,0 +1,141 @@
+// Home Assistant's own JavaScript client (home-assistant-js-websocket) against a real `lifeboat
+// serve`, unchanged, as dashboards and Home Assistant's frontend use it against Home Assistant:
+// the handshake with a long-lived token, entity states, and every backup/* command through
+// `sendMessagePromise` and `subscribeMessage`, with results and errors in Home Assistant's shapes.
+
+import { randomBytes } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ERR_INVALID_AUTH, getStates, type Connection, type MessageBase } from 'home-assistant-js-websocket';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectBackupEntityStates } from '../helpers/entity-states.js';
+import { EventCollector } from '../helpers/ha-ws-client.js';
+import { connectLibrary, refusal } from '../helpers/ha-library-client.js';
+import { makeInstallation } from '../helpers/installation.js';
+import { createToken, eventually, startServerProcess, type LifeboatServer } from '../helpers/lifeboat-server.js';
+import { SUCCESSFUL_CREATE_EVENTS } from '../helpers/manager-events.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+type Ev = Record<string, unknown>;
+
+interface BackupInfo {
+  backups: { backup_id: string; name: string; agents: Record<string, { protected: boolean; size: number }> }[];
+  last_action_event: Ev | null;
+  state: string;
+}
+
+const isStateEvent = (e: Ev) => !('agent_id' in e);
+const isIdle = (e: Ev) => e.manager_state === 'idle';
+
+describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
+  let inst: string;
+  let server: LifeboatServer;
+  let token: string;
+  let conn: Connection;
+  /** Every backup/subscribe_events event, through the library's subscribeMessage. */
+  const events = new EventCollector<Ev>();
+
+  const send = <T>(message: MessageBase) => conn.sendMessagePromise<T>({ ...message });
+  const info = () => send<BackupInfo>({ type: 'backup/info' });
+
+  /** Runs a job-starting command and waits until the manager is idle again; returns the events of the job. */
+  async function runJob<T>(message: MessageBase): Promise<{ result: T; events: Ev[] }> {
+    const from = events.events.length;
+    const result = await send<T>(message);
+    const idle = await events.waitFor(isIdle, 60_000, from);
+    return { result, events: events.events.slice(from, events.events.indexOf(idle, from) + 1) };
+  }
+
+  async function generate(params: Record<string, unknown> = {}): Promise<string> {
+    const { result } = await runJob<{ backup_job_id: string }>({ type: 'backup/generate', agent_ids: ['backup.local'], ...params });
+    return result.backup_job_id;
+  }
+
+  beforeAll(async () => {
+    inst = join(await tmpDir('lifeboat-haws-'), 'config');
+    await makeInstallation(inst);
+    // Some incompressible bytes, so a backup takes long enough to be seen running.
+    await writeFile(join(inst, 'www-noise.bin'), randomBytes(4 << 20));
+    token = await createToken(inst, 'dashboard');
+    server = await startServerProcess({ installation: inst });
+    conn = await connectLibrary(server.url, token);
+    await conn.subscribeMessage(events.push, { type: 'backup/subscribe_events' });
+  });
+
+  afterEach(async () => {
+    await eventually(async () => (await info()).state === 'idle', 'the manager to be idle', 60_000);
+  });
+
+  afterAll(async () => {
+    conn?.close();
+    await server?.stop();
+  });
+
+  describe('connection', () => {
+    it('connects with a long-lived token and learns the Home Assistant version the API follows', () => {
+      expect(conn.connected).toBe(true);
+      expect(conn.haVersion).toMatch(/^\d{4}\.\d+\.\d+$/);
+    });
+
+    it('refuses a wrong token with the library’s ERR_INVALID_AUTH', async () => {
+      await expect(connectLibrary(server.url, 'lbt_not-a-real-token')).rejects.toBe(ERR_INVALID_AUTH);
+    });
+
+    it('answers ping', async () => {
+      await expect(conn.ping()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('entities', () => {
+    it('getStates returns the Backup entities as Home Assistant state objects', async () => {
+      expectBackupEntityStates(await getStates(conn));
+    });
+  });
+
+  describe('backup/* commands through sendMessagePromise', () => {
+    it('backup/agents/info lists the local agent', async () => {
+      expect(await send({ type: 'backup/agents/info' })).toEqual({ agents: [{ agent_id: 'backup.local', name: 'local' }] });
+    });
+
+    it('backup/generate, backup/info, backup/details and backup/delete work on one backup', async () => {
+      const { result, events: seen } = await runJob<{ backup_job_id: string }>({ type: 'backup/generate', agent_ids: ['backup.local'], name: 'Library' });
+      const id = result.backup_job_id;
+      expect(seen.filter(isStateEvent)).toEqual(SUCCESSFUL_CREATE_EVENTS);
+      const listed = (await info()).backups.find((b) => b.backup_id === id);
+      expect(listed).toMatchObject({ name: 'Library', agents: { 'backup.local': { protected: false, size: expect.any(Number) } } });
+      expect(await send({ type: 'backup/details', backup_id: id })).toEqual({ agent_errors: {}, backup: listed });
+      expect(await send({ type: 'backup/delete', backup_id: id })).toEqual({ agent_errors: {} });
+      expect(await send({ type: 'backup/details', backup_id: id })).toEqual({ agent_errors: {}, backup: null });
+      expect((await readdir(join(inst, 'backups'))).some((n) => n.includes(id))).toBe(false);
+    });
+
+    it('backup/generate_with_automatic_settings backs up with the saved settings', async () => {
+      expect(await send({ type: 'backup/config/update', create_backup: { agent_ids: ['backup.local'], name: 'Saved settings' } })).toBeNull();
+      const { result } = await runJob<{ backup_job_id: string }>({ type: 'backup/generate_with_automatic_settings' });
+      expect((await info()).backups.find((b) => b.backup_id === result.backup_job_id)).toMatchObject({ name: 'Saved settings', with_automatic_settings: true });
+    });
+
+    it('backup/can_decrypt_on_download and backup/restore take the right password', async () => {
+      const id = await generate({ name: 'Locked', password: 'lib-pw' });
+      expect(await send({ type: 'backup/can_decrypt_on_download', backup_id: id, agent_id: 'backup.local', password: 'lib-pw' })).toBeNull();
+      const { result, events: seen } = await runJob({ type: 'backup/restore', backup_id: id, agent_id: 'backup.local', password: 'lib-pw', restore_database: false });
+      expect(result).toBeNull();
+      expect(seen.filter(isStateEvent)).toEqual([
+        { manager_state: 'restore_backup', reason: null, stage: null, state: 'in_progress' },
+        { manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' },
+        { manager_state: 'idle' },
+      ]);
+    });
+
+    it('backup/config/info and backup/config/update round-trip the settings', async () => {
+      expect(await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' } })).toBeNull();
+      const { config } = await send<{ config: Record<string, unknown> }>({ type: 'backup/config/info' });
+      expect(config).toMatchObject({ retention: { copies: 4, days: null }, schedule: { recurrence: 'daily', days: [], time: '03:30:00' } });
+      await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {} });
+    });
+
+    it('refuses an unknown command with Home Assistant’s unknown_command', async () => {
+      expect(await refusal(send({ type: 'backup/frobnicate' }))).toMatchObject({ code: 'unknown_command' });
+    });
+  });
+});
