@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema, LOCAL_AGENT_ID, isLifeboatProgress } from '../core/types.js';
-import { isHaEvent } from './api-errors.js';
+import { isHaEvent, restoreCheckError } from './api-errors.js';
 import { command, type Command } from './ws-protocol.js';
 import type { PathSigner } from './signed-paths.js';
 
@@ -21,7 +21,8 @@ function stateChangedEvent(change: { entity_id: string; old_state: unknown; new_
   };
 }
 
-const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema, password: z.string() });
+// Any agent id is taken: one that names no location is answered as Home Assistant answers it.
+const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: z.string(), password: z.string() });
 
 export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<string, Command> {
   const list: Command[] = [
@@ -53,7 +54,9 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       type: 'backup/restore',
       schema: RestoreSchema,
       handler: async (m) => {
-        await core.restore.ha(m);
+        await core.restore.ha(m).catch((err: unknown) => {
+          throw restoreCheckError(err);
+        });
         return null;
       },
     }),
@@ -61,7 +64,9 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       type: 'backup/can_decrypt_on_download',
       schema: CanDecryptSchema,
       handler: async (m) => {
-        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: m.password });
+        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: m.password }).catch((err: unknown) => {
+          throw restoreCheckError(err);
+        });
         return null;
       },
     }),

@@ -149,7 +149,7 @@ export class WsConnection {
     }
     if (type === 'supported_features') return this.send({ id, type: 'result', success: true, result: null });
     const cmd = this.commands.get(type);
-    if (!cmd) return this.error(id, 'unknown_command', `Unknown command: ${type}`);
+    if (!cmd) return this.error(id, 'unknown_command', 'Unknown command.');
     if (!cmd.readOnly && this.token?.scope !== 'admin') return this.error(id, 'unauthorized', 'Unauthorized');
     const { id: _i, type: _t, ...params } = env.data;
     const parsed = cmd.schema.safeParse(params);

@@ -134,8 +134,23 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {} });
     });
 
-    it('refuses an unknown command with Home Assistant’s unknown_command', async () => {
-      expect(await refusal(send({ type: 'backup/frobnicate' }))).toMatchObject({ code: 'unknown_command' });
+    it('refuses with Home Assistant’s codes and messages: wrong password, unknown agent or backup, unknown command', async () => {
+      const id = await generate({ name: 'Wrong key', password: 'right-pw' });
+      const wrongKey = { code: 'password_incorrect', message: 'Incorrect password' };
+      expect(await refusal(send({ type: 'backup/restore', backup_id: id, agent_id: 'backup.local', password: 'wrong' }))).toEqual(wrongKey);
+      expect(await refusal(send({ type: 'backup/restore', backup_id: id, agent_id: 'backup.local' }))).toEqual(wrongKey);
+      expect(await refusal(send({ type: 'backup/can_decrypt_on_download', backup_id: id, agent_id: 'backup.local', password: 'wrong' }))).toEqual(wrongKey);
+      for (const agent of ['no_such_agent', 'backup.elsewhere']) {
+        expect(await refusal(send({ type: 'backup/can_decrypt_on_download', backup_id: id, agent_id: agent, password: 'right-pw' }))).toEqual({
+          code: 'home_assistant_error',
+          message: `Invalid agent selected: ${agent}`,
+        });
+      }
+      expect(await refusal(send({ type: 'backup/can_decrypt_on_download', backup_id: 'no_such_backup', agent_id: 'backup.local', password: 'x' }))).toEqual({
+        code: 'home_assistant_error',
+        message: 'Backup no_such_backup not found in agent backup.local',
+      });
+      expect(await refusal(send({ type: 'backup/frobnicate' }))).toEqual({ code: 'unknown_command', message: 'Unknown command.' });
     });
   });
 });
