@@ -1,14 +1,28 @@
 // Home Assistant's own JavaScript client (home-assistant-js-websocket) against a real `lifeboat
 // serve`, unchanged, as dashboards and Home Assistant's frontend use it against Home Assistant:
-// the handshake with a long-lived token, entity states, and every backup/* command through
-// `sendMessagePromise` and `subscribeMessage`, with results and errors in Home Assistant's shapes.
+// the handshake with a long-lived token, the user, the configuration and the services, entity
+// states (also followed through a real backup with subscribeEntities), and every backup/* command
+// through `sendMessagePromise` and `subscribeMessage`, with results and errors in Home Assistant's
+// shapes.
 
 import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ERR_INVALID_AUTH, getStates, type Connection, type MessageBase } from 'home-assistant-js-websocket';
+import {
+  ERR_INVALID_AUTH,
+  getConfig,
+  getServices,
+  getStates,
+  getUser,
+  subscribeConfig,
+  subscribeEntities,
+  type Connection,
+  type HassConfig,
+  type HassEntities,
+  type MessageBase,
+} from 'home-assistant-js-websocket';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectBackupEntityStates } from '../helpers/entity-states.js';
+import { BACKUP_ENTITY_IDS, expectBackupEntityStates } from '../helpers/entity-states.js';
 import { EventCollector } from '../helpers/ha-ws-client.js';
 import { connectLibrary, refusal } from '../helpers/ha-library-client.js';
 import { makeInstallation } from '../helpers/installation.js';
@@ -54,6 +68,15 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
   beforeAll(async () => {
     inst = join(await tmpDir('lifeboat-haws-'), 'config');
     await makeInstallation(inst);
+    await writeFile(
+      join(inst, '.storage', 'core.config'),
+      JSON.stringify({
+        version: 1,
+        minor_version: 4,
+        key: 'core.config',
+        data: { latitude: 47.37, longitude: 8.54, elevation: 408, unit_system_v2: 'us_customary', location_name: 'Lakeside', time_zone: 'Europe/Zurich', external_url: null, internal_url: 'http://ha.lan:8123', currency: 'CHF', country: 'CH', language: 'de', radius: 250 },
+      }),
+    );
     // Some incompressible bytes, so a backup takes long enough to be seen running.
     await writeFile(join(inst, 'www-noise.bin'), randomBytes(4 << 20));
     token = await createToken(inst, 'dashboard');
@@ -86,9 +109,77 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
     });
   });
 
+  describe('user, configuration and services', () => {
+    it('getUser describes the token as the signed-in user', async () => {
+      expect(await getUser(conn)).toEqual({ id: expect.any(String), name: 'dashboard', is_owner: false, is_admin: true, credentials: [], mfa_modules: [] });
+    });
+
+    it('getConfig (and subscribeConfig) report the installation’s own settings, in Home Assistant’s shape', async () => {
+      const config = await getConfig(conn);
+      expect(config).toMatchObject({
+        location_name: 'Lakeside',
+        latitude: 47.37,
+        longitude: 8.54,
+        elevation: 408,
+        radius: 250,
+        time_zone: 'Europe/Zurich',
+        language: 'de',
+        country: 'CH',
+        currency: 'CHF',
+        internal_url: 'http://ha.lan:8123',
+        external_url: null,
+        unit_system: { length: 'mi', accumulated_precipitation: 'in', area: 'ft²', mass: 'lb', pressure: 'psi', temperature: '°F', volume: 'gal', wind_speed: 'mph' },
+        config_dir: inst,
+        config_source: 'storage',
+        state: 'RUNNING',
+        version: conn.haVersion,
+        safe_mode: false,
+        recovery_mode: false,
+      });
+      expect(config.components).toEqual(expect.arrayContaining(['backup', 'sensor', 'event', 'websocket_api']));
+      const seen: HassConfig[] = [];
+      const unsubscribe = subscribeConfig(conn, (c) => seen.push(c));
+      await eventually(() => seen.length > 0, 'subscribeConfig to deliver the configuration');
+      expect(seen[0]).toEqual(config);
+      unsubscribe();
+    });
+
+    it('getServices lists the backup services', async () => {
+      const services = await getServices(conn);
+      expect(Object.keys(services)).toEqual(['backup']);
+      expect(services.backup).toEqual({
+        create: { name: expect.any(String), description: expect.any(String), fields: {} },
+        create_automatic: { name: expect.any(String), description: expect.any(String), fields: {} },
+      });
+    });
+  });
+
   describe('entities', () => {
     it('getStates returns the Backup entities as Home Assistant state objects', async () => {
       expectBackupEntityStates(await getStates(conn));
+    });
+
+    it('subscribeEntities follows the Backup entities through a real backup and ends where getStates is', async () => {
+      const seen: HassEntities[] = [];
+      const latest = () => seen[seen.length - 1] as HassEntities;
+      const unsubscribe = subscribeEntities(conn, (entities) => seen.push(entities));
+      try {
+        await eventually(() => seen.length > 0, 'the first entities');
+        expect(Object.keys(latest()).sort()).toEqual(BACKUP_ENTITY_IDS);
+        await generate({ name: 'Watched' });
+        const event = () => latest()['event.backup_automatic_backup'];
+        await eventually(() => event()?.attributes.event_type === 'completed' && latest()['sensor.backup_backup_manager_state']?.state === 'idle', 'the completed backup');
+        const managerStates = seen.map((e) => e['sensor.backup_backup_manager_state']?.state).filter((v, i, all) => v !== all[i - 1]);
+        expect(managerStates).toEqual(['idle', 'create_backup', 'idle']);
+        const stages = seen.map((e) => e['event.backup_automatic_backup']?.attributes.backup_stage).filter((v, i, all) => v !== all[i - 1]);
+        expect(stages).toEqual(expect.arrayContaining(['home_assistant', 'upload_to_agents']));
+        // The library rebuilt from the compressed messages exactly what the server holds (its times
+        // written as JavaScript writes them).
+        const instants = (s: Record<string, unknown>) => ({ ...s, last_changed: Date.parse(s.last_changed as string), last_updated: Date.parse(s.last_updated as string) });
+        for (const state of await getStates(conn)) expect(instants(latest()[state.entity_id] as never)).toEqual(instants(state as never));
+      } finally {
+        unsubscribe();
+      }
     });
   });
 
