@@ -1,10 +1,12 @@
 // Home Assistant's `backup/config/update` semantics as a pure function: agents merged per agent
 // (new entries protected by default), create_backup merged shallowly, retention and schedule
 // replaced as a whole (missing keys reset), flags set. It reports what changed, so callers can
-// re-arm the schedule or retention only when needed. The password is returned, never stored here.
+// re-arm the schedule or retention only when needed. The password is returned, never stored here;
+// the placeholder the APIs show instead of the key means "unchanged" when a client sends it back.
 
 import { type BackupConfig, type ConfigUpdate } from './schemas.js';
 import { formatTime, parseTime } from '../policy/schedule.js';
+import { REDACTED } from '../util/log-redaction.js';
 
 export interface UpdateResult {
   config: BackupConfig;
@@ -41,7 +43,9 @@ export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): 
   if (update.create_backup) {
     const { password: pw, ...rest } = update.create_backup;
     Object.assign(config.create_backup, rest);
-    if (pw !== undefined) {
+    // The APIs show REDACTED instead of the key, and Home Assistant's frontend sends the config it
+    // was shown back on save: that password keeps the key.
+    if (pw !== undefined && pw !== REDACTED) {
       password = pw;
       config.create_backup.encrypted = pw !== null;
     }

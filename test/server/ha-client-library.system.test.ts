@@ -38,6 +38,20 @@ interface BackupInfo {
   state: string;
 }
 
+/** The part of backup/config/info that Home Assistant's frontend saves back. */
+interface FrontendConfig {
+  create_backup: {
+    agent_ids: string[];
+    include_addons: string[] | null;
+    include_all_addons: boolean;
+    include_database: boolean;
+    include_folders: string[] | null;
+    password: string | null;
+  };
+  retention: { copies: number | null; days: number | null };
+  schedule: { recurrence: string; days: string[]; time: string | null };
+}
+
 const isStateEvent = (e: Ev) => !('agent_id' in e);
 const isIdle = (e: Ev) => e.manager_state === 'idle';
 
@@ -223,6 +237,32 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       const { config } = await send<{ config: Record<string, unknown> }>({ type: 'backup/config/info' });
       expect(config).toMatchObject({ retention: { copies: 4, days: null }, schedule: { recurrence: 'daily', days: [], time: '03:30:00' } });
       await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {} });
+    });
+
+    it('keeps the key when the settings come back as Home Assistant’s frontend saves them, the redacted password included', async () => {
+      expect(await send({ type: 'backup/config/update', create_backup: { agent_ids: ['backup.local'], password: 'KEEP-THIS-KEY1' } })).toBeNull();
+      const key = await send({ type: 'lifeboat/key/info' });
+      const { config } = await send<{ config: FrontendConfig }>({ type: 'backup/config/info' });
+      expect(config.create_backup.password).toBe('**REDACTED**');
+      // What the frontend's "save backup settings" sends: the config it was shown.
+      const saved = {
+        type: 'backup/config/update',
+        create_backup: {
+          agent_ids: config.create_backup.agent_ids,
+          include_folders: config.create_backup.include_folders ?? [],
+          include_database: config.create_backup.include_database,
+          include_addons: config.create_backup.include_addons ?? [],
+          include_all_addons: config.create_backup.include_all_addons,
+          password: config.create_backup.password,
+        },
+        retention: config.retention,
+        schedule: config.schedule,
+      };
+      expect(await send(saved)).toBeNull();
+      expect(await send({ type: 'lifeboat/key/info' })).toEqual(key);
+      const { result } = await runJob<{ backup_job_id: string }>({ type: 'backup/generate_with_automatic_settings' });
+      expect((await info()).backups.find((b) => b.backup_id === result.backup_job_id)?.agents['backup.local']?.protected).toBe(true);
+      expect(await send({ type: 'backup/can_decrypt_on_download', backup_id: result.backup_job_id, agent_id: 'backup.local', password: 'KEEP-THIS-KEY1' })).toBeNull();
     });
 
     it('refuses with Home Assistant’s codes and messages: wrong password, unknown agent or backup, unknown command', async () => {

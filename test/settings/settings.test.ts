@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { instantFromDate } from '../../src/util/time.js';
 import { describe, expect, it } from 'vitest';
 import { applyConfigUpdate } from '../../src/settings/config-update.js';
+import { REDACTED } from '../../src/util/log-redaction.js';
 import { findKeyInText, KEY_RE } from '../../src/util/key-text.js';
 import { emergencyKit, generateKey, keyFingerprint } from '../../src/settings/encryption-key.js';
 import { ConfigUpdateSchema, defaultConfig, type BackupConfig, type ConfigUpdate } from '../../src/settings/schemas.js';
@@ -95,6 +96,13 @@ describe('applyConfigUpdate (backup/config/update semantics)', () => {
     const untouched = applyConfigUpdate(on.config, update({ create_backup: { name: 'x' } }));
     expect(untouched.password).toBeUndefined();
     expect(untouched.config.create_backup.encrypted).toBe(true);
+  });
+
+  it('keeps the key when a client sends back the redacted password it was shown', () => {
+    const on = applyConfigUpdate(defaultConfig(), update({ create_backup: { password: KEY_A } })).config;
+    const resent = applyConfigUpdate(on, update({ create_backup: { agent_ids: ['backup.local'], password: REDACTED } }));
+    expect(resent.password).toBeUndefined();
+    expect(resent.config.create_backup).toMatchObject({ agent_ids: ['backup.local'], encrypted: true });
   });
 
   it('sets automatic_backups_configured and raises no change flag for unrelated keys', () => {
