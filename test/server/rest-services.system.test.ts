@@ -2,8 +2,9 @@
 // (/api/states, 404 JSON for unknown entities), the services backup.create (local, unencrypted,
 // with the database, waits and returns the changed states) and backup.create_automatic (the saved
 // settings), diagnostics with every secret redacted, and the onboarding flow on an empty
-// installation without a token: info, upload, restore with a wrong and the right password — then
-// 401 once the installation has files, or once a token exists.
+// installation without a token: info, upload, restore with a wrong and the right password (sent as
+// Home Assistant's onboarding page sends it: JSON as text/plain) — then 401 once the installation
+// has files, or once a token exists.
 
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -189,8 +190,14 @@ describe('onboarding on an empty installation', () => {
 
       const restore = (body: unknown) =>
         httpRequest(url('/restore'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: 120_000 });
+      // Home Assistant's onboarding page sends the JSON as text/plain (a fetch with a string body), from its own origin.
+      const restoreAsPage = (body: string) =>
+        httpRequest(url('/restore'), { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', origin: server.url }, body, timeoutMs: 120_000 });
       const invalid = await restore({ backup_id: backupId });
       expect(invalid.status).toBe(400);
+      const notJson = await restoreAsPage('{"backup_id": ');
+      expect(notJson.status).toBe(400);
+      expect(notJson.json()).toMatchObject({ code: 'invalid_format' });
 
       const wrong = await restore({ backup_id: backupId, agent_id: 'backup.local', password: 'not-the-key' });
       expect(wrong.status).toBe(400);
@@ -201,7 +208,7 @@ describe('onboarding on an empty installation', () => {
       // Nothing was restored.
       expect((await readdir(inst)).filter((n) => n !== 'backups')).toEqual([]);
 
-      const right = await restore({ backup_id: backupId, agent_id: 'backup.local', password: 'ONBOARD-KEY-77' });
+      const right = await restoreAsPage(JSON.stringify({ backup_id: backupId, agent_id: 'backup.local', password: 'ONBOARD-KEY-77' }));
       expect(right.status, right.text()).toBe(200);
       expect(right.body.length).toBe(0);
       const ignore = [...NOT_COMPARED, 'home-assistant.log', 'tts/'];
