@@ -15,6 +15,8 @@ export const WeekdaySchema = z.enum(WEEKDAYS);
 const count = z.number().int().min(1).nullable();
 export const RetentionSchema = z.object({ copies: count, days: count });
 export type Retention = z.infer<typeof RetentionSchema>;
+/** A retention as `backup/config/update` takes it: a key not given is null (no limit of that kind). */
+const RetentionUpdateSchema = z.strictObject({ copies: count.optional(), days: count.optional() });
 
 export const AgentSettingsSchema = z.object({
   protected: z.boolean(),
@@ -181,7 +183,7 @@ const TimeZoneUpdateSchema = z.string().superRefine((zone, ctx) => {
 
 export const ConfigUpdateSchema = z
   .object({
-    agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionSchema.strict().nullable().optional() })),
+    agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionUpdateSchema.nullable().optional() })),
     automatic_backups_configured: z.boolean(),
     create_backup: z
       .object({
@@ -196,7 +198,7 @@ export const ConfigUpdateSchema = z
       })
       .partial()
       .strict(),
-    retention: z.strictObject({ copies: count.optional(), days: count.optional() }),
+    retention: RetentionUpdateSchema,
     schedule: z.strictObject({
       recurrence: z.enum(['never', 'daily', 'custom_days']).optional(),
       days: unique(WeekdaySchema).optional(),

@@ -233,10 +233,16 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
     });
 
     it('backup/config/info and backup/config/update round-trip the settings', async () => {
-      expect(await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' } })).toBeNull();
+      expect(
+        await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' }, agents: { 'backup.local': { retention: { days: 9 } } } }),
+      ).toBeNull();
       const { config } = await send<{ config: Record<string, unknown> }>({ type: 'backup/config/info' });
-      expect(config).toMatchObject({ retention: { copies: 4, days: null }, schedule: { recurrence: 'daily', days: [], time: '03:30:00' } });
-      await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {} });
+      expect(config).toMatchObject({
+        retention: { copies: 4, days: null },
+        schedule: { recurrence: 'daily', days: [], time: '03:30:00' },
+        agents: { 'backup.local': { protected: true, retention: { copies: null, days: 9 } } },
+      });
+      await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {}, agents: { 'backup.local': { retention: null } } });
     });
 
     it('keeps the key when the settings come back as Home Assistant’s frontend saves them, the redacted password included', async () => {

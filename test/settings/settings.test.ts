@@ -57,6 +57,17 @@ describe('applyConfigUpdate (backup/config/update semantics)', () => {
     expect(cleared.retentionChanged).toBe(true);
   });
 
+  it('takes an agent retention with only copies or only days, the other key null; an empty one keeps everything on that agent', () => {
+    const copies = applyConfigUpdate(configured(), update({ agents: { 'backup.local': { retention: { copies: 4 } } } }));
+    expect(copies.config.agents['backup.local']).toEqual({ protected: false, retention: { copies: 4, days: null } });
+    const days = applyConfigUpdate(configured(), update({ agents: { 's3.remote': { retention: { days: 14 } } } }));
+    expect(days.config.agents['s3.remote']).toEqual({ protected: true, retention: { copies: null, days: 14 } });
+    expect(days.retentionChanged).toBe(true);
+    // Its own retention without limits (not null, which follows the global one).
+    const forever = applyConfigUpdate(configured(), update({ agents: { 'backup.local': { retention: {} } } }));
+    expect(forever.config.agents['backup.local']?.retention).toEqual({ copies: null, days: null });
+  });
+
   it('merges create_backup shallowly: keys not sent keep their values', () => {
     const { config, agentIdsChanged } = applyConfigUpdate(configured(), update({ create_backup: { include_database: false } }));
     expect(config.create_backup).toEqual({ ...configured().create_backup, include_database: false });
@@ -136,6 +147,9 @@ describe('ConfigUpdateSchema (input validation)', () => {
     expect(ok({ agents: { 'backup.local': { retention: { copies: 0, days: null } } } })).toBe(false);
     expect(ok({ retention: { copies: 1, days: null } })).toBe(true);
     expect(ok({ retention: { copies: null, days: 30 } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { copies: 2 } } } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { days: 2 } } } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { copie: 2 } } } })).toBe(false);
   });
 
   it('rejects duplicate weekdays and duplicate agent ids', () => {
