@@ -232,6 +232,18 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       ]);
     });
 
+    it('applies the local agent’s protected setting to manual backups too: unprotected, a backup made with a password stays unencrypted there', async () => {
+      expect(await send({ type: 'backup/config/update', agents: { 'backup.local': { protected: false } } })).toBeNull();
+      try {
+        const id = await generate({ name: 'Plain local copy', password: 'manual-pw' });
+        expect((await info()).backups.find((b) => b.backup_id === id)?.agents['backup.local']?.protected).toBe(false);
+      } finally {
+        await send({ type: 'backup/config/update', agents: { 'backup.local': { protected: true } } });
+      }
+      const id = await generate({ name: 'Locked local copy', password: 'manual-pw' });
+      expect((await info()).backups.find((b) => b.backup_id === id)?.agents['backup.local']?.protected).toBe(true);
+    });
+
     it('backup/config/info and backup/config/update round-trip the settings', async () => {
       expect(
         await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' }, agents: { 'backup.local': { retention: { days: 9 } } } }),
