@@ -28,6 +28,11 @@ import { compareHaVersions } from './ha-version.js';
 export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
 
 export interface RestoreOptions {
+  /**
+   * Checks of the request that fail it after the first event (Home Assistant's order: the busy
+   * check refuses without an event, every later refusal is reported in_progress → failed).
+   */
+  validate?: () => Promise<void>;
   /** The backup file to restore (resolved from a location by the manager). */
   file?: string;
   /** Gets the file when it is not given: a remote copy downloaded (and removed afterwards). */
@@ -138,13 +143,14 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
   const restoreConfig = opts.restoreHomeassistant ?? true;
   const restoreDb = opts.restoreDatabase ?? true;
-  if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
   const root = ctx.df.installation;
   const place = { root, journal: ctx.df.restoreJournal };
   ctx.emit(restoreEvent('in_progress'));
   let step = 'restore_failed';
   let cleanup: () => Promise<void> = async () => undefined;
   try {
+    await opts.validate?.();
+    if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
     let file = opts.file;
     let fetched: Fetched | null = null;
     if (file === undefined) {

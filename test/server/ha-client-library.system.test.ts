@@ -244,6 +244,28 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       expect((await info()).backups.find((b) => b.backup_id === id)?.agents['backup.local']?.protected).toBe(true);
     });
 
+    it('reports a restore refused by its checks as in_progress → failed → idle, and keeps it as the last action', async () => {
+      const id = await generate({ name: 'Refused restores', password: 'refuse-pw' });
+      for (const [request, reason] of [
+        [{ backup_id: id, agent_id: 'backup.local', password: 'refuse-pw', restore_addons: ['core_ssh'] }, 'backup_manager_error'],
+        [{ backup_id: id, agent_id: 'backup.local', password: 'refuse-pw', restore_homeassistant: false, restore_database: false }, 'backup_manager_error'],
+        [{ backup_id: 'deadbeef', agent_id: 'backup.local' }, 'backup_manager_error'],
+        [{ backup_id: id, agent_id: 'backup.elsewhere', password: 'refuse-pw' }, 'unknown_error'],
+        [{ backup_id: id, agent_id: 'backup.local', password: 'wrong' }, 'password_incorrect'],
+      ] as const) {
+        const from = events.events.length;
+        await refusal(send({ type: 'backup/restore', ...request }));
+        await events.waitFor(isIdle, 10_000, from);
+        const failed = { manager_state: 'restore_backup', reason, stage: null, state: 'failed' };
+        expect(events.events.slice(from).filter(isStateEvent), JSON.stringify(request)).toEqual([
+          { manager_state: 'restore_backup', reason: null, stage: null, state: 'in_progress' },
+          failed,
+          { manager_state: 'idle' },
+        ]);
+        expect((await info()).last_action_event).toEqual(failed);
+      }
+    });
+
     it('backup/config/info and backup/config/update round-trip the settings', async () => {
       expect(
         await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' }, agents: { 'backup.local': { retention: { days: 9 } } } }),
