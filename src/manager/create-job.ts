@@ -19,7 +19,7 @@ import type { CreateBackupEvent, CreateStage, OperationState } from './events.js
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { uploadToAgents } from './upload-fanout.js';
+import { uploadProgress, uploadToAgents } from './upload-fanout.js';
 
 export interface CreateOptions {
   /** Locations to store the backup in; default `['backup.local']`. */
@@ -177,6 +177,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
 
     step = 'upload_failed';
     ctx.emit(createEvent('upload_to_agents', 'in_progress'));
+    if (path) ctx.emit(uploadProgress('create_backup', ctx.local.agentId, written.backup.size, written.backup.size));
     const others = plan.available.filter((id) => id !== ctx.local.agentId);
     const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath, { password });
     const failedAgentIds = [...failedUploads, ...plan.unavailable];

@@ -207,6 +207,11 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       const id = result.backup_job_id;
       expect(seen.filter(isStateEvent)).toEqual(SUCCESSFUL_CREATE_EVENTS);
       const listed = (await info()).backups.find((b) => b.backup_id === id);
+      // Every target reports its upload done, the local folder too, while uploading to the agents.
+      const size = listed?.agents['backup.local']?.size;
+      const done = seen.findIndex((e) => e.agent_id === 'backup.local');
+      expect(seen[done]).toEqual({ manager_state: 'create_backup', agent_id: 'backup.local', uploaded_bytes: size, total_bytes: size });
+      expect(seen[done - 1]).toMatchObject({ stage: 'upload_to_agents' });
       expect(listed).toMatchObject({ name: 'Library', agents: { 'backup.local': { protected: false, size: expect.any(Number) } } });
       expect(await send({ type: 'backup/details', backup_id: id })).toEqual({ agent_errors: {}, backup: listed });
       expect(await send({ type: 'backup/delete', backup_id: id })).toEqual({ agent_errors: {} });
