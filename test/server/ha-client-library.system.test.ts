@@ -273,7 +273,13 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
 
     it('backup/config/info and backup/config/update round-trip the settings', async () => {
       expect(
-        await send({ type: 'backup/config/update', retention: { copies: 4 }, schedule: { recurrence: 'daily', time: '03:30' }, agents: { 'backup.local': { retention: { days: 9 } } } }),
+        await send({
+          type: 'backup/config/update',
+          retention: { copies: 4 },
+          schedule: { recurrence: 'daily', time: '03:30' },
+          agents: { 'backup.local': { retention: { days: 9 } } },
+          time_zone: 'Europe/Zurich',
+        }),
       ).toBeNull();
       const { config } = await send<{ config: Record<string, unknown> }>({ type: 'backup/config/info' });
       expect(config).toMatchObject({
@@ -281,7 +287,10 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
         schedule: { recurrence: 'daily', days: [], time: '03:30:00' },
         agents: { 'backup.local': { protected: true, retention: { copies: null, days: 9 } } },
       });
-      await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {}, agents: { 'backup.local': { retention: null } } });
+      // Home Assistant's isoformat: the schedule's local time with its UTC offset.
+      expect(config.next_automatic_backup).toMatch(/^\d{4}-\d{2}-\d{2}T03:30:00\+0[12]:00$/);
+      expect((await send<{ next_automatic_backup: string }>({ type: 'backup/info' })).next_automatic_backup).toBe(config.next_automatic_backup);
+      await send({ type: 'backup/config/update', schedule: { recurrence: 'never' }, retention: {}, agents: { 'backup.local': { retention: null } }, time_zone: null });
     });
 
     it('keeps the key when the settings come back as Home Assistant’s frontend saves them, the redacted password included', async () => {
