@@ -4,6 +4,7 @@
 // defaults where it has none; the components and services Lifeboat speaks for; the token as the user.
 
 import type { CoreConfig, TokenInfo } from '../core/types.js';
+import { BACKUP_SERVICE_NAMES } from './backup-services.js';
 
 /** Home Assistant's unit systems, as `get_config` lists their units. */
 const UNIT_SYSTEMS = {
@@ -56,14 +57,14 @@ export function haConfig(facts: ConfigFacts): Record<string, unknown> {
   };
 }
 
+const SERVICE_DESCRIPTIONS: Record<string, { name: string; description: string }> = {
+  create: { name: 'Create backup', description: 'Creates a backup of Home Assistant in the local backup folder, with the database and without a password.' },
+  create_automatic: { name: 'Create automatic backup', description: 'Creates a backup with the settings of automatic backups.' },
+};
+
 /** Home Assistant's `get_services`: the services of the backup integration, which Lifeboat runs. */
 export function haServices(): Record<string, Record<string, unknown>> {
-  return {
-    backup: {
-      create: { name: 'Create backup', description: 'Creates a backup of Home Assistant in the local backup folder, with the database and without a password.', fields: {} },
-      create_automatic: { name: 'Create automatic backup', description: 'Creates a backup with the settings of automatic backups.', fields: {} },
-    },
-  };
+  return { backup: Object.fromEntries(BACKUP_SERVICE_NAMES.map((name) => [name, { ...SERVICE_DESCRIPTIONS[name], fields: {} }])) };
 }
 
 /** Home Assistant's `auth/current_user` for the token a connection signed in with. */

@@ -14,6 +14,7 @@ import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { RestoreSchema, isValidAgentId, isValidBackupId } from '../core/types.js';
 import { BackupNotFound, IncorrectPasswordError } from '../util/errors.js';
 import { ApiError, apiErrorCode } from './api-errors.js';
+import { BACKUP_SERVICE_NAMES, backupService } from './backup-services.js';
 import { pacedBody, stopIdleTimer, type UploadPace } from './slow-clients.js';
 
 export interface RouteOptions {
@@ -114,10 +115,10 @@ export function registerRoutes(server: FastifyInstance, core: LifeboatCore, opts
     }
     return [...changed.values()];
   };
-  server.post('/api/services/backup/create', { config: { auth: 'admin' } }, () => serviceCall(() => core.create.service()));
-  server.post('/api/services/backup/create_automatic', { config: { auth: 'admin' } }, () =>
-    serviceCall(async () => (await core.create.automatic()).done),
-  );
+  for (const service of BACKUP_SERVICE_NAMES) {
+    const run = backupService(core, 'backup', service) as () => Promise<unknown>;
+    server.post(`/api/services/backup/${service}`, { config: { auth: 'admin' } }, () => serviceCall(run));
+  }
 
   server.get('/api/diagnostics', { config: { auth: 'admin' } }, async () => {
     return {

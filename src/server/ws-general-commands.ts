@@ -1,12 +1,15 @@
 // Home Assistant's general WebSocket commands, as far as Lifeboat stands in for Home Assistant,
 // so its clients (the frontend, home-assistant-js-websocket, dashboards) work unchanged: entity
 // states (get_states, subscribe_events for state_changed, subscribe_entities with its compressed
-// messages), the configuration (get_config), the services (get_services) and the signed-in user
-// (auth/current_user).
+// messages), the configuration (get_config), the services (get_services, call_service for the
+// backup services) and the signed-in user (auth/current_user).
 
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import type { EntityState, StateChange } from '../core/types.js';
+import { ApiError } from './api-errors.js';
+import { backupService } from './backup-services.js';
 import { addedStates, changeMessage } from './compressed-states.js';
 import { haConfig, haCurrentUser, haServices } from './ha-config.js';
 import { command, HA_VERSION_STRING, type Command } from './ws-protocol.js';
@@ -68,6 +71,23 @@ export function generalCommands(core: LifeboatCore): Command[] {
         }),
     }),
     command({ type: 'get_services', schema: none, readOnly: true, handler: () => haServices() }),
+    command({
+      type: 'call_service',
+      schema: z.object({
+        domain: z.string(),
+        service: z.string(),
+        service_data: z.record(z.string(), z.unknown()).optional(),
+        target: z.unknown().optional(),
+        return_response: z.boolean().optional(),
+      }),
+      handler: async (m, ctx) => {
+        const run = backupService(core, m.domain, m.service);
+        if (!run) throw new ApiError('not_found', `Service ${m.domain}.${m.service} not found.`);
+        if (m.return_response) throw new ApiError('service_validation_error', `Validation error: ${m.domain}.${m.service} returns no response`);
+        await run();
+        return { context: { id: randomBytes(13).toString('hex').toUpperCase(), parent_id: null, user_id: ctx.token.id } };
+      },
+    }),
     command({ type: 'auth/current_user', schema: none, readOnly: true, handler: (_m, ctx) => haCurrentUser(ctx.token) }),
   ];
 }

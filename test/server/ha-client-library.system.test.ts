@@ -1,14 +1,15 @@
 // Home Assistant's own JavaScript client (home-assistant-js-websocket) against a real `lifeboat
 // serve`, unchanged, as dashboards and Home Assistant's frontend use it against Home Assistant:
-// the handshake with a long-lived token, the user, the configuration and the services, entity
-// states (also followed through a real backup with subscribeEntities), and every backup/* command
-// through `sendMessagePromise` and `subscribeMessage`, with results and errors in Home Assistant's
-// shapes.
+// the handshake with a long-lived token, the user, the configuration, the services (and calling
+// them), entity states (also followed through a real backup with subscribeEntities), and every
+// backup/* command through `sendMessagePromise` and `subscribeMessage`, with results and errors in
+// Home Assistant's shapes.
 
 import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  callService,
   ERR_INVALID_AUTH,
   getConfig,
   getServices,
@@ -158,13 +159,18 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
       unsubscribe();
     });
 
-    it('getServices lists the backup services', async () => {
+    it('getServices lists the backup services, and callService runs backup.create to its end', async () => {
       const services = await getServices(conn);
       expect(Object.keys(services)).toEqual(['backup']);
       expect(services.backup).toEqual({
         create: { name: expect.any(String), description: expect.any(String), fields: {} },
         create_automatic: { name: expect.any(String), description: expect.any(String), fields: {} },
       });
+      const before = (await info()).backups.length;
+      expect(await callService(conn, 'backup', 'create')).toEqual({ context: { id: expect.any(String), parent_id: null, user_id: expect.any(String) } });
+      // The call returns once the backup is done, as Home Assistant's blocking service call does.
+      expect((await info()).backups.length).toBe(before + 1);
+      expect(await refusal(callService(conn, 'light', 'turn_on'))).toEqual({ code: 'not_found', message: 'Service light.turn_on not found.' });
     });
   });
 
