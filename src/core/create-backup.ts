@@ -136,8 +136,8 @@ export class CreateBackup {
       withAutomaticSettings: true,
       excludes: config.excludes,
       beforeStart: () => settings.recordAutomatic('last_attempted_automatic_backup', stamp()),
-      afterUpload: async (failed) => {
-        if (failed.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp());
+      afterUpload: async (failed, backupId) => {
+        if (failed.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp(), backupId);
       },
     });
   }

@@ -43,7 +43,7 @@ export interface CreateOptions {
   /** Checks of the request that fail it after the first event (Home Assistant's order). */
   validate?: () => void;
   /** Runs once every location has its copy, before `cleaning_up` (automatic backups record success). */
-  afterUpload?: (uploadFailedAgentIds: string[]) => Promise<void>;
+  afterUpload?: (uploadFailedAgentIds: string[], backupId: string) => Promise<void>;
   /** Runs in the `cleaning_up` stage (retention's count rule); its failure is logged, the backup stands. */
   cleanUp?: (result: CreateResult, targets: string[]) => Promise<void>;
 }
@@ -188,7 +188,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       created_at: nowDate(ctx.clock).toISOString(),
     });
 
-    await opts.afterUpload?.(failedUploads);
+    await opts.afterUpload?.(failedUploads, written.backup.backup_id);
     step = 'cleaning_up';
     ctx.emit(createEvent('cleaning_up', 'in_progress'));
     const reason = failedUploads.length ? 'upload_failed' : failedDbs.length ? 'database_copy_failed' : null;

@@ -118,6 +118,8 @@ export const BackupConfigSchema = z.object({
   create_backup: CreateBackupSettingsSchema,
   last_attempted_automatic_backup: z.string().nullable(),
   last_completed_automatic_backup: z.string().nullable(),
+  /** The id of that backup (Home Assistant reports it next to the time). */
+  last_completed_automatic_backup_id: z.string().nullable(),
   retention: RetentionSchema,
   schedule: ScheduleSchema,
   /** Lifeboat: keep N daily / weekly / monthly / yearly automatic backups instead of copies/days. */
@@ -150,6 +152,7 @@ export function defaultConfig(): BackupConfig {
     },
     last_attempted_automatic_backup: null,
     last_completed_automatic_backup: null,
+    last_completed_automatic_backup_id: null,
     retention: { copies: null, days: null },
     schedule: { recurrence: 'never', days: [], time: null, cron: null },
     generational: null,

@@ -228,7 +228,12 @@ describe('Home Assistant’s JavaScript client against lifeboat serve', () => {
     it('backup/generate_with_automatic_settings backs up with the saved settings', async () => {
       expect(await send({ type: 'backup/config/update', create_backup: { agent_ids: ['backup.local'], name: 'Saved settings' } })).toBeNull();
       const { result } = await runJob<{ backup_job_id: string }>({ type: 'backup/generate_with_automatic_settings' });
-      expect((await info()).backups.find((b) => b.backup_id === result.backup_job_id)).toMatchObject({ name: 'Saved settings', with_automatic_settings: true });
+      const after = await info();
+      expect(after.backups.find((b) => b.backup_id === result.backup_job_id)).toMatchObject({ name: 'Saved settings', with_automatic_settings: true });
+      // Home Assistant reports the last completed automatic backup by time and by id.
+      expect(after).toMatchObject({ last_completed_automatic_backup: expect.any(String), last_completed_automatic_backup_id: result.backup_job_id });
+      const { config } = await send<{ config: Record<string, unknown> }>({ type: 'backup/config/info' });
+      expect(config.last_completed_automatic_backup_id).toBe(result.backup_job_id);
     });
 
     it('backup/can_decrypt_on_download and backup/restore take the right password', async () => {

@@ -222,6 +222,7 @@ describe('WebSocket API of lifeboat serve', () => {
         'last_action_event',
         'last_attempted_automatic_backup',
         'last_completed_automatic_backup',
+        'last_completed_automatic_backup_id',
         'next_automatic_backup',
         'next_automatic_backup_additional',
         'state',

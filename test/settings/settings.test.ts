@@ -304,6 +304,19 @@ describe('SettingsService and the encryption key', () => {
     expect(service.secrets.currentKey).toBe(KEY_A);
   });
 
+  it('records an automatic backup’s completion with the backup’s id, and its attempt without touching the id', async () => {
+    const dir = await tmpDir();
+    const service = await openService(dir);
+    await service.recordAutomatic('last_completed_automatic_backup', '2026-07-02T04:46:00+02:00', 'c0ffee12');
+    await service.recordAutomatic('last_attempted_automatic_backup', '2026-07-03T04:45:00+02:00');
+    const saved = await loadSettings(join(dir, 'data', 'settings.json'));
+    expect(saved).toMatchObject({
+      last_attempted_automatic_backup: '2026-07-03T04:45:00+02:00',
+      last_completed_automatic_backup: '2026-07-02T04:46:00+02:00',
+      last_completed_automatic_backup_id: 'c0ffee12',
+    });
+  });
+
   it('rejects an invalid payload without saving anything', async () => {
     const dir = await tmpDir();
     const service = await openService(dir);
