@@ -43,6 +43,7 @@ export class Backups {
       backups: listing.backups as ManagerBackup[],
       last_attempted_automatic_backup: config.last_attempted_automatic_backup,
       last_completed_automatic_backup: config.last_completed_automatic_backup,
+      last_completed_automatic_backup_id: config.last_completed_automatic_backup_id,
       last_action_event: manager.lastActionEvent,
       next_automatic_backup: next.next,
       next_automatic_backup_additional: next.additional,

@@ -128,21 +128,16 @@ export class CreateBackup {
     const { settings, clock } = this.parts;
     const config = settings.config;
     const stamp = () => formatIsoLocal(clock.now(), settings.timeZone);
-    const localProtected = config.agents[LOCAL_AGENT_ID]?.protected;
-    // Home Assistant writes the local file unencrypted when the local location is set to unprotected;
-    // the other locations then get it encrypted on the fly with the key (agentPassword).
-    const password = localProtected === false && config.create_backup.agent_ids.includes(LOCAL_AGENT_ID) ? null : settings.automaticPassword;
     return this.begin({
       agentIds: config.create_backup.agent_ids,
       includeDatabase: config.create_backup.include_database,
       name: config.create_backup.name,
-      password,
-      agentPassword: settings.automaticPassword,
+      password: settings.automaticPassword,
       withAutomaticSettings: true,
       excludes: config.excludes,
       beforeStart: () => settings.recordAutomatic('last_attempted_automatic_backup', stamp()),
-      afterUpload: async (failed) => {
-        if (failed.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp());
+      afterUpload: async (failed, backupId) => {
+        if (failed.length === 0) await settings.recordAutomatic('last_completed_automatic_backup', stamp(), backupId);
       },
     });
   }

@@ -9,7 +9,7 @@ import { BackupReader, withBackupReader } from '../archive/backup-reader.js';
 import { slugifyName } from '../archive/backup-json.js';
 import { planReencode } from '../archive/reencode.js';
 import { lockOf } from '../manager/backup-key.js';
-import { DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../util/errors.js';
+import { BackupManagerError, DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../util/errors.js';
 import type { CoreParts } from './parts.js';
 import type { RestoreBackup } from './restore-backup.js';
 
@@ -92,6 +92,7 @@ export class Downloads {
    * `decrypt=1` uses, so the key never has to leave the server.
    */
   async canDecrypt(request: { backupId: string; agentId: string; password: string | null }): Promise<void> {
+    if (!this.parts.manager.agent(request.agentId)) throw new BackupManagerError(`Invalid agent selected: ${request.agentId}`);
     await this.restore.requireOn(request.backupId, request.agentId);
     await this.parts.manager.withBackupFile(request.backupId, request.agentId, (file) =>
       withBackupReader(file, async (reader) => {

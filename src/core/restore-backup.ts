@@ -46,12 +46,18 @@ export class RestoreBackup {
     }
   }
 
-  /** `backup/restore`, with Home Assistant's checks; a password given for an unencrypted backup is an error. */
+  /**
+   * `backup/restore`, with Home Assistant's checks, made once the restore has begun (a refused
+   * request is reported in_progress → failed, as Home Assistant reports it); a password given for
+   * an unencrypted backup is an error.
+   */
   async ha(params: HaRestoreRequest): Promise<RestoreResult> {
-    if (params.restore_addons?.length || params.restore_folders?.length) throw new BackupManagerError('Addons and folders are not supported in core restore');
-    if (!params.restore_homeassistant && !params.restore_database) throw new BackupManagerError('Home Assistant or database must be included in restore');
-    await this.requireOn(params.backup_id, params.agent_id);
     return this.parts.manager.restore({
+      validate: async () => {
+        if (params.restore_addons?.length || params.restore_folders?.length) throw new BackupManagerError('Addons and folders are not supported in core restore');
+        if (!params.restore_homeassistant && !params.restore_database) throw new BackupManagerError('Home Assistant or database must be included in restore');
+        await this.requireOn(params.backup_id, params.agent_id);
+      },
       backupId: params.backup_id,
       agentId: params.agent_id,
       password: params.password ?? null,

@@ -6,6 +6,7 @@
 import type { MqttSettings, BackupConfig } from '../settings/schemas.js';
 import type { SettingsChange } from '../settings/settings-service.js';
 import { describeSchedule } from '../policy/schedule.js';
+import { REDACTED } from '../util/log-redaction.js';
 import type { CoreParts } from './parts.js';
 
 export { AllowedHostSchema } from '../settings/schemas.js';
@@ -48,7 +49,7 @@ export class Settings {
     const { encrypted, ...createBackup } = config.create_backup;
     return {
       ...config,
-      create_backup: { ...createBackup, password: encrypted && keyring.current ? '**REDACTED**' : null },
+      create_backup: { ...createBackup, password: encrypted && keyring.current ? REDACTED : null },
       next_automatic_backup: planned.next,
       next_automatic_backup_additional: planned.additional,
       lifeboat: { key_fingerprint: keyring.currentFingerprint, time_zone: settings.timeZone },

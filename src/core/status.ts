@@ -1,10 +1,11 @@
 // What Lifeboat is doing and has done, as every front end shows it: the manager's state and last
 // events, the Backup entities (Home Assistant state objects) and their changes, the event stream,
-// the next automatic backup, and this installation's identity.
+// the next automatic backup, and this installation's identity and own settings.
 
 import type { EntityState, StateChange } from '../entities/entity-tracker.js';
 import type { HaManagerEvent, ManagerEvent, ManagerState } from '../manager/events.js';
 import type { NextRunInfo } from '../manager/scheduler.js';
+import { readCoreConfig, type CoreConfig } from '../source/installation-info.js';
 import type { CoreParts } from './parts.js';
 
 export class Status {
@@ -35,6 +36,14 @@ export class Status {
   /** The installation's instance id (Home Assistant's, or one Lifeboat keeps). */
   get instanceId(): string {
     return this.parts.manager.instanceId;
+  }
+
+  /**
+   * The installation's own settings (Home Assistant's `.storage/core.config`: name, location,
+   * units, time zone, language), as far as it has them; null when it has none.
+   */
+  installationSettings(): Promise<CoreConfig | null> {
+    return readCoreConfig(this.parts.df.installation);
   }
 
   /** The key fingerprint of new encrypted backups, or null. */

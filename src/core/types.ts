@@ -13,6 +13,7 @@ export type { RetentionMode, RetentionPlan } from '../policy/retention.js';
 export type { ProbeReport } from '../agents/blob-store.js';
 export type { LocationConfig } from '../agents/location-config.js';
 export type { EntityState, StateChange } from '../entities/entity-tracker.js';
+export type { CoreConfig } from '../source/installation-info.js';
 export type { BackupConfig, MqttSettings, NotificationSettings } from '../settings/schemas.js';
 export type { SettingsChange } from '../settings/settings-service.js';
 export type { TokenInfo } from '../settings/token-store.js';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { EventBus } from '../util/event-bus.js';
 import { nowDate, systemClock, type Clock } from '../util/clock.js';
+import { formatIsoLocal, instantFromDate } from '../util/time.js';
 import type { ManagerEvent } from '../manager/events.js';
 import { isStateEvent } from '../manager/events.js';
 import { ENTITY, ENTITY_DEFINITIONS, friendlyName, type EntityDefinition } from './entity-definitions.js';
@@ -28,6 +29,11 @@ export interface StateChange {
 }
 
 const FileSchema = z.object({ version: z.literal(1), states: z.array(EntityStateSchema) });
+
+/** A state's last_changed / last_updated as Home Assistant writes them: UTC, with microseconds (isoformat). */
+function stateTime(at: Date): string {
+  return formatIsoLocal(instantFromDate(at), 'UTC');
+}
 
 /** Home Assistant's timestamp sensor state: UTC, whole seconds. */
 export function timestampState(iso: string | null): string {
@@ -75,7 +81,7 @@ export class EntityTracker {
     const tracker = new EntityTracker(path, clock);
     const now = () => tracker.now();
     const stored = await readJson(path, FileSchema).catch(() => null);
-    const at = now().toISOString().replace('Z', '+00:00');
+    const at = stateTime(now());
     for (const def of ENTITY_DEFINITIONS) {
       const saved = stored?.states.find((s) => s.entity_id === def.entityId);
       tracker.states.set(
@@ -115,7 +121,7 @@ export class EntityTracker {
     const stateChanged = old.state !== state;
     const attrsChanged = JSON.stringify(merged) !== JSON.stringify(old.attributes);
     if (!stateChanged && !attrsChanged && !forceUpdate) return;
-    const at = this.now().toISOString().replace('Z', '+00:00');
+    const at = stateTime(this.now());
     const next: EntityState = {
       entity_id: entityId,
       state,
@@ -147,6 +153,7 @@ export class EntityTracker {
     if (!isStateEvent(event)) return;
     this.set(ENTITY.managerState, event.manager_state);
     if (event.manager_state === 'create_backup') {
+      // An event entity's state is the time it fired, in milliseconds (Home Assistant's isoformat timespec).
       this.set(
         ENTITY.automaticBackupEvent,
         this.now().toISOString().replace('Z', '+00:00'),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import {
   ENTITY,
+  LOCAL_AGENT_ID,
   MANAGER_STATES,
   isStateEvent,
   isUploadProgress,
@@ -94,6 +95,7 @@ export class MetricsCollector {
 
   private onEvent(e: ManagerEvent): void {
     if (isUploadProgress(e)) {
+      if (e.agent_id === LOCAL_AGENT_ID) return; // its copy is written in place, nothing is uploaded
       const before = this.uploadedNow.get(e.agent_id) ?? 0;
       if (e.uploaded_bytes > before) this.store.uploaded_bytes[e.agent_id] = (this.store.uploaded_bytes[e.agent_id] ?? 0) + e.uploaded_bytes - before;
       this.uploadedNow.set(e.agent_id, e.uploaded_bytes);

@@ -224,8 +224,11 @@ export class BackupManager {
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     return this.exclusive('restore_backup', async () => {
       if ('file' in request) return runRestore(this.context(), request);
-      const agent = this.requireAgent(request.agentId ?? this.opts.local.agentId);
-      const fetch = async () => ({ ...(await backupFileFrom(this.fetchContext(), agent, request.backupId)), agentId: agent.agentId });
+      // The location is looked up after the request's own checks, so that they speak first.
+      const fetch = async () => {
+        const agent = this.requireAgent(request.agentId ?? this.opts.local.agentId);
+        return { ...(await backupFileFrom(this.fetchContext(), agent, request.backupId)), agentId: agent.agentId };
+      };
       return runRestore(this.context(), { ...request, fetch });
     });
   }

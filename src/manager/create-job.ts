@@ -19,18 +19,18 @@ import type { CreateBackupEvent, CreateStage, OperationState } from './events.js
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { uploadToAgents } from './upload-fanout.js';
+import { uploadProgress, uploadToAgents } from './upload-fanout.js';
 
 export interface CreateOptions {
   /** Locations to store the backup in; default `['backup.local']`. */
   agentIds?: string[];
   name?: string | null;
-  password?: string | null;
   /**
-   * The key for per-location protection when the file itself is written without `password`
-   * (an automatic backup whose local copy is unprotected): protected locations get it encrypted.
+   * The backup's password. Each location gets the protection its setting asks for, the local
+   * folder included: when the local folder is a target set to unprotected, the file is written
+   * unencrypted and the protected locations get it encrypted on the fly (Home Assistant's rule).
    */
-  agentPassword?: string | null;
+  password?: string | null;
   includeDatabase?: boolean;
   /** Extra root-anchored globs to leave out. */
   excludes?: string[];
@@ -43,7 +43,7 @@ export interface CreateOptions {
   /** Checks of the request that fail it after the first event (Home Assistant's order). */
   validate?: () => void;
   /** Runs once every location has its copy, before `cleaning_up` (automatic backups record success). */
-  afterUpload?: (uploadFailedAgentIds: string[]) => Promise<void>;
+  afterUpload?: (uploadFailedAgentIds: string[], backupId: string) => Promise<void>;
   /** Runs in the `cleaning_up` stage (retention's count rule); its failure is logged, the backup stands. */
   cleanUp?: (result: CreateResult, targets: string[]) => Promise<void>;
 }
@@ -113,6 +113,8 @@ interface Plan {
 async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Promise<CreateResult> {
   const includeDatabase = opts.includeDatabase ?? true;
   const toLocal = plan.available.includes(ctx.local.agentId);
+  const password = opts.password ?? null;
+  const filePassword = toLocal && ctx.protectedFor(ctx.local.agentId) === false ? null : password;
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
   const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
   let step = 'archive_write_failed';
@@ -156,11 +158,11 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           excludeDatabase,
           extra: {
             ...opts.extraMetadata,
-            ...(opts.password != null ? { [KEY_FINGERPRINT_EXTRA]: keyFingerprint(opts.password) } : {}),
+            ...(filePassword !== null ? { [KEY_FINGERPRINT_EXTRA]: keyFingerprint(filePassword) } : {}),
             ...(failedDbs.length ? { 'lifeboat.databases_not_copied': failedDbs.map((d) => d.path).join(', ') } : {}),
           },
         },
-        password: opts.password ?? null,
+        password: filePassword,
         clock: ctx.clock,
         signal: ctx.signal,
         secureTarVersion: opts.secureTarVersion,
@@ -175,10 +177,9 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
 
     step = 'upload_failed';
     ctx.emit(createEvent('upload_to_agents', 'in_progress'));
+    if (path) ctx.emit(uploadProgress('create_backup', ctx.local.agentId, written.backup.size, written.backup.size));
     const others = plan.available.filter((id) => id !== ctx.local.agentId);
-    const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath, {
-      password: opts.password ?? opts.agentPassword ?? null,
-    });
+    const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath, { password });
     const failedAgentIds = [...failedUploads, ...plan.unavailable];
     await ctx.catalogue.put({
       backup_id: written.backup.backup_id,
@@ -187,7 +188,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       created_at: nowDate(ctx.clock).toISOString(),
     });
 
-    await opts.afterUpload?.(failedUploads);
+    await opts.afterUpload?.(failedUploads, written.backup.backup_id);
     step = 'cleaning_up';
     ctx.emit(createEvent('cleaning_up', 'in_progress'));
     const reason = failedUploads.length ? 'upload_failed' : failedDbs.length ? 'database_copy_failed' : null;

@@ -15,7 +15,7 @@ import type { OperationState, ReceiveBackupEvent, ReceiveStage } from './events.
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { uploadToAgents } from './upload-fanout.js';
+import { uploadProgress, uploadToAgents } from './upload-fanout.js';
 
 export class UploadTooLarge extends BackupManagerError {
   override readonly code: string = 'upload_too_large';
@@ -76,6 +76,7 @@ export async function runReceive(ctx: JobContext, opts: ReceiveOptions): Promise
     step = 'upload_failed';
     ctx.emit(receiveEvent('upload_to_agents', 'in_progress'));
     const path = pending ? await pending.commit(backup) : null;
+    if (path) ctx.emit(uploadProgress('receive_backup', ctx.local.agentId, backup.size, backup.size));
     const others = opts.agentIds.filter((id) => id !== ctx.local.agentId);
     const failed = await uploadToAgents(ctx, others, backup, path ?? temp, { managerState: 'receive_backup', asIs: true, sha256 });
     const unavailable = others.filter((id) => !ctx.agents.has(id));

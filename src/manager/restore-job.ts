@@ -28,6 +28,11 @@ import { compareHaVersions } from './ha-version.js';
 export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
 
 export interface RestoreOptions {
+  /**
+   * Checks of the request that fail it after the first event (Home Assistant's order: the busy
+   * check refuses without an event, every later refusal is reported in_progress → failed).
+   */
+  validate?: () => Promise<void>;
   /** The backup file to restore (resolved from a location by the manager). */
   file?: string;
   /** Gets the file when it is not given: a remote copy downloaded (and removed afterwards). */
@@ -162,7 +167,6 @@ async function startHomeAssistant(ctx: JobContext, control: HaControl, after: st
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
   const restoreConfig = opts.restoreHomeassistant ?? true;
   const restoreDb = opts.restoreDatabase ?? true;
-  if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
   const root = ctx.df.installation;
   const place = { root, journal: ctx.df.restoreJournal };
   ctx.emit(restoreEvent('in_progress'));
@@ -172,6 +176,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   // Set once a stop was tried: from then on, Home Assistant is started again whatever happens.
   let restart = false;
   try {
+    await opts.validate?.();
+    if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
     if (control) {
       step = 'home_assistant_unavailable';
       await control.check();

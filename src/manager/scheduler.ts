@@ -10,6 +10,7 @@ import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { EventBus } from '../util/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { nowDate, type Clock } from '../util/clock.js';
+import { formatIsoLocal, instantFromDate } from '../util/time.js';
 
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -21,7 +22,7 @@ const StateSchema = z.object({
 });
 
 export interface NextRunInfo {
-  /** ISO instant of the next automatic backup, or null. */
+  /** The next automatic backup (ISO 8601 with the schedule's UTC offset, e.g. `…T04:45:00+02:00`), or null. */
   next: string | null;
   additional: boolean;
 }
@@ -35,6 +36,11 @@ export interface SchedulerOptions {
   log: Logger;
   /** Starts the automatic backup; errors are logged, never thrown into the timer. */
   run: () => Promise<void>;
+}
+
+/** The next run as Home Assistant reports it: local time in the schedule's zone, with its offset. */
+function runTime(next: Date | null, timeZone: string): string | null {
+  return next ? formatIsoLocal(instantFromDate(next), timeZone) : null;
 }
 
 function scheduleHash(config: BackupConfig, timeZone: string): string {
@@ -58,7 +64,7 @@ export async function previewNextRun(statePath: string, config: BackupConfig, ti
     lastCompleted: config.last_completed_automatic_backup ? new Date(config.last_completed_automatic_backup) : null,
     random: () => 0,
   });
-  return { next: r.next ? r.next.toISOString() : null, additional: r.additional };
+  return { next: runTime(r.next, timeZone), additional: r.additional };
 }
 
 export class Scheduler {
@@ -119,7 +125,7 @@ export class Scheduler {
       random: this.random,
     });
     this.seed = result.seed;
-    await this.publish({ next: result.next ? result.next.toISOString() : null, additional: result.additional });
+    await this.publish({ next: runTime(result.next, this.opts.timeZone()), additional: result.additional });
     this.arm();
   }
 

@@ -18,7 +18,7 @@ import { planReencode } from '../archive/reencode.js';
 import type { OpenStream } from '../agents/agent.js';
 import { BackgroundSha256 } from '../agents/background-sha256.js';
 import type { JobContext } from './job-context.js';
-import type { ManagerState } from './events.js';
+import type { ManagerState, UploadProgressEvent } from './events.js';
 
 export interface FanoutOptions {
   managerState?: ManagerState;
@@ -31,6 +31,14 @@ export interface FanoutOptions {
 }
 
 export type StreamPlan = 'as_is' | 'encrypt' | 'decrypt';
+
+/**
+ * Home Assistant's upload progress of one location. Every target gets a final one with all bytes
+ * uploaded, the local folder too (its copy is in place once the file is written).
+ */
+export function uploadProgress(managerState: ManagerState, agentId: string, uploaded: number, total: number): UploadProgressEvent {
+  return { manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: total };
+}
 
 /** Home Assistant's decision per location (§3.4): as is, encrypted or decrypted on the fly. */
 export function streamPlan(opts: { asIs: boolean; password: string | null; fileProtected: boolean; desired: boolean | undefined }): StreamPlan {
@@ -60,7 +68,7 @@ async function sendTo(
       const t = performance.now();
       if (!force && t - last < 1000) return;
       last = t;
-      ctx.emit({ manager_state: managerState, agent_id: agentId, uploaded_bytes: uploaded, total_bytes: record.size });
+      ctx.emit(uploadProgress(managerState, agentId, uploaded, record.size));
     };
     await agent.upload(record, open, { onProgress: (n) => progress(n), signal: ctx.signal, sha256 });
     progress(record.size, true);

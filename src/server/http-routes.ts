@@ -2,8 +2,9 @@
 // decrypted on the fly with the password given or with Lifeboat's own key), streaming multipart
 // upload straight to disk, entity states, REST service calls for backup.create /
 // backup.create_automatic, diagnostics with secrets redacted, and the onboarding restore endpoints
-// that work without a token only while the installation is empty. Each route translates the
-// request and calls the application core.
+// that work without a token only while the installation is empty (the restore reads its JSON body
+// also when it is sent as text/plain, as Home Assistant's onboarding page sends it). Each route
+// translates the request and calls the application core.
 
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { RestoreSchema, isValidAgentId, isValidBackupId } from '../core/types.js';
 import { BackupNotFound, IncorrectPasswordError } from '../util/errors.js';
 import { ApiError, apiErrorCode } from './api-errors.js';
+import { BACKUP_SERVICE_NAMES, backupService } from './backup-services.js';
 import { pacedBody, stopIdleTimer, type UploadPace } from './slow-clients.js';
 
 export interface RouteOptions {
@@ -53,6 +55,20 @@ async function receiveUpload(core: LifeboatCore, req: FastifyRequest, reply: Fas
   const result = await core.receive.run({ fileName, agentIds, body, maxBytes: opts.maxUploadBytes });
   if ((part.file as { truncated?: boolean }).truncated) throw new ApiError('upload_too_large', 'The upload exceeds the size limit', 413);
   await reply.code(201).send({ backup_id: result.backupId });
+}
+
+/**
+ * A JSON request body, also when it came as text/plain: Home Assistant reads the onboarding
+ * restore's body as JSON whatever its Content-Type, and its onboarding page sends it as text. (A
+ * text/plain POST needs no preflight; the browser guards have already refused it from other sites.)
+ */
+function jsonBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body ?? {};
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new ApiError('invalid_format', 'The request body is not JSON');
+  }
 }
 
 export function registerRoutes(server: FastifyInstance, core: LifeboatCore, opts: RouteOptions): void {
@@ -99,10 +115,10 @@ export function registerRoutes(server: FastifyInstance, core: LifeboatCore, opts
     }
     return [...changed.values()];
   };
-  server.post('/api/services/backup/create', { config: { auth: 'admin' } }, () => serviceCall(() => core.create.service()));
-  server.post('/api/services/backup/create_automatic', { config: { auth: 'admin' } }, () =>
-    serviceCall(async () => (await core.create.automatic()).done),
-  );
+  for (const service of BACKUP_SERVICE_NAMES) {
+    const run = backupService(core, 'backup', service) as () => Promise<unknown>;
+    server.post(`/api/services/backup/${service}`, { config: { auth: 'admin' } }, () => serviceCall(run));
+  }
 
   server.get('/api/diagnostics', { config: { auth: 'admin' } }, async () => {
     return {
@@ -118,7 +134,7 @@ export function registerRoutes(server: FastifyInstance, core: LifeboatCore, opts
   });
   server.post('/api/onboarding/backup/upload', { config: { auth: 'onboarding' } }, (req, reply) => receiveUpload(core, req, reply, opts));
   server.post('/api/onboarding/backup/restore', { config: { auth: 'onboarding' } }, async (req, reply) => {
-    const parsed = RestoreSchema.omit({ restore_homeassistant: true }).safeParse(req.body ?? {});
+    const parsed = RestoreSchema.omit({ restore_homeassistant: true }).safeParse(jsonBody(req.body));
     if (!parsed.success) throw new ApiError('invalid_format', parsed.error.issues[0]?.message ?? 'invalid request');
     try {
       await core.restore.ha({ ...parsed.data, restore_homeassistant: true });

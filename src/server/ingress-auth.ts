@@ -55,10 +55,11 @@ export function ingressUserOf(req: FastifyRequest): IngressUser | null {
 
 /**
  * The session of a WebSocket opened through the proxy: an admin session of the Home Assistant user,
- * which lives as long as the connection (Home Assistant ends it with the user's ingress session).
+ * named as Home Assistant names them (`auth/current_user` shows it), which lives as long as the
+ * connection (Home Assistant ends it with the user's ingress session).
  */
 export function ingressSessionToken(user: IngressUser, now: Date): TokenInfo {
-  return { id: `ha-user:${user.id}`, name: `Home Assistant user ${user.displayName ?? user.name ?? user.id}`, created_at: now.toISOString(), scope: 'admin' };
+  return { id: `ha-user:${user.id}`, name: user.displayName ?? user.name ?? user.id, created_at: now.toISOString(), scope: 'admin' };
 }
 
 /** The WebSocket handshake for a connection the proxy opened: its auth message is answered auth_ok whatever token it carries. */

@@ -1,27 +1,19 @@
 // The WebSocket commands: every `backup/*` command of Home Assistant with its parameters and
-// results, state commands for the Backup entities (get_states, subscribe_events for
-// state_changed), and Lifeboat's own commands under `lifeboat/`.
+// results, Home Assistant's general commands (ws-general-commands.ts: states, config, services,
+// the user), and Lifeboat's own commands under `lifeboat/`.
 
 import { z } from 'zod';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema, LOCAL_AGENT_ID, isLifeboatProgress } from '../core/types.js';
-import { isHaEvent } from './api-errors.js';
+import { isHaEvent, restoreCheckError } from './api-errors.js';
+import { generalCommands } from './ws-general-commands.js';
 import { command, type Command } from './ws-protocol.js';
 import type { PathSigner } from './signed-paths.js';
 
 const none = z.object({});
 
-function stateChangedEvent(change: { entity_id: string; old_state: unknown; new_state: { last_updated: string; context: unknown } }) {
-  return {
-    event_type: 'state_changed',
-    data: { entity_id: change.entity_id, old_state: change.old_state, new_state: change.new_state },
-    origin: 'LOCAL',
-    time_fired: change.new_state.last_updated,
-    context: change.new_state.context,
-  };
-}
-
-const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: AgentIdSchema, password: z.string() });
+// Any agent id is taken: one that names no location is answered as Home Assistant answers it.
+const CanDecryptSchema = z.object({ backup_id: BackupIdSchema, agent_id: z.string(), password: z.string() });
 
 export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<string, Command> {
   const list: Command[] = [
@@ -53,7 +45,9 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       type: 'backup/restore',
       schema: RestoreSchema,
       handler: async (m) => {
-        await core.restore.ha(m);
+        await core.restore.ha(m).catch((err: unknown) => {
+          throw restoreCheckError(err);
+        });
         return null;
       },
     }),
@@ -61,7 +55,9 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       type: 'backup/can_decrypt_on_download',
       schema: CanDecryptSchema,
       handler: async (m) => {
-        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: m.password });
+        await core.downloads.canDecrypt({ backupId: m.backup_id, agentId: m.agent_id, password: m.password }).catch((err: unknown) => {
+          throw restoreCheckError(err);
+        });
         return null;
       },
     }),
@@ -94,20 +90,7 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
       },
     }),
 
-    command({ type: 'get_states', schema: none, readOnly: true, handler: () => core.status.entities() }),
-    command({
-      type: 'subscribe_events',
-      schema: z.object({ event_type: z.string().optional() }),
-      readOnly: true,
-      handler: (m, ctx) => {
-        if (m.event_type !== undefined && m.event_type !== 'state_changed') {
-          ctx.onUnsubscribe(() => undefined); // no such events happen here, but the subscription exists
-          return null;
-        }
-        ctx.onUnsubscribe(core.status.onEntityChange((c) => ctx.sendEvent(stateChangedEvent(c))));
-        return null;
-      },
-    }),
+    ...generalCommands(core),
 
     command({
       type: 'lifeboat/subscribe_progress',

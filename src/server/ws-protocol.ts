@@ -24,6 +24,8 @@ export interface CommandContext {
   sendEvent(event: unknown): void;
   /** Registers what to call when the client unsubscribes or disconnects. */
   onUnsubscribe(stop: () => void): void;
+  /** Registers what to do right after the result is sent (subscriptions whose first event follows it). */
+  afterResult(next: () => void): void;
 }
 
 export interface Command<S extends z.ZodType = z.ZodType> {
@@ -149,7 +151,7 @@ export class WsConnection {
     }
     if (type === 'supported_features') return this.send({ id, type: 'result', success: true, result: null });
     const cmd = this.commands.get(type);
-    if (!cmd) return this.error(id, 'unknown_command', `Unknown command: ${type}`);
+    if (!cmd) return this.error(id, 'unknown_command', 'Unknown command.');
     if (!cmd.readOnly && this.token?.scope !== 'admin') return this.error(id, 'unauthorized', 'Unauthorized');
     const { id: _i, type: _t, ...params } = env.data;
     const parsed = cmd.schema.safeParse(params);
@@ -157,15 +159,18 @@ export class WsConnection {
       const issue = parsed.error.issues[0];
       return this.error(id, 'invalid_format', `${issue?.message ?? 'invalid value'}${issue?.path.length ? ` for dictionary value @ data['${issue.path.join("']['")}']` : ''}`);
     }
+    const afterResult: (() => void)[] = [];
     const ctx: CommandContext = {
       id,
       token: this.token as TokenInfo,
       sendEvent: (event) => this.send({ id, type: 'event', event }),
       onUnsubscribe: (stop) => this.subscriptions.set(id, [...(this.subscriptions.get(id) ?? []), stop]),
+      afterResult: (next) => afterResult.push(next),
     };
     try {
       const result = await cmd.handler(parsed.data, ctx);
       this.send({ id, type: 'result', success: true, result: result ?? null });
+      for (const next of afterResult) next();
     } catch (err) {
       for (const stop of this.subscriptions.get(id) ?? []) stop();
       this.subscriptions.delete(id);

@@ -1,10 +1,12 @@
 // Home Assistant's `backup/config/update` semantics as a pure function: agents merged per agent
 // (new entries protected by default), create_backup merged shallowly, retention and schedule
 // replaced as a whole (missing keys reset), flags set. It reports what changed, so callers can
-// re-arm the schedule or retention only when needed. The password is returned, never stored here.
+// re-arm the schedule or retention only when needed. The password is returned, never stored here;
+// the placeholder the APIs show instead of the key means "unchanged" when a client sends it back.
 
-import { type BackupConfig, type ConfigUpdate } from './schemas.js';
+import { type BackupConfig, type ConfigUpdate, type Retention } from './schemas.js';
 import { formatTime, parseTime } from '../policy/schedule.js';
+import { REDACTED } from '../util/log-redaction.js';
 
 export interface UpdateResult {
   config: BackupConfig;
@@ -24,29 +26,35 @@ function normaliseTime(time: string | null): string | null {
   return parsed ? formatTime(parsed) : time;
 }
 
+/** A retention as given: the keys not sent are null (no limit of that kind). */
+function fullRetention(given: { copies?: number | null; days?: number | null }): Retention {
+  return { copies: given.copies ?? null, days: given.days ?? null };
+}
+
 export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): UpdateResult {
   const config: BackupConfig = structuredClone(current);
   if (update.agents) {
     for (const [id, change] of Object.entries(update.agents)) {
       const existing = config.agents[id];
+      // An agent's retention object, even one with no limits, replaces the global one for it; null follows the global one.
+      const retention = change.retention === undefined ? undefined : change.retention && fullRetention(change.retention);
       config.agents[id] = existing
-        ? {
-            protected: change.protected ?? existing.protected,
-            retention: change.retention !== undefined ? change.retention : existing.retention,
-          }
-        : { protected: change.protected ?? true, retention: change.retention ?? null };
+        ? { protected: change.protected ?? existing.protected, retention: retention !== undefined ? retention : existing.retention }
+        : { protected: change.protected ?? true, retention: retention ?? null };
     }
   }
   let password: string | null | undefined;
   if (update.create_backup) {
     const { password: pw, ...rest } = update.create_backup;
     Object.assign(config.create_backup, rest);
-    if (pw !== undefined) {
+    // The APIs show REDACTED instead of the key, and Home Assistant's frontend sends the config it
+    // was shown back on save: that password keeps the key.
+    if (pw !== undefined && pw !== REDACTED) {
       password = pw;
       config.create_backup.encrypted = pw !== null;
     }
   }
-  if (update.retention) config.retention = { copies: update.retention.copies ?? null, days: update.retention.days ?? null };
+  if (update.retention) config.retention = fullRetention(update.retention);
   if (update.schedule) {
     config.schedule = {
       recurrence: update.schedule.recurrence ?? 'never',

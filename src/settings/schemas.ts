@@ -15,6 +15,8 @@ export const WeekdaySchema = z.enum(WEEKDAYS);
 const count = z.number().int().min(1).nullable();
 export const RetentionSchema = z.object({ copies: count, days: count });
 export type Retention = z.infer<typeof RetentionSchema>;
+/** A retention as `backup/config/update` takes it: a key not given is null (no limit of that kind). */
+const RetentionUpdateSchema = z.strictObject({ copies: count.optional(), days: count.optional() });
 
 export const AgentSettingsSchema = z.object({
   protected: z.boolean(),
@@ -116,6 +118,8 @@ export const BackupConfigSchema = z.object({
   create_backup: CreateBackupSettingsSchema,
   last_attempted_automatic_backup: z.string().nullable(),
   last_completed_automatic_backup: z.string().nullable(),
+  /** The id of that backup (Home Assistant reports it next to the time). */
+  last_completed_automatic_backup_id: z.string().nullable(),
   retention: RetentionSchema,
   schedule: ScheduleSchema,
   /** Lifeboat: keep N daily / weekly / monthly / yearly automatic backups instead of copies/days. */
@@ -148,6 +152,7 @@ export function defaultConfig(): BackupConfig {
     },
     last_attempted_automatic_backup: null,
     last_completed_automatic_backup: null,
+    last_completed_automatic_backup_id: null,
     retention: { copies: null, days: null },
     schedule: { recurrence: 'never', days: [], time: null, cron: null },
     generational: null,
@@ -181,7 +186,7 @@ const TimeZoneUpdateSchema = z.string().superRefine((zone, ctx) => {
 
 export const ConfigUpdateSchema = z
   .object({
-    agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionSchema.strict().nullable().optional() })),
+    agents: z.record(z.string(), z.strictObject({ protected: z.boolean().optional(), retention: RetentionUpdateSchema.nullable().optional() })),
     automatic_backups_configured: z.boolean(),
     create_backup: z
       .object({
@@ -196,7 +201,7 @@ export const ConfigUpdateSchema = z
       })
       .partial()
       .strict(),
-    retention: z.strictObject({ copies: count.optional(), days: count.optional() }),
+    retention: RetentionUpdateSchema,
     schedule: z.strictObject({
       recurrence: z.enum(['never', 'daily', 'custom_days']).optional(),
       days: unique(WeekdaySchema).optional(),

@@ -96,10 +96,11 @@ export class SettingsService {
     });
   }
 
-  /** Records an automatic backup's attempt or completion time. */
-  async recordAutomatic(field: 'last_attempted_automatic_backup' | 'last_completed_automatic_backup', at: string): Promise<void> {
+  /** Records an automatic backup's attempt time, or its completion time and the backup's id. */
+  async recordAutomatic(field: 'last_attempted_automatic_backup' | 'last_completed_automatic_backup', at: string, backupId: string | null = null): Promise<void> {
+    const id = field === 'last_completed_automatic_backup' ? { last_completed_automatic_backup_id: backupId } : {};
     return this.serial(async () => {
-      await this.commit({ ...this.current, [field]: at }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
+      await this.commit({ ...this.current, [field]: at, ...id }, { scheduleChanged: false, retentionChanged: false, agentIdsChanged: false, keyChanged: false });
     });
   }
 

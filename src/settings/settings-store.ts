@@ -8,7 +8,7 @@ import { BackupConfigSchema, defaultConfig, type BackupConfig } from './schemas.
 
 export const SETTINGS_KEY = 'lifeboat.settings';
 export const SETTINGS_VERSION = 1;
-export const SETTINGS_MINOR_VERSION = 5;
+export const SETTINGS_MINOR_VERSION = 6;
 
 const DocumentSchema = z.object({
   version: z.number().int(),
@@ -53,6 +53,11 @@ const MIGRATIONS: Migration[] = [
     // 1.5 added the names `serve` answers to besides loopback and its listen address.
     to: 5,
     migrate: (d) => ({ ...d, allowed_hosts: Array.isArray(d.allowed_hosts) ? d.allowed_hosts : [] }),
+  },
+  {
+    // 1.6 added the id of the last completed automatic backup (not known for earlier ones).
+    to: 6,
+    migrate: (d) => ({ ...d, last_completed_automatic_backup_id: null }),
   },
 ];
 

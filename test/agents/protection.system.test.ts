@@ -2,8 +2,8 @@
 // unencrypted location. The encrypted copy never holds a plaintext inner archive (its inner member
 // starts with SecureTar's magic, read straight from the stored object), the unencrypted one is
 // plain gzip, and both restore to the same tree. Both directions are covered: a protected file
-// decrypted on the fly, and an unprotected file (Home Assistant's automatic backup with an
-// unprotected local folder) encrypted on the fly.
+// decrypted on the fly, and an unprotected file (an unprotected local folder, in Home Assistant's
+// rule for every backup with a password) encrypted on the fly.
 
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
@@ -60,11 +60,11 @@ describe('one backup, an encrypted and an unencrypted location', () => {
     await Promise.all([s3?.stop(), dav?.stop()]);
   });
 
-  async function setup() {
+  async function setup(local: { protected?: boolean } = {}) {
     const dir = await tmpDir();
     const inst = join(dir, 'config');
     await makeInstallation(inst);
-    const protectedIds: Record<string, boolean> = { [s3.spec.id]: true, [dav.spec.id]: false };
+    const protectedIds: Record<string, boolean | undefined> = { [s3.spec.id]: true, [dav.spec.id]: false, 'backup.local': local.protected };
     const manager = await openManager({ installation: inst, timeZone: 'UTC', protectedFor: (id) => protectedIds[id] });
     for (const t of [s3, dav]) {
       const { agent, close } = createLocationAgent(t.spec, t.secrets);
@@ -124,9 +124,9 @@ describe('one backup, an encrypted and an unencrypted location', () => {
     await checkCopies(manager, inst, created.backupId);
   });
 
-  it('encrypts on the fly for the encrypted location when the file is written unencrypted', async () => {
-    const { inst, manager } = await setup();
-    const created = await manager.create({ agentIds: ['backup.local', s3.spec.id, dav.spec.id], password: null, agentPassword: KEY });
+  it('writes the file unencrypted for an unprotected local folder and encrypts on the fly for the encrypted location', async () => {
+    const { inst, manager } = await setup({ protected: false });
+    const created = await manager.create({ agentIds: ['backup.local', s3.spec.id, dav.spec.id], password: KEY });
     expect(created.backup.protected).toBe(false);
     expect(created.failedAgentIds).toEqual([]);
     await checkCopies(manager, inst, created.backupId);

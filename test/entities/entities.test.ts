@@ -11,6 +11,7 @@ import { EntityTracker, timestampState, type EntityState, type StateChange } fro
 import type { ManagerEvent } from '../../src/manager/events.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { formatIsoLocal } from '../../src/util/time.js';
 
 function clock(startIso: string) {
   let t = Date.parse(startIso);
@@ -20,6 +21,8 @@ function clock(startIso: string) {
       t += ms;
     },
     iso: () => new Date(t).toISOString().replace('Z', '+00:00'),
+    /** The time as Home Assistant writes last_changed / last_updated (Python's isoformat). */
+    stateTime: () => formatIsoLocal({ epochMs: t, micros: 0 }, 'UTC'),
   };
 }
 
@@ -158,20 +161,20 @@ describe('EntityTracker: Home Assistant state objects', () => {
 
   it('moves last_changed only when the state changes and last_updated only when something changed', async () => {
     const { tracker, c, state } = await openTracker('2026-07-02T02:45:00.000Z');
-    const t0 = c.iso();
+    const t0 = c.stateTime();
     tracker.onManagerEvent({ manager_state: 'idle' });
     expect(state(ENTITY.managerState)).toMatchObject({ state: 'idle', last_changed: t0, last_updated: t0 });
     c.advance(5000);
     tracker.onManagerEvent({ manager_state: 'idle' });
     expect(state(ENTITY.managerState)).toMatchObject({ last_changed: t0, last_updated: t0 });
-    const t1 = c.iso();
+    const t1 = c.stateTime();
     tracker.onManagerEvent(create('in_progress'));
     expect(state(ENTITY.managerState)).toMatchObject({ state: 'create_backup', last_changed: t1, last_updated: t1 });
 
     tracker.onSchedule({ next: '2026-07-03T04:45:00+02:00', lastAttempted: null, lastCompleted: null });
     const attempted = state(ENTITY.lastAttempted);
     c.advance(5000);
-    const t2 = c.iso();
+    const t2 = c.stateTime();
     // Same values again: nothing moves. A new next run: only that sensor moves.
     tracker.onSchedule({ next: '2026-07-03T04:45:00+02:00', lastAttempted: null, lastCompleted: null });
     tracker.onSchedule({ next: '2026-07-04T04:45:00+02:00', lastAttempted: null, lastCompleted: null });
@@ -180,7 +183,7 @@ describe('EntityTracker: Home Assistant state objects', () => {
 
     // Two create events in the same instant: the state (the event time) stays, only the attributes change.
     c.advance(1000);
-    const t3 = c.iso();
+    const t3 = c.stateTime();
     tracker.onManagerEvent(create('in_progress', 'home_assistant'));
     const first = state(ENTITY.automaticBackupEvent);
     tracker.onManagerEvent(create('in_progress', 'upload_to_agents'));
@@ -189,6 +192,11 @@ describe('EntityTracker: Home Assistant state objects', () => {
     expect(second.last_changed).toBe(t3);
     expect(second.last_updated).toBe(t3);
     expect(second.attributes.backup_stage).toBe('upload_to_agents');
+    // Microseconds, as Python's isoformat writes them (none when the instant is a whole second).
+    expect(t3).toBe('2026-07-02T02:45:11+00:00');
+    c.advance(250);
+    tracker.onManagerEvent({ manager_state: 'idle' });
+    expect(state(ENTITY.managerState).last_changed).toBe('2026-07-02T02:45:11.250000+00:00');
   });
 
   it('keeps the states across reopening and re-reads changes another process made', async () => {

@@ -42,7 +42,7 @@ function wsSession(opts: { localAddress: string; headers: Record<string, string>
       const msg = JSON.parse(data.toString()) as { type: string };
       messages.push(msg);
       if (msg.type === 'auth_required') ws.send(JSON.stringify({ type: 'auth', access_token: opts.accessToken }));
-      else if (msg.type === 'auth_ok') ws.send(JSON.stringify({ id: 1, type: 'backup/info' }));
+      else if (msg.type === 'auth_ok') ws.send(JSON.stringify({ id: 1, type: 'auth/current_user' }));
       else if (msg.type === 'result' || msg.type === 'auth_invalid') {
         clearTimeout(timer);
         ws.close();
@@ -58,7 +58,7 @@ describe('serving through Home Assistant ingress', () => {
     expect(states.status).toBe(200);
     const session = await wsSession({ localAddress: PROXY, headers: USER, accessToken: '' });
     expect(session.messages.map((m) => m.type)).toEqual(['auth_required', 'auth_ok', 'result']);
-    expect(session.messages[2]).toMatchObject({ id: 1, success: true });
+    expect(session.messages[2]).toMatchObject({ id: 1, success: true, result: { name: 'Grace Hopper', is_admin: true } });
   });
 
   it('refuses requests through the proxy that name no user, however the path is spelled', async () => {

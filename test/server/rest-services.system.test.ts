@@ -2,13 +2,15 @@
 // (/api/states, 404 JSON for unknown entities), the services backup.create (local, unencrypted,
 // with the database, waits and returns the changed states) and backup.create_automatic (the saved
 // settings), diagnostics with every secret redacted, and the onboarding flow on an empty
-// installation without a token: info, upload, restore with a wrong and the right password — then
-// 401 once the installation has files, or once a token exists.
+// installation without a token: info, upload, restore with a wrong and the right password (sent as
+// Home Assistant's onboarding page sends it: JSON as text/plain) — then 401 once the installation
+// has files, or once a token exists.
 
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { expectBackupEntityStates } from '../helpers/entity-states.js';
 import { HaWsClient } from '../helpers/ha-ws-client.js';
 import { httpRequest, multipartUpload } from '../helpers/http-client.js';
 import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
@@ -32,14 +34,6 @@ interface ManagerBackup {
   with_automatic_settings: boolean | null;
   agents: Record<string, { protected: boolean; size: number }>;
 }
-
-const ENTITY_IDS = [
-  'event.backup_automatic_backup',
-  'sensor.backup_backup_manager_state',
-  'sensor.backup_last_attempted_automatic_backup',
-  'sensor.backup_last_successful_automatic_backup',
-  'sensor.backup_next_scheduled_automatic_backup',
-];
 
 describe('REST API: states, services, diagnostics', () => {
   let inst: string;
@@ -76,18 +70,7 @@ describe('REST API: states, services, diagnostics', () => {
     const res = await get('/api/states');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    const states = res.json<EntityState[]>();
-    expect(states.map((s) => s.entity_id).sort()).toEqual(ENTITY_IDS);
-    for (const s of states) {
-      expect(s).toEqual({
-        entity_id: expect.any(String),
-        state: expect.any(String),
-        attributes: expect.objectContaining({ friendly_name: expect.any(String) }),
-        last_changed: expect.any(String),
-        last_updated: expect.any(String),
-        context: { id: expect.any(String), parent_id: null, user_id: null },
-      });
-    }
+    expectBackupEntityStates(res.json<EntityState[]>());
   });
 
   it('GET /api/states/{entity_id} returns one state, and 404 with a JSON code for an unknown entity', async () => {
@@ -207,8 +190,14 @@ describe('onboarding on an empty installation', () => {
 
       const restore = (body: unknown) =>
         httpRequest(url('/restore'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: 120_000 });
+      // Home Assistant's onboarding page sends the JSON as text/plain (a fetch with a string body), from its own origin.
+      const restoreAsPage = (body: string) =>
+        httpRequest(url('/restore'), { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', origin: server.url }, body, timeoutMs: 120_000 });
       const invalid = await restore({ backup_id: backupId });
       expect(invalid.status).toBe(400);
+      const notJson = await restoreAsPage('{"backup_id": ');
+      expect(notJson.status).toBe(400);
+      expect(notJson.json()).toMatchObject({ code: 'invalid_format' });
 
       const wrong = await restore({ backup_id: backupId, agent_id: 'backup.local', password: 'not-the-key' });
       expect(wrong.status).toBe(400);
@@ -219,7 +208,7 @@ describe('onboarding on an empty installation', () => {
       // Nothing was restored.
       expect((await readdir(inst)).filter((n) => n !== 'backups')).toEqual([]);
 
-      const right = await restore({ backup_id: backupId, agent_id: 'backup.local', password: 'ONBOARD-KEY-77' });
+      const right = await restoreAsPage(JSON.stringify({ backup_id: backupId, agent_id: 'backup.local', password: 'ONBOARD-KEY-77' }));
       expect(right.status, right.text()).toBe(200);
       expect(right.body.length).toBe(0);
       const ignore = [...NOT_COMPARED, 'home-assistant.log', 'tts/'];

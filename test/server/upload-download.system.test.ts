@@ -87,6 +87,9 @@ describe('HTTP upload and download', () => {
         { manager_state: 'receive_backup', reason: null, stage: null, state: 'completed' },
         { manager_state: 'idle' },
       ]);
+      // The local folder reports its copy done, as every target does.
+      const size = (await stat(encrypted.path)).size;
+      expect(events.events.slice(from).filter((e) => 'agent_id' in e)).toEqual([{ manager_state: 'receive_backup', agent_id: 'backup.local', uploaded_bytes: size, total_bytes: size }]);
       const details = await ws.call<{ backup: { name: string; agents: Record<string, { protected: boolean; size: number }> } }>('backup/details', {
         backup_id: encrypted.backupId,
       });

@@ -222,6 +222,7 @@ describe('WebSocket API of lifeboat serve', () => {
         'last_action_event',
         'last_attempted_automatic_backup',
         'last_completed_automatic_backup',
+        'last_completed_automatic_backup_id',
         'next_automatic_backup',
         'next_automatic_backup_additional',
         'state',
@@ -527,6 +528,8 @@ describe('WebSocket API of lifeboat serve', () => {
       expect((await config()).agents['backup.local']).toEqual({ protected: false, retention: { copies: 2, days: null } });
       await update({ agents: { 'backup.local': { retention: null } } });
       expect((await config()).agents['backup.local']).toEqual({ protected: false, retention: null });
+      // Protected again: an unprotected local folder would keep later backups made with a password unencrypted.
+      await update({ agents: { 'backup.local': { protected: true } } });
 
       await update({ create_backup: { name: 'Merged name' } });
       await update({ create_backup: { include_database: true } });

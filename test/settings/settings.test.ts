@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { instantFromDate } from '../../src/util/time.js';
 import { describe, expect, it } from 'vitest';
 import { applyConfigUpdate } from '../../src/settings/config-update.js';
+import { REDACTED } from '../../src/util/log-redaction.js';
 import { findKeyInText, KEY_RE } from '../../src/util/key-text.js';
 import { emergencyKit, generateKey, keyFingerprint } from '../../src/settings/encryption-key.js';
 import { ConfigUpdateSchema, defaultConfig, type BackupConfig, type ConfigUpdate } from '../../src/settings/schemas.js';
@@ -56,6 +57,17 @@ describe('applyConfigUpdate (backup/config/update semantics)', () => {
     expect(cleared.retentionChanged).toBe(true);
   });
 
+  it('takes an agent retention with only copies or only days, the other key null; an empty one keeps everything on that agent', () => {
+    const copies = applyConfigUpdate(configured(), update({ agents: { 'backup.local': { retention: { copies: 4 } } } }));
+    expect(copies.config.agents['backup.local']).toEqual({ protected: false, retention: { copies: 4, days: null } });
+    const days = applyConfigUpdate(configured(), update({ agents: { 's3.remote': { retention: { days: 14 } } } }));
+    expect(days.config.agents['s3.remote']).toEqual({ protected: true, retention: { copies: null, days: 14 } });
+    expect(days.retentionChanged).toBe(true);
+    // Its own retention without limits (not null, which follows the global one).
+    const forever = applyConfigUpdate(configured(), update({ agents: { 'backup.local': { retention: {} } } }));
+    expect(forever.config.agents['backup.local']?.retention).toEqual({ copies: null, days: null });
+  });
+
   it('merges create_backup shallowly: keys not sent keep their values', () => {
     const { config, agentIdsChanged } = applyConfigUpdate(configured(), update({ create_backup: { include_database: false } }));
     expect(config.create_backup).toEqual({ ...configured().create_backup, include_database: false });
@@ -97,6 +109,13 @@ describe('applyConfigUpdate (backup/config/update semantics)', () => {
     expect(untouched.config.create_backup.encrypted).toBe(true);
   });
 
+  it('keeps the key when a client sends back the redacted password it was shown', () => {
+    const on = applyConfigUpdate(defaultConfig(), update({ create_backup: { password: KEY_A } })).config;
+    const resent = applyConfigUpdate(on, update({ create_backup: { agent_ids: ['backup.local'], password: REDACTED } }));
+    expect(resent.password).toBeUndefined();
+    expect(resent.config.create_backup).toMatchObject({ agent_ids: ['backup.local'], encrypted: true });
+  });
+
   it('sets automatic_backups_configured and raises no change flag for unrelated keys', () => {
     const r = applyConfigUpdate(defaultConfig(), update({ automatic_backups_configured: true }));
     expect(r.config.automatic_backups_configured).toBe(true);
@@ -128,6 +147,9 @@ describe('ConfigUpdateSchema (input validation)', () => {
     expect(ok({ agents: { 'backup.local': { retention: { copies: 0, days: null } } } })).toBe(false);
     expect(ok({ retention: { copies: 1, days: null } })).toBe(true);
     expect(ok({ retention: { copies: null, days: 30 } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { copies: 2 } } } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { days: 2 } } } })).toBe(true);
+    expect(ok({ agents: { 'backup.local': { retention: { copie: 2 } } } })).toBe(false);
   });
 
   it('rejects duplicate weekdays and duplicate agent ids', () => {
@@ -280,6 +302,19 @@ describe('SettingsService and the encryption key', () => {
     expect(off.keyChanged).toBe(false);
     expect(service.automaticPassword).toBeNull();
     expect(service.secrets.currentKey).toBe(KEY_A);
+  });
+
+  it('records an automatic backup’s completion with the backup’s id, and its attempt without touching the id', async () => {
+    const dir = await tmpDir();
+    const service = await openService(dir);
+    await service.recordAutomatic('last_completed_automatic_backup', '2026-07-02T04:46:00+02:00', 'c0ffee12');
+    await service.recordAutomatic('last_attempted_automatic_backup', '2026-07-03T04:45:00+02:00');
+    const saved = await loadSettings(join(dir, 'data', 'settings.json'));
+    expect(saved).toMatchObject({
+      last_attempted_automatic_backup: '2026-07-03T04:45:00+02:00',
+      last_completed_automatic_backup: '2026-07-02T04:46:00+02:00',
+      last_completed_automatic_backup_id: 'c0ffee12',
+    });
   });
 
   it('rejects an invalid payload without saving anything', async () => {

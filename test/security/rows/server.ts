@@ -89,15 +89,20 @@ export const rows: AttackRow[] = [
       const { server, installation } = await freshServer();
       const before = await snapshot(installation);
       const { path, backupId } = await packedBackup();
-      // Onboarding is open (a same-site client could restore): the Origin is what refuses.
+      // Onboarding is open (a same-site client could restore): the Origin is what refuses. A
+      // text/plain body needs no preflight, and the restore reads it as JSON.
       expect((await httpRequest(`${server.url}/api/onboarding/backup/info`)).status).toBe(200);
-      const restore = await httpRequest(`${server.url}/api/onboarding/backup/restore`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain', origin: `http://${ATTACKER}` },
-        body: JSON.stringify({ backup_id: backupId, agent_id: 'backup.local' }),
-      });
-      expect(restore.status).toBe(403);
-      expect(restore.json()).toMatchObject({ code: 'origin_not_allowed', message: expect.stringContaining(ATTACKER) });
+      const restore = (headers: Record<string, string>, body: unknown = { backup_id: backupId, agent_id: 'backup.local' }) =>
+        httpRequest(`${server.url}/api/onboarding/backup/restore`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers }, body: JSON.stringify(body) });
+      const foreign: Record<string, string>[] = [{ origin: `http://${ATTACKER}` }, { origin: 'null' }, { origin: server.url, 'sec-fetch-site': 'cross-site' }];
+      for (const headers of foreign) {
+        const refused = await restore(headers);
+        expect(refused.status, JSON.stringify(headers)).toBe(403);
+        expect(refused.json()).toMatchObject({ code: 'origin_not_allowed', message: expect.any(String) });
+      }
+      // From the page's own origin the same kind of body is read (this one asks for what core restore cannot do).
+      const own = await restore({ origin: server.url }, { backup_id: backupId, agent_id: 'backup.local', restore_addons: ['core_ssh'] });
+      expect(own.json()).toEqual({ code: 'restore_failed', message: 'Addons and folders are not supported in core restore' });
       const file = await readFile(path);
       const head = uploadHead('/api/onboarding/backup/upload?agent_id=backup.local', null, file.length + 200, `Origin: http://${ATTACKER}\r\n`);
       const upload = await slowRequest(server.port, head, [{ afterMs: 50, data: file.toString('latin1') }]);
