@@ -38,6 +38,11 @@ npm run typecheck
 npm run check:deps
 npm test
 if [ "${LIFEBOAT_SKIP_CONTAINER_TEST:-}" != 1 ]; then
-  if [ "$(id -u)" -eq 0 ]; then scripts/container/test-image.sh; else sudo scripts/container/test-image.sh; fi
-  if [ "$(id -u)" -eq 0 ]; then scripts/addon/test-image.sh; else sudo scripts/addon/test-image.sh; fi
+  # Both images build on one base image, made once here and removed at the end.
+  AS_ROOT=""
+  [ "$(id -u)" -eq 0 ] || AS_ROOT="sudo"
+  $AS_ROOT scripts/container/make-base.sh localhost/lifeboat-base:test
+  trap '$AS_ROOT buildah rmi localhost/lifeboat-base:test >/dev/null 2>&1 || true' EXIT
+  $AS_ROOT env LIFEBOAT_REUSE_BASE=1 scripts/container/test-image.sh
+  $AS_ROOT env LIFEBOAT_REUSE_BASE=1 scripts/addon/test-image.sh
 fi

@@ -16,7 +16,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# LIFEBOAT_REUSE_BASE=1 builds on the container test's base (localhost/lifeboat-base:test) when it exists.
 BASE=localhost/lifeboat-addon-base:test
+made_base=""
+if [ "${LIFEBOAT_REUSE_BASE:-}" = 1 ] && buildah inspect --type image localhost/lifeboat-base:test >/dev/null 2>&1; then
+  BASE=localhost/lifeboat-base:test
+fi
 IMAGE=localhost/lifeboat-addon:test
 PORT=8099
 PROXY=127.0.0.2
@@ -53,7 +58,7 @@ cleanup() {
   [ -z "$ctr" ] || buildah rm "$ctr" >/dev/null 2>&1 || true
   if [ "${LIFEBOAT_KEEP_IMAGES:-}" != 1 ]; then
     buildah rmi "$IMAGE" >/dev/null 2>&1 || true
-    buildah rmi "$BASE" >/dev/null 2>&1 || true
+    [ -z "$made_base" ] || buildah rmi "$BASE" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
   if [ "$rc" -ne 0 ]; then say "failed (exit $rc); cleaned up"; fi
@@ -62,7 +67,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- the image, built from the local app folder ----
-scripts/container/make-base.sh "$BASE" >"$work/base.log" 2>&1 || { tail -n 20 "$work/base.log" >&2; fail "making the base image"; }
+if [ "$BASE" = localhost/lifeboat-base:test ]; then
+  say "using the base image $BASE made earlier"
+else
+  scripts/container/make-base.sh "$BASE" >"$work/base.log" 2>&1 || { tail -n 20 "$work/base.log" >&2; fail "making the base image"; }
+  made_base=1
+fi
 scripts/addon-local.sh "$work/app" >/dev/null
 say "building addon/Dockerfile on $BASE …"
 (cd "$work/app" && buildah bud --isolation chroot --format docker --build-arg BUILD_FROM="$BASE" -t "$IMAGE" -f Dockerfile .) >"$work/build.log" 2>&1 \
