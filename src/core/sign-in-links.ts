@@ -5,7 +5,7 @@
 // works once, and expires after a quarter of an hour. Redeeming it creates an ordinary admin
 // token for that browser, which `lifeboat token list` shows and `token revoke` ends.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { nowDate, nowMs, type Clock } from '../util/clock.js';
 import type { TokenStore } from './tokens.js';
 
@@ -13,11 +13,11 @@ export const SIGN_IN_LINK_TTL_MS = 15 * 60_000;
 /** At most this many links wait to be used; the oldest makes room. */
 const MAX_OPEN = 16;
 
-const digest = (code: string) => createHash('sha256').update(code, 'utf8').digest();
+const digest = (code: string) => createHash('sha256').update(code, 'utf8').digest('hex');
 
 export class SignInLinks {
-  /** SHA-256 of each open code → when it expires (ms). */
-  private readonly open = new Map<string, { hash: Buffer; expiresMs: number }>();
+  /** SHA-256 (hex) of each open code → when it expires (ms). */
+  private readonly open = new Map<string, number>();
 
   constructor(
     private readonly tokens: TokenStore,
@@ -28,8 +28,7 @@ export class SignInLinks {
   issue(): { code: string; expires: Date } {
     const code = randomBytes(24).toString('base64url');
     const expiresMs = nowMs(this.clock) + SIGN_IN_LINK_TTL_MS;
-    const hash = digest(code);
-    this.open.set(hash.toString('hex'), { hash, expiresMs });
+    this.open.set(digest(code), expiresMs);
     if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value as string);
     return { code, expires: new Date(expiresMs) };
   }
@@ -41,12 +40,11 @@ export class SignInLinks {
 
   /** A fresh admin token for a valid, unused, unexpired code (then spent); null otherwise. */
   async redeem(code: string): Promise<string | null> {
-    const hash = digest(code);
-    const key = hash.toString('hex');
-    const entry = this.open.get(key);
-    if (!entry || !timingSafeEqual(entry.hash, hash)) return null;
+    const key = digest(code);
+    const expiresMs = this.open.get(key);
+    if (expiresMs === undefined) return null;
     this.open.delete(key);
-    if (entry.expiresMs <= nowMs(this.clock)) return null;
+    if (expiresMs <= nowMs(this.clock)) return null;
     const now = nowDate(this.clock);
     const { token } = await this.tokens.create(`browser (sign-in link, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC)`, 'admin', now);
     return token;
