@@ -48,6 +48,12 @@ RUN npm run build \
 # ---- runtime: Node.js, the built application and its production dependencies, nothing else ----
 FROM ${BUILD_FROM} AS runtime
 
+# The database clients of the recorder databases Lifeboat dumps and loads (MariaDB/MySQL and
+# PostgreSQL: mariadb-dump, mariadb, pg_dump, psql).
+RUN apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-client postgresql-client \
+  && rm -rf /var/lib/apt/lists/*
+
 # The user Lifeboat runs as by default. Where a user with this id exists already (`node` in the
 # official node images) it is used as it is. /data holds keys: private to that user, as Lifeboat
 # requires (a new named volume starts out as this folder is).

@@ -112,6 +112,10 @@ run() { buildah run --isolation chroot -v "$work/config:/config" -v "$work/data:
 got=$(run "$ctr" -- lifeboat --version) || fail "lifeboat --version"
 [ "$got" = "$VERSION" ] || fail "lifeboat --version printed '$got', expected $VERSION"
 say "lifeboat --version: $got"
+for tool in mariadb-dump mariadb pg_dump psql; do
+  v=$(run "$ctr" -- "$tool" --version) || fail "$tool (a recorder database client) is missing from the image"
+  say "$tool: ${v%%$'\n'*}"
+done
 
 for tool in g++ make python3; do
   if run "$ctr" -- sh -c "command -v $tool" >/dev/null 2>&1; then fail "$tool is in the runtime image"; fi

@@ -13,6 +13,7 @@ import {
   type AgentBackup,
   type BackupJson,
   type CoreBackupJsonInput,
+  type ExtraMetadata,
   formatUnpackedSize,
   unpackedSizeExtraKey,
 } from './backup-json.js';
@@ -54,6 +55,11 @@ export interface BackupWriteOptions {
   onProgress?: (progress: WriteProgress) => void;
   /** Dates the archive's members (default: the machine's clock). */
   clock?: Clock;
+  /**
+   * Values of `extra_metadata` known only once every entry was read. Each key must be in
+   * `meta.extra` already, with a placeholder of the same length: backup.json is patched in place.
+   */
+  finalExtra?: () => ExtraMetadata;
 }
 
 export interface WrittenBackup {
@@ -140,6 +146,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
       protected: encrypted,
       extra: {
         ...opts.meta.extra,
+        ...opts.finalExtra?.(),
         [digestExtraKey(HOMEASSISTANT_MEMBER)]: sha256,
         [unpackedSizeExtraKey(HOMEASSISTANT_MEMBER)]: formatUnpackedSize(inputBytes),
       },

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../util/durable-fs.js';
 import { openCore } from './context.js';
 import { UsageError } from './common.js';
+import { readFile } from 'node:fs/promises';
+import { RecorderDatabaseModeSchema } from '../core/settings.js';
+import type { RecorderDatabaseInfo } from '../core/status.js';
 
 export function registerSettingsCommands(program: Command): void {
   const settings = program.command('settings').description('show or change the automatic-backup settings');
@@ -33,6 +36,36 @@ export function registerSettingsCommands(program: Command): void {
         `Time zone:  ${core.settings.timeZone}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  settings
+    .command('recorder')
+    .description('which recorder database backups include: the one Home Assistant\'s configuration names (auto), none (off), or an address of your own (custom)')
+    .argument('[mode]', 'auto, off or custom; without it, shows the setting and what the next backup includes')
+    .option('--url-file <file>', 'custom: read the database address (mysql://user:password@host/db, postgresql://…) from the first line of a file, or - for standard input; kept in the secrets file')
+    .addHelpText(
+      'after',
+      `
+Home Assistant's configuration may name a host only Home Assistant can reach (an add-on's
+core-mariadb): save an address Lifeboat can reach with 'custom'. The address holds the database
+password, so it is read from a file or standard input, never from the command line:
+  echo 'mysql://hass:secret@192.168.1.10/homeassistant?charset=utf8mb4' | lifeboat settings recorder custom --url-file -`,
+    )
+    .action(async (mode: string | undefined, opts: { urlFile?: string }, cmd: Command) => {
+      const core = await openCore(cmd);
+      if (mode !== undefined) {
+        const parsed = RecorderDatabaseModeSchema.safeParse(mode);
+        if (!parsed.success) throw new UsageError('The mode is auto, off or custom');
+        if (opts.urlFile !== undefined) {
+          if (parsed.data !== 'custom') throw new UsageError('--url-file goes with the mode custom');
+          const text = opts.urlFile === '-' ? await readStdinText() : await readFile(opts.urlFile, 'utf8');
+          await core.settings.setRecorderUrl((text.split(/\r?\n/)[0] ?? '').trim()).catch((err: unknown) => {
+            throw new UsageError((err as Error).message);
+          });
+        }
+        await core.settings.update({ recorder_database: parsed.data });
+      }
+      const db = await core.status.recorderDatabase();
+      process.stdout.write(`Setting: ${core.settings.config.recorder_database}\nThe next backup includes: ${recorderLine(db)}\n`);
     });
   settings
     .command('update')
@@ -112,6 +145,8 @@ export function registerSettingsCommands(program: Command): void {
           : '';
         process.stdout.write(`${String(s.attributes.friendly_name).padEnd(40)} ${s.state}${extra}\n`);
       }
+      const db = await core.status.recorderDatabase();
+      process.stdout.write(`${'Recorder database in the next backup'.padEnd(40)} ${recorderLine(db)}\n`);
     });
 
   const retention = program.command('retention').description('which automatic backups are kept');
@@ -145,4 +180,18 @@ export function registerSettingsCommands(program: Command): void {
       for (const r of results) process.stdout.write(`${r.channel}: ${r.ok ? 'delivered' : `failed (${r.error})`}\n`);
       if (results.some((r) => !r.ok)) throw new Error('A notification could not be delivered');
     });
+}
+
+/** The recorder database line of `status`: which database the next backup includes, and why. */
+function recorderLine(db: RecorderDatabaseInfo): string {
+  if (db.kind === 'unknown') return `unknown (${db.error ?? 'the configuration could not be read'}); a SQLite database in the installation is included`;
+  const from = db.source && db.source !== 'default' ? ` (from ${db.source})` : '';
+  if (db.kind === 'off') return `none: ${db.description}${from} is left out by the settings (recorder_database: off)`;
+  return `${db.description}${from}`;
+}
+
+async function readStdinText(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -33,7 +33,7 @@ import { ReceiveUpload } from './receive-upload.js';
 import { RestoreBackup } from './restore-backup.js';
 import { Retention } from './retention.js';
 import { Services } from './services.js';
-import { Settings } from './settings.js';
+import { RECORDER_SECRETS, Settings } from './settings.js';
 import { Status } from './status.js';
 import { SignInLinks } from './sign-in-links.js';
 import { tokenStoreAt, type TokenStore } from './tokens.js';
@@ -127,6 +127,10 @@ export class LifeboatCore {
       log,
       random: options.random,
       haVersion: options.haVersion,
+      recorderSetting: async () => {
+        await settings.secrets.reload().catch(() => undefined);
+        return { mode: settings.config.recorder_database, customUrl: settings.secrets.integrationSecrets(RECORDER_SECRETS).db_url ?? null };
+      },
     });
     const entities = await EntityTracker.open(join(df.root, 'entities.json'), clock);
     const rules = await NotificationRules.open(

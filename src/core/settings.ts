@@ -8,11 +8,14 @@ import type { SettingsChange } from '../settings/settings-service.js';
 import { describeSchedule } from '../policy/schedule.js';
 import { REDACTED } from '../util/log-redaction.js';
 import type { CoreParts } from './parts.js';
+import { parseDbUrl } from '../source/recorder-config.js';
 
-export { AllowedHostSchema } from '../settings/schemas.js';
+export { AllowedHostSchema, RecorderDatabaseModeSchema } from '../settings/schemas.js';
 
 /** The name of the MQTT broker's credentials in the secrets file. */
 const MQTT_SECRETS = 'mqtt';
+/** The name of the recorder database's own address (it may hold a password) in the secrets file. */
+export const RECORDER_SECRETS = 'recorder';
 
 export class Settings {
   constructor(private readonly parts: CoreParts) {}
@@ -74,6 +77,12 @@ export class Settings {
   /** Saves the MQTT broker's password (kept in the secrets file), or with null forgets it. */
   async setMqttPassword(password: string | null): Promise<void> {
     await this.parts.settings.setIntegrationSecrets(MQTT_SECRETS, password === null ? null : { password });
+  }
+
+  /** Saves the recorder database's address for the `custom` setting (checked first), or with null forgets it. */
+  async setRecorderUrl(url: string | null): Promise<void> {
+    if (url !== null) parseDbUrl(url, this.parts.df.installation);
+    await this.parts.settings.setIntegrationSecrets(RECORDER_SECRETS, url === null ? null : { db_url: url });
   }
 
   /** The MQTT broker's password as saved now (read again: another process may have changed it). */

@@ -8,6 +8,14 @@ import type { NextRunInfo } from '../manager/scheduler.js';
 import { readCoreConfig, type CoreConfig } from '../source/installation-info.js';
 import type { CoreParts } from './parts.js';
 
+export interface RecorderDatabaseInfo {
+  kind: 'sqlite' | 'server' | 'off' | 'unknown';
+  description: string;
+  /** Where the address came from: a file of the installation, or `Lifeboat settings`. */
+  source: string | null;
+  error: string | null;
+}
+
 export class Status {
   constructor(private readonly parts: CoreParts) {}
 
@@ -44,6 +52,17 @@ export class Status {
    */
   installationSettings(): Promise<CoreConfig | null> {
     return readCoreConfig(this.parts.df.installation);
+  }
+
+  /**
+   * The recorder database the next backup includes: `sqlite` (a file in the installation),
+   * `server` (a MariaDB/MySQL or PostgreSQL database, dumped), `off` (one the settings leave out),
+   * `unknown` (the configuration could not be read). Never with credentials.
+   */
+  async recorderDatabase(): Promise<RecorderDatabaseInfo> {
+    const choice = await this.parts.manager.recorder();
+    if (choice.kind === 'unknown') return { kind: 'unknown', description: choice.description, source: null, error: choice.error };
+    return { kind: choice.kind, description: choice.description, source: choice.source, error: null };
   }
 
   /** The key fingerprint of new encrypted backups, or null. */

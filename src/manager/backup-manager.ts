@@ -26,6 +26,7 @@ import { UploadQueue } from './upload-queue.js';
 import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
 import { join } from 'node:path';
 import { readHaVersion } from '../source/installation-info.js';
+import { chooseRecorder, type RecorderChoice, type RecorderSetting } from '../source/external-db/recorder-choice.js';
 
 export interface ManagerOptions {
   df: DataFolder;
@@ -41,6 +42,8 @@ export interface ManagerOptions {
   random?: () => number;
   /** Where the Home Assistant version comes from; the installation's `.HA_VERSION` when it knows none. */
   haVersion?: () => Promise<string | null>;
+  /** Lifeboat's recorder database setting (default: follow Home Assistant's configuration). */
+  recorderSetting?: () => Promise<RecorderSetting>;
 }
 
 export type RestoreRequest = Omit<RestoreOptions, 'file'> & ({ backupId: string; agentId?: string } | { file: string });
@@ -159,6 +162,7 @@ export class BackupManager {
       log: this.opts.log,
       signal: this.abortController.signal,
       haVersion: async () => (await this.opts.haVersion?.()) ?? readHaVersion(this.opts.df.installation),
+      recorder: async (root) => chooseRecorder(root, (await this.opts.recorderSetting?.()) ?? { mode: 'auto', customUrl: null }),
     };
   }
 
@@ -169,6 +173,11 @@ export class BackupManager {
   }
 
   /** Asks the running job to abandon its current step cleanly; resolves when it has settled. */
+  /** The recorder database the next backup includes (Home Assistant's configuration with the setting applied). */
+  recorder(): Promise<RecorderChoice> {
+    return this.context().recorder(this.opts.df.installation);
+  }
+
   async abort(reason = 'Lifeboat is stopping'): Promise<void> {
     this.abortController.abort(new OperationAborted(reason));
     await this.running?.catch(() => undefined);

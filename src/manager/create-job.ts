@@ -20,6 +20,8 @@ import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
 import { uploadProgress, uploadToAgents } from './upload-fanout.js';
+import { prepareRecorderDump } from './recorder-dump-step.js';
+import { concat } from '../util/streams.js';
 
 export interface CreateOptions {
   /** Locations to store the backup in; default `['backup.local']`. */
@@ -135,20 +137,25 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     });
     dbProgress.finish();
     ctx.signal.throwIfAborted();
-    const excludeDatabase = !includeDatabase || snapshots.recorderFailed;
-    const failedDbs = snapshots.databases.filter((d) => !d.ok);
+    const recorder = await prepareRecorderDump(ctx, includeDatabase, BigInt(ctx.clock.now().epochMs) * 1_000_000n);
+    const dumpFailed = recorder.copy()?.ok === false;
+    const excludeDatabase = !includeDatabase || snapshots.recorderFailed || dumpFailed;
+    const notCopied = [...snapshots.databases, recorder.copy()].filter((d): d is DatabaseCopy => d !== null && !d.ok);
 
     step = 'archive_write_failed';
     const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
     let written;
     try {
       written = await writeBackupFile(tempPath, {
-        entries: walkInstallation({
-          root: ctx.df.installation,
-          rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
-          override: (rel) => snapshots.override(rel),
-          onWarning: (w) => ctx.log.warn(w),
-        }),
+        entries: concat(
+          walkInstallation({
+            root: ctx.df.installation,
+            rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
+            override: (rel) => snapshots.override(rel),
+            onWarning: (w) => ctx.log.warn(w),
+          }),
+          recorder.entries,
+        ),
         meta: {
           date: plan.date,
           name: plan.name,
@@ -158,8 +165,9 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           excludeDatabase,
           extra: {
             ...opts.extraMetadata,
+            ...recorder.extra,
             ...(filePassword !== null ? { [KEY_FINGERPRINT_EXTRA]: keyFingerprint(filePassword) } : {}),
-            ...(failedDbs.length ? { 'lifeboat.databases_not_copied': failedDbs.map((d) => d.path).join(', ') } : {}),
+            ...(notCopied.length ? { 'lifeboat.databases_not_copied': notCopied.map((d) => d.path).join(', ') } : {}),
           },
         },
         password: filePassword,
@@ -168,11 +176,15 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
         secureTarVersion: opts.secureTarVersion,
         level: opts.level,
         onProgress: (p) => writeProgress.set(p.inputBytes),
+        finalExtra: recorder.finalExtra,
       });
     } finally {
       await snapshots.cleanup();
     }
     writeProgress.finish();
+    const dumped = recorder.copy();
+    const databases = dumped ? [...snapshots.databases, dumped] : snapshots.databases;
+    const failedDbs = databases.filter((d) => !d.ok);
     const path = pending ? await pending.commit(written.backup) : null;
 
     step = 'upload_failed';
@@ -196,7 +208,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       backupId: written.backup.backup_id,
       backup: written.backup,
       path,
-      databases: snapshots.databases,
+      databases,
       failedAgentIds,
       uploadFailedAgentIds: failedUploads,
       reason,

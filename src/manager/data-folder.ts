@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { newInstanceId, readInstanceId } from '../source/installation-info.js';
+import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { processAlive } from '../util/process-alive.js';
 
@@ -101,7 +102,8 @@ export function inside(installation: string, path: string): string | null {
  * folders, the data folder when it was put there, and unfinished backup files in the local folder.
  */
 export function lifeboatExcludes(df: DataFolder): string[] {
-  const out = [`${RESTORE_STAGING_PREFIX}*`];
+  // A dump folder left in the installation by Home Assistant's own restore of a backup with one.
+  const out = [`${RESTORE_STAGING_PREFIX}*`, DUMP_FOLDER];
   const data = inside(df.installation, df.root);
   if (data) out.push(data);
   const local = inside(df.installation, df.backups);

@@ -11,6 +11,7 @@ import type { CopyDigests } from './copy-digests.js';
 import type { DataFolder } from './data-folder.js';
 import type { ManagerEvent } from './events.js';
 import type { UploadQueue } from './upload-queue.js';
+import type { RecorderChoice } from '../source/external-db/recorder-choice.js';
 
 /** What jobs ask of the keyring. */
 export interface KeyRules {
@@ -42,4 +43,6 @@ export interface JobContext {
   signal: AbortSignal;
   /** The installed Home Assistant's version (`.HA_VERSION`, or what the Supervisor says), null when unknown. */
   haVersion(): Promise<string | null>;
+  /** The recorder database of the installation tree at `root` (Home Assistant's configuration, with Lifeboat's setting applied). */
+  recorder(root: string): Promise<RecorderChoice>;
 }

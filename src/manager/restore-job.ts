@@ -12,6 +12,8 @@ import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
 import { RECORDER_DB } from '../source/database-snapshots.js';
+import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
+import { loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
 import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
@@ -175,6 +177,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const control = opts.control ?? null;
   // Set once a stop was tried: from then on, Home Assistant is started again whatever happens.
   let restart = false;
+  // A recorder dump loaded beside the live data, and the same once it was swapped in.
+  const recorder: { loaded: LoadedRecorder | null; swapped: boolean } = { loaded: null, swapped: false };
   try {
     await opts.validate?.();
     if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
@@ -201,7 +205,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       const password = await checkBackup(ctx, reader, opts, fetched);
       const backup = reader.backup;
       const kept = keepList(ctx);
-      const isDb = (name: string) => DATABASE_FILES.includes(name);
+      const isDb = (name: string) => DATABASE_FILES.includes(name) || name === DUMP_FOLDER;
       const wanted = (top: string) => !kept(top) && (isDb(top) ? restoreDb : restoreConfig);
 
       const inner = reader.homeAssistantArchive()!;
@@ -222,9 +226,15 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       progress.finish();
       crashPoint('restore:extracted');
 
+      if (restoreDb) {
+        step = 'database_load_failed';
+        recorder.loaded = await loadRecorder(ctx, newDir, { restoreConfig });
+        step = 'extract_failed';
+      }
       ctx.signal.throwIfAborted(); // last moment to stop: nothing has been replaced yet
       const current = await topLevel(root);
-      const incoming = (await topLevel(newDir)).filter(wanted);
+      // A loaded dump goes into its database, never into the installation.
+      const incoming = (await topLevel(newDir)).filter((name) => wanted(name) && name !== DUMP_FOLDER);
       const moveOut = current.filter(wanted);
       const moveIn = incoming;
       if (control) {
@@ -234,7 +244,14 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       }
       step = 'swap_failed';
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
+      if (recorder.loaded) {
+        await recorder.loaded.swapIn(); // atomic: when it fails, nothing was exchanged
+        recorder.swapped = true;
+      }
       await swapTrees({ ...place, staging, moveOut, moveIn });
+      const done = recorder.loaded;
+      recorder.loaded = null;
+      await done?.finish();
       let startCommandError: string | null = null;
       if (control && restart) {
         restart = false;
@@ -255,6 +272,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   } catch (err) {
     // Before the swap this discards the staging folder; during it, it rolls the swap back.
     await recoverSwap(place).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
+    const loaded = recorder.loaded;
+    if (loaded && recorder.swapped) await loaded.swapBack().catch((e: unknown) => ctx.log.error('Could not put the recorder database back after a failed restore', { error: String(e) }));
+    else if (loaded) await loaded.discard().catch(() => undefined);
     if (control && restart) await startHomeAssistant(ctx, control, 'after the failed restore');
     const reason = failureReason(err, step);
     await writeJsonAtomic(ctx.df.restoreResult, {

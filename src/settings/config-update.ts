@@ -68,6 +68,7 @@ export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): 
   if (update.time_zone !== undefined) config.time_zone = update.time_zone;
   if (update.excludes !== undefined) config.excludes = update.excludes;
   if (update.allowed_hosts !== undefined) config.allowed_hosts = update.allowed_hosts;
+  if (update.recorder_database !== undefined) config.recorder_database = update.recorder_database;
   if (update.notifications) config.notifications = { ...config.notifications, ...update.notifications };
   return {
     config,

@@ -112,6 +112,8 @@ export const AllowedHostSchema = z
     'allowed_hosts entries are host names or IP addresses, without scheme or port (e.g. lifeboat.lan)',
   );
 
+export const RecorderDatabaseModeSchema = z.enum(['auto', 'off', 'custom']);
+
 export const BackupConfigSchema = z.object({
   agents: z.record(z.string(), AgentSettingsSchema),
   automatic_backups_configured: z.boolean(),
@@ -134,6 +136,12 @@ export const BackupConfigSchema = z.object({
   locations: z.array(LocationConfigSchema).refine((l) => new Set(l.map((x) => x.id)).size === l.length, 'location ids must be unique'),
   /** Lifeboat: names the server answers to besides loopback and its listen address (DNS rebinding protection). */
   allowed_hosts: z.array(AllowedHostSchema),
+  /**
+   * Lifeboat: a recorder database in a server (MariaDB/MySQL, PostgreSQL) — `auto` dumps the one
+   * Home Assistant's configuration names, `off` leaves it out, `custom` uses the address saved in
+   * the secrets file (`lifeboat settings recorder-url`).
+   */
+  recorder_database: RecorderDatabaseModeSchema,
 });
 export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
@@ -162,6 +170,7 @@ export function defaultConfig(): BackupConfig {
     mqtt: defaultMqttSettings(),
     locations: [],
     allowed_hosts: [],
+    recorder_database: 'auto',
   };
 }
 
@@ -213,6 +222,7 @@ export const ConfigUpdateSchema = z
     excludes: z.array(z.string()),
     notifications: NotificationSettingsSchema.partial().strict(),
     allowed_hosts: z.array(AllowedHostSchema),
+    recorder_database: RecorderDatabaseModeSchema,
   })
   .partial()
   .strict();

@@ -8,7 +8,7 @@ import { BackupConfigSchema, defaultConfig, type BackupConfig } from './schemas.
 
 export const SETTINGS_KEY = 'lifeboat.settings';
 export const SETTINGS_VERSION = 1;
-export const SETTINGS_MINOR_VERSION = 6;
+export const SETTINGS_MINOR_VERSION = 7;
 
 const DocumentSchema = z.object({
   version: z.number().int(),
@@ -58,6 +58,11 @@ const MIGRATIONS: Migration[] = [
     // 1.6 added the id of the last completed automatic backup (not known for earlier ones).
     to: 6,
     migrate: (d) => ({ ...d, last_completed_automatic_backup_id: null }),
+  },
+  {
+    // 1.7 added the recorder database in a server (followed from Home Assistant's configuration).
+    to: 7,
+    migrate: (d) => ({ ...d, recorder_database: 'auto' }),
   },
 ];
 

@@ -102,3 +102,8 @@ export async function* throughTransform(source: AsyncIterable<Buffer>, transform
     transform.destroy();
   }
 }
+
+/** The items of each source in turn. */
+export async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
+}

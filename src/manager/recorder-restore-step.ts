@@ -1,0 +1,93 @@
+// The recorder database in a restore. The restored tree decides which database it goes to (a full
+// restore brings the backup's own configuration; a database-only one keeps the installation's), and
+// a backup's database must fit it: a SQLite file is not loaded into a MariaDB recorder, nor a dump
+// into SQLite — such a restore is refused before anything is touched. A dump is loaded beside the
+// live data while Home Assistant still runs, swapped in atomically just before the files are, and
+// swapped back if the files' swap fails.
+
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RECORDER_DB } from '../source/database-snapshots.js';
+import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
+import { readDumpManifest, readDumpParts } from '../source/external-db/dump-reader.js';
+import { KIND_NAMES, type ExternalRecorder } from '../source/external-db/external-recorder.js';
+import { externalRecorder } from '../source/external-db/server-database.js';
+import { BackupManagerError } from '../util/errors.js';
+import type { JobContext } from './job-context.js';
+import { stepProgress } from './progress.js';
+
+/** A restore's database does not fit the installation's recorder. */
+export class RecorderMismatchError extends BackupManagerError {
+  override readonly code: string = 'recorder_database_mismatch';
+}
+
+export interface LoadedRecorder {
+  /** Exchanges the loaded database with the live one (atomic). */
+  swapIn(): Promise<void>;
+  /** Puts the live database back (the files' swap failed). */
+  swapBack(): Promise<void>;
+  /** Removes the old data once the whole restore stands; a failure is only logged. */
+  finish(): Promise<void>;
+  /** Removes the loaded data when the restore stops before swapIn. */
+  discard(): Promise<void>;
+}
+
+const exists = (path: string) => lstat(path).then(
+  () => true,
+  () => false,
+);
+
+/**
+ * Checks the backup's database against the recorder of the tree that will be live, and loads a
+ * dump beside the live data. Null when there is no dump to load.
+ */
+export async function loadRecorder(ctx: JobContext, staged: string, opts: { restoreConfig: boolean }): Promise<LoadedRecorder | null> {
+  const folder = join(staged, DUMP_FOLDER);
+  const manifest = await readDumpManifest(folder);
+  const hasSqlite = await exists(join(staged, RECORDER_DB));
+  if (!manifest && !hasSqlite) return null;
+  const target = await ctx.recorder(opts.restoreConfig ? staged : ctx.df.installation);
+  const whose = opts.restoreConfig ? "the restored configuration's recorder" : "the installation's recorder";
+  if (hasSqlite && target.kind === 'server') {
+    throw new RecorderMismatchError(
+      `This backup holds a SQLite recorder database, but ${whose} uses ${target.description}: restore the configuration only (--config-only), or set the recorder back to SQLite first`,
+    );
+  }
+  if (!manifest) return null;
+  const kindName = KIND_NAMES[manifest.kind];
+  if (target.kind === 'off') {
+    ctx.log.info(`The backup's ${kindName} recorder database is not restored: the settings leave the recorder database out`);
+    return null;
+  }
+  if (target.kind === 'unknown') throw new RecorderMismatchError(`This backup holds a ${kindName} recorder database, but where to restore it is not known: ${target.error}`);
+  if (target.kind === 'sqlite' || target.db.kind !== manifest.kind) {
+    throw new RecorderMismatchError(
+      `This backup holds a ${kindName} recorder database (${manifest.server_version}), but ${whose} uses ${target.description}: restore the configuration only (--config-only), or point the recorder at a ${kindName} database`,
+    );
+  }
+
+  const recorder: ExternalRecorder = externalRecorder(target.db);
+  ctx.log.info(`Loading the backup's recorder database (${manifest.server_version}, ${manifest.bytes} bytes) into ${target.description}, beside the live data`);
+  const progress = stepProgress(ctx.emit, 'restore_backup', 'load_database', manifest.bytes);
+  try {
+    async function* counted() {
+      for await (const chunk of readDumpParts(folder, manifest!)) {
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    }
+    await recorder.load(counted(), ctx.signal);
+  } catch (err) {
+    await recorder.discardLoaded().catch(() => undefined);
+    throw err;
+  }
+  progress.finish();
+  return {
+    swapIn: () => recorder.swapIn(),
+    swapBack: () => recorder.swapBack(),
+    finish: async () => {
+      await recorder.dropOld().catch((err: unknown) => ctx.log.warn('The recorder tables from before the restore could not be removed', { error: (err as Error).message }));
+    },
+    discard: () => recorder.discardLoaded(),
+  };
+}
