@@ -8,6 +8,7 @@ import type { SettingsChange } from '../settings/settings-service.js';
 import { describeSchedule } from '../policy/schedule.js';
 import { REDACTED } from '../util/log-redaction.js';
 import type { CoreParts } from './parts.js';
+import { recorderDatabaseInfo } from './status.js';
 import { parseDbUrl } from '../source/recorder-config.js';
 
 export { AllowedHostSchema, RecorderDatabaseModeSchema } from '../settings/schemas.js';
@@ -55,7 +56,7 @@ export class Settings {
       create_backup: { ...createBackup, password: encrypted && keyring.current ? REDACTED : null },
       next_automatic_backup: planned.next,
       next_automatic_backup_additional: planned.additional,
-      lifeboat: { key_fingerprint: keyring.currentFingerprint, time_zone: settings.timeZone },
+      lifeboat: { key_fingerprint: keyring.currentFingerprint, time_zone: settings.timeZone, recorder_database: await recorderDatabaseInfo(this.parts) },
     };
   }
 

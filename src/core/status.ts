@@ -16,6 +16,13 @@ export interface RecorderDatabaseInfo {
   error: string | null;
 }
 
+/** What the next backup includes of the recorder database, as front ends show it. */
+export async function recorderDatabaseInfo(parts: CoreParts): Promise<RecorderDatabaseInfo> {
+  const choice = await parts.manager.recorder();
+  if (choice.kind === 'unknown') return { kind: 'unknown', description: choice.description, source: null, error: choice.error };
+  return { kind: choice.kind, description: choice.description, source: choice.source, error: null };
+}
+
 export class Status {
   constructor(private readonly parts: CoreParts) {}
 
@@ -59,10 +66,8 @@ export class Status {
    * `server` (a MariaDB/MySQL or PostgreSQL database, dumped), `off` (one the settings leave out),
    * `unknown` (the configuration could not be read). Never with credentials.
    */
-  async recorderDatabase(): Promise<RecorderDatabaseInfo> {
-    const choice = await this.parts.manager.recorder();
-    if (choice.kind === 'unknown') return { kind: 'unknown', description: choice.description, source: null, error: choice.error };
-    return { kind: choice.kind, description: choice.description, source: choice.source, error: null };
+  recorderDatabase(): Promise<RecorderDatabaseInfo> {
+    return recorderDatabaseInfo(this.parts);
   }
 
   /** The key fingerprint of new encrypted backups, or null. */

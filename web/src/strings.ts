@@ -344,6 +344,13 @@ export const S = {
     excludesLabel: 'Also leave out',
     excludesHint: "One pattern per line, from the installation folder: * stays within a folder, ** spans folders, e.g. www/cameras/**. Home Assistant's own rules (logs, caches) always apply.",
     saveAdvanced: 'Save advanced settings',
+    recorderLabel: 'Recorder database in a server (MariaDB/MySQL, PostgreSQL)',
+    recorderModes: {
+      auto: "Include the one Home Assistant's configuration names",
+      off: 'Leave it out',
+      custom: 'Include the one at the address saved with lifeboat settings recorder custom',
+    } as Record<'auto' | 'off' | 'custom', string>,
+    recorderNext: (what: string) => `The next backup includes: ${what}`,
   },
 
   onboarding: {

@@ -49,7 +49,12 @@ export type PublicConfig = Omit<BackupConfig, 'create_backup'> & {
   create_backup: Omit<BackupConfig['create_backup'], 'encrypted'> & { password: string | null };
   next_automatic_backup: string | null;
   next_automatic_backup_additional: boolean;
-  lifeboat: { key_fingerprint: string | null; time_zone: string };
+  lifeboat: {
+    key_fingerprint: string | null;
+    time_zone: string;
+    /** The recorder database the next backup includes. */
+    recorder_database: { kind: 'sqlite' | 'server' | 'off' | 'unknown'; description: string; source: string | null; error: string | null };
+  };
 };
 
 export type Generational = NonNullable<BackupConfig['generational']>;

@@ -1,6 +1,7 @@
 // Advanced settings, saved with a button: the time zone schedules are computed in, a cron
 // expression that replaces the daily / weekday pattern, and extra files to leave out of backups
-// (globs, one per line). The server checks the cron expression and the zone and says what is wrong.
+// (globs, one per line), and whether a recorder database in a server goes into backups (with what
+// the next backup includes). The server checks the cron expression and the zone and says what is wrong.
 
 import { LitElement, css, html, nothing } from 'lit';
 import type { PublicConfig } from '../../api/types.js';
@@ -47,6 +48,7 @@ export class LbSettingsAdvanced extends LitElement {
         .split('\n')
         .map((line) => line.trim())
         .filter((line) => line !== ''),
+      recorder_database: val('recorder-database'),
     };
     if (cron !== (config.schedule.cron ?? null)) {
       // The schedule is replaced whole: keep its other parts.
@@ -82,12 +84,26 @@ export class LbSettingsAdvanced extends LitElement {
           <textarea id="excludes" name="excludes" spellcheck="false" aria-describedby="excludes-hint" .value=${config.excludes.join('\n')}></textarea>
           <span class="hint" id="excludes-hint">${S.settings.excludesHint}</span>
         </div>
+        <div class="field">
+          <label for="recorder-database">${S.settings.recorderLabel}</label>
+          <select id="recorder-database" name="recorder-database" aria-describedby="recorder-database-hint">
+            ${(['auto', 'off', 'custom'] as const).map((m) => html`<option value=${m} ?selected=${config.recorder_database === m}>${S.settings.recorderModes[m]}</option>`)}
+          </select>
+          <span class="hint" id="recorder-database-hint">${S.settings.recorderNext(recorderText(config.lifeboat.recorder_database))}</span>
+        </div>
         <div class="actions">
           <button class="primary" type="submit">${S.settings.saveAdvanced}</button>
         </div>
       </form>
     </section>`;
   }
+}
+
+/** What the next backup includes of the recorder database, in words. */
+function recorderText(db: PublicConfig['lifeboat']['recorder_database']): string {
+  if (db.kind === 'unknown') return `the configuration could not be read (${db.error ?? 'unknown error'}); a SQLite database in the installation is included`;
+  const from = db.source && db.source !== 'default' ? ` (from ${db.source})` : '';
+  return db.kind === 'off' ? `no server database: ${db.description}${from} is left out` : `${db.description}${from}`;
 }
 
 customElements.define('lb-settings-advanced', LbSettingsAdvanced);
