@@ -211,6 +211,17 @@ describe('allowed_hosts (names lifeboat serve answers to)', () => {
   });
 });
 
+describe('recorder_database (a recorder database in a server)', () => {
+  it('is auto by default, set by an update to auto, off or custom, and nothing else', () => {
+    expect(defaultConfig().recorder_database).toBe('auto');
+    for (const mode of ['off', 'custom', 'auto'] as const) {
+      const parsed = ConfigUpdateSchema.parse({ recorder_database: mode });
+      expect(applyConfigUpdate(defaultConfig(), parsed).config.recorder_database).toBe(mode);
+    }
+    expect(ConfigUpdateSchema.safeParse({ recorder_database: 'mysql://hass:pw@db/ha' }).success).toBe(false);
+  });
+});
+
 describe('settings file', () => {
   it('migrates a document of an older minor version, filling the newer fields with defaults', async () => {
     const dir = await tmpDir();
@@ -242,6 +253,7 @@ describe('settings file', () => {
     expect(config.last_completed_automatic_backup).toBe('2026-07-01T04:46:00+02:00');
     expect(config.excludes).toEqual(['www/cams/**']);
     expect(config.allowed_hosts).toEqual([]);
+    expect(config.recorder_database).toBe('auto');
     await saveSettings(path, config);
     const saved = JSON.parse(await readFile(path, 'utf8')) as { version: number; minor_version: number; key: string; data: BackupConfig };
     expect([saved.version, saved.minor_version, saved.key]).toEqual([1, SETTINGS_MINOR_VERSION, SETTINGS_KEY]);
