@@ -1,4 +1,5 @@
-// `lifeboat backup …` and `lifeboat restore`: thin commands over the application core.
+// `lifeboat backup …` and `lifeboat restore`: thin commands over the application core (looking
+// inside a backup — ls, cat, diff — is in backup-files-commands.ts).
 
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
@@ -6,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FileWriter } from '../util/file-writer.js';
 import { LOCAL_AGENT_ID, type ManagerBackup } from '../core/types.js';
+import { registerBackupFileCommands } from './backup-files-commands.js';
 import { openCore, showProgress } from './context.js';
 import { addPasswordOptions, parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
@@ -35,7 +37,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export function registerBackupCommands(program: Command): void {
-  const backup = program.command('backup').description('create, list, inspect, download and delete backups of the installation');
+  const backup = program.command('backup').description('create, list, inspect, look inside, compare, download and delete backups of the installation');
 
   addPasswordOptions(
     backup
@@ -177,6 +179,8 @@ export function registerBackupCommands(program: Command): void {
       if (report.problems.length) throw report.problems[0];
       process.stdout.write(`Backup ${id} verified: ${report.members.map((m) => `${m.name} ${m.digestMatches ? 'digest ok' : 'read ok'}`).join(', ')}\n`);
     });
+
+  registerBackupFileCommands(backup);
 
   const restore = addPasswordOptions(
     program

@@ -13,6 +13,8 @@ import {
   IncorrectPasswordError,
   InvalidBackupArchive,
   InvalidRequestError,
+  NotAFileInBackup,
+  PathNotInBackup,
   UnsafeEntryError,
 } from '../util/errors.js';
 
@@ -77,7 +79,7 @@ export async function resolvePassword(opts: PasswordOptions): Promise<string | n
 }
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof InvalidRequestError) return EXIT.usage;
+  if (err instanceof UsageError || err instanceof InvalidRequestError || err instanceof NotAFileInBackup) return EXIT.usage;
   if (err instanceof IncorrectPasswordError) return EXIT.password;
   if (
     err instanceof ArchiveCorruptError ||
@@ -87,7 +89,7 @@ export function exitCodeFor(err: unknown): number {
   ) {
     return EXIT.corrupt;
   }
-  if (err instanceof BackupNotFound) return EXIT.notFound;
+  if (err instanceof BackupNotFound || err instanceof PathNotInBackup) return EXIT.notFound;
   if (err instanceof BackupManagerError && /busy/i.test(err.message)) return EXIT.busy;
   return EXIT.failure;
 }

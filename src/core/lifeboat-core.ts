@@ -1,9 +1,9 @@
 // The application core: the one door every front end (the API server, the commands, MQTT,
 // metrics) goes through. It is built once for an installation from its dependencies — clock,
 // logger, notifier, the kinds of location — and offers the use cases: backups, creating,
-// restoring, receiving, downloading, verifying, retention, settings, keys, locations, status,
-// tokens, onboarding, notifications. Commands open it briefly; `lifeboat serve` starts its
-// services too.
+// restoring, receiving, downloading, verifying, looking inside a backup, retention, settings, keys,
+// locations, status, tokens, onboarding, notifications. Commands open it briefly; `lifeboat serve`
+// starts its services too.
 
 import { join } from 'node:path';
 import { createLocalAgent } from '../agents/local-location.js';
@@ -18,6 +18,7 @@ import { Keyring } from '../settings/keyring.js';
 import { SettingsService } from '../settings/settings-service.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { BackupFiles } from './backup-files.js';
 import { Backups } from './backups.js';
 import { CreateBackup } from './create-backup.js';
 import { Keys } from './keys.js';
@@ -74,6 +75,8 @@ export class LifeboatCore {
   readonly receive: ReceiveUpload;
   readonly downloads: Downloads;
   readonly verify: VerifyBackup;
+  /** What is inside a backup: its files, one file's bytes, and what differs from another or from the installation. */
+  readonly files: BackupFiles;
   readonly retention: Retention;
   readonly settings: Settings;
   readonly keys: Keys;
@@ -97,6 +100,7 @@ export class LifeboatCore {
     this.receive = new ReceiveUpload(parts);
     this.downloads = new Downloads(parts, this.restore);
     this.verify = new VerifyBackup(parts);
+    this.files = new BackupFiles(parts);
     this.settings = new Settings(parts);
     this.keys = new Keys(parts);
     this.locations = new Locations(parts);

@@ -5,11 +5,12 @@
 // `backup/can_decrypt_on_download`.
 
 import { createReadStream } from 'node:fs';
-import { BackupReader, withBackupReader } from '../archive/backup-reader.js';
+import { withBackupReader } from '../archive/backup-reader.js';
 import { slugifyName } from '../archive/backup-json.js';
 import { planReencode } from '../archive/reencode.js';
 import { lockOf } from '../manager/backup-key.js';
 import { BackupManagerError, DecryptOnDownloadNotSupported, IncorrectPasswordError } from '../util/errors.js';
+import { onceAsync } from '../util/once.js';
 import type { CoreParts } from './parts.js';
 import type { RestoreBackup } from './restore-backup.js';
 
@@ -30,11 +31,6 @@ export interface OpenedDownload {
   stream: AsyncIterable<Buffer>;
   /** Releases the resources when the stream is never read to its end (idempotent). */
   close(): Promise<void>;
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | null = null;
-  return () => (done ??= fn().catch(() => undefined));
 }
 
 function guarded(source: AsyncIterable<Buffer>, close: () => Promise<void>): AsyncIterable<Buffer> {
@@ -62,21 +58,16 @@ export class Downloads {
     if (!decrypt && !agent.capabilities.localPath) {
       // A remote copy as stored streams straight through.
       const body = await agent.download(request.backupId);
-      const close = once(async () => undefined);
+      const close = onceAsync(async () => undefined);
       return { fileName, size: record.size, stream: guarded(body, close), close };
     }
-    const source = await manager.backupFile(request.backupId, request.agentId);
     if (!decrypt) {
-      const close = once(() => source.cleanup());
+      const source = await manager.backupFile(request.backupId, request.agentId);
+      const close = onceAsync(() => source.cleanup());
       return { fileName, size: record.size, stream: guarded(createReadStream(source.file, { highWaterMark: 1 << 20 }), close), close };
     }
-    let reader: BackupReader | null = null;
-    const close = once(async () => {
-      await reader?.close();
-      await source.cleanup();
-    });
+    const { reader, close } = await manager.openBackup(request.backupId, request.agentId);
     try {
-      reader = await BackupReader.open(source.file);
       const password = (await keyring.keyFor(await lockOf(reader), request.password ?? null)) as string;
       const plan = await planReencode(reader, { protect: false, password });
       return { fileName, size: plan.size, stream: guarded(plan.open(), close), close };

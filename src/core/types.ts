@@ -47,3 +47,17 @@ export { LOCAL_AGENT_ID, isValidAgentId, isValidBackupId } from '../agents/agent
 export { DEFAULT_DOCKER_SOCKET, DEFAULT_STOP_TIMEOUT_SECONDS } from '../manager/ha-control-docker.js';
 export { nowDate, nowMs, systemClock } from '../util/clock.js';
 export { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema } from './api-schemas.js';
+export {
+  DiffSchema,
+  ListSchema,
+  LIVE,
+  OpenSchema,
+  type BackupDiff,
+  type BackupFileEntry,
+  type DiffRequest,
+  type ListRequest,
+  type OpenedBackupFile,
+  type OpenRequest,
+} from './backup-file-schemas.js';
+export type { ChangeKind, ChangedPath } from './tree-diff.js';
+export { patchText, type FilePatch } from './text-patch.js';

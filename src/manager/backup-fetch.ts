@@ -1,11 +1,14 @@
 // Getting a backup from any location as a file Lifeboat can read in place: a local location's own
 // file, or a remote copy streamed into the data folder's tmp (with download progress), checked
 // against the size and SHA-256 Lifeboat recorded when it sent the copy (else, for a copy someone
-// else made, the digest the location stores), and removed again when done.
+// else made, the digest the location stores), and removed again when done — also opened for
+// reading in one step.
 
 import { createHash } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
+import { BackupReader } from '../archive/backup-reader.js';
 import { fileSha256 } from '../util/file-sha256.js';
+import { onceAsync } from '../util/once.js';
 import { BackupNotFound, IntegrityError } from '../util/errors.js';
 import type { BackupAgent } from '../agents/agent.js';
 import { FileWriter } from '../util/file-writer.js';
@@ -96,6 +99,29 @@ export async function withBackupFileFrom<T>(ctx: FetchContext, agent: BackupAgen
     return await fn(source.file);
   } finally {
     await source.cleanup();
+  }
+}
+
+/** A backup opened for reading; `close` closes it and removes a fetched copy (idempotent, never rejects). */
+export interface OpenedBackup {
+  reader: BackupReader;
+  close(): Promise<void>;
+}
+
+/** The backup's file (as backupFileFrom gets it), opened for reading. */
+export async function openBackupFrom(ctx: FetchContext, agent: BackupAgent, backupId: string): Promise<OpenedBackup> {
+  const source = await backupFileFrom(ctx, agent, backupId);
+  let reader: BackupReader | null = null;
+  const close = onceAsync(async () => {
+    await reader?.close();
+    await source.cleanup();
+  });
+  try {
+    reader = await BackupReader.open(source.file);
+    return { reader, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 

@@ -20,7 +20,7 @@ import { listAll, type BackupListing, type ManagerBackup } from './backup-record
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
-import { backupFileFrom, withBackupFileFrom, type BackupFile } from './backup-fetch.js';
+import { backupFileFrom, openBackupFrom, withBackupFileFrom, type BackupFile, type OpenedBackup } from './backup-fetch.js';
 import { CopyDigests } from './copy-digests.js';
 import { UploadQueue } from './upload-queue.js';
 import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
@@ -261,6 +261,11 @@ export class BackupManager {
   /** The backup's file from any location: in place when local, else downloaded into tmp and checked. */
   async backupFile(backupId: string, agentId = this.opts.local.agentId): Promise<BackupFile> {
     return backupFileFrom(this.fetchContext(), this.requireAgent(agentId), backupId);
+  }
+
+  /** The backup's file from any location, opened for reading; `close` releases it (a downloaded copy is removed). */
+  async openBackup(backupId: string, agentId = this.opts.local.agentId): Promise<OpenedBackup> {
+    return openBackupFrom(this.fetchContext(), this.requireAgent(agentId), backupId);
   }
 
   /** Runs `fn` with the backup's file from any location (a downloaded copy is removed afterwards). */

@@ -8,12 +8,11 @@ import { backupName, computeBackupId, KEY_FINGERPRINT_EXTRA, type AgentBackup, t
 import { writeBackupFile } from '../archive/backup-writer.js';
 import { BackupManagerError } from '../util/errors.js';
 import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
-import { ExcludeRules } from '../source/exclude-rules.js';
 import { FALLBACK_HA_VERSION } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
 import { formatIsoLocal } from '../util/time.js';
 import { nowDate } from '../util/clock.js';
-import { lifeboatExcludes, tmpName } from './data-folder.js';
+import { backupRules, tmpName } from './data-folder.js';
 import { keyFingerprint } from '../settings/encryption-key.js';
 import type { CreateBackupEvent, CreateStage, OperationState } from './events.js';
 import { failureReason } from './failure-reason.js';
@@ -118,7 +117,6 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   const password = opts.password ?? null;
   const filePassword = toLocal && ctx.protectedFor(ctx.local.agentId) === false ? null : password;
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
-  const userRules = [...lifeboatExcludes(ctx.df), ...(opts.excludes ?? [])];
   let step = 'archive_write_failed';
   const pending = toLocal ? ((await ctx.local.capabilities.reserve?.()) ?? null) : null;
   const tempPath = pending?.tempPath ?? `${tmpName(ctx.df, plan.backupId)}.tar`;
@@ -128,7 +126,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     const dbProgress = stepProgress(ctx.emit, 'create_backup', 'copy_databases', null);
     const snapshots = await snapshotDatabases({
       root: ctx.df.installation,
-      rules: ExcludeRules.forBackup({ includeDatabase, extra: userRules }),
+      rules: backupRules(ctx.df, { includeDatabase, excludes: opts.excludes }),
       stagingDir: staging,
       onDatabase: (copy) => {
         dbProgress.add(copy.bytes);
@@ -150,7 +148,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
         entries: concat(
           walkInstallation({
             root: ctx.df.installation,
-            rules: ExcludeRules.forBackup({ includeDatabase: !excludeDatabase, extra: userRules }),
+            rules: backupRules(ctx.df, { includeDatabase: !excludeDatabase, excludes: opts.excludes }),
             override: (rel) => snapshots.override(rel),
             onWarning: (w) => ctx.log.warn(w),
           }),

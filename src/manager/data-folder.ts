@@ -9,6 +9,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { newInstanceId, readInstanceId } from '../source/installation-info.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
+import { ExcludeRules } from '../source/exclude-rules.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { processAlive } from '../util/process-alive.js';
 
@@ -109,6 +110,14 @@ export function lifeboatExcludes(df: DataFolder): string[] {
   const local = inside(df.installation, df.backups);
   if (local) out.push(`${local}/.lifeboat-*.partial`);
   return out;
+}
+
+/**
+ * The exclude rules of a backup of this installation: Home Assistant's (and its database patterns
+ * when the database is left out), Lifeboat's own folders, and the extra globs asked for.
+ */
+export function backupRules(df: DataFolder, opts: { includeDatabase: boolean; excludes?: readonly string[] }): ExcludeRules {
+  return ExcludeRules.forBackup({ includeDatabase: opts.includeDatabase, extra: [...lifeboatExcludes(df), ...(opts.excludes ?? [])] });
 }
 
 const InstanceSchema = z.object({ instance_id: z.string().regex(/^[0-9a-f]{32}$/) });

@@ -131,3 +131,13 @@ export class InvalidRequestError extends BackupError {
 export class UnencryptedBackupError extends BackupManagerError {
   override readonly code: string = 'unencrypted_backup_not_confirmed';
 }
+
+/** A path asked for is not in the backup (nor anything below it). */
+export class PathNotInBackup extends BackupError {
+  override readonly code: string = 'path_not_found';
+}
+
+/** A path in a backup is not a file where the content of a file was asked for (a folder, a link). */
+export class NotAFileInBackup extends BackupError {
+  override readonly code: string = 'not_a_file';
+}
