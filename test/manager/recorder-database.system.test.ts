@@ -172,6 +172,26 @@ describe.each([
     check.close();
   });
 
+  it('leaves the database out when the setting says off, and reaches it through its socket at a custom address', async () => {
+    const off = await lifeboat(['settings', 'recorder', 'off']);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/The next backup includes: none: .* is left out by the settings/);
+    const without = await lifeboat(['backup', 'create', '--json']);
+    expect(without.code, without.stderr).toBe(0);
+    const made = JSON.parse(without.stdout) as Created;
+    expect(made.databases.map((d) => d.path)).not.toContain('lifeboat-recorder-dump');
+    expect(made.extra_metadata['lifeboat.recorder_kind']).toBeUndefined();
+
+    const custom = await lifeboat(['settings', 'recorder', 'custom', '--url-file', '-'], `${server.socketUrl}\n`);
+    expect(custom.code, custom.stderr).toBe(0);
+    expect(custom.stdout).toMatch(/The next backup includes: .* via socket .*\(from Lifeboat settings\)/);
+    expect(custom.stdout).not.toContain(server.password);
+    const viaSocket = await lifeboat(['backup', 'create', '--json']);
+    expect(viaSocket.code, viaSocket.stderr).toBe(0);
+    expect((JSON.parse(viaSocket.stdout) as Created).databases).toContainEqual(expect.objectContaining({ path: 'lifeboat-recorder-dump', ok: true }));
+    expect((await lifeboat(['settings', 'recorder', 'auto'])).code).toBe(0);
+  });
+
   it("never shows the database's password in its output or writes it into the backup's metadata", () => {
     const encoded = encodeURIComponent(server.password);
     expect(output).not.toContain(server.password);

@@ -5,6 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BackupError } from '../../util/errors.js';
+import { childInBackground } from '../../util/background-priority.js';
 
 /** The recorder's database could not be dumped, loaded or swapped. */
 export class ExternalDatabaseError extends BackupError {
@@ -44,6 +45,7 @@ export function startTool(call: ToolCall, what: string, opts: { stdin?: boolean;
     signal: opts.signal,
     killSignal: 'SIGKILL',
   });
+  childInBackground(child.pid);
   const secrets = Object.values(call.env);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

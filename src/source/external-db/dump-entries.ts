@@ -1,6 +1,7 @@
 // The recorder's dump as entries of the backup's inner archive, streamed: a tar entry needs its
 // size before its bytes, and a dump's size is known only at its end, so the dump is cut into parts
-// of a fixed size (one part in memory at a time) in `data/lifeboat-recorder-dump/`, followed by a
+// of a fixed size (a few parts in memory at a time, read ahead so the dump never waits for the
+// compression) in `data/lifeboat-recorder-dump/`, followed by a
 // manifest with the kind, the server's version, the total size and the SHA-256 of the whole dump.
 // Home Assistant's own restore leaves the folder in the configuration folder as plain files, from
 // which the dump can be loaded by hand (`cat *.sql | mariadb …`, see docs/recorder-databases.md).
@@ -10,12 +11,16 @@ import { z } from 'zod';
 import { formatUnpackedSize, LIFEBOAT_EXTRA_PREFIX, type ExtraMetadata } from '../../archive/backup-json.js';
 import type { InnerEntry } from '../../archive/inner-tar-writer.js';
 import { ARCHIVE_ROOT } from '../tree-walk.js';
+import { rechunk, tap } from '../../util/chunks.js';
+import { readAhead } from '../../util/concurrency.js';
 import type { ExternalKind, ExternalRecorder } from './external-recorder.js';
 
 /** The dump's folder in the installation's tree (and in the archive, under `data/`). */
 export const DUMP_FOLDER = 'lifeboat-recorder-dump';
 export const DUMP_MANIFEST = 'manifest.json';
-const DEFAULT_PART_BYTES = 8 << 20;
+const DEFAULT_PART_BYTES = 4 << 20;
+/** Parts read ahead of the archive (memory: this many parts, plus the one being filled). */
+const PARTS_AHEAD = 2;
 /** Part file names sort in their order: `000001.sql`, `000002.sql`, … */
 export const partName = (index: number) => `${String(index).padStart(6, '0')}.sql`;
 
@@ -80,26 +85,14 @@ export function dumpEntries(recorder: ExternalRecorder, serverVersion: string, o
     const hash = createHash('sha256');
     let bytes = 0;
     let parts = 0;
-    let part = Buffer.allocUnsafe(partBytes);
-    let fill = 0;
+    const dumped = tap(tool.child.stdout as AsyncIterable<Buffer>, (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
     let finished = false;
     try {
-      for await (const chunk of tool.child.stdout as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        let at = 0;
-        while (at < chunk.length) {
-          const n = Math.min(chunk.length - at, partBytes - fill);
-          chunk.copy(part, fill, at, at + n);
-          fill += n;
-          at += n;
-          if (fill === partBytes) {
-            yield file(partName(++parts), part);
-            part = Buffer.allocUnsafe(partBytes); // the one yielded now belongs to the archive
-            fill = 0;
-          }
-        }
-      }
+      // Read ahead: the dump goes on while the archive compresses and encrypts the parts before.
+      for await (const part of readAhead(rechunk(dumped, partBytes), PARTS_AHEAD)) yield file(partName(++parts), part);
       await tool.done;
       finished = true;
     } finally {
@@ -109,7 +102,6 @@ export function dumpEntries(recorder: ExternalRecorder, serverVersion: string, o
         await tool.done.catch(() => undefined);
       }
     }
-    if (fill > 0) yield file(partName(++parts), part.subarray(0, fill));
     done = { format: 1, kind: recorder.kind, server_version: serverVersion, parts, bytes, sha256: hash.digest('hex') };
     yield file(DUMP_MANIFEST, Buffer.from(`${JSON.stringify(done, null, 2)}\n`));
   }

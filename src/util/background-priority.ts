@@ -1,0 +1,37 @@
+// A backup or restore is background work beside Home Assistant and its database: Lifeboat lowers
+// its own CPU priority (nice 10) for it, so compressing and encrypting never takes the processor
+// from a recorder that is committing. On Linux the nice value belongs to each thread, so every
+// thread of the process is lowered (the thread pool's and workers' threads made later inherit it);
+// raising it again would need privileges, so it stays lowered for the life of the process.
+
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+
+export const BACKGROUND_NICE = 10;
+
+/** Lowers every thread of this process to `nice` (never raises one); best effort, never throws. */
+export function runInBackground(nice = BACKGROUND_NICE): void {
+  let threads: number[];
+  try {
+    threads = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    threads = [0]; // no /proc: this thread only
+  }
+  for (const tid of threads) {
+    try {
+      if (getPriority(tid) < nice) setPriority(tid, nice);
+    } catch {
+      // a thread that ended meanwhile, or a platform without per-thread priorities
+    }
+  }
+}
+
+/** Lowers a child process (a database's dump or load tool) to `nice`; best effort. */
+export function childInBackground(pid: number | undefined, nice = BACKGROUND_NICE): void {
+  if (pid === undefined) return;
+  try {
+    if (getPriority(pid) < nice) setPriority(pid, nice);
+  } catch {
+    // it has already exited
+  }
+}
