@@ -98,6 +98,12 @@ export function parseDbUrl(url: string, installation: string): RecorderDatabase 
     params.delete('host');
     if (hostParam?.startsWith('/')) [socket, server] = [hostParam, null];
     else if (hostParam) server = hostParam;
+    // libpq takes the port as a parameter too; with a socket folder it names the socket's file.
+    const portParam = params.get('port');
+    if (portParam !== undefined && /^\d{1,5}$/.test(portParam)) {
+      port = Number(portParam);
+      params.delete('port');
+    }
   }
   return { kind, host: server, port, socket, user, password, database, params: Object.fromEntries(params) };
 }

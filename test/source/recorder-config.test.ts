@@ -232,6 +232,8 @@ describe('parseDbUrl', () => {
       server({ kind: 'postgresql', socket: '/run/postgresql', user: 'ha', password: 'pw', database: 'ha', params: { sslmode: 'disable' } }),
     );
     expect(parseDbUrl('postgresql://ha@localhost:5433/ha?host=%2Fvar%2Frun%2Fpostgresql', root)).toMatchObject({ host: null, port: 5433, socket: '/var/run/postgresql' });
+    // libpq's port parameter names the socket's file (.s.PGSQL.<port>) in the socket folder.
+    expect(parseDbUrl('postgresql://ha:pw@/ha?host=/tmp/pg&port=54321', root)).toMatchObject({ host: null, port: 54321, socket: '/tmp/pg', params: {} });
   });
 
   it('percent-decodes the user, password and database', () => {
