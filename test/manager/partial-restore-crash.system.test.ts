@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { copyInstallation, dataDir, stagingFolders } from '../helpers/data-dir.js';
 import { makeInstallation } from '../helpers/installation.js';
 import { startCli } from '../helpers/spawn-cli.js';
+import { RESTORE_CRASH_POINTS } from '../helpers/restore-crash-points.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree, makeTree, treeDigest, type NodeInfo } from '../helpers/tree.js';
 
@@ -59,13 +60,7 @@ describe('a partial restore killed with SIGKILL at each crash point', () => {
     expect(existsSync(join(clean, 'custom_components/bar'))).toBe(false);
   }, 90_000);
 
-  it.each([
-    ['restore:extracted', 'old'],
-    ['restore:swap-start', 'old'],
-    ['restore:swap-middle', 'old'],
-    ['restore:swap-before-commit', 'old'],
-    ['restore:swap-committed', 'restored'],
-  ] as const)('killed at %s, the next start leaves the chosen paths exactly %s and everything else unchanged', async (point, expected) => {
+  it.each(RESTORE_CRASH_POINTS)('killed at %s, the next start leaves the chosen paths exactly %s and everything else unchanged', async (point, expected) => {
     const work = join(base, point.replace(/[:]/g, '_'));
     await copyInstallation(template, work);
     const args = ['-c', work, 'restore', backupId, '--yes', ...CHOSEN.flatMap((p) => ['--path', p])];
