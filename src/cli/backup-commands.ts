@@ -188,6 +188,7 @@ export function registerBackupCommands(program: Command): void {
       .description('restore a backup (by id from the backup folder, or a .tar file) into the installation, all or nothing')
       .argument('<backup>', 'backup id or path to a backup file'),
   )
+    .option('--path <path>', 'restore only this file or folder (relative to the installation, e.g. automations.yaml); repeatable', collect, [])
     .option('--config-only', 'restore the configuration and keep the current database')
     .option('--database-only', 'restore only the database')
     .option('--allow-newer', 'restore even if the backup was made by a newer Home Assistant than the installation')
@@ -198,22 +199,32 @@ export function registerBackupCommands(program: Command): void {
   addHaControlOptions(restore)
     .addHelpText(
       'after',
-      '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.\nHome Assistant must not run during the swap: with --ha-container (or the commands) it is stopped\nright before it and started again after, also when the swap failed and was rolled back; a\ncontainer that was not running is left stopped. -v shows each step.',
+      '\nThe backup is fully checked and unpacked next to the installation before anything is replaced;\nthe swap itself is journaled, so an interruption is rolled back or completed at the next start.\nHome Assistant must not run during the swap: with --ha-container (or the commands) it is stopped\nright before it and started again after, also when the swap failed and was rolled back; a\ncontainer that was not running is left stopped. -v shows each step.\n\nWith --path only the chosen files and folders are restored, each whole and all of them or none;\neverything else stays as it is, the database too unless a path names it (home-assistant_v2.db):\n  $ lifeboat -c /config restore 1a2b3c4d --path automations.yaml --path custom_components/foo',
     )
     .action(
       async (
         target: string,
-        opts: PasswordOptions & HaControlOptions & { configOnly?: boolean; databaseOnly?: boolean; allowNewer?: boolean; allowUnencrypted?: boolean; location?: string; yes?: boolean; json?: boolean },
+        opts: PasswordOptions & HaControlOptions & { path: string[]; configOnly?: boolean; databaseOnly?: boolean; allowNewer?: boolean; allowUnencrypted?: boolean; location?: string; yes?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         if (opts.configOnly && opts.databaseOnly) throw new UsageError('Use --config-only or --database-only, not both');
+        const partial = opts.path.length > 0;
+        if (partial && (opts.configOnly || opts.databaseOnly)) {
+          throw new UsageError('--path chooses what is restored; leave out --config-only and --database-only (name home-assistant_v2.db to restore the database)');
+        }
         const homeAssistant = haControlSpec(opts, cmd);
         const password = await resolvePassword(opts);
         const core = await openCore(cmd);
         const installation = core.status.installation;
         const isFile = target.endsWith('.tar') || target.includes('/');
         if (!opts.yes && process.stdin.isTTY) {
-          const what = opts.databaseOnly ? 'the database' : opts.configOnly ? 'the configuration (keeping the current database)' : 'the configuration and the database';
+          const what = partial
+            ? opts.path.join(', ')
+            : opts.databaseOnly
+              ? 'the database'
+              : opts.configOnly
+                ? 'the configuration (keeping the current database)'
+                : 'the configuration and the database';
           if (!(await confirm(`Replace ${what} of ${installation} with backup ${target}?`))) throw new UsageError('Restore cancelled');
         }
         const stop = showProgress(core, !opts.json);
@@ -222,8 +233,7 @@ export function registerBackupCommands(program: Command): void {
           result = await core.restore.run({
             ...(isFile ? { file: resolve(target) } : { backupId: target, agentId: opts.location }),
             password,
-            restoreHomeassistant: !opts.databaseOnly,
-            restoreDatabase: !opts.configOnly,
+            ...(partial ? { paths: opts.path } : { restoreHomeassistant: !opts.databaseOnly, restoreDatabase: !opts.configOnly }),
             homeAssistant,
             allowNewerVersion: opts.allowNewer,
             allowUnencrypted: opts.allowUnencrypted,
@@ -233,7 +243,8 @@ export function registerBackupCommands(program: Command): void {
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else {
-          process.stdout.write(`Restored backup ${result.backupId} "${result.name}" into ${installation}\n`);
+          const which = result.paths ? `${result.paths.join(', ')} from backup` : 'backup';
+          process.stdout.write(`Restored ${which} ${result.backupId} "${result.name}" into ${installation}\n`);
           if (result.startCommandError) process.stdout.write(`  warning: ${result.startCommandError}\n`);
         }
       },

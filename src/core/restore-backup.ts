@@ -3,7 +3,8 @@
 // Without a password the keyring's keys are tried, so a backup made before `key rotate` restores
 // without asking for its key. Home Assistant is stopped and started around the swap as the
 // request says, else as the core was opened with (`serve --ha-container`, LIFEBOAT_HA_CONTAINER),
-// else by the control the core was given (the add-on: the Supervisor).
+// else by the control the core was given (the add-on: the Supervisor). A request with `paths`
+// restores only those files and folders (restore-schemas.ts).
 
 import type { RestoreRequest } from '../manager/backup-manager.js';
 import { haControlFor } from '../manager/ha-control-choice.js';
@@ -11,12 +12,18 @@ import type { HaControlSpec } from '../manager/ha-control.js';
 import type { RestoreResult } from '../manager/restore-job.js';
 import { BackupManagerError, BackupNotFound } from '../util/errors.js';
 import type { HaRestoreRequest } from './api-schemas.js';
+import { parseRequest } from './backup-file-schemas.js';
+import { RestorePathsSchema } from './restore-schemas.js';
 import type { CoreParts } from './parts.js';
 
 /** `Omit` for each member of a union (a request names a location's backup or a file). */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The command line's restore request: Home Assistant's control as settings, not as an object. */
+/**
+ * The command line's restore request: Home Assistant's control as settings, not as an object.
+ * `paths` (RestorePathsSchema) makes it a partial restore: only those files and folders are
+ * replaced, and `restoreHomeassistant` / `restoreDatabase` are left out (the paths decide).
+ */
 export type CliRestoreRequest = OmitEach<RestoreRequest, 'control'> & { homeAssistant?: HaControlSpec };
 
 /** An unknown location in a request (Home Assistant answers `unknown_error` for it). */
@@ -70,8 +77,9 @@ export class RestoreBackup {
   }
 
   /** The command line's restore: a password given for an unencrypted backup is ignored. */
-  run(request: CliRestoreRequest): Promise<RestoreResult> {
-    const { homeAssistant, ...rest } = request;
-    return this.parts.manager.restore({ ...rest, strictPassword: false, control: this.control(homeAssistant) });
+  async run(request: CliRestoreRequest): Promise<RestoreResult> {
+    const { homeAssistant, paths, ...rest } = request;
+    const checked = paths === undefined ? {} : { paths: parseRequest(RestorePathsSchema, paths) };
+    return this.parts.manager.restore({ ...rest, ...checked, strictPassword: false, control: this.control(homeAssistant) });
   }
 }

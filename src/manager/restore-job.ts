@@ -1,17 +1,17 @@
 // Restoring a backup without ever leaving the installation half-restored: check that Home
-// Assistant can be stopped and started (when asked to), check the password, extract the whole new
-// tree (fully decrypted, decompressed and digest-checked) into a staging folder on the same file
+// Assistant can be stopped and started (when asked to), check the password, extract the new tree
+// (fully decrypted, decompressed and digest-checked) into a staging folder on the same file
 // system, stop Home Assistant, swap the trees under a journal, start it again — also when the swap
 // failed and was rolled back. Any failure before the swap leaves the installation exactly as it was.
+// A partial restore (`paths`) extracts and swaps only the chosen paths (restore-paths.ts).
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
-import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive, UnencryptedBackupError } from '../util/errors.js';
+import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive, InvalidRequestError, UnencryptedBackupError } from '../util/errors.js';
 import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
-import { RECORDER_DB } from '../source/database-snapshots.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
 import { loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
@@ -21,13 +21,13 @@ import type { RestoreBackupEvent, RestoreState } from './events.js';
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
+import { checkWays, createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
+import { choosePaths, DATABASE_FILES, partialSwap, takesPath, type ChosenPaths } from './restore-paths.js';
 import type { HaControl } from './ha-control.js';
 import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
 
-/** The recorder database and its live companions, swapped together or not at all. */
-export const DATABASE_FILES = [RECORDER_DB, `${RECORDER_DB}-wal`, `${RECORDER_DB}-shm`];
+export { DATABASE_FILES };
 
 export interface RestoreOptions {
   /**
@@ -47,10 +47,16 @@ export interface RestoreOptions {
   allowUnencrypted?: boolean;
   /** The backup's password; without one, the keyring's keys are tried. */
   password?: string | null;
-  /** Restore the configuration (everything but the database). Default true. */
+  /** Restore the configuration (everything but the database). Default true; not with `paths`. */
   restoreHomeassistant?: boolean;
-  /** Restore the recorder database. Default true. */
+  /** Restore the recorder database. Default true; not with `paths`. */
   restoreDatabase?: boolean;
+  /**
+   * Restore only these paths (files or folders, relative to the installation), each of which must
+   * be in the backup; everything else is left as it is. The recorder database only when a path
+   * names it (`home-assistant_v2.db`, the recorder dump folder).
+   */
+  paths?: readonly string[];
   /** Home Assistant's rule: a password given for an unencrypted backup is an error. Default true. */
   strictPassword?: boolean;
   /** Restore even when the backup was made by a newer Home Assistant than the installation's. */
@@ -67,7 +73,10 @@ export interface RestoreResult {
   name: string;
   restoredDatabase: boolean;
   restoredConfiguration: boolean;
+  /** What the restore replaced: top-level names, or the chosen paths the installation had. */
   replaced: string[];
+  /** The paths a partial restore restored (normalised); null for a whole restore. */
+  paths: string[] | null;
   /** Why Home Assistant could not be started again after the restore, if it could not. */
   startCommandError: string | null;
 }
@@ -120,7 +129,27 @@ interface Fetched {
   known: boolean;
 }
 
-async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreOptions, fetched: Fetched | null): Promise<string | null> {
+/** What a restore replaces: the configuration, the database, or with `paths` only those. */
+interface RestoreScope {
+  restoreConfig: boolean;
+  restoreDb: boolean;
+  chosen: ChosenPaths | null;
+}
+
+function scopeOf(ctx: JobContext, opts: RestoreOptions): RestoreScope {
+  if (opts.paths === undefined) {
+    const scope = { restoreConfig: opts.restoreHomeassistant ?? true, restoreDb: opts.restoreDatabase ?? true, chosen: null };
+    if (!scope.restoreConfig && !scope.restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
+    return scope;
+  }
+  if (opts.restoreHomeassistant !== undefined || opts.restoreDatabase !== undefined) {
+    throw new InvalidRequestError('invalid_request', 'The paths of a partial restore say what is restored; leave out restoreHomeassistant and restoreDatabase');
+  }
+  const chosen = choosePaths(opts.paths, keepList(ctx));
+  return { restoreConfig: chosen.restoreConfig, restoreDb: chosen.restoreDb, chosen };
+}
+
+async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreOptions, scope: RestoreScope, fetched: Fetched | null): Promise<string | null> {
   const backup = reader.backup;
   if (!reader.homeAssistantArchive() || !backup.homeassistant_included) {
     throw new InvalidBackupArchive('This backup does not contain Home Assistant (add-on and folder backups are not restored here)');
@@ -131,8 +160,7 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
       `Backup ${backup.backup_id} on ${fetched.agentId} is not encrypted, although Lifeboat encrypts its backups, and it is not a copy Lifeboat sent there: someone with access to that location could have replaced it. If you trust it, confirm the restore (--allow-unencrypted)`,
     );
   }
-  const restoreDb = opts.restoreDatabase ?? true;
-  if (restoreDb && !(opts.restoreHomeassistant ?? true) && !backup.database_included) {
+  if (scope.restoreDb && !scope.restoreConfig && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
   }
   const current = await ctx.haVersion();
@@ -167,8 +195,6 @@ async function startHomeAssistant(ctx: JobContext, control: HaControl, after: st
 }
 
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
-  const restoreConfig = opts.restoreHomeassistant ?? true;
-  const restoreDb = opts.restoreDatabase ?? true;
   const root = ctx.df.installation;
   const place = { root, journal: ctx.df.restoreJournal };
   ctx.emit(restoreEvent('in_progress'));
@@ -181,7 +207,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const recorder: { loaded: LoadedRecorder | null; swapped: boolean } = { loaded: null, swapped: false };
   try {
     await opts.validate?.();
-    if (!restoreConfig && !restoreDb) throw new BackupManagerError('Home Assistant or database must be included in restore');
+    const scope = scopeOf(ctx, opts);
+    const { restoreConfig, restoreDb, chosen } = scope;
     if (control) {
       step = 'home_assistant_unavailable';
       await control.check();
@@ -202,7 +229,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     await recoverSwap(place);
     const result = await withBackupReader(file, async (reader) => {
       step = 'password_incorrect';
-      const password = await checkBackup(ctx, reader, opts, fetched);
+      const password = await checkBackup(ctx, reader, opts, scope, fetched);
       const backup = reader.backup;
       const kept = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name) || name === DUMP_FOLDER;
@@ -218,7 +245,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         stripPrefix: 'data',
         filter: (path) => {
           const parts = path.split('/').filter((p) => p && p !== '.');
-          return parts[0] !== 'data' || parts.length === 1 || wanted(parts[1] as string);
+          if (parts[0] !== 'data' || parts.length === 1) return true;
+          return chosen ? takesPath(chosen, parts.slice(1).join('/')) : wanted(parts[1] as string);
         },
         onBytes: (n) => progress.add(n),
         signal: ctx.signal,
@@ -228,15 +256,16 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
 
       if (restoreDb) {
         step = 'database_load_failed';
-        recorder.loaded = await loadRecorder(ctx, newDir, { restoreConfig });
+        // A partial restore keeps the installation's configuration, so its recorder decides.
+        recorder.loaded = await loadRecorder(ctx, newDir, { restoreConfig: restoreConfig && !chosen });
         step = 'extract_failed';
       }
       ctx.signal.throwIfAborted(); // last moment to stop: nothing has been replaced yet
-      const current = await topLevel(root);
       // A loaded dump goes into its database, never into the installation.
-      const incoming = (await topLevel(newDir)).filter((name) => wanted(name) && name !== DUMP_FOLDER);
-      const moveOut = current.filter(wanted);
-      const moveIn = incoming;
+      const { moveOut, moveIn } = chosen
+        ? await partialSwap(root, newDir, chosen, backup.backup_id)
+        : { moveOut: (await topLevel(root)).filter(wanted), moveIn: (await topLevel(newDir)).filter((name) => wanted(name) && name !== DUMP_FOLDER) };
+      await checkWays({ ...place, staging, moveOut, moveIn }); // refused here, while Home Assistant still runs
       if (control) {
         step = 'stop_failed';
         restart = true;
@@ -263,6 +292,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         restoredDatabase: restoreDb && backup.database_included,
         restoredConfiguration: restoreConfig,
         replaced: moveOut,
+        paths: chosen ? chosen.asked : null,
         startCommandError,
       };
     });

@@ -1,14 +1,18 @@
-// The atomic part of a restore: top-level entries of the installation are exchanged with the
-// staged new tree by renames on the same file system, under a journal written (and fsynced) before
-// the first rename. A crash at any point is completed or rolled back at the next start, so the
-// installation is always entirely old or entirely new, never a mixture.
+// The atomic part of a restore: entries of the installation are exchanged with the staged new tree
+// by renames on the same file system, under a journal written (and fsynced) before the first
+// rename. A full restore exchanges top-level entries; a partial one the chosen paths, which may lie
+// deeper (`custom_components/foo`), making the folders on their way that the installation lacks.
+// A crash at any point is completed or rolled back at the next start, so the swapped paths are
+// always entirely old or entirely new, never a mixture; nothing else is touched.
 //
 // The journal lives in Lifeboat's private data folder, never in the installation, and recovery
-// trusts nothing in it blindly: it acts only on the installation it belongs to, on single-component
-// names, and on a staging folder that Lifeboat made (its name, a real folder, this user's). The
-// staging folder is made fresh for each restore (0700) so no one else can prepare it.
+// trusts nothing in it blindly: it acts only on the installation it belongs to, on relative paths of
+// plain names (swap-paths.ts), never through a folder that is a symbolic link, and on a staging
+// folder that Lifeboat made (its name, a real folder, this user's). The staging folder is made fresh
+// for each restore (0700) so no one else can prepare it. Journals of version 2 (top-level names
+// only) are still read.
 
-import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BackupManagerError } from '../util/errors.js';
@@ -16,27 +20,52 @@ import { syncDir, writeJsonAtomic } from '../util/durable-fs.js';
 import { crashPoint } from '../util/crash-point.js';
 import { isStagingName, RESTORE_STAGING_PREFIX } from './data-folder.js';
 import { ownedByThisUser } from './data-folder-guard.js';
+import { chmodFolder, isBelow, missingOnTheWay, parentOf, requireWay, SwapPathSchema, UnsafeSwapPathError } from './swap-paths.js';
 
 /** A restore journal that Lifeboat will not act on (it names paths outside what a restore touches). */
 export class RestoreJournalError extends BackupManagerError {
   override readonly code: string = 'restore_journal_invalid';
 }
 
-/** One name directly inside the installation: no separators, not `.` or `..`. */
+const JOURNAL_VERSION = 3 as const;
+
+/** One name directly inside the installation: no separators, not `.` or `..` (version 2). */
 const TopLevelName = z
   .string()
   .min(1)
   .refine((n) => n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0'), 'not a single top-level name');
 
-const JournalSchema = z.object({
+/** A path below the installation that is not (inside) a staging folder. */
+const SwappedPath = SwapPathSchema.refine((p) => !isStagingName(p.split('/')[0] as string), 'a path inside a staging folder');
+
+const Phase = z.enum(['swapping', 'swapped']);
+const Staging = z.string().refine(isStagingName, 'not a staging folder name Lifeboat makes');
+
+const JournalV2Schema = z.object({
   version: z.literal(2),
-  phase: z.enum(['swapping', 'swapped']),
+  phase: Phase,
   root: z.string(),
-  staging: z.string().refine(isStagingName, 'not a staging folder name Lifeboat makes'),
+  staging: Staging,
   moveOut: z.array(TopLevelName),
   moveIn: z.array(TopLevelName),
 });
-type Journal = z.infer<typeof JournalSchema>;
+
+const JournalV3Schema = z
+  .object({
+    version: z.literal(JOURNAL_VERSION),
+    phase: Phase,
+    root: z.string(),
+    staging: Staging,
+    moveOut: z.array(SwappedPath),
+    moveIn: z.array(SwappedPath),
+    /** Folders on the way to moveIn paths that the installation lacked, outermost first (rollback removes them). */
+    madeDirs: z.array(SwappedPath),
+  })
+  .refine((j) => j.madeDirs.every((d) => j.moveIn.some((p) => isBelow(p, d))), 'a folder to make that no restored path needs')
+  .refine((j) => [j.moveIn, j.moveOut].every((paths) => !paths.some((p) => paths.some((q) => isBelow(p, q)))), 'a path below another one');
+
+const JournalSchema = z.union([JournalV2Schema, JournalV3Schema]).transform((j): Journal => ({ madeDirs: [], ...j, version: JOURNAL_VERSION }));
+type Journal = z.infer<typeof JournalV3Schema>;
 
 /** Where a restore's swap keeps its journal and finds the installation. */
 export interface SwapPlace {
@@ -49,9 +78,9 @@ export interface SwapPlace {
 export interface SwapPlan extends SwapPlace {
   /** The staging folder (inside the installation, made by createStaging): holds `new/` and `old/`. */
   staging: string;
-  /** Top-level names of the current installation to replace (moved to `old/`). */
+  /** Paths of the current installation to replace (moved to `old/` under the same path). */
   moveOut: string[];
-  /** Top-level names of the new tree (moved from `new/`). */
+  /** Paths of the new tree (moved from `new/` to the same path in the installation). */
   moveIn: string[];
 }
 
@@ -81,28 +110,73 @@ export async function createStaging(root: string): Promise<string> {
   return staging;
 }
 
-async function writeJournal(plan: SwapPlan, phase: Journal['phase']): Promise<void> {
-  const journal: Journal = { version: 2, phase, root: plan.root, staging: plan.staging.slice(plan.root.length + 1), moveOut: plan.moveOut, moveIn: plan.moveIn };
-  await writeJsonAtomic(plan.journal, journal, 0o600);
+/** Moves `path` from below `from` to the same path below `to`, checking both ways first; the folders on `to`'s way inside staging are made. */
+async function move(path: string, from: string, to: string, makeWayIn: string | null): Promise<void> {
+  await requireWay(from, path);
+  if (makeWayIn !== null && parentOf(path) !== '') await mkdir(join(makeWayIn, parentOf(path)), { recursive: true, mode: 0o700 });
+  await requireWay(to, path);
+  await rename(join(from, path), join(to, path));
 }
 
-/** Exchanges the trees. The old tree is removed only after the swap is recorded as complete. */
+/** The folders of the installation whose entries a swap renames, for fsync. */
+const touchedFolders = (root: string, journal: Pick<Journal, 'moveIn' | 'moveOut' | 'madeDirs'>) =>
+  [...new Set([...journal.moveIn, ...journal.moveOut, ...journal.madeDirs].map((p) => join(root, parentOf(p))))];
+
+async function syncFolders(folders: string[]): Promise<void> {
+  for (const folder of folders) if (await exists(folder)) await syncDir(folder);
+}
+
+/**
+ * The folders on the way to the incoming paths that the installation lacks, outermost first. Every
+ * way is checked: a symbolic link (or a file) on the way to a path is an UnsafeSwapPathError.
+ */
+export async function checkWays(plan: SwapPlan): Promise<string[]> {
+  const newDir = stagingNew(plan.staging);
+  const made = new Set<string>();
+  for (const path of plan.moveOut) await requireWay(plan.root, path);
+  for (const path of plan.moveIn) {
+    await requireWay(newDir, path);
+    for (const folder of await missingOnTheWay(plan.root, path)) made.add(folder);
+  }
+  return [...made].sort((a, b) => a.split('/').length - b.split('/').length);
+}
+
+/**
+ * Exchanges the paths. Every way is checked before the journal is written and again before each
+ * rename; the old entries are removed only after the swap is recorded as complete.
+ */
 export async function swapTrees(plan: SwapPlan): Promise<void> {
   if (!isStagingName(plan.staging.slice(plan.root.length + 1))) throw new BackupManagerError(`${plan.staging} is not a staging folder of ${plan.root}`);
   const oldDir = stagingOld(plan.staging);
   const newDir = stagingNew(plan.staging);
+  const madeDirs = await checkWays(plan);
+  const journal: Journal = {
+    version: JOURNAL_VERSION,
+    phase: 'swapping',
+    root: plan.root,
+    staging: plan.staging.slice(plan.root.length + 1),
+    moveOut: plan.moveOut,
+    moveIn: plan.moveIn,
+    madeDirs,
+  };
+  JournalV3Schema.parse(journal); // what recovery would refuse is never written
   await mkdir(oldDir, { mode: 0o700 });
-  await writeJournal(plan, 'swapping');
+  await writeJsonAtomic(plan.journal, journal, 0o600);
   crashPoint('restore:swap-start');
   let moved = 0;
-  for (const name of plan.moveOut) {
-    await rename(join(plan.root, name), join(oldDir, name));
+  for (const path of plan.moveOut) {
+    await move(path, plan.root, oldDir, oldDir);
     if (++moved === Math.ceil(plan.moveOut.length / 2)) crashPoint('restore:swap-middle');
   }
-  for (const name of plan.moveIn) await rename(join(newDir, name), join(plan.root, name));
+  for (const folder of madeDirs) {
+    await requireWay(plan.root, folder);
+    await mkdir(join(plan.root, folder), { mode: 0o700 });
+    await chmodFolder(join(plan.root, folder), (await lstat(join(newDir, folder))).mode & 0o7777);
+  }
+  for (const path of plan.moveIn) await move(path, newDir, plan.root, null);
   crashPoint('restore:swap-before-commit');
-  await syncDir(plan.root);
-  await writeJournal(plan, 'swapped');
+  await syncFolders(touchedFolders(plan.root, journal));
+  await writeJsonAtomic(plan.journal, { ...journal, phase: 'swapped' }, 0o600);
   crashPoint('restore:swap-committed');
   await rm(plan.staging, { recursive: true, force: true });
   await rm(plan.journal, { force: true });
@@ -119,10 +193,7 @@ async function readJournal(place: SwapPlace): Promise<Journal | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const refuse = (why: string) =>
-    new RestoreJournalError(
-      `The restore journal ${place.journal} ${why}; Lifeboat will not act on it. Check the installation ${place.root}, then remove the journal`,
-    );
+  const refuse = (why: string) => journalRefused(place, why);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -134,6 +205,12 @@ async function readJournal(place: SwapPlace): Promise<Journal | null> {
   if (parsed.data.root !== place.root) throw refuse(`belongs to ${parsed.data.root}, not to this installation`);
   if (!(await ownFolder(join(place.root, parsed.data.staging)))) throw refuse(`names a staging folder that is not Lifeboat's (${parsed.data.staging})`);
   return parsed.data;
+}
+
+function journalRefused(place: SwapPlace, why: string): RestoreJournalError {
+  return new RestoreJournalError(
+    `The restore journal ${place.journal} ${why}; Lifeboat will not act on it. Check the installation ${place.root}, then remove the journal`,
+  );
 }
 
 /** Removes staging folders that no journal mentions (a restore that stopped before its swap). */
@@ -149,9 +226,38 @@ async function discardStrayStaging(root: string): Promise<boolean> {
   return removed;
 }
 
+/** Removes a folder the swap made, if it is still an empty real folder; anything else is left alone. */
+async function removeMadeFolder(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => null);
+  if (!st?.isDirectory()) return;
+  await rmdir(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+  });
+}
+
+/** Puts the old paths back: the new ones to `new/`, the folders the swap made removed, the old ones from `old/`. */
+async function rollBack(place: SwapPlace, journal: Journal, staging: string): Promise<void> {
+  const oldDir = stagingOld(staging);
+  const newDir = stagingNew(staging);
+  await mkdir(newDir, { recursive: true, mode: 0o700 });
+  for (const path of [...journal.moveIn].reverse()) {
+    if ((await missingOnTheWay(place.root, path)).length) continue;
+    if ((await exists(join(place.root, path))) && !(await exists(join(newDir, path)))) await move(path, place.root, newDir, newDir);
+  }
+  for (const folder of [...journal.madeDirs].reverse()) {
+    if ((await missingOnTheWay(place.root, folder)).length === 0) await removeMadeFolder(join(place.root, folder));
+  }
+  for (const path of journal.moveOut) {
+    if ((await missingOnTheWay(oldDir, path)).length) continue;
+    if (await exists(join(oldDir, path))) await move(path, oldDir, place.root, null);
+  }
+  await syncFolders(touchedFolders(place.root, journal));
+}
+
 /**
- * Finishes what an interrupted restore left behind: a committed swap is completed (the old tree
- * removed), an uncommitted one rolled back, staging folders without a journal discarded.
+ * Finishes what an interrupted restore left behind: a committed swap is completed (the old entries
+ * removed), an uncommitted one rolled back, staging folders without a journal discarded. A way
+ * through a symbolic link stops the rollback with a RestoreJournalError, the journal kept.
  */
 export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
   const journal = await readJournal(place);
@@ -163,17 +269,12 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
     await discardStrayStaging(place.root);
     return 'completed';
   }
-  const oldDir = stagingOld(staging);
-  const newDir = stagingNew(staging);
-  await mkdir(newDir, { recursive: true, mode: 0o700 });
-  for (const name of [...journal.moveIn].reverse()) {
-    const inRoot = join(place.root, name);
-    if ((await exists(inRoot)) && !(await exists(join(newDir, name)))) await rename(inRoot, join(newDir, name));
+  try {
+    await rollBack(place, journal, staging);
+  } catch (err) {
+    if (err instanceof UnsafeSwapPathError) throw journalRefused(place, `cannot be rolled back safely: ${err.message}`);
+    throw err;
   }
-  for (const name of journal.moveOut) {
-    if (await exists(join(oldDir, name))) await rename(join(oldDir, name), join(place.root, name));
-  }
-  await syncDir(place.root);
   await rm(staging, { recursive: true, force: true });
   await rm(place.journal, { force: true });
   await discardStrayStaging(place.root);

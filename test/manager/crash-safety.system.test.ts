@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ExcludeRules } from '../../src/source/exclude-rules.js';
 import { runCli } from '../helpers/cli.js';
 import { startCli, type CliOutcome } from '../helpers/spawn-cli.js';
+import { RESTORE_CRASH_POINTS } from '../helpers/restore-crash-points.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree, makeTree, treeDigest, type NodeInfo } from '../helpers/tree.js';
 import { copyInstallation, dataDir, stagingFolders } from '../helpers/data-dir.js';
@@ -178,13 +179,7 @@ describe('a restore killed with SIGKILL at each crash point', () => {
     expect(await stagingFolders(cleanDir)).toEqual([]);
   });
 
-  it.each([
-    ['restore:extracted', 'old'],
-    ['restore:swap-start', 'old'],
-    ['restore:swap-middle', 'old'],
-    ['restore:swap-before-commit', 'old'],
-    ['restore:swap-committed', 'restored'],
-  ] as const)('killed at %s, the next start leaves exactly the %s tree, never a mixture; a normal restore then works', async (point, expected) => {
+  it.each(RESTORE_CRASH_POINTS)('killed at %s, the next start leaves exactly the %s tree, never a mixture; a normal restore then works', async (point, expected) => {
     const work = join(base, point.replace(/[:]/g, '_'));
     await copyInstallation(template, work);
     expect(await digestOf(work)).toBe(digestBefore);

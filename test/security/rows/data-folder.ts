@@ -98,6 +98,40 @@ export const rows: AttackRow[] = [
     },
   },
   {
+    attack: 'a partial restore journal (version 3) whose nested paths climb out (sub/../../victim, a folder to make of ..)',
+    async prove() {
+      const { dir, inst } = await freshInstallation();
+      await writeFile(join(dir, 'victim'), 'must stay');
+      await mkdir(join(inst, '.lifeboat-restore-abc123', 'old', 'sub'), { recursive: true, mode: 0o700 });
+      await refusedJournal(inst, dir, { version: 3, staging: '.lifeboat-restore-abc123', moveOut: ['sub/../../victim'], moveIn: [], madeDirs: [] });
+      await rm(join(dataDir(inst), 'restore-journal.json'));
+      await refusedJournal(inst, dir, { version: 3, staging: '.lifeboat-restore-abc123', moveOut: [], moveIn: ['a/victim'], madeDirs: ['a/..'] });
+    },
+  },
+  {
+    attack: 'a partial restore journal (version 3) naming an absolute path (/…/victim)',
+    async prove() {
+      const { dir, inst } = await freshInstallation();
+      await writeFile(join(dir, 'victim'), 'must stay');
+      await mkdir(join(inst, '.lifeboat-restore-abc123', 'new'), { recursive: true, mode: 0o700 });
+      await refusedJournal(inst, dir, { version: 3, staging: '.lifeboat-restore-abc123', moveOut: [], moveIn: [join(dir, 'victim')], madeDirs: [] });
+    },
+  },
+  {
+    attack: 'a partial restore journal whose nested path leads through a folder of the installation that is a symlink to elsewhere',
+    async prove() {
+      const { dir, inst } = await freshInstallation();
+      const outside = join(dir, 'outside');
+      await mkdir(outside);
+      await writeFile(join(outside, 'victim'), 'must stay');
+      await run('ln', ['-s', outside, join(inst, 'www')]);
+      await mkdir(join(inst, '.lifeboat-restore-abc123', 'new'), { recursive: true, mode: 0o700 });
+      // Rolling back would move www/victim (that is, outside/victim) into the staging folder.
+      await refusedJournal(inst, outside, { version: 3, staging: '.lifeboat-restore-abc123', moveOut: [], moveIn: ['www/victim'], madeDirs: [] });
+      expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('must stay');
+    },
+  },
+  {
     attack: 'a restore journal naming a foreign root (/etc-like folder elsewhere)',
     async prove() {
       const { dir, inst } = await freshInstallation();

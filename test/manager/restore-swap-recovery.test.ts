@@ -1,0 +1,65 @@
+// Recovery of an interrupted swap from its journal: a version 2 journal (top-level names, written
+// by earlier releases) is still rolled back; a version 3 one rolls back nested paths and removes
+// the folders the swap made on their way; a journal whose folders to make no restored path needs,
+// or whose paths overlap, is refused without a rename.
+
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { recoverSwap, RestoreJournalError } from '../../src/manager/restore-swap.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { describeTree, makeTree } from '../helpers/tree.js';
+
+const STAGING = '.lifeboat-restore-abc123';
+
+/** An installation with a staging folder, and a private folder for the journal. */
+async function place() {
+  const dir = await tmpDir();
+  const root = join(dir, 'config');
+  await mkdir(join(root, STAGING, 'old'), { recursive: true, mode: 0o700 });
+  await mkdir(join(root, STAGING, 'new'), { mode: 0o700 });
+  await mkdir(join(dir, 'data'), { mode: 0o700 });
+  const journal = join(dir, 'data', 'restore-journal.json');
+  const plant = (j: Record<string, unknown>) => writeFile(journal, JSON.stringify({ phase: 'swapping', root, staging: STAGING, ...j }), { mode: 0o600 });
+  return { root, journal, plant };
+}
+
+describe('recovery of an interrupted swap', () => {
+  it('rolls back a version 2 journal of top-level names', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { [`${STAGING}/old/a.yaml`]: 'old a', 'b.yaml': 'new b', 'untouched.yaml': 'same' });
+    await plant({ version: 2, moveOut: ['a.yaml'], moveIn: ['b.yaml'] });
+    expect(await recoverSwap({ root, journal })).toBe('rolled_back');
+    expect(Object.keys(await describeTree(root))).toEqual(['a.yaml', 'untouched.yaml']);
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('old a');
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it('rolls back nested paths of a version 3 journal and removes the folders the swap made', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, {
+      [`${STAGING}/old/.storage/core.config`]: 'old config',
+      '.storage/core.config': 'new config',
+      '.storage/other': 'same',
+      'custom_components/foo/__init__.py': 'new foo',
+    });
+    await plant({ version: 3, moveOut: ['.storage/core.config'], moveIn: ['.storage/core.config', 'custom_components/foo'], madeDirs: ['custom_components'] });
+    expect(await recoverSwap({ root, journal })).toBe('rolled_back');
+    expect(Object.keys(await describeTree(root))).toEqual(['.storage', '.storage/core.config', '.storage/other']);
+    expect(await readFile(join(root, '.storage/core.config'), 'utf8')).toBe('old config');
+  });
+
+  it.each([
+    ['a folder to make that no restored path needs', { moveIn: ['a.yaml'], madeDirs: ['www'] }],
+    ['paths below one another', { moveIn: ['www', 'www/x'], madeDirs: [] }],
+    ['a path inside a staging folder', { moveIn: [`${STAGING}/new`], madeDirs: [] }],
+  ])('refuses a version 3 journal with %s, renaming nothing', async (_what, paths) => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { 'a.yaml': 'a', 'www/x': 'x' });
+    const before = await describeTree(root);
+    await plant({ version: 3, moveOut: [], ...paths });
+    await expect(recoverSwap({ root, journal })).rejects.toThrow(RestoreJournalError);
+    expect(await describeTree(root)).toEqual(before);
+  });
+});
