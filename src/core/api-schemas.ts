@@ -32,5 +32,10 @@ export const RestoreSchema = z.object({
   restore_homeassistant: z.boolean().default(true),
   /** Lifeboat's: confirms restoring an unencrypted remote copy that Lifeboat did not send there. */
   lifeboat_allow_unencrypted: z.boolean().optional(),
+  /**
+   * Lifeboat's: restore only these paths (installation-relative files or folders, as a backup's
+   * listing names them); everything else in the installation stays as it is.
+   */
+  lifeboat_paths: z.array(z.string()).optional(),
 });
 export type HaRestoreRequest = z.infer<typeof RestoreSchema>;

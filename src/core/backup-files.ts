@@ -42,6 +42,7 @@ import {
 } from './backup-file-schemas.js';
 import { BackupIdSchema } from './api-schemas.js';
 import type { CoreParts } from './parts.js';
+import { fileContent, MAX_CONTENT_BYTES, type BackupFileContent } from './file-content.js';
 import { makePatch, MAX_PATCH_BYTES, type FilePatch, type PatchSide } from './text-patch.js';
 import { diffTrees, type FileFacts } from './tree-diff.js';
 
@@ -149,6 +150,11 @@ export class BackupFiles {
     }
     const { file } = found;
     return { path: wanted, size: file.size, mode: file.mode, mtime: isoTime(file.mtimeNs), stream: stream(), close };
+  }
+
+  /** One file's content in one piece (text, else base64); a file over `limit` bytes is refused unread. */
+  async content(backupId: string, path: string, request: OpenRequest = {}, limit = MAX_CONTENT_BYTES): Promise<BackupFileContent> {
+    return fileContent(await this.read(backupId, path, request), limit);
   }
 
   /**

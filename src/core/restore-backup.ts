@@ -10,7 +10,7 @@ import type { RestoreRequest } from '../manager/backup-manager.js';
 import { haControlFor } from '../manager/ha-control-choice.js';
 import type { HaControlSpec } from '../manager/ha-control.js';
 import type { RestoreResult } from '../manager/restore-job.js';
-import { BackupManagerError, BackupNotFound } from '../util/errors.js';
+import { BackupManagerError, BackupNotFound, InvalidRequestError } from '../util/errors.js';
 import type { HaRestoreRequest } from './api-schemas.js';
 import { parseRequest } from './backup-file-schemas.js';
 import { RestorePathsSchema } from './restore-schemas.js';
@@ -59,6 +59,11 @@ export class RestoreBackup {
    * an unencrypted backup is an error.
    */
   async ha(params: HaRestoreRequest): Promise<RestoreResult> {
+    // Chosen paths (lifeboat_paths) are for the restore job's `paths`; until it takes them, such a
+    // request is refused before anything starts rather than restoring everything.
+    if (params.lifeboat_paths?.length) {
+      throw new InvalidRequestError('partial_restore_unavailable', 'Restoring chosen files is not available in this version of Lifeboat; nothing was restored');
+    }
     return this.parts.manager.restore({
       validate: async () => {
         if (params.restore_addons?.length || params.restore_folders?.length) throw new BackupManagerError('Addons and folders are not supported in core restore');

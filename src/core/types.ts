@@ -48,7 +48,10 @@ export { DEFAULT_DOCKER_SOCKET, DEFAULT_STOP_TIMEOUT_SECONDS } from '../manager/
 export { nowDate, nowMs, systemClock } from '../util/clock.js';
 export { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema } from './api-schemas.js';
 export {
+  ArchiveNameSchema,
+  BackupPathSchema,
   DiffSchema,
+  DiffSideSchema,
   ListSchema,
   LIVE,
   OpenSchema,
@@ -61,3 +64,4 @@ export {
 } from './backup-file-schemas.js';
 export type { ChangeKind, ChangedPath } from './tree-diff.js';
 export { patchText, type FilePatch } from './text-patch.js';
+export { MAX_CONTENT_BYTES, type BackupFileContent } from './file-content.js';

@@ -1,11 +1,13 @@
 // The WebSocket commands: every `backup/*` command of Home Assistant with its parameters and
 // results, Home Assistant's general commands (ws-general-commands.ts: states, config, services,
-// the user), and Lifeboat's own commands under `lifeboat/`.
+// the user), and Lifeboat's own commands under `lifeboat/` (looking inside a backup:
+// ws-file-commands.ts).
 
 import { z } from 'zod';
 import type { LifeboatCore } from '../core/lifeboat-core.js';
 import { AgentIdSchema, BackupIdSchema, GenerateSchema, RestoreSchema, LOCAL_AGENT_ID, isLifeboatProgress } from '../core/types.js';
 import { isHaEvent, restoreCheckError } from './api-errors.js';
+import { fileCommands } from './ws-file-commands.js';
 import { generalCommands } from './ws-general-commands.js';
 import { command, type Command } from './ws-protocol.js';
 import type { PathSigner } from './signed-paths.js';
@@ -143,6 +145,7 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
         return kit ? { kit: kit.kit, date: kit.date } : { kit: null };
       },
     }),
+    ...fileCommands(core),
     command({
       type: 'lifeboat/notifications/test',
       schema: none,

@@ -9,5 +9,6 @@ import './pages/lb-onboarding.js';
 import './pages/lb-overview.js';
 import './pages/lb-backups-page.js';
 import './pages/lb-backup-details.js';
+import './pages/lb-backup-files.js';
 import './pages/lb-restore-wizard.js';
 import './pages/lb-settings-page.js';

@@ -6,6 +6,7 @@ import type { HaManagerEvent, LifeboatProgressEvent, ManagerState, UploadProgres
 import type { BackupConfig, ConfigUpdate } from '../../../src/settings/schemas.js';
 
 export type { HaManagerEvent, LifeboatProgressEvent, ManagerState, UploadProgressEvent, ConfigUpdate };
+
 export type StateEvent = Exclude<HaManagerEvent, UploadProgressEvent>;
 
 export interface AgentCopy {
@@ -82,3 +83,36 @@ export interface OnboardingInfo {
 
 export const LOCAL_AGENT = 'backup.local';
 export const KEY_FINGERPRINT = 'lifeboat.key_fingerprint';
+
+/** One entry of lifeboat/backup/files/list. */
+export interface BackupFileEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  size: number;
+  mode: number;
+  mtime: string;
+  linkname?: string;
+  sha256?: string | null;
+}
+
+/** lifeboat/backup/files/read: text as it is, a binary file in base64; `limit` is the largest size read. */
+export interface FileContent {
+  path: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  encoding: 'utf-8' | 'base64';
+  content: string;
+  limit: number;
+}
+
+/** lifeboat/backup/files/diff. */
+export interface BackupDiff {
+  added: string[];
+  removed: string[];
+  changed: { path: string; what: string[] }[];
+  notCompared: string[];
+}
+
+/** lifeboat/backup/files/patch. */
+export type FilePatch = { path: string; kind: 'text'; patch: string } | { path: string; kind: 'binary' } | { path: string; kind: 'too-large'; limit: number };

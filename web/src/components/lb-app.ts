@@ -274,7 +274,7 @@ export class LbApp extends LitElement {
   ];
 
   private renderHeader() {
-    const current = this.route.page === 'details' || this.route.page === 'restore' ? 'backups' : this.route.page;
+    const current = ['details', 'files', 'restore'].includes(this.route.page) ? 'backups' : this.route.page;
     const link = (page: 'overview' | 'backups' | 'settings', href: string) =>
       html`<li><a href=${href} aria-current=${current === page ? 'page' : 'false'}>${S.pages[page]}</a></li>`;
     return html`<header>
@@ -301,7 +301,9 @@ export class LbApp extends LitElement {
       case 'details':
         return html`<lb-backup-details .store=${store} .backupId=${r.backupId}></lb-backup-details>`;
       case 'restore':
-        return html`<lb-restore-wizard .store=${store} .backupId=${r.backupId}></lb-restore-wizard>`;
+        return html`<lb-restore-wizard .store=${store} .backupId=${r.backupId} .paths=${r.paths}></lb-restore-wizard>`;
+      case 'files':
+        return html`<lb-backup-files .store=${store} .backupId=${r.backupId}></lb-backup-files>`;
       case 'settings':
         return html`<lb-settings-page .store=${store}></lb-settings-page>`;
       default:

@@ -1,11 +1,13 @@
 // One backup: date, type, Home Assistant version, contents, size per location, encryption and the
 // key fingerprint it needs, an integrity check (lifeboat/verify), downloads (as stored, or
-// decrypted with the current key after backup/can_decrypt_on_download), restore and delete.
+// decrypted with the current key after backup/can_decrypt_on_download), restore and delete. Its
+// Files view (lb-backup-files.ts) is the other tab.
 
 import { LitElement, css, html, nothing } from 'lit';
 import type { CommandError } from '../api/connection.js';
 import type { Backup, VerifyReport } from '../api/types.js';
 import { backupType, isProtected, neededFingerprint, preferredAgent } from '../backup-facts.js';
+import { backupTabs, backupTabsStyles } from '../components/backup-tabs.js';
 import { href } from '../components/route.js';
 import { formatBytes, formatWhen } from '../format.js';
 import { StoreController, type BackupStore } from '../state/backup-store.js';
@@ -47,6 +49,7 @@ export class LbBackupDetails extends LitElement {
 
   static override styles = [
     base,
+    backupTabsStyles,
     css`
       .back {
         display: inline-block;
@@ -152,6 +155,7 @@ export class LbBackupDetails extends LitElement {
     const agents = Object.keys(b.agents);
     return html`<a class="back" href=${href.backups}>← ${S.details.back}</a>
       <h1 tabindex="-1">${b.name}</h1>
+      ${backupTabs(b.backup_id, 'summary')}
       <section class="card" aria-labelledby="sum-title">
         <h2 id="sum-title">${S.details.summary}</h2>
         <dl class="facts">

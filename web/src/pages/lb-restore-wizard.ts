@@ -1,7 +1,8 @@
 // The restore wizard: what to restore (configuration, database) and from where; the encryption
 // key, checked with backup/can_decrypt_on_download before anything starts and compared with the
 // fingerprint the backup needs; a confirmation saying what will be replaced; then the restore with
-// live progress, and its result.
+// live progress, and its result. Opened from the Files view with chosen paths, it restores only
+// those (backup/restore with Lifeboat's `lifeboat_paths`), and says so at every step.
 
 import { LitElement, css, html, nothing } from 'lit';
 import type { CommandError } from '../api/connection.js';
@@ -22,6 +23,7 @@ export class LbRestoreWizard extends LitElement {
   static override properties = {
     store: { attribute: false },
     backupId: {},
+    paths: { attribute: false },
     step: { state: true },
     restoreConfig: { state: true },
     restoreDb: { state: true },
@@ -37,6 +39,8 @@ export class LbRestoreWizard extends LitElement {
 
   declare store: BackupStore;
   declare backupId: string;
+  /** Installation-relative files and folders to restore; empty: everything chosen below. */
+  declare paths: string[];
   declare step: number;
   declare restoreConfig: boolean;
   declare restoreDb: boolean;
@@ -53,6 +57,7 @@ export class LbRestoreWizard extends LitElement {
   constructor() {
     super();
     this.backupId = '';
+    this.paths = [];
     this.step = 0;
     this.restoreConfig = true;
     this.restoreDb = true;
@@ -80,6 +85,7 @@ export class LbRestoreWizard extends LitElement {
       }
       ul.replaces li {
         margin-bottom: 0.35rem;
+        overflow-wrap: anywhere;
       }
     `,
   ];
@@ -143,8 +149,9 @@ export class LbRestoreWizard extends LitElement {
         backup_id: this.backupId,
         agent_id: this.agent,
         password: this.encrypted ? this.key.trim() : null,
-        restore_homeassistant: this.restoreConfig,
-        restore_database: this.restoreDb,
+        ...(this.paths.length
+          ? { restore_homeassistant: true, restore_database: false, lifeboat_paths: this.paths }
+          : { restore_homeassistant: this.restoreConfig, restore_database: this.restoreDb }),
         ...(this.unencryptedRemote && this.trustUnencrypted ? { lifeboat_allow_unencrypted: true } : {}),
       });
       this.outcome = { ok: true };
@@ -165,11 +172,22 @@ export class LbRestoreWizard extends LitElement {
     await this.store.refreshInfo().catch(() => undefined);
   }
 
+  private renderPaths() {
+    return html`<p>${S.restore.chosenPaths}</p>
+      <ul class="replaces" data-testid="chosen-paths">
+        ${this.paths.map((p) => html`<li><code>${p}</code></li>`)}
+      </ul>
+      <p class="muted">${S.restore.chosenHint}</p>
+      <div class="saved"><button class="link" @click=${() => (location.hash = href.restore(this.backupId))}>${S.restore.allInstead}</button></div>`;
+  }
+
   private renderWhat(b: Backup) {
     const agents = Object.keys(b.agents);
-    const none = !this.restoreConfig && !this.restoreDb;
+    const none = !this.paths.length && !this.restoreConfig && !this.restoreDb;
     return html`<h2 tabindex="-1">${S.restore.what}</h2>
-      <fieldset>
+      ${this.paths.length
+        ? this.renderPaths()
+        : html`<fieldset>
         <legend class="sr-only">${S.restore.what}</legend>
         <label class="check">
           <input type="checkbox" name="config" .checked=${this.restoreConfig} @change=${(e: Event) => (this.restoreConfig = (e.target as HTMLInputElement).checked)} />
@@ -185,7 +203,7 @@ export class LbRestoreWizard extends LitElement {
           />
           <span>${S.restore.database}<br /><span class="hint">${b.database_included ? S.restore.databaseHint : S.restore.databaseMissing}</span></span>
         </label>
-      </fieldset>
+      </fieldset>`}
       ${agents.length > 1
         ? html`<div class="field">
             <label for="agent">${S.restore.from}</label>
@@ -229,8 +247,10 @@ export class LbRestoreWizard extends LitElement {
       <p>${S.restore.when(formatWhen(b.date))}</p>
       <p>${S.restore.replaces}</p>
       <ul class="replaces" data-testid="replaces">
-        ${this.restoreConfig ? html`<li>${S.restore.replacesConfiguration}</li>` : nothing}
-        ${this.restoreDb && b.database_included ? html`<li>${S.restore.replacesDatabase}</li>` : nothing}
+        ${this.paths.length
+          ? html`<li>${S.restore.replacesPaths(this.paths.length)}: ${this.paths.join(', ')}</li>`
+          : html`${this.restoreConfig ? html`<li>${S.restore.replacesConfiguration}</li>` : nothing}
+            ${this.restoreDb && b.database_included ? html`<li>${S.restore.replacesDatabase}</li>` : nothing}`}
       </ul>
       <p class="muted">${S.restore.keeps}</p>
       <div class="banner warning">${S.restore.stopHa}</div>
