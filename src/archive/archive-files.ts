@@ -61,7 +61,8 @@ const TYPES: Record<TarEntryType, ArchiveFileType> = {
   other: 'other',
 };
 
-function toFile(entry: TarEntry, path: string, root: string | null): ArchiveFile {
+/** An entry (its metadata) as the file at `path` it stands for. */
+export function toFile(entry: Omit<TarEntry, 'body'>, path: string, root: string | null): ArchiveFile {
   const type = TYPES[entry.type];
   const file: ArchiveFile = { path, type, size: type === 'file' ? entry.size : 0, mode: entry.mode & 0o7777, mtimeNs: entry.mtimeNs };
   if (type === 'symlink') file.linkname = entry.linkname;

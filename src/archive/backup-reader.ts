@@ -20,13 +20,16 @@ import { indexOuterTar, normaliseMemberName, type OuterMember } from './outer-ta
 import {
   V2_HEADER_SIZE,
   V3_HEADER_SIZE,
+  V3_MESSAGE_SIZE,
+  aesIv,
   aesKeyFromSecret,
   encryptedMemberSize,
   hasMagic,
   parseCommonHeader,
+  v3MessageCount,
   type Secret,
 } from './securetar/securetar-header.js';
-import { checkAesPassword, decryptAesCbc } from './securetar/securetar-v2.js';
+import { checkAesPassword, decryptAesCbc, decryptAesCbcFrom } from './securetar/securetar-v2.js';
 import {
   V3_CIPHER_MESSAGE_SIZE,
   decryptV3,
@@ -245,6 +248,51 @@ export class BackupReader {
     return decryptAesCbc(readRange(this.source, member.dataOffset + 16, member.size - 16), key, salt);
   }
 
+  /**
+   * The inner archive's plaintext from byte `offset` on, decrypting only from there: v2 takes the
+   * ciphertext block before as IV, v3 starts at the message holding `offset` with the stream state
+   * rebuilt from the MACs before it. Null for SecureTar v1 (whose plaintext is read whole).
+   */
+  async plaintextFrom(inner: InnerArchive, secret: Secret | null, offset: number): Promise<AsyncIterable<Buffer> | null> {
+    const enc = await this.encryption(inner);
+    const { member } = inner;
+    if (enc.kind === 'v1') return null;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > enc.plaintextSize) throw new RangeError('plaintext offset out of range');
+    if (enc.kind === 'none') return readRange(this.source, member.dataOffset + offset, member.size - offset);
+    await this.checkSecret(inner, secret);
+    const s = secret as Secret;
+    if (enc.kind === 'v3') {
+      const needed = encryptedMemberSize(3, enc.plaintextSize);
+      if (member.size < needed) throw new ArchiveTruncatedError(`${inner.name}: SecureTar v3 ciphertext is too short (truncated)`);
+      const ctx = await this.v3Context(enc.fields, s as string);
+      const message = Math.min(Math.floor(offset / V3_MESSAGE_SIZE), v3MessageCount(enc.plaintextSize) - 1);
+      const macXor = await this.v3MacXor(member, message);
+      const start = V3_HEADER_SIZE + message * V3_CIPHER_MESSAGE_SIZE;
+      const body = readRange(this.source, member.dataOffset + start, needed - start, V3_CIPHER_MESSAGE_SIZE);
+      return skipBytes(decryptV3(body, ctx, enc.fields.derivationSalt, enc.fields.streamHeader, enc.plaintextSize, { message, macXor }), offset - message * V3_MESSAGE_SIZE);
+    }
+    const key = aesKeyFromSecret(s);
+    const needed = encryptedMemberSize(2, enc.plaintextSize);
+    if (member.size < needed) throw new ArchiveTruncatedError(`${inner.name}: SecureTar v2 ciphertext is too short (truncated)`);
+    const block = Math.floor(offset / 16);
+    const bodyStart = member.dataOffset + V2_HEADER_SIZE;
+    const iv = block === 0 ? aesIv(key, await this.source.read(member.dataOffset + 32, 16)) : await this.source.read(bodyStart + (block - 1) * 16, 16);
+    const body = readRange(this.source, bodyStart + block * 16, needed - V2_HEADER_SIZE - block * 16);
+    return skipBytes(decryptAesCbcFrom(body, key, iv, enc.plaintextSize - block * 16), offset - block * 16);
+  }
+
+  /** XOR of the first 8 MAC bytes of the v3 messages before `message` (read from the file). */
+  private async v3MacXor(member: OuterMember, message: number): Promise<Buffer> {
+    const xor = Buffer.alloc(8);
+    const base = member.dataOffset + V3_HEADER_SIZE;
+    for (let i = 0; i < message; i += 1) {
+      const mac = await this.source.read(base + (i + 1) * V3_CIPHER_MESSAGE_SIZE - 16, 8);
+      if (mac.length < 8) throw new ArchiveTruncatedError('SecureTar v3 ciphertext is too short (truncated)');
+      for (let j = 0; j < 8; j++) xor[j] = (xor[j] as number) ^ (mac[j] as number);
+    }
+    return xor;
+  }
+
   /** The inner archive as tar bytes (decrypted and decompressed). */
   async tarBytes(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<Buffer>> {
     const enc = await this.encryption(inner);
@@ -257,6 +305,19 @@ export class BackupReader {
    */
   async entries(inner: InnerArchive, secret: Secret | null): Promise<AsyncIterable<TarEntry>> {
     return readTarEntries(await this.tarBytes(inner, secret));
+  }
+}
+
+/** `source` without its first `count` bytes. */
+async function* skipBytes(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
+  let left = count;
+  for await (const chunk of source) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
   }
 }
 

@@ -1,7 +1,8 @@
 // Writes a Home Assistant Core backup file in one streaming pass: `./backup.json` first, then
 // `homeassistant.tar.gz` (inner tar → parallel gzip → SecureTar v3/v2 or plain). Sizes, the
 // SecureTar plaintext size and the SHA-256 digest are only known at the end, so their fields are
-// reserved up front and patched in place (as Home Assistant does). Memory stays flat.
+// reserved up front and patched in place (as Home Assistant does). Memory stays flat. The inner
+// archive's index (entries, gzip checkpoints) is gathered on the way, at almost no cost.
 
 import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import {
   formatUnpackedSize,
   unpackedSizeExtraKey,
 } from './backup-json.js';
+import { ArchiveIndexBuilder, type ArchiveIndexBody } from './archive-index.js';
 import { BackupReaderWriterError } from '../util/errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
 import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
@@ -69,6 +71,8 @@ export interface WrittenBackup {
   /** Size of the inner archive's plaintext (the gzip stream). */
   plaintextSize: number;
   sha256: string;
+  /** The inner archive's index (entries and checkpoints), for its keeper to tie to the file. */
+  index: ArchiveIndexBody;
 }
 
 async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
@@ -116,10 +120,12 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     const hash = createHash('sha256');
     let inputBytes = 0;
     let plaintextSize = 0;
+    const index = new ArchiveIndexBuilder('gzip');
     const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
       inputBytes += c.length;
+      index.tar(c);
     });
-    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS) });
+    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), onBlock: (b) => index.block(b) });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;
@@ -159,7 +165,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     if (padTo512(jsonBytes.length) + 512 !== memberHeaderOffset) throw new Error('unexpected layout');
     await out.finish();
     ok = true;
-    return { backup: deriveAgentBackup(finalJson, size), json: finalJson, size, plaintextSize, sha256 };
+    return { backup: deriveAgentBackup(finalJson, size), json: finalJson, size, plaintextSize, sha256, index: index.finish() };
   } finally {
     if (!ok) {
       await out.abandon();

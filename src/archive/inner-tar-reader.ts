@@ -8,7 +8,7 @@
 
 import { ArchiveCorruptError, ArchiveTruncatedError, BackupError } from '../util/errors.js';
 import { parsePaxTime } from './inner-tar-writer.js';
-import { BLOCK, BadHeaderBlock, TarHeaders, isZeroBlock, padTo512 } from './tar-header.js';
+import { BLOCK, BadHeaderBlock, TarHeaders, isZeroBlock, padTo512, type TarMemberHeader } from './tar-header.js';
 import { INNER_EXTENDED_LIMITS, MAX_INNER_ENTRIES, checkLimit } from './archive-limits.js';
 import { ByteCursor } from '../util/byte-cursor.js';
 
@@ -75,6 +75,26 @@ function entryMtimeNs(paxMtime: string | undefined, mtimeS: number): bigint {
   return Number.isFinite(mtimeS) && Math.abs(mtimeS) <= MAX_DATE_S ? BigInt(Math.round(mtimeS)) * 1_000_000_000n : 0n;
 }
 
+/** An entry's metadata as a member header gives it (everything but the body). */
+export type TarEntryFacts = Omit<TarEntry, 'body'>;
+
+export function entryFacts(h: TarMemberHeader): TarEntryFacts {
+  let rawType = RAW_TYPES[h.type] ?? `unknown type ${JSON.stringify(h.type)}`;
+  // Old tars mark folders with a trailing slash only.
+  if (rawType === 'file' && h.name.endsWith('/')) rawType = 'directory';
+  return {
+    path: h.name,
+    type: classify(rawType),
+    rawType,
+    mode: h.mode,
+    uid: h.uid,
+    gid: h.gid,
+    size: h.size,
+    mtimeNs: entryMtimeNs(h.paxMtime, h.mtime),
+    linkname: h.linkname,
+  };
+}
+
 export interface ReadTarOptions {
   /** Entries believed before the archive is refused (default MAX_INNER_ENTRIES). */
   maxEntries?: number;
@@ -105,11 +125,8 @@ export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>, opts: Rea
         continue;
       }
       checkLimit(++count, maxEntries, 'the number of entries', where);
-      const h = step.header;
-      let rawType = RAW_TYPES[h.type] ?? `unknown type ${JSON.stringify(h.type)}`;
-      // Old tars mark folders with a trailing slash only.
-      if (rawType === 'file' && h.name.endsWith('/')) rawType = 'directory';
-      const size = h.size;
+      const facts = entryFacts(step.header);
+      const size = facts.size;
 
       let unread = size;
       let current = true;
@@ -126,18 +143,7 @@ export async function* readTarEntries(tarBytes: AsyncIterable<Buffer>, opts: Rea
           yield r.value;
         }
       }
-      yield {
-        path: h.name,
-        type: classify(rawType),
-        rawType,
-        mode: h.mode,
-        uid: h.uid,
-        gid: h.gid,
-        size,
-        mtimeNs: entryMtimeNs(h.paxMtime, h.mtime),
-        linkname: h.linkname,
-        body: body(),
-      };
+      yield { ...facts, body: body() };
       current = false;
       if ((await cursor.skip(unread + padTo512(size) - size)) > 0) throw truncated();
     }

@@ -29,6 +29,18 @@ export interface ParallelGzipOptions {
   mtime?: number;
   /** Store blocks that do not compress (default true). */
   storeIncompressible?: boolean;
+  /**
+   * Told of each block as its output is handed on, in order: every block starts on a byte
+   * boundary and inflates given its dictionary (the 32 KiB before it), so an index can resume there.
+   */
+  onBlock?: (block: GzipBlockStart) => void;
+}
+
+/** Where a block starts, in the input and in the gzip output, and its dictionary (a view: copy what you keep). */
+export interface GzipBlockStart {
+  inputOffset: number;
+  outputOffset: number;
+  dictionary: Uint8Array;
 }
 
 /** The gzip header Home Assistant's streaming writer emits: FNAME set with an empty name, OS 255. */
@@ -62,16 +74,20 @@ export async function* parallelGzip(
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const store = options.storeIncompressible ?? true;
-  yield gzipHeader(level, options.mtime ?? 0);
+  const header = gzipHeader(level, options.mtime ?? 0);
+  let outputOffset = header.length;
+  yield header;
 
   const inputs: ArrayBuffer[] = [];
   const outputSize = storedSize(blockSize);
-  const inFlight: { job: Promise<BlockResult>; length: number }[] = [];
+  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number }[] = [];
   let crc = 0;
   let length = 0;
   const next = async (): Promise<Buffer> => {
-    const { job, length: blockLength } = inFlight.shift() as (typeof inFlight)[number];
+    const { job, length: blockLength, dictLength } = inFlight.shift() as (typeof inFlight)[number];
     const result = await job;
+    options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, dictLength) });
+    outputOffset += result.outputLength;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;
     inputs.push(result.input);
@@ -87,7 +103,7 @@ export async function* parallelGzip(
     const { buffer, dictLength, length: blockLength, last } = block;
     const job = deflateBlock({ input: buffer, dictLength, length: blockLength, output, level, last, store });
     job.catch(() => undefined); // rejections are observed when awaited in order
-    inFlight.push({ job, length: block.length });
+    inFlight.push({ job, length: block.length, dictLength });
     while (inFlight.length >= concurrency) yield await next();
   }
   while (inFlight.length) yield await next();

@@ -1,15 +1,24 @@
 // Looking inside a backup without restoring it: its files (a listing, optionally with digests), one
 // file's bytes, and what differs between two backups or between a backup and the live
-// installation — with a unified diff of a text file on request. Every request streams through the
+// installation — with a unified diff of a text file on request. A request streams through the
 // archive once (a read stops as soon as its file has gone by), decrypting with the password given
-// or the key the keyring finds for the backup; nothing is extracted to disk. Works for Lifeboat's
+// or the key the keyring finds for the backup; nothing is extracted to disk. With the backup's
+// archive index (archive-index-store.ts; gathered by the writer, or by the first listing's pass) a
+// listing reads no archive data and a read decrypts and inflates only from the checkpoint before
+// its file. Works for Lifeboat's
 // and Home Assistant's backups (Core and Supervisor layouts, SecureTar v1–v3), from any location.
 // Reading a file's content is an administrator's right: a front end offering it must check that.
 
 import type { BackupReader, InnerArchive } from '../archive/backup-reader.js';
+import { indexEntries, indexTarEntries, type ArchiveIndex, type IndexedEntry } from '../archive/archive-index.js';
+import { IndexMismatch, openIndexedEntry } from '../archive/indexed-read.js';
+import { readTarEntries } from '../archive/inner-tar-reader.js';
+import { ArchiveIndexStore } from '../manager/archive-index-store.js';
 import {
   archiveRoot,
+  filePath,
   findArchiveFile,
+  toFile,
   isUnder,
   listArchiveFiles,
   normalisePath,
@@ -48,6 +57,7 @@ import { diffTrees, type FileFacts } from './tree-diff.js';
 
 /** An inner archive opened for reading, with its key; `close` releases the file (idempotent). */
 interface OpenedArchive {
+  id: string;
   reader: BackupReader;
   inner: InnerArchive;
   secret: Secret | null;
@@ -90,7 +100,11 @@ function factsOf(file: ArchiveFile, seen: ReadonlyMap<string, FileFacts>): FileF
 }
 
 export class BackupFiles {
-  constructor(private readonly parts: CoreParts) {}
+  private readonly indexes: ArchiveIndexStore;
+
+  constructor(private readonly parts: CoreParts) {
+    this.indexes = new ArchiveIndexStore(parts.df.index);
+  }
 
   /** The files of a backup (those at and below `path`, when given), in archive order. */
   async list(backupId: string, request: ListRequest = {}): Promise<BackupFileEntry[]> {
@@ -109,11 +123,15 @@ export class BackupFiles {
     const opened = await this.open(backupId, req);
     let count = 0;
     try {
-      const entries = await opened.reader.entries(opened.inner, opened.secret);
+      const index = req.digests ? null : await this.loadIndex(opened);
+      // Without an index, the pass a listing makes anyway gathers one (kept once it is complete).
+      const indexing = index ? null : await this.indexes.indexingTar(opened.id, opened.reader, opened.inner, opened.secret);
+      const entries = index ? indexTarEntries(indexEntries(index)) : readTarEntries((indexing as { tar: AsyncIterable<Buffer> }).tar);
       for await (const file of listArchiveFiles(entries, opened.root, { under, digests: req.digests })) {
         count++;
         yield toEntry(file);
       }
+      await indexing?.finish().catch((err: unknown) => this.parts.log.warn(`Could not keep the index of backup ${opened.id}`, { error: String(err) }));
     } finally {
       await opened.close();
     }
@@ -130,7 +148,7 @@ export class BackupFiles {
     const opened = await this.open(backupId, parseRequest(OpenSchema, request));
     let found: FoundArchiveFile;
     try {
-      found = await findFile(opened, backupId, wanted);
+      found = (await this.findIndexed(opened, backupId, wanted)) ?? (await findFile(opened, backupId, wanted));
     } catch (err) {
       await opened.close();
       throw err;
@@ -227,6 +245,52 @@ export class BackupFiles {
     }
   }
 
+  /** The backup's archive index, or null (none kept, or unusable: then ignored). */
+  private async loadIndex(opened: OpenedArchive): Promise<ArchiveIndex | null> {
+    return this.indexes.load(opened.id, opened.reader, opened.inner).catch(() => null);
+  }
+
+  /**
+   * The file at `wanted` through the archive index: found in the index (refused there when it is
+   * not a file), its bytes decrypted and inflated from the checkpoint before it. Null when there is
+   * no index or it gives no way in (the caller scans); an index that proves wrong is dropped.
+   */
+  private async findIndexed(opened: OpenedArchive, backupId: string, wanted: string): Promise<FoundArchiveFile | null> {
+    const index = await this.loadIndex(opened);
+    if (!index) return null;
+    const entries = indexEntries(index);
+    const lookup = (path: string): { entry: IndexedEntry; file: ArchiveFile } | 'folder' | null => {
+      let below = false;
+      for (const entry of entries) {
+        const p = filePath(entry.path, opened.root);
+        if (p === null) continue;
+        if (p === path) return { entry, file: toFile(entry, p, opened.root) };
+        if (!below && isUnder(p, path)) below = true;
+      }
+      return below ? 'folder' : null;
+    };
+    let hit = lookup(wanted);
+    if (hit !== null && hit !== 'folder' && hit.file.type === 'hardlink') {
+      const target = hit.file.linkname as string;
+      hit = lookup(target);
+      if (hit === null || hit === 'folder') throw new PathNotInBackup(`${wanted} is a hard link to ${target}, which is not in backup ${backupId}`);
+    }
+    refuseNonFile(hit === null || hit === 'folder' ? hit : hit.file, backupId, wanted);
+    const { entry, file } = hit as { entry: IndexedEntry; file: ArchiveFile };
+    let body: AsyncGenerator<Buffer> | null;
+    try {
+      body = await openIndexedEntry(opened.reader, opened.inner, opened.secret, index, entry);
+    } catch (err) {
+      if (!(err instanceof IndexMismatch)) throw err;
+      this.parts.log.warn(`The index of backup ${backupId} does not match its archive; it is dropped and the archive scanned`);
+      await this.indexes.remove(opened.id).catch(() => undefined);
+      return null;
+    }
+    if (!body) return null;
+    const it = body;
+    return { file, body: it, close: async () => void (await it.return(undefined)) };
+  }
+
   private sides(a: string, b: string): [string, string] {
     return [parseRequest(BackupIdSchema, a), parseRequest(DiffSideSchema, b)];
   }
@@ -239,7 +303,7 @@ export class BackupFiles {
       const inner = chooseArchive(reader, id, request.archive);
       const secret = await this.parts.keyring.keyFor(await lockOf(reader, inner), request.password ?? null);
       const databaseIncluded = reader.json ? reader.backup.database_included : false;
-      return { reader, inner, secret, root: archiveRoot(inner), databaseIncluded, close };
+      return { id, reader, inner, secret, root: archiveRoot(inner), databaseIncluded, close };
     } catch (err) {
       await close();
       throw err;
@@ -318,16 +382,24 @@ async function findFile(opened: OpenedArchive, backupId: string, wanted: string)
     found = await scan(target);
     if (found === null || found === 'folder') throw new PathNotInBackup(`${wanted} is a hard link to ${target}, which is not in backup ${backupId}`);
   }
+  try {
+    refuseNonFile(found === null || found === 'folder' ? found : found.file, backupId, wanted);
+  } catch (err) {
+    if (found !== null && found !== 'folder') await found.close();
+    throw err;
+  }
+  return found as FoundArchiveFile;
+}
+
+/** Throws unless what was found at `wanted` is a file: a typed error for a missing path, a folder, a link. */
+function refuseNonFile(found: ArchiveFile | 'folder' | null, backupId: string, wanted: string): void {
   if (found === null) throw new PathNotInBackup(`${wanted} not found in backup ${backupId}`);
   const refuse = (what: string) => new NotAFileInBackup(`${wanted} is ${what} in backup ${backupId}, not a file`);
   if (found === 'folder') throw refuse('a directory');
-  const { type, linkname } = found.file;
-  const refusal = type === 'directory' ? refuse('a directory') : type === 'symlink' ? refuse(`a symbolic link (to ${linkname ?? ''})`) : type !== 'file' ? refuse('a special file') : null;
-  if (refusal) {
-    await found.close();
-    throw refusal;
-  }
-  return found;
+  const { type, linkname } = found;
+  if (type === 'directory') throw refuse('a directory');
+  if (type === 'symlink') throw refuse(`a symbolic link (to ${linkname ?? ''})`);
+  if (type !== 'file') throw refuse('a special file');
 }
 
 /** The inner archive asked for by name, else Home Assistant's; a backup without it is refused. */

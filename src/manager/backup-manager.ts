@@ -4,6 +4,7 @@
 // it depends on — the data folder, the local location, the clock, the keys, each location's
 // protection — is given when it is opened.
 
+import { ArchiveIndexStore } from './archive-index-store.js';
 import type { BackupAgent } from '../agents/agent.js';
 import type { StoredBackupAgent } from '../agents/stored-backup-agent.js';
 import { BackupManagerError, BackupNotFound, OperationAborted } from '../util/errors.js';
@@ -313,5 +314,6 @@ export class BackupManager {
     await this.catalogue.remove(backupId);
     await this.uploadQueue.remove(backupId); // a deleted backup is not copied anywhere later
     await this.copies.remove(backupId);
+    await new ArchiveIndexStore(this.opts.df.index).remove(backupId);
   }
 }

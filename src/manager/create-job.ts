@@ -5,7 +5,9 @@
 
 import { rm } from 'node:fs/promises';
 import { backupName, computeBackupId, KEY_FINGERPRINT_EXTRA, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
-import { writeBackupFile } from '../archive/backup-writer.js';
+import { writeBackupFile, type WrittenBackup } from '../archive/backup-writer.js';
+import { withBackupReader } from '../archive/backup-reader.js';
+import { ArchiveIndexStore } from './archive-index-store.js';
 import { BackupManagerError } from '../util/errors.js';
 import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
 import { FALLBACK_HA_VERSION } from '../source/installation-info.js';
@@ -186,6 +188,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     const databases = dumped ? [...snapshots.databases, dumped] : snapshots.databases;
     const failedDbs = databases.filter((d) => !d.ok);
     const path = pending ? await pending.commit(written.backup) : null;
+    await keepIndex(ctx, path ?? tempPath, written);
 
     step = 'upload_failed';
     ctx.emit(createEvent('upload_to_agents', 'in_progress'));
@@ -227,5 +230,17 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   } finally {
     if (!pending) await rm(tempPath, { force: true });
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Keeps the index the writer gathered, tied to the file as written; a failure costs only speed later. */
+async function keepIndex(ctx: Pick<JobContext, 'df' | 'log'>, path: string, written: WrittenBackup): Promise<void> {
+  try {
+    await withBackupReader(path, async (reader) => {
+      const inner = reader.homeAssistantArchive();
+      if (inner) await new ArchiveIndexStore(ctx.df.index).save(written.backup.backup_id, reader, inner, written.index);
+    });
+  } catch (err) {
+    ctx.log.warn(`Could not keep the index of backup ${written.backup.backup_id}`, { error: String(err) });
   }
 }

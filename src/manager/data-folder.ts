@@ -41,6 +41,8 @@ export interface DataFolder {
   restoreResult: string;
   /** The journal of a restore's swap (which names moved where), kept here rather than in the installation. */
   restoreJournal: string;
+  /** Backups' archive indexes (entries and checkpoints; archive-index-store.ts). */
+  index: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export function dataFolder(installation: string, data?: string, backups?: string
     tmp: join(root, 'tmp'),
     restoreResult: join(root, 'restore-result.json'),
     restoreJournal: join(root, 'restore-journal.json'),
+    index: join(root, 'index'),
   };
 }
 

@@ -133,6 +133,18 @@ export class SecretStreamState {
     return { message, tag };
   }
 
+  /**
+   * Moves a fresh state to message `index` of a stream with only MESSAGE tags before it (so no
+   * rekey happened), given the XOR of the first 8 MAC bytes of the messages before it: the state is
+   * the key (unchanged), counter 1 + index and the header's inonce with those MAC bytes folded in.
+   */
+  seek(index: number, macXor: Uint8Array): void {
+    if (!Number.isInteger(index) || index < 0 || index >= 0xffffffff) throw new RangeError('secretstream message index out of range');
+    if (this.nonce.readUInt32LE(0) !== 1) throw new Error('only a fresh secretstream state can seek');
+    for (let i = 0; i < 8; i++) this.nonce[4 + i] = (this.nonce[4 + i] as number) ^ (macXor[i] as number);
+    this.nonce.writeUInt32LE(1 + index, 0);
+  }
+
   /** A ChaCha20 keystream positioned at block 1, and Poly1305 keyed with block 0. */
   private messageKeys(): { stream: Cipher; poly: Poly1305 } {
     const iv = Buffer.alloc(16);

@@ -81,6 +81,25 @@ export async function* decryptAesCbc(
   }
 }
 
+/**
+ * Decrypts AES-CBC ciphertext that starts in the middle of a body: `iv` is the ciphertext block
+ * before it (CBC needs nothing else), `left` the plaintext bytes wanted at most. No padding is
+ * checked: the caller stops long before the end, or cut the range to the plaintext size.
+ */
+export async function* decryptAesCbcFrom(body: AsyncIterable<Buffer>, key: Buffer, iv: Buffer, left: number): AsyncGenerator<Buffer> {
+  const decipher = createDecipheriv('aes-128-cbc', key, iv);
+  decipher.setAutoPadding(false);
+  for await (const chunk of body) {
+    if (left <= 0) return;
+    const whole = decipher.update(chunk);
+    release(chunk);
+    const out = whole.length > left ? whole.subarray(0, left) : whole;
+    left -= out.length;
+    if (out.length) yield out === whole ? handOver(out) : out;
+  }
+  if (left > 0) throw new ArchiveTruncatedError(`SecureTar v2 ciphertext is too short: ${left} bytes of plaintext missing`);
+}
+
 /** v1/v2 password check: decrypt the first 512 plaintext bytes and look for gzip or tar. */
 export function checkAesPassword(firstCipherBlocks: Buffer, key: Buffer, salt: Buffer): void {
   const decipher = createDecipheriv('aes-128-cbc', key, aesIv(key, salt));

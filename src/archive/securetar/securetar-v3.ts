@@ -151,8 +151,15 @@ export async function* encryptV3(
   yield* state.push([message.subarray(0, filled)], TAG_FINAL).map((c) => handOver(c));
 }
 
+/** Where decryption starts when not at the beginning: `body` then begins with this message. */
+export interface V3MessageStart {
+  message: number;
+  /** XOR of the first 8 MAC bytes of every message before it (the last 16 bytes of each are its MAC). */
+  macXor: Uint8Array;
+}
+
 /**
- * Decrypts a v3 body of known plaintext size. Enforces the exact message layout: every message but
+ * Decrypts a v3 body of known plaintext size (from a message in the middle, with `from`). Enforces the exact message layout: every message but
  * the last tagged MESSAGE, the last tagged FINAL, each authenticated. Bytes past the end are ignored.
  * Reading the body in chunks of V3_CIPHER_MESSAGE_SIZE avoids joining messages. Each ciphertext
  * chunk is released once decrypted; each message is fresh and handed over to its consumer.
@@ -163,10 +170,16 @@ export async function* decryptV3(
   derivationSalt: Uint8Array,
   streamHeader: Uint8Array,
   plaintextSize: number,
+  from?: V3MessageStart,
 ): AsyncGenerator<Buffer> {
   const state = new SecretStreamState(fileKey(ctx, derivationSalt), streamHeader);
   const count = v3MessageCount(plaintextSize);
   let index = 0;
+  if (from && from.message > 0) {
+    if (from.message >= count) throw new RangeError('SecureTar v3: start message is past the end');
+    state.seek(from.message, from.macXor);
+    index = from.message;
+  }
   for await (const cipher of rechunk(body, CIPHER_MESSAGE_SIZE)) {
     if (index >= count) break;
     const last = index === count - 1;
