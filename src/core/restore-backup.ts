@@ -59,11 +59,9 @@ export class RestoreBackup {
    * an unencrypted backup is an error.
    */
   async ha(params: HaRestoreRequest): Promise<RestoreResult> {
-    // Chosen paths (lifeboat_paths) are for the restore job's `paths`; until it takes them, such a
-    // request is refused before anything starts rather than restoring everything.
-    if (params.lifeboat_paths?.length) {
-      throw new InvalidRequestError('partial_restore_unavailable', 'Restoring chosen files is not available in this version of Lifeboat; nothing was restored');
-    }
+    // Chosen paths (lifeboat_paths, Lifeboat's extra) make it a partial restore: the paths decide
+    // what is restored, so Home Assistant's two flags are not passed with them.
+    const paths = params.lifeboat_paths?.length ? parseRequest(RestorePathsSchema, params.lifeboat_paths) : undefined;
     return this.parts.manager.restore({
       validate: async () => {
         if (params.restore_addons?.length || params.restore_folders?.length) throw new BackupManagerError('Addons and folders are not supported in core restore');
@@ -74,8 +72,7 @@ export class RestoreBackup {
       agentId: params.agent_id,
       password: params.password ?? null,
       strictPassword: true,
-      restoreHomeassistant: params.restore_homeassistant,
-      restoreDatabase: params.restore_database,
+      ...(paths ? { paths } : { restoreHomeassistant: params.restore_homeassistant, restoreDatabase: params.restore_database }),
       allowUnencrypted: params.lifeboat_allow_unencrypted,
       control: this.control(),
     });

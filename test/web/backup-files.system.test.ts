@@ -12,12 +12,6 @@ import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { demoInstallation, snap, startSession, type Session } from './web-harness.js';
 
-/**
- * Restoring chosen paths needs the restore job's `paths` (a parallel change); until the core has
- * it, backup/restore refuses `lifeboat_paths` and the last test is skipped.
- */
-const partialRestoreAvailable = false;
-
 let session: Session;
 let page: Page;
 let installation: string;
@@ -93,7 +87,7 @@ describe('web UI: the files of a backup', () => {
     expect(errors).toEqual([]);
   });
 
-  it.skipIf(!partialRestoreAvailable)('restores one chosen file through the wizard and leaves the other edits', async () => {
+  it('restores one chosen file through the wizard and leaves the other edits', async () => {
     const tree = page.locator('lb-file-tree');
     await tree.getByLabel('Select configuration.yaml').check();
     await expect.poll(() => page.locator('[data-testid=selection]').textContent()).toBe('1 item selected');
