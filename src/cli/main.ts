@@ -7,6 +7,7 @@ import { closeOpenedCores } from './context.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { commandGroupsFor } from './command-groups.js';
 import { VERSION } from '../version.js';
+import { runInBackground } from '../util/background-priority.js';
 
 // Compression runs on the thread pool; leave room for file I/O next to it.
 process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -28,6 +29,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Lifeboat is background work beside Home Assistant and its database: they come first.
+  runInBackground();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);

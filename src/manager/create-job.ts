@@ -23,7 +23,6 @@ import { stepProgress } from './progress.js';
 import { uploadProgress, uploadToAgents } from './upload-fanout.js';
 import { prepareRecorderDump } from './recorder-dump-step.js';
 import { concat } from '../util/streams.js';
-import { runInBackground } from '../util/background-priority.js';
 
 export interface CreateOptions {
   /** Locations to store the backup in; default `['backup.local']`. */
@@ -115,7 +114,6 @@ interface Plan {
 }
 
 async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Promise<CreateResult> {
-  runInBackground(); // Home Assistant and its database come first
   const includeDatabase = opts.includeDatabase ?? true;
   const toLocal = plan.available.includes(ctx.local.agentId);
   const password = opts.password ?? null;

@@ -8,9 +8,10 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORDER_DB } from '../source/database-snapshots.js';
-import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
+import { DUMP_FOLDER, RECORDER_EXTRA } from '../source/external-db/dump-entries.js';
 import { readDumpManifest, readDumpParts } from '../source/external-db/dump-reader.js';
-import { KIND_NAMES, type ExternalRecorder } from '../source/external-db/external-recorder.js';
+import { KIND_NAMES, type ExternalKind, type ExternalRecorder } from '../source/external-db/external-recorder.js';
+import type { RecorderChoice } from '../source/external-db/recorder-choice.js';
 import { externalRecorder } from '../source/external-db/server-database.js';
 import { BackupManagerError } from '../util/errors.js';
 import type { JobContext } from './job-context.js';
@@ -30,6 +31,36 @@ export interface LoadedRecorder {
   finish(): Promise<void>;
   /** Removes the loaded data when the restore stops before swapIn. */
   discard(): Promise<void>;
+}
+
+/**
+ * Whether a dump of `kind` goes into `target`: true when it is loaded, false when the settings
+ * leave the recorder database out; a target of another kind (or none known) is refused.
+ */
+function dumpFits(ctx: JobContext, kind: ExternalKind, version: string, target: RecorderChoice, whose: string): boolean {
+  const kindName = KIND_NAMES[kind];
+  if (target.kind === 'off') {
+    ctx.log.info(`The backup's ${kindName} recorder database is not restored: the settings leave the recorder database out`);
+    return false;
+  }
+  if (target.kind === 'unknown') throw new RecorderMismatchError(`This backup holds a ${kindName} recorder database, but where to restore it is not known: ${target.error}`);
+  if (target.kind === 'sqlite' || target.db.kind !== kind) {
+    throw new RecorderMismatchError(
+      `This backup holds a ${kindName} recorder database (${version}), but ${whose} uses ${target.description}: restore the configuration only (--config-only), or point the recorder at a ${kindName} database`,
+    );
+  }
+  return true;
+}
+
+/**
+ * Before anything is extracted: a database-only restore of a backup with a server dump is refused
+ * at once when the installation's recorder cannot take it (the backup.json says what it holds).
+ */
+export async function checkRecorderBeforeExtract(ctx: JobContext, extra: Record<string, unknown>): Promise<void> {
+  const kind = extra[RECORDER_EXTRA.kind];
+  if (kind !== 'mysql' && kind !== 'postgresql') return;
+  const version = String(extra[RECORDER_EXTRA.serverVersion] ?? 'unknown version');
+  dumpFits(ctx, kind, version, await ctx.recorder(ctx.df.installation), "the installation's recorder");
 }
 
 const exists = (path: string) => lstat(path).then(
@@ -54,17 +85,7 @@ export async function loadRecorder(ctx: JobContext, staged: string, opts: { rest
     );
   }
   if (!manifest) return null;
-  const kindName = KIND_NAMES[manifest.kind];
-  if (target.kind === 'off') {
-    ctx.log.info(`The backup's ${kindName} recorder database is not restored: the settings leave the recorder database out`);
-    return null;
-  }
-  if (target.kind === 'unknown') throw new RecorderMismatchError(`This backup holds a ${kindName} recorder database, but where to restore it is not known: ${target.error}`);
-  if (target.kind === 'sqlite' || target.db.kind !== manifest.kind) {
-    throw new RecorderMismatchError(
-      `This backup holds a ${kindName} recorder database (${manifest.server_version}), but ${whose} uses ${target.description}: restore the configuration only (--config-only), or point the recorder at a ${kindName} database`,
-    );
-  }
+  if (!dumpFits(ctx, manifest.kind, manifest.server_version, target, whose) || target.kind !== 'server') return null;
 
   const recorder: ExternalRecorder = externalRecorder(target.db);
   ctx.log.info(`Loading the backup's recorder database (${manifest.server_version}, ${manifest.bytes} bytes) into ${target.description}, beside the live data`);

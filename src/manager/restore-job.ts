@@ -13,7 +13,7 @@ import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
-import { loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
+import { checkRecorderBeforeExtract, loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
 import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
@@ -163,6 +163,8 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
   if (scope.restoreDb && !scope.restoreConfig && !backup.database_included) {
     throw new BackupManagerError('The backup does not contain the database, so a database-only restore is not possible');
   }
+  // The installation's own recorder takes the database: a dump that cannot go there is refused now.
+  if (scope.restoreDb && (!scope.restoreConfig || scope.chosen)) await checkRecorderBeforeExtract(ctx, backup.extra_metadata);
   const current = await ctx.haVersion();
   if (!opts.allowNewerVersion && current && backup.homeassistant_version && compareHaVersions(backup.homeassistant_version, current) > 0) {
     throw new BackupManagerError(

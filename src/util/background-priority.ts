@@ -1,8 +1,9 @@
-// A backup or restore is background work beside Home Assistant and its database: Lifeboat lowers
-// its own CPU priority (nice 10) for it, so compressing and encrypting never takes the processor
-// from a recorder that is committing. On Linux the nice value belongs to each thread, so every
-// thread of the process is lowered (the thread pool's and workers' threads made later inherit it);
-// raising it again would need privileges, so it stays lowered for the life of the process.
+// Lifeboat is background work beside Home Assistant and its database: the `lifeboat` command
+// lowers its own CPU priority (nice 10) when it starts, so compressing and encrypting a backup never
+// takes the processor from a recorder that is committing, and the database tools it starts run at
+// the same priority. On Linux the nice value belongs to each thread, so every thread of the process
+// is lowered (the thread pool's and workers' threads made later inherit it). A process that already
+// runs at a lower priority (systemd's Nice=, `nice`) keeps it.
 
 import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';

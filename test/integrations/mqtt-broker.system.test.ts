@@ -165,8 +165,11 @@ describe('the Backup device over MQTT (lifeboat serve in this process)', () => {
     expect(ha.on(topics.event)).toEqual([]);
     // Home Assistant's birth message (after it restarts) brings everything again.
     const sent = ha.messages.filter((m) => configTopicOf('home1').test(m.topic)).length;
+    const before = ha.messages.length;
     await ha.publish('homeassistant/status', 'online');
     await eventually(() => ha.messages.filter((m) => configTopicOf('home1').test(m.topic)).length === sent + 7, 'discovery sent again');
+    // The states follow the discovery; the next test counts state messages from here on.
+    await ha.waitFor((m) => m.topic === topics.managerState && m.payload === 'idle', 'manager state sent again', { from: before });
   });
 
   it('pressing "Create backup" starts a real backup; the event goes in_progress → completed and the state create_backup → idle', async () => {
