@@ -18,7 +18,8 @@ import { fillRecorder, tableDigests, type TableDigest } from '../helpers/recorde
 import { tmpDir } from '../helpers/tmp.js';
 import type { DatabaseServer } from '../servers/database-server.js';
 
-const MIB = Number(process.env.LIFEBOAT_TEST_RECORDER_MIB ?? 200);
+/** Recorder rows per server; the suite also runs at a few hundred MiB (LIFEBOAT_TEST_RECORDER_MIB=300). */
+const MIB = Number(process.env.LIFEBOAT_TEST_RECORDER_MIB ?? 100);
 const KEY = 'recorder-test-backup-key';
 
 interface Created {
