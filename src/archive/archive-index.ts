@@ -10,7 +10,6 @@
 // block as IV, v3 the stream state rebuilt from the MACs of the messages before (securetar/).
 // The key that ties an index to one archive's bytes is computed by its keeper (manager/).
 
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import type { GzipBlockStart } from './parallel-gzip.js';
 import type { TarEntry, TarEntryFacts } from './inner-tar-reader.js';
@@ -25,12 +24,12 @@ const Offset = z.number().int().nonnegative();
 
 /** [path, type, raw type, size, mode, uid, gid, mtime ns, linkname, header offset, data offset] */
 const EntrySchema = z.tuple([z.string(), z.enum(TYPES), z.string(), Offset, Offset, Offset, Offset, z.string().regex(/^-?\d+$/), z.string(), Offset, Offset]);
-/** [offset in the gzip stream, offset in the tar stream, the 32 KiB before it: `z`+deflated or `r`+raw, base64] */
-const CheckpointSchema = z.tuple([Offset, Offset, z.string().regex(/^[zr][A-Za-z0-9+/=]*$/)]);
+/** [offset in the gzip stream, offset in the tar stream, where its window (the 32 KiB before it) starts in the windows, its length] */
+const CheckpointSchema = z.tuple([Offset, Offset, Offset, Offset]);
 
-export const ArchiveIndexSchema = z.object({
+const IndexHeadSchema = z.object({
   format: z.literal(INDEX_FORMAT),
-  version: z.literal(1),
+  version: z.literal(2),
   /** Ties the index to the archive's bytes (see the keeper). */
   key: z.string().regex(/^[0-9a-f]{64}$/),
   archive: z.string(),
@@ -41,7 +40,34 @@ export const ArchiveIndexSchema = z.object({
   checkpoints: z.array(CheckpointSchema),
 });
 
-export type ArchiveIndex = z.infer<typeof ArchiveIndexSchema>;
+/** An index: its head (JSON) and the checkpoints' windows (raw bytes, after the head in the file). */
+export type ArchiveIndex = z.infer<typeof IndexHeadSchema> & { windows: Buffer };
+
+/**
+ * The file form: the head as one line of JSON, then the windows as raw bytes — a read takes the one
+ * window it needs without decoding the others (they are most of the file).
+ */
+export function encodeIndex(index: ArchiveIndex): Buffer {
+  const { windows, ...head } = index;
+  return Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`, 'utf8'), windows]);
+}
+
+/** The index in a file's bytes, or null when they are not a well-formed index. */
+export function decodeIndex(bytes: Buffer): ArchiveIndex | null {
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0) return null;
+  let head: unknown;
+  try {
+    head = JSON.parse(bytes.subarray(0, newline).toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = IndexHeadSchema.safeParse(head);
+  if (!parsed.success) return null;
+  const windows = bytes.subarray(newline + 1);
+  if (parsed.data.checkpoints.some(([, , start, length]) => start + length > windows.length)) return null;
+  return { ...parsed.data, windows };
+}
 /** An index before it is tied to its archive. */
 export type ArchiveIndexBody = Omit<ArchiveIndex, 'format' | 'version' | 'key' | 'archive'>;
 
@@ -51,17 +77,6 @@ export interface Checkpoint {
   gzipOffset: number;
   tarOffset: number;
   window: Buffer;
-}
-
-function packWindow(window: Uint8Array): string {
-  if (window.length === 0) return 'r';
-  const packed = deflateRawSync(window, { level: 6 });
-  return packed.length < window.length ? `z${packed.toString('base64')}` : `r${Buffer.from(window).toString('base64')}`;
-}
-
-function unpackWindow(text: string): Buffer {
-  const bytes = Buffer.from(text.slice(1), 'base64');
-  return text[0] === 'z' ? inflateRawSync(bytes) : bytes;
 }
 
 function packEntry(e: TrackedEntry): z.infer<typeof EntrySchema> {
@@ -107,8 +122,8 @@ export function checkpointBefore(index: ArchiveIndex, tarOffset: number): Checkp
     } else hi = mid - 1;
   }
   if (best < 0) return null;
-  const [gzipOffset, offset, window] = index.checkpoints[best] as z.infer<typeof CheckpointSchema>;
-  return { gzipOffset, tarOffset: offset, window: unpackWindow(window) };
+  const [gzipOffset, offset, start, length] = index.checkpoints[best] as z.infer<typeof CheckpointSchema>;
+  return { gzipOffset, tarOffset: offset, window: index.windows.subarray(start, start + length) };
 }
 
 /**
@@ -119,6 +134,8 @@ export function checkpointBefore(index: ArchiveIndex, tarOffset: number): Checkp
 export class ArchiveIndexBuilder {
   private readonly entries: z.infer<typeof EntrySchema>[] = [];
   private readonly checkpoints: z.infer<typeof CheckpointSchema>[] = [];
+  private readonly windows: Buffer[] = [];
+  private windowBytes = 0;
   private readonly tracker = new TarTracker((e) => this.entries.push(packEntry(e)));
   private lastCheckpoint = Number.NEGATIVE_INFINITY;
 
@@ -134,10 +151,12 @@ export class ArchiveIndexBuilder {
   block(start: GzipBlockStart): void {
     if (start.inputOffset - this.lastCheckpoint < this.spacing) return;
     this.lastCheckpoint = start.inputOffset;
-    this.checkpoints.push([start.outputOffset, start.inputOffset, packWindow(start.dictionary)]);
+    this.checkpoints.push([start.outputOffset, start.inputOffset, this.windowBytes, start.dictionary.length]);
+    this.windows.push(Buffer.from(start.dictionary)); // a copy: the gzip's buffer is reused
+    this.windowBytes += start.dictionary.length;
   }
 
   finish(): ArchiveIndexBody {
-    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints: this.checkpoints };
+    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints: this.checkpoints, windows: Buffer.concat(this.windows) };
   }
 }

@@ -1,4 +1,4 @@
-// Keeps backups' archive indexes in the data folder (`index/<backup id>-<key prefix>.json`, 0600,
+// Keeps backups' archive indexes in the data folder (`index/<backup id>-<key prefix>.index`, 0600,
 // never inside a backup). An index is tied to one archive's bytes by its key — a digest of
 // backup.json (which records Lifeboat's archive digest), the file and member sizes and offsets, and
 // the member's first and last 4 KiB (random salts when encrypted) — so another file with the same
@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArchiveIndexBuilder, ArchiveIndexSchema, INDEX_FORMAT, type ArchiveIndex, type ArchiveIndexBody } from '../archive/archive-index.js';
+import { ArchiveIndexBuilder, decodeIndex, encodeIndex, INDEX_FORMAT, type ArchiveIndex, type ArchiveIndexBody } from '../archive/archive-index.js';
 import type { BackupReader, InnerArchive } from '../archive/backup-reader.js';
 import type { Secret } from '../archive/securetar/securetar-header.js';
 import { tap } from '../util/chunks.js';
@@ -17,7 +17,8 @@ import { writeFileAtomic } from '../util/durable-fs.js';
 /** Total size of the index folder kept at most (the least recently used indexes go first). */
 export const INDEX_FOLDER_LIMIT = 256 << 20;
 const SAMPLE = 4096;
-const NAME_RE = /^([0-9A-Za-z_-]+)-([0-9a-f]{16})\.json$/;
+/** An index file's name; `.json` ones (an earlier form) are only ever removed. */
+const NAME_RE = /^([0-9A-Za-z_-]+)-([0-9a-f]{16})\.(?:index|json)$/;
 
 /** The digest that ties an index to this inner archive's bytes. */
 export async function indexKey(reader: BackupReader, inner: InnerArchive): Promise<string> {
@@ -37,26 +38,21 @@ export class ArchiveIndexStore {
   ) {}
 
   private path(backupId: string, key: string): string {
-    return join(this.dir, `${backupId}-${key.slice(0, 16)}.json`);
+    return join(this.dir, `${backupId}-${key.slice(0, 16)}.index`);
   }
 
   /** The index of this archive, or null when there is none that matches (a bad file is removed). */
   async load(backupId: string, reader: BackupReader, inner: InnerArchive): Promise<ArchiveIndex | null> {
     const key = await indexKey(reader, inner);
     const path = this.path(backupId, key);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch {
       return null;
     }
-    let index: ArchiveIndex | null = null;
-    try {
-      const parsed = ArchiveIndexSchema.safeParse(JSON.parse(text));
-      if (parsed.success && parsed.data.key === key && parsed.data.archive === inner.name) index = parsed.data;
-    } catch {
-      index = null;
-    }
+    const decoded = decodeIndex(bytes);
+    const index = decoded && decoded.key === key && decoded.archive === inner.name ? decoded : null;
     if (!index) {
       await rm(path, { force: true });
       return null;
@@ -69,8 +65,8 @@ export class ArchiveIndexStore {
   /** Keeps an index for this archive (0600), then holds the folder under its bound. */
   async save(backupId: string, reader: BackupReader, inner: InnerArchive, body: ArchiveIndexBody): Promise<void> {
     const key = await indexKey(reader, inner);
-    const index: ArchiveIndex = { format: INDEX_FORMAT, version: 1, key, archive: inner.name, ...body };
-    await writeFileAtomic(this.path(backupId, key), JSON.stringify(index), 0o600);
+    const index: ArchiveIndex = { format: INDEX_FORMAT, version: 2, key, archive: inner.name, ...body };
+    await writeFileAtomic(this.path(backupId, key), encodeIndex(index), 0o600);
     await this.bound();
   }
 

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_SPACING, INDEX_FORMAT, indexEntries, indexTarEntries, type ArchiveIndex } from '../../src/archive/archive-index.js';
+import { CHECKPOINT_SPACING, decodeIndex, encodeIndex, INDEX_FORMAT, indexEntries, indexTarEntries, type ArchiveIndex } from '../../src/archive/archive-index.js';
 import { archiveFiles, findArchiveFile, listArchiveFiles, sha256Of } from '../../src/archive/archive-files.js';
 import { BackupReader } from '../../src/archive/backup-reader.js';
 import { FileByteSource } from '../../src/archive/byte-source.js';
@@ -55,8 +55,18 @@ describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_
     await makeTree(join(dir, 'src'), bigTree());
     file = join(dir, 'b.tar');
     const written = await pack(join(dir, 'src'), file, password, version);
-    index = { format: INDEX_FORMAT, version: 1, key: '0'.repeat(64), archive: 'homeassistant.tar.gz', ...written.index };
+    index = { format: INDEX_FORMAT, version: 2, key: '0'.repeat(64), archive: 'homeassistant.tar.gz', ...written.index };
   }, 60_000);
+
+  it('comes back whole from its file form, and a file whose windows are cut short is refused', () => {
+    const bytes = encodeIndex(index);
+    const back = decodeIndex(bytes);
+    expect(back?.entries).toEqual(index.entries);
+    expect(back?.checkpoints).toEqual(index.checkpoints);
+    expect(back?.windows.equals(index.windows)).toBe(true);
+    expect(decodeIndex(bytes.subarray(0, bytes.length - 1))).toBeNull();
+    expect(decodeIndex(Buffer.from('{"format":"lifeboat-archive-index"'))).toBeNull();
+  });
 
   it('has checkpoints through the archive, at most the spacing apart', () => {
     expect(index.compression).toBe('gzip');
