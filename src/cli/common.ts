@@ -47,11 +47,15 @@ export function addPasswordOptions(cmd: Command): Command {
     .option('-p, --password <password>', 'the password on the command line: visible to other users of this machine; prefer --password-file');
 }
 
-async function readPasswordText(file: string): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
+/** All of standard input as text (a password or an address given with `-`). */
+export async function readStdinText(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readPasswordText(file: string): Promise<string> {
+  return file === '-' ? readStdinText() : readFile(file, 'utf8');
 }
 
 /**

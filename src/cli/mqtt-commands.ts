@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { BUTTON_DEFINITIONS, ENTITY_DEFINITIONS, MqttSettingsSchema, type MqttSettings } from '../core/types.js';
 import { clearRetained, clientOptions, connectOnce } from '../integrations/mqtt-connection.js';
 import { mqttLayout, redactUrl, retainedTopics } from '../integrations/mqtt-discovery.js';
-import { UsageError } from './common.js';
+import { readStdinText, UsageError } from './common.js';
 import { openCore } from './context.js';
 
 interface ConfigureOptions {
@@ -38,9 +38,7 @@ async function readPassword(opts: ConfigureOptions): Promise<string | null | und
       throw new UsageError(`Cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`);
     });
   } else if (opts.passwordStdin) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
+    text = await readStdinText();
   }
   return text === undefined ? undefined : (text.split(/\r?\n/)[0] ?? '');
 }

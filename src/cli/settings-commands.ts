@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/durable-fs.js';
 import { openCore } from './context.js';
-import { UsageError } from './common.js';
+import { readStdinText, UsageError } from './common.js';
 import { readFile } from 'node:fs/promises';
 import { RecorderDatabaseModeSchema } from '../core/settings.js';
 import type { RecorderDatabaseInfo } from '../core/status.js';
@@ -188,10 +188,4 @@ function recorderLine(db: RecorderDatabaseInfo): string {
   const from = db.source && db.source !== 'default' ? ` (from ${db.source})` : '';
   if (db.kind === 'off') return `none: ${db.description}${from} is left out by the settings (recorder_database: off)`;
   return `${db.description}${from}`;
-}
-
-async function readStdinText(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
