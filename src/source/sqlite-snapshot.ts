@@ -1,7 +1,7 @@
-// Consistent copies of live SQLite databases without taking them offline: SQLite's online backup
-// API in one step (a single read transaction; in WAL mode writers are never blocked), run in a
-// worker thread (sqlite-snapshot-worker.ts) so the event loop stays responsive, followed by a
-// quick_check of the copy.
+// Consistent copies of live SQLite databases without taking them offline, made in a worker thread
+// (sqlite-snapshot-worker.ts) so the event loop stays responsive: a database in WAL mode is copied
+// as files under a pinned read snapshot and settled into one file, any other with SQLite's online
+// backup API. Writers to a database in WAL mode are never blocked.
 
 import { open } from 'node:fs/promises';
 import { startWorker } from '../util/worker-module.js';
