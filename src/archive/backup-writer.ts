@@ -23,6 +23,8 @@ import { BackupReaderWriterError } from '../util/errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
 import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
 import { parallelGzip } from './parallel-gzip.js';
+import { SegmentPlan } from './segment-plan.js';
+import type { SegmentStore } from './segment-store.js';
 import { encryptWhenReady } from './securetar/deferred-encryption.js';
 import { createArchiveEncryptor } from './securetar/member-encryptor.js';
 import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js';
@@ -62,6 +64,8 @@ export interface BackupWriteOptions {
    * `meta.extra` already, with a placeholder of the same length: backup.json is patched in place.
    */
   finalExtra?: () => ExtraMetadata;
+  /** Large files are compressed as segments, looked up here and kept here (segment-plan.ts). */
+  segments?: SegmentStore;
 }
 
 export interface WrittenBackup {
@@ -121,11 +125,19 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
     let inputBytes = 0;
     let plaintextSize = 0;
     const index = new ArchiveIndexBuilder('gzip');
-    const tarBytes = tap(innerTarStream(abortable(opts.entries, opts.signal)), (c) => {
+    const plan = opts.segments ? new SegmentPlan() : undefined;
+    const tar = innerTarStream(abortable(opts.entries, opts.signal), { onContent: plan && ((start, size) => plan.add(start, size)) });
+    const tarBytes = tap(tar, (c) => {
       inputBytes += c.length;
       index.tar(c);
     });
-    const compressed = parallelGzip(tarBytes, { level: opts.level ?? 6, mtime: Math.floor(nowS), onBlock: (b) => index.block(b) });
+    const compressed = parallelGzip(tarBytes, {
+      level: opts.level ?? 6,
+      mtime: Math.floor(nowS),
+      onBlock: (b) => index.block(b),
+      plan,
+      segments: opts.segments,
+    });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);
       plaintextSize += c.length;

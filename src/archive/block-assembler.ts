@@ -1,8 +1,12 @@
 // Cuts a byte stream into the blocks of a pigz-style gzip stream, copying it into buffers taken
 // from the caller (so they can be reused) that start with the previous block's last 32 KiB, the
 // block's deflate dictionary. Each input chunk is released once it is copied (owned-chunks.ts).
+// With a segment plan, the stretches it names become segments: a block ends where a stretch
+// begins, the stretch is cut every SEGMENT_SIZE bytes from its start, and its first segment has no
+// dictionary, so each segment's compressed form depends on the file's bytes alone.
 
 import { release } from '../util/owned-chunks.js';
+import { SEGMENT_SIZE, type SegmentPlan } from './segment-plan.js';
 
 export const WINDOW = 32 * 1024;
 
@@ -12,24 +16,54 @@ export interface Block {
   dictLength: number;
   length: number;
   last: boolean;
+  /** A segment of a stretch the plan named (reusable from a cache), not an ordinary block. */
+  segment: boolean;
+}
+
+interface Open {
+  block: Block;
+  bytes: Uint8Array;
+  /** The most bytes this block takes. */
+  limit: number;
 }
 
 /**
- * Yields blocks of `blockSize` bytes in buffers from `take` (at least WINDOW + blockSize bytes).
- * A full block is only given out once more input shows whether it is the last one; an empty input
- * gives one empty last block.
+ * Yields blocks of at most `blockSize` bytes (segments: SEGMENT_SIZE) in buffers from `take`,
+ * which gets the block capacity and returns at least WINDOW + capacity bytes. A full block is only
+ * given out once more input shows whether it is the last one; an empty input gives one empty last
+ * block.
  */
-export async function* assembleBlocks(input: AsyncIterable<Uint8Array>, blockSize: number, take: () => ArrayBuffer): AsyncGenerator<Block> {
-  const begin = (previous: Block | null): { block: Block; bytes: Uint8Array } => {
-    const buffer = take();
+export async function* assembleBlocks(
+  input: AsyncIterable<Uint8Array>,
+  blockSize: number,
+  take: (capacity: number) => ArrayBuffer,
+  plan?: SegmentPlan,
+): AsyncGenerator<Block> {
+  let position = 0;
+  const begin = (previous: Block | null): Open => {
+    const region = plan?.at(position) ?? null;
+    const segment = region !== null && region.start <= position;
+    const limit = segment ? Math.min(SEGMENT_SIZE, region.end - position) : blockSize;
+    const buffer = take(segment ? SEGMENT_SIZE : blockSize);
     const bytes = new Uint8Array(buffer);
-    const dictLength = previous ? Math.min(WINDOW, previous.length) : 0;
-    if (previous) {
+    const firstOfRegion = segment && region.start === position;
+    const dictLength = previous && !firstOfRegion ? Math.min(WINDOW, previous.length) : 0;
+    if (previous && dictLength) {
       const end = previous.dictLength + previous.length;
       bytes.set(new Uint8Array(previous.buffer, end - dictLength, dictLength), 0);
     }
-    return { block: { buffer, dictLength, length: 0, last: false }, bytes };
+    return { block: { buffer, dictLength, length: 0, last: false, segment }, bytes, limit };
   };
+  /** Bytes the open block may still take: up to its limit, and an ordinary block up to the next region. */
+  const room = (open: Open): number => {
+    let left = open.limit - open.block.length;
+    if (!open.block.segment && plan) {
+      const next = plan.at(position);
+      if (next && next.start >= position) left = Math.min(left, next.start - position);
+    }
+    return left;
+  };
+  let previous: Block | null = null;
   let current = begin(null);
   let full: Block | null = null;
   for await (const chunk of input) {
@@ -38,13 +72,25 @@ export async function* assembleBlocks(input: AsyncIterable<Uint8Array>, blockSiz
         yield full;
         full = null;
       }
+      const left = room(current);
+      if (left === 0) {
+        // A region starts here: an ordinary block ends; an empty one is begun again as its segment.
+        if (current.block.length > 0) {
+          full = current.block;
+          previous = current.block;
+        }
+        current = begin(previous);
+        continue;
+      }
       const { block, bytes } = current;
-      const n = Math.min(blockSize - block.length, chunk.length - at);
+      const n = Math.min(left, chunk.length - at);
       bytes.set(chunk.subarray(at, at + n), block.dictLength + block.length);
       block.length += n;
       at += n;
-      if (block.length === blockSize) {
+      position += n;
+      if (n === left) {
         full = block;
+        previous = block;
         current = begin(block);
       }
     }

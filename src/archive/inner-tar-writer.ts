@@ -64,12 +64,18 @@ export function encodeEntryHeader(entry: InnerEntry): Buffer {
 
 const ZERO = Buffer.alloc(BLOCK);
 
+export interface InnerTarOptions {
+  /** Told where each file's content lies in the stream, before any byte of it is yielded. */
+  onContent?: (start: number, size: number) => void;
+}
+
 /** The tar byte stream for a sequence of entries, ending with two zero blocks (padded to 10 KiB). */
-export async function* innerTarStream(entries: AsyncIterable<InnerEntry>): AsyncGenerator<Buffer> {
+export async function* innerTarStream(entries: AsyncIterable<InnerEntry>, options: InnerTarOptions = {}): AsyncGenerator<Buffer> {
   let position = 0;
   for await (const entry of entries) {
     const header = encodeEntryHeader(entry);
     position += header.length;
+    if (entry.type === 'file' && entry.size) options.onContent?.(position, entry.size);
     yield header;
     if (entry.type !== 'file') continue;
     const size = entry.size ?? 0;

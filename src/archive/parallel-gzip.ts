@@ -6,11 +6,14 @@
 // deflated. Input chunks are released once copied into a block; block buffers are reused; each
 // block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: zlib
 // already works off this thread, and another isolate would cost more memory than the little it
-// would take off this one.
+// would take off this one. With a segment plan, large files' contents are compressed as segments
+// (segment-plan.ts) that a segment store can hand back the next time the same bytes come by.
 
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';
-import { deflateBlock, storedSize, type BlockResult } from './block-deflate.js';
+import { deflateBlock, storedSize, type BlockJob, type BlockResult } from './block-deflate.js';
+import { SEGMENT_SIZE, type SegmentPlan } from './segment-plan.js';
+import { segmentDigests, type SegmentStore } from './segment-store.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
 import { handOver } from '../util/owned-chunks.js';
@@ -18,6 +21,8 @@ import { handOver } from '../util/owned-chunks.js';
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
 const INPUT_AHEAD = 1;
+/** Segments are small: more of them are in flight, within the same bytes as ordinary blocks. */
+const MAX_BLOCKS_IN_FLIGHT = 48;
 
 export interface ParallelGzipOptions {
   /** 1–9; default 6. */
@@ -34,6 +39,10 @@ export interface ParallelGzipOptions {
    * boundary and inflates given its dictionary (the 32 KiB before it), so an index can resume there.
    */
   onBlock?: (block: GzipBlockStart) => void;
+  /** The stretches of the input to compress as segments (see segment-plan.ts). */
+  plan?: SegmentPlan;
+  /** Where segments are looked up by their bytes and kept once compressed. */
+  segments?: SegmentStore;
 }
 
 /** Where a block starts, in the input and in the gzip output, and its dictionary (a view: copy what you keep). */
@@ -78,33 +87,51 @@ export async function* parallelGzip(
   let outputOffset = header.length;
   yield header;
 
-  const inputs: ArrayBuffer[] = [];
-  const outputSize = storedSize(blockSize);
-  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number }[] = [];
+  // Spare input buffers by capacity: ordinary blocks and segments.
+  const spare = new Map<number, ArrayBuffer[]>();
+  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number; capacity: number }[] = [];
+  let inFlightBytes = 0;
+  const budget = concurrency * blockSize;
   let crc = 0;
   let length = 0;
   const next = async (): Promise<Buffer> => {
-    const { job, length: blockLength, dictLength } = inFlight.shift() as (typeof inFlight)[number];
+    const { job, length: blockLength, dictLength, capacity } = inFlight.shift() as (typeof inFlight)[number];
+    inFlightBytes -= capacity;
     const result = await job;
     options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, dictLength) });
     outputOffset += result.outputLength;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;
-    inputs.push(result.input);
+    spare.get(capacity)?.push(result.input);
     return handOver(Buffer.from(result.output, 0, result.outputLength));
   };
-  const blocks = assembleBlocks(
-    readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
-    blockSize,
-    () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
-  );
+  const take = (capacity: number): ArrayBuffer => {
+    let list = spare.get(capacity);
+    if (!list) spare.set(capacity, (list = []));
+    return list.pop() ?? new ArrayBuffer(WINDOW + capacity);
+  };
+  const blocks = assembleBlocks(readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length), blockSize, take, options.plan);
+  // The digest of the previous segment's last 32 KiB: the dictionary of the segment after it.
+  let tail: Buffer | null = null;
   for await (const block of blocks) {
-    const output = Buffer.allocUnsafeSlow(outputSize).buffer as ArrayBuffer;
+    const capacity = block.segment ? SEGMENT_SIZE : blockSize;
+    const output = Buffer.allocUnsafeSlow(storedSize(capacity)).buffer as ArrayBuffer;
     const { buffer, dictLength, length: blockLength, last } = block;
-    const job = deflateBlock({ input: buffer, dictLength, length: blockLength, output, level, last, store });
+    const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store };
+    let job: Promise<BlockResult>;
+    if (block.segment && !last && options.segments) {
+      const all = new Uint8Array(buffer, 0, dictLength + blockLength);
+      const digests = segmentDigests(level, all.subarray(0, dictLength), all.subarray(dictLength), dictLength ? tail : null);
+      tail = digests.tail;
+      job = segmentBlock(options.segments, digests.key, blockJob);
+    } else {
+      tail = null;
+      job = deflateBlock(blockJob);
+    }
     job.catch(() => undefined); // rejections are observed when awaited in order
-    inFlight.push({ job, length: block.length, dictLength });
-    while (inFlight.length >= concurrency) yield await next();
+    inFlight.push({ job, length: block.length, dictLength, capacity });
+    inFlightBytes += capacity;
+    while (inFlight.length >= MAX_BLOCKS_IN_FLIGHT || inFlightBytes >= budget) yield await next();
   }
   while (inFlight.length) yield await next();
 
@@ -112,4 +139,16 @@ export async function* parallelGzip(
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(length % 2 ** 32, 4);
   yield trailer;
+}
+
+/** A segment from the store when its bytes were compressed before, else compressed and kept. */
+async function segmentBlock(store: SegmentStore, key: Buffer, job: BlockJob): Promise<BlockResult> {
+  const found = await store.get(key);
+  if (found && found.length === job.length && found.payload.length <= job.output.byteLength) {
+    new Uint8Array(job.output).set(found.payload);
+    return { input: job.input, output: job.output, outputLength: found.payload.length, crc: found.crc };
+  }
+  const result = await deflateBlock(job);
+  await store.put(key, { crc: result.crc, length: job.length, payload: new Uint8Array(result.output, 0, result.outputLength) });
+  return result;
 }

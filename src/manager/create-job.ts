@@ -23,6 +23,7 @@ import { stepProgress } from './progress.js';
 import { uploadProgress, uploadToAgents } from './upload-fanout.js';
 import { prepareRecorderDump } from './recorder-dump-step.js';
 import { concat } from '../util/streams.js';
+import { SegmentCache } from '../archive/segment-cache.js';
 
 export interface CreateOptions {
   /** Locations to store the backup in; default `['backup.local']`. */
@@ -144,6 +145,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
 
     step = 'archive_write_failed';
     const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
+    const segments = await openSegmentCache(ctx);
     let written;
     try {
       written = await writeBackupFile(tempPath, {
@@ -177,10 +179,15 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
         level: opts.level,
         onProgress: (p) => writeProgress.set(p.inputBytes),
         finalExtra: recorder.finalExtra,
+        segments: segments ?? undefined,
       });
+    } catch (err) {
+      await segments?.abandon();
+      throw err;
     } finally {
       await snapshots.cleanup();
     }
+    if (segments) await keepSegments(ctx, segments);
     writeProgress.finish();
     const dumped = recorder.copy();
     const databases = dumped ? [...snapshots.databases, dumped] : snapshots.databases;
@@ -229,6 +236,23 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     if (!pending) await rm(tempPath, { force: true });
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** The segment cache of the data folder; without one (it cannot be made) the backup compresses everything. */
+async function openSegmentCache(ctx: Pick<JobContext, 'df' | 'log'>): Promise<SegmentCache | null> {
+  try {
+    return await SegmentCache.open(ctx.df.segmentCache);
+  } catch (err) {
+    ctx.log.warn('The segment cache cannot be used; this backup compresses every file', { error: (err as Error).message });
+    return null;
+  }
+}
+
+/** Keeps only the segments this backup used, and says how much it reused. */
+async function keepSegments(ctx: Pick<JobContext, 'log'>, cache: SegmentCache): Promise<void> {
+  await cache.finish();
+  const { hits, misses, reusedBytes, damaged } = cache.stats;
+  ctx.log.info('Segments of large files reused from the last backup', { reused: hits, compressed: misses, reused_bytes: reusedBytes, damaged });
 }
 
 /** Keeps the index the writer gathered, tied to the file as written; a failure costs only speed later. */

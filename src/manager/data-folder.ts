@@ -43,6 +43,8 @@ export interface DataFolder {
   restoreJournal: string;
   /** Backups' archive indexes (entries and checkpoints; archive-index-store.ts). */
   index: string;
+  /** Compressed segments of the last backup's large files, reused by the next (segment-cache.ts). */
+  segmentCache: string;
 }
 
 /**
@@ -74,6 +76,7 @@ export function dataFolder(installation: string, data?: string, backups?: string
     restoreResult: join(root, 'restore-result.json'),
     restoreJournal: join(root, 'restore-journal.json'),
     index: join(root, 'index'),
+    segmentCache: join(root, 'segment-cache'),
   };
 }
 

@@ -1,0 +1,128 @@
+// The segment cache behind parallel gzip: large files are compressed as segments that the next
+// stream takes from the cache when their bytes are the same — by content, not by size or time —
+// the result always inflates to the input, a damaged entry is noticed and compressed afresh, a
+// stream that fails leaves the previous cache as it was, and the cache keeps to its byte limit.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parallelGzip } from '../../src/archive/parallel-gzip.js';
+import { SegmentCache } from '../../src/archive/segment-cache.js';
+import { MIN_SEGMENTED_SIZE, SEGMENT_SIZE, SegmentPlan } from '../../src/archive/segment-plan.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+/** A database-like file: repetitive rows with random ids, so it compresses but not to nothing. */
+function rows(size: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let at = 0; at < size; at += 64) {
+    Buffer.from(`row ${at} state=on attrs={"unit":"°C"} ${randomBytes(6).toString('hex')}\n`).copy(out, at);
+  }
+  return out;
+}
+
+/** A stream of a small "header", a large file's bytes and a small trailer, with the file's region planned. */
+function streamOf(file: Buffer): { parts: Buffer[]; plan: SegmentPlan } {
+  const head = Buffer.from('h'.repeat(512));
+  const plan = new SegmentPlan();
+  plan.add(head.length, file.length);
+  return { parts: [head, file, Buffer.alloc(1024)], plan };
+}
+
+async function* chunks(parts: Buffer[]): AsyncGenerator<Buffer> {
+  for (const part of parts) for (let at = 0; at < part.length; at += 100_000) yield Buffer.from(part.subarray(at, at + 100_000));
+}
+
+async function compress(cache: SegmentCache, file: Buffer): Promise<Buffer> {
+  const { parts, plan } = streamOf(file);
+  const out: Buffer[] = [];
+  for await (const c of parallelGzip(chunks(parts), { plan, segments: cache })) out.push(Buffer.from(c));
+  return Buffer.concat(out);
+}
+
+/** One backup's worth: compress through a freshly opened cache and keep it. */
+async function backup(dir: string, file: Buffer, options: { maxBytes?: number } = {}) {
+  const cache = await SegmentCache.open(dir, options);
+  const gz = await compress(cache, file);
+  await cache.finish();
+  return { gz, stats: cache.stats };
+}
+
+const SIZE = 40 * SEGMENT_SIZE + 1234;
+const SEGMENTS = Math.ceil(SIZE / SEGMENT_SIZE);
+
+describe('the segment cache', () => {
+  it('compresses every segment the first time and takes every one from the cache the next time, with the same bytes out', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    const first = await backup(dir, file);
+    expect(first.stats).toMatchObject({ hits: 0, misses: SEGMENTS });
+    const second = await backup(dir, file);
+    expect(second.stats).toMatchObject({ hits: SEGMENTS, misses: 0, damaged: 0, reusedBytes: SIZE });
+    expect(gunzipSync(second.gz).equals(Buffer.concat(streamOf(file).parts))).toBe(true);
+    expect(second.gz.subarray(10).equals(first.gz.subarray(10))).toBe(true); // all but the header's OS byte onwards
+  });
+
+  it('puts a byte changed in place (same size) into the next stream, recompressing only its segment and the one it is the dictionary of', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file);
+    const changed = Buffer.from(file);
+    const at = 10 * SEGMENT_SIZE + SEGMENT_SIZE - 100; // in the last 32 KiB of segment 10
+    changed[at] = changed[at] === 0x5a ? 0x5b : 0x5a;
+    const next = await backup(dir, changed);
+    expect(next.stats).toMatchObject({ hits: SEGMENTS - 2, misses: 2 });
+    const out = gunzipSync(next.gz);
+    expect(out.equals(Buffer.concat(streamOf(changed).parts))).toBe(true);
+    expect(out[512 + at]).toBe(changed[at]);
+  });
+
+  it('notices a damaged entry, compresses that segment afresh and still writes the right bytes', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file);
+    const pack = join(dir, (await readdir(dir)).find((n) => n.endsWith('.pack')) as string);
+    const bytes = await readFile(pack);
+    bytes[bytes.length >> 1] ^= 0x40; // flips one bit somewhere in the middle of the pack
+    await writeFile(pack, bytes);
+    const next = await backup(dir, file);
+    expect(next.stats.damaged).toBe(1);
+    expect(next.stats.misses).toBe(1);
+    expect(gunzipSync(next.gz).equals(Buffer.concat(streamOf(file).parts))).toBe(true);
+    expect((await backup(dir, file)).stats).toMatchObject({ hits: SEGMENTS, damaged: 0 }); // the new pack holds the fresh one
+  });
+
+  it('keeps the previous cache when a stream fails, and only the segments of the last stream after one succeeds', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file);
+    const failing = await SegmentCache.open(dir);
+    await compress(failing, rows(SIZE));
+    await failing.abandon();
+    expect((await readdir(dir)).filter((n) => n.endsWith('.pack'))).toHaveLength(1);
+    expect((await backup(dir, file)).stats).toMatchObject({ hits: SEGMENTS });
+
+    const other = rows(SIZE);
+    await backup(dir, other);
+    expect((await backup(dir, file)).stats).toMatchObject({ hits: 0 }); // the segments of `file` were dropped
+  });
+
+  it('never grows past its byte limit', async () => {
+    const dir = await tmpDir();
+    const limit = 5 * SEGMENT_SIZE;
+    const file = randomBytes(SIZE); // stored, so each entry is a little more than a segment
+    await backup(dir, file, { maxBytes: limit });
+    const pack = (await readdir(dir)).find((n) => n.endsWith('.pack')) as string;
+    const size = (await stat(join(dir, pack))).size;
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThanOrEqual(limit);
+    // Four full segments fit (each a little over 64 KiB stored), the fifth does not; the short last one does.
+    expect((await backup(dir, file, { maxBytes: limit })).stats.hits).toBe(5);
+  });
+
+  it('leaves files below the segment size in ordinary blocks', async () => {
+    const plan = new SegmentPlan();
+    plan.add(0, MIN_SEGMENTED_SIZE - 1);
+    expect(plan.at(0)).toBeNull();
+  });
+});
