@@ -83,7 +83,8 @@ describe('the segment cache', () => {
     await backup(dir, file);
     const pack = join(dir, (await readdir(dir)).find((n) => n.endsWith('.pack')) as string);
     const bytes = await readFile(pack);
-    bytes[bytes.length >> 1] ^= 0x40; // flips one bit somewhere in the middle of the pack
+    const middle = bytes.length >> 1;
+    bytes[middle] = (bytes[middle] as number) ^ 0x40; // flips one bit somewhere in the middle of the pack
     await writeFile(pack, bytes);
     const next = await backup(dir, file);
     expect(next.stats.damaged).toBe(1);
