@@ -87,7 +87,7 @@ function deflateInto(
       level,
       dictionary,
       finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      chunkSize: OUTPUT_CHUNK,
+      chunkSize: Math.min(OUTPUT_CHUNK, out.length + 1024), // small blocks need no large output chunks
     });
     const used = new Set<ArrayBufferLike>();
     let length = 0;

@@ -22,7 +22,7 @@ export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
 const INPUT_AHEAD = 1;
 /** Segments are small: more of them are in flight, within the same bytes as ordinary blocks. */
-const MAX_BLOCKS_IN_FLIGHT = 48;
+const MAX_BLOCKS_IN_FLIGHT = 16;
 
 export interface ParallelGzipOptions {
   /** 1–9; default 6. */

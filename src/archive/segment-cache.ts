@@ -27,7 +27,7 @@ const ENTRY_HEADER = 4 + 32 + 16;
 const INDEX_MAGIC = Buffer.from('LBSIDX01', 'latin1');
 const INDEX_RECORD = 32 + 8 + 4;
 const INDEX_NAME = 'segments.index';
-const STAGING = 1 << 20;
+const STAGING = 256 * 1024;
 const FLUSHES_IN_FLIGHT = 4;
 /** Default limit: the compressed large files of a big installation, not more. */
 export const DEFAULT_SEGMENT_CACHE_BYTES = 4 * 1024 ** 3;

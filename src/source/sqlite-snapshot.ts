@@ -1,10 +1,11 @@
-// Consistent copies of live SQLite databases without taking them offline, made in a worker thread
-// (sqlite-snapshot-worker.ts) so the event loop stays responsive: a database in WAL mode is copied
-// as files under a pinned read snapshot and settled into one file, any other with SQLite's online
-// backup API. Writers to a database in WAL mode are never blocked.
+// Consistent copies of live SQLite databases without taking them offline: a database in WAL mode
+// is copied as files under a pinned read snapshot and settled into one file (sqlite-wal-copy.ts),
+// any other with SQLite's online backup API in a worker thread (sqlite-snapshot-worker.ts), so the
+// event loop stays responsive. Writers to a database in WAL mode are never blocked.
 
 import { open } from 'node:fs/promises';
 import { startWorker } from '../util/worker-module.js';
+import { copyWalDatabase, isWalMode, openLiveDatabase } from './sqlite-wal-copy.js';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'binary');
 
 /** True when the bytes start with SQLite's file header. */
@@ -36,7 +37,18 @@ export interface SnapshotResult {
  * Copies the database at `source` to `target` (which must not exist) consistently. Rejects with
  * the SQLite error when the copy is impossible (locked, corrupt, not a database, disk full).
  */
-export function snapshotSqlite(source: string, target: string): Promise<SnapshotResult> {
+export async function snapshotSqlite(source: string, target: string): Promise<SnapshotResult> {
+  const started = performance.now();
+  const db = openLiveDatabase(source);
+  try {
+    if (isWalMode(db)) return { pages: await copyWalDatabase(db, source, target), ms: Math.round(performance.now() - started) };
+  } finally {
+    db.close();
+  }
+  return backupInWorker(source, target);
+}
+
+function backupInWorker(source: string, target: string): Promise<SnapshotResult> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(import.meta.url, 'sqlite-snapshot-worker', { workerData: { source, target } });
     let settled = false;
