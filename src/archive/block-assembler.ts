@@ -1,9 +1,9 @@
 // Cuts a byte stream into the blocks of a pigz-style gzip stream, copying it into buffers taken
 // from the caller (so they can be reused) that start with the previous block's last 32 KiB, the
 // block's deflate dictionary. Each input chunk is released once it is copied (owned-chunks.ts).
-// With a segment plan, the stretches it names become segments: a block ends where a stretch
-// begins, the stretch is cut every SEGMENT_SIZE bytes from its start, and its first segment has no
-// dictionary, so each segment's compressed form depends on the file's bytes alone.
+// With a segment plan, a block ends where a stretch it names begins, and the stretch is cut into
+// blocks of whole segments (SEGMENT_SIZE from the stretch's start) whose first has no dictionary,
+// so each segment's compressed form can depend on the file's bytes alone.
 
 import { release } from '../util/owned-chunks.js';
 import { SEGMENT_SIZE, type SegmentPlan } from './segment-plan.js';
@@ -16,7 +16,7 @@ export interface Block {
   dictLength: number;
   length: number;
   last: boolean;
-  /** A segment of a stretch the plan named (reusable from a cache), not an ordinary block. */
+  /** Whole segments of a stretch the plan named (reusable from a cache), not an ordinary block. */
   segment: boolean;
 }
 
@@ -28,23 +28,24 @@ interface Open {
 }
 
 /**
- * Yields blocks of at most `blockSize` bytes (segments: SEGMENT_SIZE) in buffers from `take`,
- * which gets the block capacity and returns at least WINDOW + capacity bytes. A full block is only
+ * Yields blocks of at most `blockSize` bytes (a multiple of SEGMENT_SIZE when a plan is given) in
+ * buffers from `take`, each at least WINDOW + blockSize bytes. A full block is only
  * given out once more input shows whether it is the last one; an empty input gives one empty last
  * block.
  */
 export async function* assembleBlocks(
   input: AsyncIterable<Uint8Array>,
   blockSize: number,
-  take: (capacity: number) => ArrayBuffer,
+  take: () => ArrayBuffer,
   plan?: SegmentPlan,
 ): AsyncGenerator<Block> {
+  if (plan && blockSize % SEGMENT_SIZE !== 0) throw new RangeError('with a segment plan, the block size must be a multiple of the segment size');
   let position = 0;
   const begin = (previous: Block | null): Open => {
     const region = plan?.at(position) ?? null;
     const segment = region !== null && region.start <= position;
-    const limit = segment ? Math.min(SEGMENT_SIZE, region.end - position) : blockSize;
-    const buffer = take(segment ? SEGMENT_SIZE : blockSize);
+    const limit = segment ? Math.min(blockSize, region.end - position) : blockSize;
+    const buffer = take();
     const bytes = new Uint8Array(buffer);
     const firstOfRegion = segment && region.start === position;
     const dictLength = previous && !firstOfRegion ? Math.min(WINDOW, previous.length) : 0;

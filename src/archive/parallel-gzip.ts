@@ -12,8 +12,9 @@
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';
 import { deflateBlock, storedSize, type BlockJob, type BlockResult } from './block-deflate.js';
-import { SEGMENT_SIZE, type SegmentPlan } from './segment-plan.js';
-import { segmentDigests, type SegmentStore } from './segment-store.js';
+import { blockSegmentKeys, compressSegments, segmentedSize } from './segment-blocks.js';
+import type { SegmentPlan } from './segment-plan.js';
+import type { SegmentStore } from './segment-store.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
 import { handOver } from '../util/owned-chunks.js';
@@ -21,8 +22,6 @@ import { handOver } from '../util/owned-chunks.js';
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Blocks of input read ahead of the compressor. */
 const INPUT_AHEAD = 1;
-/** Segments are small: more of them are in flight, within the same bytes as ordinary blocks. */
-const MAX_BLOCKS_IN_FLIGHT = 16;
 
 export interface ParallelGzipOptions {
   /** 1–9; default 6. */
@@ -87,51 +86,45 @@ export async function* parallelGzip(
   let outputOffset = header.length;
   yield header;
 
-  // Spare input buffers by capacity: ordinary blocks and segments.
-  const spare = new Map<number, ArrayBuffer[]>();
-  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number; capacity: number }[] = [];
-  let inFlightBytes = 0;
-  const budget = concurrency * blockSize;
+  const inputs: ArrayBuffer[] = [];
+  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number }[] = [];
   let crc = 0;
   let length = 0;
   const next = async (): Promise<Buffer> => {
-    const { job, length: blockLength, dictLength, capacity } = inFlight.shift() as (typeof inFlight)[number];
-    inFlightBytes -= capacity;
+    const { job, length: blockLength, dictLength } = inFlight.shift() as (typeof inFlight)[number];
     const result = await job;
     options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, dictLength) });
     outputOffset += result.outputLength;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;
-    spare.get(capacity)?.push(result.input);
+    inputs.push(result.input);
     return handOver(Buffer.from(result.output, 0, result.outputLength));
   };
-  const take = (capacity: number): ArrayBuffer => {
-    let list = spare.get(capacity);
-    if (!list) spare.set(capacity, (list = []));
-    return list.pop() ?? new ArrayBuffer(WINDOW + capacity);
-  };
-  const blocks = assembleBlocks(readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length), blockSize, take, options.plan);
-  // The digest of the previous segment's last 32 KiB: the dictionary of the segment after it.
+  const blocks = assembleBlocks(
+    readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
+    blockSize,
+    () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
+    options.segments ? options.plan : undefined,
+  );
+  // The digest of the last 32 KiB of the previous block when it ended with a whole segment.
   let tail: Buffer | null = null;
   for await (const block of blocks) {
-    const capacity = block.segment ? SEGMENT_SIZE : blockSize;
-    const output = Buffer.allocUnsafeSlow(storedSize(capacity)).buffer as ArrayBuffer;
     const { buffer, dictLength, length: blockLength, last } = block;
+    const segmented = block.segment && !last && options.segments;
+    const output = Buffer.allocUnsafeSlow(segmented ? segmentedSize(blockLength) : storedSize(blockSize)).buffer as ArrayBuffer;
     const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store };
     let job: Promise<BlockResult>;
-    if (block.segment && !last && options.segments) {
-      const all = new Uint8Array(buffer, 0, dictLength + blockLength);
-      const digests = segmentDigests(level, all.subarray(0, dictLength), all.subarray(dictLength), dictLength ? tail : null);
-      tail = digests.tail;
-      job = segmentBlock(options.segments, digests.key, blockJob);
+    if (segmented) {
+      const keys = blockSegmentKeys(blockJob, tail);
+      tail = keys.tail;
+      job = compressSegments(options.segments as SegmentStore, keys.keys, blockJob);
     } else {
       tail = null;
       job = deflateBlock(blockJob);
     }
     job.catch(() => undefined); // rejections are observed when awaited in order
-    inFlight.push({ job, length: block.length, dictLength, capacity });
-    inFlightBytes += capacity;
-    while (inFlight.length >= MAX_BLOCKS_IN_FLIGHT || inFlightBytes >= budget) yield await next();
+    inFlight.push({ job, length: block.length, dictLength });
+    while (inFlight.length >= concurrency) yield await next();
   }
   while (inFlight.length) yield await next();
 
@@ -139,16 +132,4 @@ export async function* parallelGzip(
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(length % 2 ** 32, 4);
   yield trailer;
-}
-
-/** A segment from the store when its bytes were compressed before, else compressed and kept. */
-async function segmentBlock(store: SegmentStore, key: Buffer, job: BlockJob): Promise<BlockResult> {
-  const found = await store.get(key);
-  if (found && found.length === job.length && found.payload.length <= job.output.byteLength) {
-    new Uint8Array(job.output).set(found.payload);
-    return { input: job.input, output: job.output, outputLength: found.payload.length, crc: found.crc };
-  }
-  const result = await deflateBlock(job);
-  await store.put(key, { crc: result.crc, length: job.length, payload: new Uint8Array(result.output, 0, result.outputLength) });
-  return result;
 }

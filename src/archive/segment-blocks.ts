@@ -1,0 +1,104 @@
+// Compresses a block made of whole segments (segment-plan.ts): every segment is looked up in the
+// segment store by its key; each run of segments that are not stored goes through one zlib stream,
+// primed with the 32 KiB before the run and flushed at every segment boundary, so each segment's
+// deflate data is a piece of its own (byte-aligned, inflatable given the 32 KiB before it) that the
+// store can keep — at the cost of one stream per run, not one per segment. A segment that samples
+// as incompressible is stored and ends the run. The block's output is the segments' pieces in order
+// and its CRC-32 is combined from theirs.
+
+import { constants, crc32, createDeflateRaw } from 'node:zlib';
+import { crc32Combine } from '../util/crc32-combine.js';
+import { looksIncompressible, storedSize, writeStored, type BlockJob, type BlockResult } from './block-deflate.js';
+import { WINDOW } from './block-assembler.js';
+import { SEGMENT_SIZE } from './segment-plan.js';
+import { segmentDigests, type CachedSegment, type SegmentStore } from './segment-store.js';
+
+/** Output room for `length` bytes cut into segments, each possibly stored. */
+export function segmentedSize(length: number): number {
+  let size = 0;
+  for (let at = 0; at < length; at += SEGMENT_SIZE) size += storedSize(Math.min(SEGMENT_SIZE, length - at));
+  return Math.max(size, storedSize(0));
+}
+
+/** The keys of a block's segments; `tail` is the digest of the 32 KiB before the block when known. */
+export function blockSegmentKeys(job: BlockJob, tail: Buffer | null): { keys: Buffer[]; tail: Buffer | null } {
+  const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
+  const keys: Buffer[] = [];
+  let dictDigest = job.dictLength ? tail : null;
+  for (let at = job.dictLength; at < all.length; at += SEGMENT_SIZE) {
+    const dictionary = at === job.dictLength ? all.subarray(0, job.dictLength) : all.subarray(at - WINDOW, at);
+    const digests = segmentDigests(job.level, dictionary, all.subarray(at, Math.min(at + SEGMENT_SIZE, all.length)), dictDigest);
+    keys.push(digests.key);
+    dictDigest = digests.tail;
+  }
+  return { keys, tail: dictDigest };
+}
+
+/** Deflates consecutive segments through one stream, flushed at each boundary; resolves each one's piece. */
+function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, level: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const engine = createDeflateRaw({ level, dictionary, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: SEGMENT_SIZE + 1024 });
+    const pieces: Buffer[] = [];
+    let current: Buffer[] = [];
+    engine.on('data', (chunk: Buffer) => current.push(chunk));
+    engine.once('error', reject);
+    for (const segment of segments) {
+      engine.write(segment);
+      engine.flush(constants.Z_SYNC_FLUSH, () => {
+        pieces.push(Buffer.concat(current));
+        current = [];
+      });
+    }
+    engine.end();
+    // What the end adds after the last flush is one more empty sync block: not needed.
+    engine.once('end', () => resolve(pieces));
+  });
+}
+
+/** A block of whole segments: stored ones copied, the others compressed in runs and kept. */
+export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
+  const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
+  const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
+  const found = await Promise.all(keys.map((key) => store.get(key)));
+  const made: (CachedSegment | null)[] = found.map(() => null);
+  const runs: number[][] = [];
+  for (let i = 0; i < segments.length; i++) {
+    if (found[i]) continue;
+    const segment = segments[i] as Uint8Array;
+    if (job.store && looksIncompressible(segment)) {
+      const stored = new Uint8Array(storedSize(segment.length));
+      made[i] = { crc: crc32(segment), length: segment.length, payload: stored.subarray(0, writeStored(segment, false, stored)) };
+      continue;
+    }
+    const run = runs[runs.length - 1];
+    if (run && run[run.length - 1] === i - 1 && !made[i - 1]) run.push(i);
+    else runs.push([i]);
+  }
+  await Promise.all(
+    runs.map(async (run) => {
+      const start = job.dictLength + (run[0] as number) * SEGMENT_SIZE;
+      const dictionary = all.subarray(Math.max(0, start - WINDOW), start);
+      const pieces = await deflateRun(run.map((i) => segments[i] as Uint8Array), dictionary.length ? dictionary : undefined, job.level);
+      run.forEach((i, n) => {
+        const segment = segments[i] as Uint8Array;
+        let payload: Uint8Array = pieces[n] as Buffer;
+        if (payload.length >= storedSize(segment.length)) {
+          const stored = new Uint8Array(storedSize(segment.length));
+          payload = stored.subarray(0, writeStored(segment, false, stored));
+        }
+        made[i] = { crc: crc32(segment), length: segment.length, payload };
+      });
+    }),
+  );
+  const out = new Uint8Array(job.output);
+  let outputLength = 0;
+  let crc = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const piece = (found[i] ?? made[i]) as CachedSegment;
+    out.set(piece.payload, outputLength);
+    outputLength += piece.payload.length;
+    crc = i === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
+    if (!found[i]) await store.put(keys[i] as Buffer, piece);
+  }
+  return { input: job.input, output: job.output, outputLength, crc };
+}
