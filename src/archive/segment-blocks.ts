@@ -59,7 +59,7 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
 export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
   const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
   const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
-  const found = await Promise.all(keys.map((key) => store.get(key)));
+  const found = await store.getAll(keys);
   const made: (CachedSegment | null)[] = found.map(() => null);
   const runs: number[][] = [];
   for (let i = 0; i < segments.length; i++) {

@@ -129,24 +129,49 @@ export class SegmentCache implements SegmentStore {
     return new SegmentCache(dir, options.maxBytes ?? DEFAULT_SEGMENT_CACHE_BYTES, previous, pack, fd);
   }
 
-  async get(key: Buffer): Promise<CachedSegment | null> {
-    const name = key.toString('base64');
-    const where = this.previous?.entries.get(name);
-    let found: CachedSegment | null = null;
-    if (where && this.previous) {
-      const entry = Buffer.allocUnsafe(where.size);
-      const { bytesRead } = await readFd(this.previous.fd, entry, 0, where.size, where.offset).catch(() => ({ bytesRead: -1 }));
-      found = bytesRead === where.size ? decodeEntry(key, entry) : null;
-      if (!found) this.stats.damaged++;
+  /** Stored segments are read with one read per stretch of consecutive entries (they were written in stream order). */
+  async getAll(keys: Buffer[]): Promise<(CachedSegment | null)[]> {
+    const names = keys.map((key) => key.toString('base64'));
+    const places = names.map((name) => this.previous?.entries.get(name) ?? null);
+    const found: (CachedSegment | null)[] = keys.map(() => null);
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < keys.length; ) {
+      const first = places[i];
+      if (!first) {
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      let size = first.size;
+      for (let at = places[end]; at && at.offset === first.offset + size; at = places[++end]) size += at.size;
+      reads.push(this.readStretch(keys, places, found, i, end, first.offset, size));
+      i = end;
     }
-    if (!found) {
-      this.stats.misses++;
-      return null;
+    await Promise.all(reads);
+    for (let i = 0; i < keys.length; i++) {
+      const segment = found[i];
+      if (!segment) {
+        if (places[i]) this.stats.damaged++;
+        this.stats.misses++;
+        continue;
+      }
+      this.stats.hits++;
+      this.stats.reusedBytes += segment.length;
+      await this.append(names[i] as string, keys[i] as Buffer, segment); // carried over into the new pack
     }
-    this.stats.hits++;
-    this.stats.reusedBytes += found.length;
-    await this.append(name, key, found); // carried over into the new pack
     return found;
+  }
+
+  private async readStretch(keys: Buffer[], places: (Located | null)[], found: (CachedSegment | null)[], from: number, to: number, offset: number, size: number): Promise<void> {
+    const bytes = Buffer.allocUnsafe(size);
+    const { bytesRead } = await readFd((this.previous as { fd: number }).fd, bytes, 0, size, offset).catch(() => ({ bytesRead: -1 }));
+    if (bytesRead !== size) return;
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const place = places[i] as Located;
+      found[i] = decodeEntry(keys[i] as Buffer, bytes.subarray(at, at + place.size));
+      at += place.size;
+    }
   }
 
   put(key: Buffer, segment: CachedSegment): Promise<void> {

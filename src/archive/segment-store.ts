@@ -15,8 +15,8 @@ export interface CachedSegment {
 }
 
 export interface SegmentStore {
-  /** The stored segment for `key`, or null (not stored, damaged, or unreadable). */
-  get(key: Buffer): Promise<CachedSegment | null>;
+  /** The stored segment for each key, or null (not stored, damaged, or unreadable), in order. */
+  getAll(keys: Buffer[]): Promise<(CachedSegment | null)[]>;
   /** Keeps a freshly compressed segment (its payload is copied before this returns a promise). */
   put(key: Buffer, segment: CachedSegment): Promise<void>;
 }
