@@ -470,7 +470,9 @@ beforeAll(async () => {
     'configuration.yaml': 'homeassistant:\n  name: Test\n',
     'automations.yaml': '[]\n',
     '.storage/core.config': JSON.stringify({ version: 1, data: { location_name: 'Home' } }),
-    'www/big.bin': seededBytes(0x5eed, 3 * 1024 * 1024 + 12_345),
+    // A little over 2 MiB that does not compress: the inner archive spans three SecureTar v3
+    // messages and three gzip blocks of 1 MiB, so damage lands in a first, a middle and a last one.
+    'www/big.bin': seededBytes(0x5eed, 2 * 1024 * 1024 + 12_345),
     'custom_components/x/__init__.py': '# x\n',
     'home-assistant_v2.db': seededBytes(7, 4096),
     'config-link': { symlink: 'configuration.yaml' },
