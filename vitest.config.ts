@@ -1,6 +1,7 @@
 // The test suite in three projects, each file's name says which it belongs to:
 //   unit    `*.test.ts`         pure and in-process (no child processes, servers or browser); seconds
-//   system  `*.system.test.ts`  real servers (s3rver, sshd, Apache, Mosquitto, MariaDB, PostgreSQL), child processes, Chromium
+//   system  `*.system.test.ts`  real servers (s3rver, sshd, Apache, Mosquitto, MariaDB, PostgreSQL), child processes, Chromium,
+//                               hundreds of MB written
 //   heavy   `*.heavy.test.ts`   GiB-sized streams; run after the others, one file at a time
 // `npm test` runs all three; `npm run test:unit`, `test:system` and `test:heavy` one each.
 

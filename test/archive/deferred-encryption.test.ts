@@ -1,6 +1,6 @@
 // Encryption that starts before its key is derived: the plaintext produced meanwhile is kept
 // (copied, though its producer reuses its buffers) and encrypted once the key is there.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encryptWhenReady } from '../../src/archive/securetar/deferred-encryption.js';
 import type { MemberEncryptor } from '../../src/archive/securetar/member-encryptor.js';
 import { collect } from '../../src/util/chunks.js';
@@ -30,13 +30,22 @@ async function* reusing(count: number, log: string[]) {
   }
 }
 
+/** A key that arrives after `ms` on the fake clock: the tests move time on instead of waiting. */
 const later = <T>(value: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 
 describe('encryptWhenReady', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('encrypts what was produced before the key arrived, in order and intact', async () => {
     const log: string[] = [];
-    const out = await collect(encryptWhenReady(later(tagging, 30), reusing(5, log), 1 << 20));
-    expect(out.toString()).toBe('[c0.][c1.][c2.][c3.][c4.]');
+    const out = collect(encryptWhenReady(later(tagging, 30), reusing(5, log), 1 << 20));
+    await vi.advanceTimersByTimeAsync(30);
+    expect((await out).toString()).toBe('[c0.][c1.][c2.][c3.][c4.]');
   });
 
   it('stops gathering at its limit and waits for the key', async () => {
@@ -44,8 +53,9 @@ describe('encryptWhenReady', () => {
     const key = later(tagging, 40);
     const it = encryptWhenReady(key, reusing(100, log), 6)[Symbol.asyncIterator]();
     const first = it.next();
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(20);
     expect(log.filter((l) => l.startsWith('made')).length).toBeLessThanOrEqual(3);
+    await vi.advanceTimersByTimeAsync(20);
     expect((await first).value?.toString()).toBe('[c0.]');
     await it.return?.(undefined);
     expect(log).toContain('closed');

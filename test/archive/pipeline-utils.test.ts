@@ -2,7 +2,7 @@
 // gathers chunks into large writes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readAhead } from '../../src/util/concurrency.js';
 import { FileWriter } from '../../src/util/file-writer.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -17,13 +17,18 @@ describe('readAhead', () => {
       }
     }
     const seen: number[] = [];
-    for await (const n of readAhead(source(), 3)) {
-      if (n === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        expect(pulled).toBeGreaterThanOrEqual(3);
-        expect(pulled).toBeLessThanOrEqual(5);
+    vi.useFakeTimers();
+    try {
+      for await (const n of readAhead(source(), 3)) {
+        if (n === 0) {
+          await vi.advanceTimersByTimeAsync(20); // a slow consumer, on the fake clock
+          expect(pulled).toBeGreaterThanOrEqual(3);
+          expect(pulled).toBeLessThanOrEqual(5);
+        }
+        seen.push(n);
       }
-      seen.push(n);
+    } finally {
+      vi.useRealTimers();
     }
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });

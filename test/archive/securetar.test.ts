@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encryptedMemberSize, parseCommonHeader, aesIv } from '../../src/archive/securetar/securetar-header.js';
 import { encryptV2, v2Header, v2Params, decryptAesCbc } from '../../src/archive/securetar/securetar-v2.js';
 import {
@@ -11,6 +11,7 @@ import {
   v3Header,
   createV3RootContext,
   newV3MemberParams,
+  type V3RootContext,
 } from '../../src/archive/securetar/securetar-v3.js';
 import { ArchiveCorruptError, ArchiveTruncatedError, IncorrectPasswordError } from '../../src/util/errors.js';
 import { collect, fromBuffers } from '../../src/util/chunks.js';
@@ -18,6 +19,14 @@ import { release } from '../../src/util/owned-chunks.js';
 import { fixture } from '../helpers/paths.js';
 
 const ref = (name: string) => readFile(fixture(`reference-made/${name}`));
+
+// One root context (an Argon2id derivation from a random salt) for the stream tests, as one
+// archive's members share theirs; each test still draws its own member parameters, so its file key
+// and stream header are its own. The derivation itself has its known-answer tests below.
+let root: V3RootContext;
+beforeAll(async () => {
+  root = await createV3RootContext('pw');
+});
 
 describe('SecureTar known answers', () => {
   it('derives the Argon2id known-answer root key', async () => {
@@ -91,7 +100,7 @@ describe('SecureTar v2 streams', () => {
 describe('SecureTar v3 streams', () => {
   const sizes = [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20)];
   it.each(sizes)('round-trips a %i-byte plaintext across 1 MiB message boundaries', async (n) => {
-    const ctx = await createV3RootContext('pw');
+    const ctx = root;
     const member = await newV3MemberParams();
     const plain = Buffer.alloc(n, 7);
     for (let i = 0; i < n; i += 4096) plain[i] = i & 0xff;
@@ -107,7 +116,7 @@ describe('SecureTar v3 streams', () => {
   });
 
   it('detects a flipped ciphertext byte as an authentication failure', async () => {
-    const ctx = await createV3RootContext('pw');
+    const ctx = root;
     const member = await newV3MemberParams();
     const body = await collect(encryptV3(fromBuffers(Buffer.alloc(5000, 1)), ctx, member));
     body[100] = (body[100] as number) ^ 1;
@@ -117,7 +126,7 @@ describe('SecureTar v3 streams', () => {
   });
 
   it('reports a body shorter than the header promises as truncated', async () => {
-    const ctx = await createV3RootContext('pw');
+    const ctx = root;
     const member = await newV3MemberParams();
     const body = await collect(encryptV3(fromBuffers(Buffer.alloc(3 << 20, 1)), ctx, member));
     await expect(
@@ -130,7 +139,7 @@ describe('SecureTar v3 streams', () => {
 async function threeMiBAndKeys() {
   const plain = Buffer.alloc(3 << 20);
   for (let i = 0; i < plain.length; i += 1000) plain[i] = i & 0xff;
-  return { plain, ctx: await createV3RootContext('pw'), member: await newV3MemberParams(), v2: v2Params('pw') };
+  return { plain, ctx: root, member: await newV3MemberParams(), v2: v2Params('pw') };
 }
 
 /** Copies each chunk as it comes, as the file writer does, then releases it (freed if it was handed over). */

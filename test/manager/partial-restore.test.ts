@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PathNotInBackup, InvalidRequestError } from '../../src/util/errors.js';
 import { UnsafeSwapPathError } from '../../src/manager/swap-paths.js';
 import { dataDir, stagingFolders } from '../helpers/data-dir.js';
@@ -51,6 +51,13 @@ function without(tree: Record<string, NodeInfo>, paths: string[]): Record<string
 }
 
 describe('a partial restore', () => {
+  // The refusals leave the installation as it was (each checks its tree where it can), so they
+  // share one backed-up and changed installation; every test that changes it has its own.
+  let refusing: Awaited<ReturnType<typeof backedUpAndChanged>>;
+  beforeAll(async () => {
+    refusing = await backedUpAndChanged();
+  });
+
   it('changes only the chosen paths: everything else, the database included, keeps its exact tree description', async () => {
     const { inst, manager, backupId, atBackup } = await backedUpAndChanged();
     const before = await describeTree(inst, { mtimes: true });
@@ -100,7 +107,7 @@ describe('a partial restore', () => {
   });
 
   it('refuses a path that is not in the backup before anything is touched', async () => {
-    const { inst, manager, backupId } = await backedUpAndChanged();
+    const { inst, manager, backupId } = refusing;
     const before = await describeTree(inst, { mtimes: true });
     const attempt = manager.restore({ backupId, paths: ['automations.yaml', 'custom_components/baz'] });
     await expect(attempt).rejects.toThrow(PathNotInBackup);
@@ -146,7 +153,7 @@ describe('a partial restore', () => {
     ['backups/readme.txt', /is never restored/],
     ['.lifeboat-restore-abc123/new', /is never restored/],
   ])('refuses %s as a path to restore', async (path, message) => {
-    const { inst, manager, backupId } = await backedUpAndChanged();
+    const { inst, manager, backupId } = refusing;
     const before = await describeTree(inst, { mtimes: true });
     const attempt = manager.restore({ backupId, paths: [path] });
     await expect(attempt).rejects.toThrow(InvalidRequestError);
@@ -155,7 +162,7 @@ describe('a partial restore', () => {
   });
 
   it('refuses paths together with restoreHomeassistant or restoreDatabase (the paths decide)', async () => {
-    const { manager, backupId } = await backedUpAndChanged();
+    const { manager, backupId } = refusing;
     await expect(manager.restore({ backupId, paths: ['automations.yaml'], restoreDatabase: false })).rejects.toThrow(/leave out restoreHomeassistant and restoreDatabase/);
   });
 });

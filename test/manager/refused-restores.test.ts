@@ -4,7 +4,7 @@
 import { copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BackupError } from '../../src/util/errors.js';
 import { openManager } from '../helpers/manager.js';
 import { stagingFolders } from '../helpers/data-dir.js';
@@ -30,8 +30,15 @@ async function expectRefused(run: () => Promise<unknown>, code: RegExp) {
 }
 
 describe('restore refuses before touching the installation', () => {
+  // A refusal leaves the installation as it was (each test checks its digest), so the refusals
+  // share one installation and its backup; the test whose restore goes through has its own.
+  let shared: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => {
+    shared = await setup();
+  });
+
   it('refuses a wrong or missing password', async () => {
-    const { inst, manager, created, digest } = await setup();
+    const { inst, manager, created, digest } = shared;
     const before = await digest();
     await expectRefused(() => manager.restore({ backupId: created.backupId, password: 'wrong' }), /^password_incorrect$/);
     await expectRefused(() => manager.restore({ backupId: created.backupId }), /^password_incorrect$/);
@@ -41,7 +48,7 @@ describe('restore refuses before touching the installation', () => {
   });
 
   it('refuses a truncated backup', async () => {
-    const { dir, manager, created, digest } = await setup();
+    const { dir, manager, created, digest } = shared;
     const cut = join(dir, 'cut.tar');
     await copyFile(created.path!, cut);
     await truncate(cut, Math.floor(created.backup.size * 0.6));
@@ -51,7 +58,7 @@ describe('restore refuses before touching the installation', () => {
   });
 
   it('refuses a backup whose content does not match its recorded digest', async () => {
-    const { dir, manager, created, digest } = await setup();
+    const { dir, manager, created, digest } = shared;
     const bad = join(dir, 'bad.tar');
     const bytes = await readFile(created.path!);
     // Change one hex digit of the recorded digest in backup.json (same length, still valid JSON).
@@ -65,7 +72,7 @@ describe('restore refuses before touching the installation', () => {
   });
 
   it('refuses entries that would leave the installation', async () => {
-    const { dir, inst, manager, digest } = await setup();
+    const { dir, inst, manager, digest } = shared;
     const hostile = join(dir, 'hostile.tar');
     await writeFile(
       hostile,

@@ -2,7 +2,7 @@
 // released once the inflater has consumed it, and the last view of each of the inflater's output
 // buffers is handed over, so a consumer that releases every chunk it used up frees them all.
 import { createGunzip, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handOver, release } from '../../src/util/owned-chunks.js';
 import { throughTransform } from '../../src/util/streams.js';
 import { prng } from '../helpers/craft-archive.js';
@@ -17,6 +17,10 @@ function plaintext(): Buffer {
   return out;
 }
 
+/** The plaintext and its gzip, made once (beforeAll): every test reads them and feeds copies of the gzip. */
+let plain: Buffer = Buffer.alloc(0);
+let gzipped: Buffer = Buffer.alloc(0);
+
 async function* fresh(data: Buffer, size: number, pass: boolean, handed: Buffer[]) {
   for (let at = 0; at < data.length; at += size) {
     const chunk = Buffer.from(data.subarray(at, at + size)); // a copy in a buffer of its own
@@ -26,12 +30,11 @@ async function* fresh(data: Buffer, size: number, pass: boolean, handed: Buffer[
 }
 
 async function inflate(pass: boolean, releaseOutput: boolean) {
-  const plain = plaintext();
   const inputs: Buffer[] = [];
   const outputs: Buffer[] = [];
   const copies: Buffer[] = [];
   const gunzip = createGunzip({ chunkSize: MiB });
-  for await (const chunk of throughTransform(fresh(gzipSync(plain), 256 * 1024, pass, inputs), gunzip)) {
+  for await (const chunk of throughTransform(fresh(gzipped, 256 * 1024, pass, inputs), gunzip)) {
     outputs.push(chunk);
     copies.push(Buffer.from(chunk)); // the consumer copies, and keeps no view
     if (releaseOutput) release(chunk);
@@ -40,6 +43,14 @@ async function inflate(pass: boolean, releaseOutput: boolean) {
 }
 
 describe('throughTransform', () => {
+  beforeAll(() => {
+    plain = plaintext();
+    gzipped = gzipSync(plain);
+  });
+  afterAll(() => {
+    plain = gzipped = Buffer.alloc(0);
+  });
+
   it('frees the inflater output the consumer released and the handed-over input once consumed; the bytes are exact', async () => {
     const r = await inflate(true, true);
     expect(r.inflated.equals(r.plain)).toBe(true);
