@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import {
   CLI,
   compareManifests,
+  fresh,
   hasCommand,
   KiB,
   log,
@@ -381,11 +382,6 @@ function pathsFor(work: string, tree: string): Paths {
     unpackTar: join(out, 'unpack-tar'),
     rss: join(out, 'rss.txt'),
   };
-}
-
-function fresh(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-  syncDisks();
 }
 
 function record(samples: OpSamples, seconds: number, rssKiB: number | null = null): void {

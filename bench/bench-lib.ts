@@ -1,6 +1,7 @@
 // Helpers shared by the benchmarks in bench/: paths of the built CLI, its launcher and the RSS probe, option
-// parsing bits, file manifests (size + SHA-256 of every file) and their comparison, running and
-// timing commands (the Lifeboat CLI with its peak RSS recorded), medians and plain-text tables.
+// parsing bits, file manifests (size + SHA-256 of every file) and their comparison, what a backup of
+// an installation holds (Home Assistant's exclude rules), running and timing commands (the Lifeboat
+// CLI with its peak RSS recorded, `backup create --json`'s answer), medians and plain-text tables.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -135,6 +136,85 @@ export function compareManifests(expected: Manifest, actual: Manifest, notes?: s
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a backup of an installation holds: everything but backups/, less what Home Assistant's
+// exclude rules drop (a small, independent matcher: `*` stays within one segment, `**/` spans any
+// number of leading folders; a path is dropped when it or a parent matches)
+
+/** Top-level folders no side archives: the backups themselves. */
+const NOT_ARCHIVED = new Set(['backups']);
+
+/**
+ * Home Assistant's EXCLUDE_FROM_BACKUP (homeassistant/components/backup/const.py), root-anchored:
+ * files it matches are not in a backup, so a restore does not bring them back. Written out here
+ * rather than taken from src/source/exclude-rules.ts: the checks must not take their expectations
+ * from the code they check.
+ */
+const HA_EXCLUDES = [
+  '**/__pycache__/*',
+  '**/.DS_Store',
+  '.HA_RESTORE',
+  '*.db-shm',
+  '*.log.*',
+  '*.log',
+  'backups/*.tar',
+  'tmp_backups/*.tar',
+  'OZW_Log.txt',
+  'tts/*',
+] as const;
+
+/**
+ * The live companions of a SQLite database. A backup takes a consistent copy of the database
+ * instead of the live file and its sidecars, so they are not compared either (the database is).
+ */
+const SQLITE_SIDECARS = ['*.db-wal', '*.db-journal'] as const;
+
+function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charAt(i);
+    if (pattern.startsWith('**/', i)) {
+      re += '(?:.*/)?';
+      i += 2;
+    } else if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else re += /[\\^$.+()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const DROPPED = [...HA_EXCLUDES, ...SQLITE_SIDECARS].map(globRegExp);
+
+/** True when a backup leaves `rel` out (the path itself or one of its parent folders matches). */
+export function droppedByBackup(rel: string): boolean {
+  const parts = rel.split('/');
+  for (let n = 1; n <= parts.length; n++) {
+    const prefix = parts.slice(0, n).join('/');
+    if (DROPPED.some((re) => re.test(prefix))) return true;
+  }
+  return false;
+}
+
+/** The part of a manifest that a backup holds and a restore must give back. */
+export function restorable(m: Manifest): { manifest: Manifest; dropped: string[] } {
+  const out: Manifest = { files: new Map(), dirs: new Set(), bytes: 0 };
+  const dropped: string[] = [];
+  for (const [rel, entry] of m.files) {
+    if (droppedByBackup(rel)) dropped.push(rel);
+    else {
+      out.files.set(rel, entry);
+      out.bytes += entry.size;
+    }
+  }
+  for (const rel of m.dirs) if (!droppedByBackup(rel)) out.dirs.add(rel);
+  return { manifest: out, dropped: dropped.sort() };
+}
+
+/** Reads (and hashes) every file of the installation that tar would archive (all but `backups/`). */
+export function installationManifest(root: string, options: Omit<ManifestOptions, 'skip'> = {}): Manifest {
+  return manifestOf(root, { ...options, skip: (rel, isDir) => isDir && NOT_ARCHIVED.has(rel) });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Running and timing commands
 
 export interface Timed {
@@ -167,6 +247,12 @@ export function syncDisks(): void {
   spawnSync('sync', { stdio: 'ignore' });
 }
 
+/** Removes a file or folder, then flushes (untimed), so an output's deletion does not slow the next command. */
+export function fresh(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  syncDisks();
+}
+
 export function hasCommand(cmd: string): string | null {
   const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return null;
@@ -188,6 +274,35 @@ export async function runLifeboat(args: string[], rssFile: string): Promise<Life
   const timed = await runTimed(LAUNCHER, args, env);
   const raw = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) : NaN;
   return { ...timed, rssKiB: Number.isFinite(raw) ? raw : null };
+}
+
+/** The JSON `backup create --json` prints (only the fields used here). */
+export interface CreateOutput {
+  path: string;
+  backup_id: string;
+  size: number;
+  protected: boolean;
+  databases: { path: string; ok: boolean; error?: string }[];
+}
+
+export function parseCreateOutput(stdout: string): CreateOutput {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  let out: CreateOutput;
+  try {
+    out = JSON.parse(line) as CreateOutput;
+  } catch {
+    throw new Error(`lifeboat backup create --json printed no JSON:\n${stdout}`);
+  }
+  if (typeof out.path !== 'string' || typeof out.backup_id !== 'string') throw new Error(`lifeboat backup create --json: no path or backup_id in ${line}`);
+  return out;
+}
+
+/** The commit the CLI was presumably built from, `+changes` when src/ differs from it. */
+export function sourceRevision(): string | null {
+  const head = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (head.error || head.status !== 0) return null;
+  const status = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
+  return `${head.stdout.trim()}${status.stdout.trim() ? '+changes in src/' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
