@@ -7,11 +7,15 @@
 
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
+  benchMain,
   CLI,
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
   compareManifests,
   fresh,
   hasCommand,
@@ -24,7 +28,6 @@ import {
   MiB,
   positiveInt,
   readMarker,
-  REPO,
   round,
   runLifeboat,
   runTimed,
@@ -62,13 +65,9 @@ const TARGETS = { packVsTarGz: 2.0, packVsPigz: 1.0, unpackVsTarGz: 1.0, peakRss
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
+interface Options extends CommonOptions {
   sizeMib: number;
   runs: number;
-  work: string;
-  regen: boolean;
-  json: boolean;
-  keep: boolean;
 }
 
 const USAGE = `Usage: node --import tsx bench/archive-bench.ts [options]
@@ -94,21 +93,14 @@ function parseOptions(argv: string[]): Options | null {
     options: {
       'size-mib': { type: 'string' },
       runs: { type: 'string' },
-      work: { type: 'string' },
-      regen: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...COMMON_OPTIONS,
     },
   });
   if (values.help) return null;
   return {
     sizeMib: positiveInt('--size-mib', values['size-mib'], 300, 16),
     runs: positiveInt('--runs', values.runs, 3, 1),
-    work: values.work ? resolve(values.work) : join(REPO, 'bench', '.work'),
-    regen: values.regen ?? false,
-    json: values.json ?? false,
-    keep: values.keep ?? false,
+    ...commonOptions(values, '.work'),
   };
 }
 
@@ -581,37 +573,4 @@ async function benchmark(opts: Options): Promise<Results> {
   };
 }
 
-async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (!existsSync(CLI)) {
-    process.stderr.write(`${CLI} is missing: run npm run build first\n`);
-    return 1;
-  }
-  try {
-    const results = await benchmark(opts);
-    const text = formatResults(results);
-    if (opts.json) {
-      process.stderr.write(`\n${text}`);
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    } else process.stdout.write(`\n${text}`);
-    return 0;
-  } catch (err) {
-    const head = err instanceof VerifyError ? 'VERIFICATION FAILED' : 'BENCHMARK FAILED';
-    process.stderr.write(`\n${head}: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
-
-void main().then((code) => {
-  process.exitCode = code;
-});
+benchMain({ usage: USAGE, parse: parseOptions, run: benchmark, format: formatResults });

@@ -9,11 +9,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
+  benchMain,
   CLI,
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
   compareManifests,
   type CreateOutput,
   fresh,
@@ -26,7 +30,6 @@ import {
   parseCreateOutput,
   positiveInt,
   readMarker,
-  REPO,
   restorable,
   round,
   runLifeboat,
@@ -45,13 +48,9 @@ const DB = 'home-assistant_v2.db';
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
+interface Options extends CommonOptions {
   dbMib: number;
   runs: number;
-  work: string;
-  regen: boolean;
-  json: boolean;
-  keep: boolean;
 }
 
 const USAGE = `Usage: node --import tsx bench/backup-bench.ts [options]
@@ -78,21 +77,14 @@ function parseOptions(argv: string[]): Options | null {
     options: {
       'db-mib': { type: 'string' },
       runs: { type: 'string' },
-      work: { type: 'string' },
-      regen: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...COMMON_OPTIONS,
     },
   });
   if (values.help) return null;
   return {
     dbMib: positiveInt('--db-mib', values['db-mib'], 256, 1),
     runs: positiveInt('--runs', values.runs, 3, 1),
-    work: values.work ? resolve(values.work) : join(REPO, 'bench', '.work', 'backup'),
-    regen: values.regen ?? false,
-    json: values.json ?? false,
-    keep: values.keep ?? false,
+    ...commonOptions(values, join('.work', 'backup')),
   };
 }
 
@@ -406,40 +398,14 @@ async function benchmark(opts: Options): Promise<Results> {
   };
 }
 
-async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (!existsSync(CLI)) {
-    process.stderr.write(`${CLI} is missing: run npm run build first\n`);
-    return 1;
-  }
-  // The installation is always given with -c; Lifeboat's data folder is kept in the work folder.
-  delete process.env.LIFEBOAT_CONFIG;
-  process.env.LIFEBOAT_DATA = join(opts.work, 'data');
-  try {
-    const results = await benchmark(opts);
-    const text = formatResults(results);
-    if (opts.json) {
-      process.stderr.write(`\n${text}`);
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    } else process.stdout.write(`\n${text}`);
-    return 0;
-  } catch (err) {
-    const head = err instanceof VerifyError ? 'VERIFICATION FAILED' : 'BENCHMARK FAILED';
-    process.stderr.write(`\n${head}: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
-
-void main().then((code) => {
-  process.exitCode = code;
+benchMain({
+  usage: USAGE,
+  parse: parseOptions,
+  run: (opts) => {
+    // The installation is always given with -c; Lifeboat's data folder is kept in the work folder.
+    delete process.env.LIFEBOAT_CONFIG;
+    process.env.LIFEBOAT_DATA = join(opts.work, 'data');
+    return benchmark(opts);
+  },
+  format: formatResults,
 });

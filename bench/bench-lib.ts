@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,32 @@ export function positiveInt(name: string, raw: string | undefined, fallback: num
 
 export function log(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+/** The options of every benchmark with a work folder, for parseArgs: --work, --regen, --json, --keep, --help. */
+export const COMMON_OPTIONS = {
+  work: { type: 'string' },
+  regen: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface CommonOptions {
+  work: string;
+  regen: boolean;
+  json: boolean;
+  keep: boolean;
+}
+
+/** The common options' values, the work folder `bench/<defaultWork>` unless --work names one. */
+export function commonOptions(values: { work?: string; regen?: boolean; json?: boolean; keep?: boolean }, defaultWork: string): CommonOptions {
+  return {
+    work: values.work ? resolve(values.work) : join(REPO, 'bench', defaultWork),
+    regen: values.regen ?? false,
+    json: values.json ?? false,
+    keep: values.keep ?? false,
+  };
 }
 
 /** Parses a JSON marker file; null when it is missing or unreadable. */
@@ -108,6 +134,17 @@ export function manifestOf(root: string, options: ManifestOptions = {}): Manifes
   };
   walk(root, '');
   return m;
+}
+
+/** The bytes of every file below `root` (what `du -sb` counts for files, without reading them). */
+export function folderBytes(root: string): number {
+  let bytes = 0;
+  for (const d of readdirSync(root, { withFileTypes: true })) {
+    const abs = join(root, d.name);
+    if (d.isDirectory()) bytes += folderBytes(abs);
+    else if (d.isFile()) bytes += statSync(abs).size;
+  }
+  return bytes;
 }
 
 /**
@@ -223,10 +260,10 @@ export interface Timed {
   stderr: string;
 }
 
-export function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+export function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<Timed> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -253,8 +290,9 @@ export function fresh(path: string): void {
   syncDisks();
 }
 
-export function hasCommand(cmd: string): string | null {
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+/** The first line a command prints when asked its version (`args`), or null when it cannot run. */
+export function hasCommand(cmd: string, args: readonly string[] = ['--version']): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) return null;
   return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || cmd;
 }
@@ -330,4 +368,59 @@ export function table(rows: string[][], left: readonly number[] = []): string {
   const align = (cell: string, c: number): string =>
     c === 0 || left.includes(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0);
   return rows.map((r) => r.map(align).join('  ').trimEnd()).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// A benchmark's main
+
+export interface BenchProgram<O extends { json: boolean }, R> {
+  usage: string;
+  /** Parses the command line; null for --help; throws (UsageError) on a bad option. */
+  parse: (argv: string[]) => O | null;
+  /** Checks before the work starts (e.g. tools it needs): a message stops it with exit status 1. */
+  preflight?: (opts: O) => string | null;
+  run: (opts: O) => Promise<R>;
+  format: (results: R) => string;
+}
+
+/**
+ * Runs a benchmark as a program: parses its options (exit status 2 on a bad one, the usage for
+ * --help), checks that the CLI is built, runs it and prints the text (with --json: JSON on stdout,
+ * the text on stderr). Exit status 1 when it fails, `VERIFICATION FAILED` for a failed check.
+ */
+export function benchMain<O extends { json: boolean }, R>(program: BenchProgram<O, R>): void {
+  const main = async (): Promise<number> => {
+    let opts: O | null;
+    try {
+      opts = program.parse(process.argv.slice(2));
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n\n${program.usage}`);
+      return 2;
+    }
+    if (!opts) {
+      process.stdout.write(program.usage);
+      return 0;
+    }
+    const missing = existsSync(CLI) ? (program.preflight?.(opts) ?? null) : `${CLI} is missing: run npm run build first`;
+    if (missing) {
+      process.stderr.write(`${missing}\n`);
+      return 1;
+    }
+    try {
+      const results = await program.run(opts);
+      const text = program.format(results);
+      if (opts.json) {
+        process.stderr.write(`\n${text}`);
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      } else process.stdout.write(`\n${text}`);
+      return 0;
+    } catch (err) {
+      const head = err instanceof VerifyError ? 'VERIFICATION FAILED' : 'BENCHMARK FAILED';
+      process.stderr.write(`\n${head}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  };
+  void main().then((code) => {
+    process.exitCode = code;
+  });
 }
