@@ -87,8 +87,8 @@ const USAGE = `Usage: node --import tsx bench/speed-bench.ts [options]
 Full backups at the speed of an incremental one? Measures, in one run, Lifeboat's full, encrypted,
 self-contained backups against restic (incremental, deduplicating) on a Home Assistant installation,
 and checks every backup it makes. Build first: npm run build (the benchmark runs this checkout's
-bin/lifeboat and dist/). Needs restic, GNU tar, /usr/bin/time and ${PYTHON} with PyNaCl and
-cryptography (scripts/test.sh installs them).
+bin/lifeboat and dist/). Needs restic, GNU tar, /usr/bin/time (apt-get install restic time) and
+${PYTHON} with PyNaCl and cryptography (scripts/test.sh installs those).
 
 The installation (built once into WORK/base/, then copied with cp -a for every run, untimed):
 lifeboat demo init --db-mib N (a recorder database in WAL mode, YAML, .storage/, a custom component)
@@ -132,7 +132,8 @@ byte for byte (excluded files included: restic has no such rules).
 
 Reading the output: times are medians over the runs, with every run's value. Ratios are
 "other tool's time / Lifeboat's time" (> 1: Lifeboat faster), per run, then their median; sizes are
-Lifeboat backup / tar -czf (< 1: smaller). Goals (reported, they do not change the exit status):
+Lifeboat backup / tar -czf (< 1: smaller); "Lifeboat first s / next s" shows what the data folder
+kept from the first backup saves. Goals (reported, they do not change the exit status):
 next backup vs restic's incremental ≥ ${GOALS.nextVsRestic.toFixed(2)}×, size ≤ ${GOALS.sizeVsTar} × tar -czf, Lifeboat peak RSS ≤ ${GOALS.peakRssMiB} MiB,
 writer stall < ${GOALS.writerStallMs} ms.
 
@@ -145,7 +146,8 @@ Options:
                     in its own transactions and records how long each commit took; the longest
                     (the max stall) and the longest gap between two commits are reported. The
                     extracted backup must then hold a gap-free prefix of its commits, and every
-                    other table must equal the tree before the backup
+                    other table must equal the tree before the backup. The first backup's time
+                    then includes the writer's load
   --memory-gib N    memory mode instead: only Lifeboat, on the default installation and on one of
                     N GiB (a ${MEMORY_DB_MIB} MiB demo database, the same extras, then incompressible
                     recordings and compressible logs up to N GiB; generated in 2 MiB chunks);
