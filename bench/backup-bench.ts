@@ -9,24 +9,32 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
+  benchMain,
   CLI,
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
   compareManifests,
+  type CreateOutput,
+  fresh,
   hasCommand,
+  installationManifest,
   log,
   type Manifest,
-  manifestOf,
   median,
   mib,
+  parseCreateOutput,
   positiveInt,
   readMarker,
-  REPO,
+  restorable,
   round,
   runLifeboat,
   runTimed,
+  sourceRevision,
   syncDisks,
   table,
   VerifyError,
@@ -37,42 +45,12 @@ const PASSWORD = 'bench-key';
 const LEVEL = 6; // `backup create`'s default gzip level, and gzip's (so tar -czf's) default
 const DB = 'home-assistant_v2.db';
 
-/** Top-level folders neither side archives: the backups themselves, Lifeboat's own state. */
-const NOT_ARCHIVED = new Set(['backups']);
-
-/**
- * Home Assistant's EXCLUDE_FROM_BACKUP (homeassistant/components/backup/const.py), root-anchored:
- * files it matches are not in a backup, so a restore does not bring them back.
- */
-const HA_EXCLUDES = [
-  '**/__pycache__/*',
-  '**/.DS_Store',
-  '.HA_RESTORE',
-  '*.db-shm',
-  '*.log.*',
-  '*.log',
-  'backups/*.tar',
-  'tmp_backups/*.tar',
-  'OZW_Log.txt',
-  'tts/*',
-] as const;
-
-/**
- * The live companions of a SQLite database. A backup takes a consistent copy of the database
- * instead of the live file and its sidecars, so they are not compared either (the database is).
- */
-const SQLITE_SIDECARS = ['*.db-wal', '*.db-journal'] as const;
-
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
+interface Options extends CommonOptions {
   dbMib: number;
   runs: number;
-  work: string;
-  regen: boolean;
-  json: boolean;
-  keep: boolean;
 }
 
 const USAGE = `Usage: node --import tsx bench/backup-bench.ts [options]
@@ -99,72 +77,15 @@ function parseOptions(argv: string[]): Options | null {
     options: {
       'db-mib': { type: 'string' },
       runs: { type: 'string' },
-      work: { type: 'string' },
-      regen: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...COMMON_OPTIONS,
     },
   });
   if (values.help) return null;
   return {
     dbMib: positiveInt('--db-mib', values['db-mib'], 256, 1),
     runs: positiveInt('--runs', values.runs, 3, 1),
-    work: values.work ? resolve(values.work) : join(REPO, 'bench', '.work', 'backup'),
-    regen: values.regen ?? false,
-    json: values.json ?? false,
-    keep: values.keep ?? false,
+    ...commonOptions(values, join('.work', 'backup')),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Home Assistant's exclude rules (a small, independent matcher: `*` stays within one segment,
-// `**/` spans any number of leading folders; a path is dropped when it or a parent matches)
-
-function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern.charAt(i);
-    if (pattern.startsWith('**/', i)) {
-      re += '(?:.*/)?';
-      i += 2;
-    } else if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else re += /[\\^$.+()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
-  }
-  return new RegExp(`^${re}$`);
-}
-
-const DROPPED = [...HA_EXCLUDES, ...SQLITE_SIDECARS].map(globRegExp);
-
-/** True when a backup leaves `rel` out (the path itself or one of its parent folders matches). */
-function droppedByBackup(rel: string): boolean {
-  const parts = rel.split('/');
-  for (let n = 1; n <= parts.length; n++) {
-    const prefix = parts.slice(0, n).join('/');
-    if (DROPPED.some((re) => re.test(prefix))) return true;
-  }
-  return false;
-}
-
-/** The part of a manifest that a backup holds and a restore must give back. */
-function restorable(m: Manifest): { manifest: Manifest; dropped: string[] } {
-  const out: Manifest = { files: new Map(), dirs: new Set(), bytes: 0 };
-  const dropped: string[] = [];
-  for (const [rel, entry] of m.files) {
-    if (droppedByBackup(rel)) dropped.push(rel);
-    else {
-      out.files.set(rel, entry);
-      out.bytes += entry.size;
-    }
-  }
-  for (const rel of m.dirs) if (!droppedByBackup(rel)) out.dirs.add(rel);
-  return { manifest: out, dropped: dropped.sort() };
-}
-
-/** Reads (and hashes) every file of the installation that tar would archive. */
-function installationManifest(root: string): Manifest {
-  return manifestOf(root, { skip: (rel, isDir) => isDir && NOT_ARCHIVED.has(rel), sqliteDigest: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,14 +155,6 @@ async function integrityCheck(dbPath: string): Promise<IntegrityResult> {
   }
 }
 
-/** The commit the CLI was presumably built from, `+changes` when src/ differs from it. */
-function sourceRevision(): string | null {
-  const head = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  if (head.error || head.status !== 0) return null;
-  const status = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
-  return `${head.stdout.trim()}${status.stdout.trim() ? '+changes in src/' : ''}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
@@ -278,35 +191,9 @@ interface Verification {
   secureTar: string | null;
 }
 
-/** The JSON `backup create --json` prints (only the fields used here). */
-interface CreateOutput {
-  path: string;
-  backup_id: string;
-  size: number;
-  protected: boolean;
-  databases: { path: string; ok: boolean; error?: string }[];
-}
-
-function parseCreateOutput(stdout: string): CreateOutput {
-  const line = stdout.trim().split('\n').pop() ?? '';
-  let out: CreateOutput;
-  try {
-    out = JSON.parse(line) as CreateOutput;
-  } catch {
-    throw new Error(`lifeboat backup create --json printed no JSON:\n${stdout}`);
-  }
-  if (typeof out.path !== 'string' || typeof out.backup_id !== 'string') throw new Error(`lifeboat backup create --json: no path or backup_id in ${line}`);
-  return out;
-}
-
 function record(samples: OpSamples, seconds: number, rssKiB: number | null = null): void {
   samples.seconds.push(seconds);
   if (rssKiB !== null) samples.rssKiB.push(rssKiB);
-}
-
-function fresh(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-  syncDisks();
 }
 
 /** Checks right after the first restore: same files (sha256) as before the backup, database intact. */
@@ -320,7 +207,7 @@ async function verifyRestored(before: Manifest, backup: CreateOutput, inst: stri
   for (const db of backup.databases.filter((d) => !d.ok)) problems.push(`backup create could not copy the database ${db.path}: ${db.error ?? '?'}`);
 
   const expected = restorable(before);
-  const actual = restorable(installationManifest(inst)).manifest;
+  const actual = restorable(installationManifest(inst, { sqliteDigest: true })).manifest;
   const notes: string[] = [];
   problems.push(...compareManifests(expected.manifest, actual, notes));
   if (readdirSync(inst).some((n) => n.startsWith('.lifeboat-restore'))) problems.push('a restore staging folder (.lifeboat-restore-*) is still there after the restore');
@@ -475,7 +362,7 @@ async function benchmark(opts: Options): Promise<Results> {
   if (reused) log(`Reusing ${root} (demo init --db-mib ${opts.dbMib}); --regen to recreate it`);
   // Warm-up: read (and hash) every file once, untimed, so every row sees a warm page cache.
   log('Warm-up read of the installation …');
-  const before = installationManifest(root);
+  const before = installationManifest(root, { sqliteDigest: true });
   const dbBytes = before.files.get(DB)?.size;
   if (dbBytes === undefined) throw new Error(`${root} has no ${DB}`);
 
@@ -511,40 +398,14 @@ async function benchmark(opts: Options): Promise<Results> {
   };
 }
 
-async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (!existsSync(CLI)) {
-    process.stderr.write(`${CLI} is missing: run npm run build first\n`);
-    return 1;
-  }
-  // The installation is always given with -c; Lifeboat's data folder is kept in the work folder.
-  delete process.env.LIFEBOAT_CONFIG;
-  process.env.LIFEBOAT_DATA = join(opts.work, 'data');
-  try {
-    const results = await benchmark(opts);
-    const text = formatResults(results);
-    if (opts.json) {
-      process.stderr.write(`\n${text}`);
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    } else process.stdout.write(`\n${text}`);
-    return 0;
-  } catch (err) {
-    const head = err instanceof VerifyError ? 'VERIFICATION FAILED' : 'BENCHMARK FAILED';
-    process.stderr.write(`\n${head}: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
-
-void main().then((code) => {
-  process.exitCode = code;
+benchMain({
+  usage: USAGE,
+  parse: parseOptions,
+  run: (opts) => {
+    // The installation is always given with -c; Lifeboat's data folder is kept in the work folder.
+    delete process.env.LIFEBOAT_CONFIG;
+    process.env.LIFEBOAT_DATA = join(opts.work, 'data');
+    return benchmark(opts);
+  },
+  format: formatResults,
 });

@@ -1,10 +1,11 @@
 // Helpers shared by the benchmarks in bench/: paths of the built CLI, its launcher and the RSS probe, option
-// parsing bits, file manifests (size + SHA-256 of every file) and their comparison, running and
-// timing commands (the Lifeboat CLI with its peak RSS recorded), medians and plain-text tables.
+// parsing bits, file manifests (size + SHA-256 of every file) and their comparison, what a backup of
+// an installation holds (Home Assistant's exclude rules), running and timing commands (the Lifeboat
+// CLI with its peak RSS recorded, `backup create --json`'s answer), medians and plain-text tables.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,32 @@ export function positiveInt(name: string, raw: string | undefined, fallback: num
 
 export function log(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+/** The options of every benchmark with a work folder, for parseArgs: --work, --regen, --json, --keep, --help. */
+export const COMMON_OPTIONS = {
+  work: { type: 'string' },
+  regen: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface CommonOptions {
+  work: string;
+  regen: boolean;
+  json: boolean;
+  keep: boolean;
+}
+
+/** The common options' values, the work folder `bench/<defaultWork>` unless --work names one. */
+export function commonOptions(values: { work?: string; regen?: boolean; json?: boolean; keep?: boolean }, defaultWork: string): CommonOptions {
+  return {
+    work: values.work ? resolve(values.work) : join(REPO, 'bench', defaultWork),
+    regen: values.regen ?? false,
+    json: values.json ?? false,
+    keep: values.keep ?? false,
+  };
 }
 
 /** Parses a JSON marker file; null when it is missing or unreadable. */
@@ -109,6 +136,17 @@ export function manifestOf(root: string, options: ManifestOptions = {}): Manifes
   return m;
 }
 
+/** The bytes of every file below `root` (what `du -sb` counts for files, without reading them). */
+export function folderBytes(root: string): number {
+  let bytes = 0;
+  for (const d of readdirSync(root, { withFileTypes: true })) {
+    const abs = join(root, d.name);
+    if (d.isDirectory()) bytes += folderBytes(abs);
+    else if (d.isFile()) bytes += statSync(abs).size;
+  }
+  return bytes;
+}
+
 /**
  * Lists the differences between two manifests. Files whose bytes differ only in the SQLite
  * header fields a backup-API copy rewrites (both sides need `sqliteSha256`) are not problems;
@@ -135,6 +173,85 @@ export function compareManifests(expected: Manifest, actual: Manifest, notes?: s
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a backup of an installation holds: everything but backups/, less what Home Assistant's
+// exclude rules drop (a small, independent matcher: `*` stays within one segment, `**/` spans any
+// number of leading folders; a path is dropped when it or a parent matches)
+
+/** Top-level folders no side archives: the backups themselves. */
+const NOT_ARCHIVED = new Set(['backups']);
+
+/**
+ * Home Assistant's EXCLUDE_FROM_BACKUP (homeassistant/components/backup/const.py), root-anchored:
+ * files it matches are not in a backup, so a restore does not bring them back. Written out here
+ * rather than taken from src/source/exclude-rules.ts: the checks must not take their expectations
+ * from the code they check.
+ */
+const HA_EXCLUDES = [
+  '**/__pycache__/*',
+  '**/.DS_Store',
+  '.HA_RESTORE',
+  '*.db-shm',
+  '*.log.*',
+  '*.log',
+  'backups/*.tar',
+  'tmp_backups/*.tar',
+  'OZW_Log.txt',
+  'tts/*',
+] as const;
+
+/**
+ * The live companions of a SQLite database. A backup takes a consistent copy of the database
+ * instead of the live file and its sidecars, so they are not compared either (the database is).
+ */
+const SQLITE_SIDECARS = ['*.db-wal', '*.db-journal'] as const;
+
+function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charAt(i);
+    if (pattern.startsWith('**/', i)) {
+      re += '(?:.*/)?';
+      i += 2;
+    } else if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else re += /[\\^$.+()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const DROPPED = [...HA_EXCLUDES, ...SQLITE_SIDECARS].map(globRegExp);
+
+/** True when a backup leaves `rel` out (the path itself or one of its parent folders matches). */
+export function droppedByBackup(rel: string): boolean {
+  const parts = rel.split('/');
+  for (let n = 1; n <= parts.length; n++) {
+    const prefix = parts.slice(0, n).join('/');
+    if (DROPPED.some((re) => re.test(prefix))) return true;
+  }
+  return false;
+}
+
+/** The part of a manifest that a backup holds and a restore must give back. */
+export function restorable(m: Manifest): { manifest: Manifest; dropped: string[] } {
+  const out: Manifest = { files: new Map(), dirs: new Set(), bytes: 0 };
+  const dropped: string[] = [];
+  for (const [rel, entry] of m.files) {
+    if (droppedByBackup(rel)) dropped.push(rel);
+    else {
+      out.files.set(rel, entry);
+      out.bytes += entry.size;
+    }
+  }
+  for (const rel of m.dirs) if (!droppedByBackup(rel)) out.dirs.add(rel);
+  return { manifest: out, dropped: dropped.sort() };
+}
+
+/** Reads (and hashes) every file of the installation that tar would archive (all but `backups/`). */
+export function installationManifest(root: string, options: Omit<ManifestOptions, 'skip'> = {}): Manifest {
+  return manifestOf(root, { ...options, skip: (rel, isDir) => isDir && NOT_ARCHIVED.has(rel) });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Running and timing commands
 
 export interface Timed {
@@ -143,10 +260,10 @@ export interface Timed {
   stderr: string;
 }
 
-export function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+export function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<Timed> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -167,8 +284,15 @@ export function syncDisks(): void {
   spawnSync('sync', { stdio: 'ignore' });
 }
 
-export function hasCommand(cmd: string): string | null {
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+/** Removes a file or folder, then flushes (untimed), so an output's deletion does not slow the next command. */
+export function fresh(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  syncDisks();
+}
+
+/** The first line a command prints when asked its version (`args`), or null when it cannot run. */
+export function hasCommand(cmd: string, args: readonly string[] = ['--version']): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) return null;
   return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || cmd;
 }
@@ -188,6 +312,35 @@ export async function runLifeboat(args: string[], rssFile: string): Promise<Life
   const timed = await runTimed(LAUNCHER, args, env);
   const raw = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) : NaN;
   return { ...timed, rssKiB: Number.isFinite(raw) ? raw : null };
+}
+
+/** The JSON `backup create --json` prints (only the fields used here). */
+export interface CreateOutput {
+  path: string;
+  backup_id: string;
+  size: number;
+  protected: boolean;
+  databases: { path: string; ok: boolean; error?: string }[];
+}
+
+export function parseCreateOutput(stdout: string): CreateOutput {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  let out: CreateOutput;
+  try {
+    out = JSON.parse(line) as CreateOutput;
+  } catch {
+    throw new Error(`lifeboat backup create --json printed no JSON:\n${stdout}`);
+  }
+  if (typeof out.path !== 'string' || typeof out.backup_id !== 'string') throw new Error(`lifeboat backup create --json: no path or backup_id in ${line}`);
+  return out;
+}
+
+/** The commit the CLI was presumably built from, `+changes` when src/ differs from it. */
+export function sourceRevision(): string | null {
+  const head = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (head.error || head.status !== 0) return null;
+  const status = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
+  return `${head.stdout.trim()}${status.stdout.trim() ? '+changes in src/' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,4 +368,59 @@ export function table(rows: string[][], left: readonly number[] = []): string {
   const align = (cell: string, c: number): string =>
     c === 0 || left.includes(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0);
   return rows.map((r) => r.map(align).join('  ').trimEnd()).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// A benchmark's main
+
+export interface BenchProgram<O extends { json: boolean }, R> {
+  usage: string;
+  /** Parses the command line; null for --help; throws (UsageError) on a bad option. */
+  parse: (argv: string[]) => O | null;
+  /** Checks before the work starts (e.g. tools it needs): a message stops it with exit status 1. */
+  preflight?: (opts: O) => string | null;
+  run: (opts: O) => Promise<R>;
+  format: (results: R) => string;
+}
+
+/**
+ * Runs a benchmark as a program: parses its options (exit status 2 on a bad one, the usage for
+ * --help), checks that the CLI is built, runs it and prints the text (with --json: JSON on stdout,
+ * the text on stderr). Exit status 1 when it fails, `VERIFICATION FAILED` for a failed check.
+ */
+export function benchMain<O extends { json: boolean }, R>(program: BenchProgram<O, R>): void {
+  const main = async (): Promise<number> => {
+    let opts: O | null;
+    try {
+      opts = program.parse(process.argv.slice(2));
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n\n${program.usage}`);
+      return 2;
+    }
+    if (!opts) {
+      process.stdout.write(program.usage);
+      return 0;
+    }
+    const missing = existsSync(CLI) ? (program.preflight?.(opts) ?? null) : `${CLI} is missing: run npm run build first`;
+    if (missing) {
+      process.stderr.write(`${missing}\n`);
+      return 1;
+    }
+    try {
+      const results = await program.run(opts);
+      const text = program.format(results);
+      if (opts.json) {
+        process.stderr.write(`\n${text}`);
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      } else process.stdout.write(`\n${text}`);
+      return 0;
+    } catch (err) {
+      const head = err instanceof VerifyError ? 'VERIFICATION FAILED' : 'BENCHMARK FAILED';
+      process.stderr.write(`\n${head}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  };
+  void main().then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -4,15 +4,13 @@
 // no torn transaction, no live -wal/-shm — found by header whatever the file name, without stalling
 // the writer. A database that cannot be copied is left out and reported; the backup still completes.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
+import { RecorderWriter } from '../helpers/recorder-writer-process.js';
 import { checkSeqDatabase, PARTS, type SeqReport, type WriterSummary } from '../helpers/seq-db.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/eventually.js';
@@ -20,53 +18,6 @@ import { describeTree, makeTree } from '../helpers/tree.js';
 
 const RECORDER_DB = 'home-assistant_v2.db';
 const EXTRA_DB = 'zigbee/network.sqlite3';
-
-/** A recorder-writer child with a line reader on its stdout. */
-class Writer {
-  private readonly lines: string[] = [];
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private stderr = '';
-
-  constructor(readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.lines.push(line);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => {
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static start(args: string[]): Writer {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/helpers/recorder-writer.ts'), ...args], {
-      cwd: PROJECT_ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    return new Writer(child);
-  }
-
-  /** Waits for a line `<word> <n>` and returns n. */
-  async expect(word: string, timeoutMs = 20_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.lines.findIndex((l) => l.startsWith(`${word} `));
-      if (i !== -1) return Number(this.lines.splice(i, 1)[0]!.split(' ')[1]);
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`writer exited before "${word}": ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`writer did not say "${word}" in time: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  }
-
-  send(command: string): void {
-    this.child.stdin!.write(`${command}\n`);
-  }
-}
 
 describe('backing up an installation whose databases another process keeps committing to', () => {
   let inst: string;
@@ -95,7 +46,7 @@ describe('backing up an installation whose databases another process keeps commi
     seed.close();
 
     summaryFile = join(dir, 'writer-summary.json');
-    const writer = Writer.start(['--db', join(inst, RECORDER_DB), '--extra', join(inst, EXTRA_DB), '--summary', summaryFile, '--interval-ms', '10', '--autocheckpoint', '100']);
+    const writer = RecorderWriter.start(['--db', join(inst, RECORDER_DB), '--extra', join(inst, EXTRA_DB), '--summary', summaryFile, '--interval-ms', '10', '--autocheckpoint', '100']);
     try {
       await writer.expect('ready');
       // Let the WAL fill a little: the backup must take pages from it too.
