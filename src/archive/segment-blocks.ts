@@ -8,6 +8,7 @@
 
 import { constants, crc32, createDeflateRaw } from 'node:zlib';
 import { crc32Combine } from '../util/crc32-combine.js';
+import { freeNow } from '../util/owned-chunks.js';
 import { looksIncompressible, storedSize, writeStored, type BlockJob, type BlockResult } from './block-deflate.js';
 import { WINDOW } from './block-assembler.js';
 import { SEGMENT_SIZE } from './segment-plan.js';
@@ -40,7 +41,11 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
     const engine = createDeflateRaw({ level, dictionary, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: SEGMENT_SIZE + 1024 });
     const pieces: Buffer[] = [];
     let current: Buffer[] = [];
-    engine.on('data', (chunk: Buffer) => current.push(chunk));
+    const used = new Set<ArrayBufferLike>();
+    engine.on('data', (chunk: Buffer) => {
+      current.push(chunk);
+      used.add(chunk.buffer);
+    });
     engine.once('error', reject);
     for (const segment of segments) {
       engine.write(segment);
@@ -50,8 +55,12 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
       });
     }
     engine.end();
-    // What the end adds after the last flush is one more empty sync block: not needed.
-    engine.once('end', () => resolve(pieces));
+    // What the end adds after the last flush is one more empty sync block: not needed. zlib's
+    // output buffers are this stream's alone: copied into the pieces, they are freed at once.
+    engine.once('end', () => {
+      for (const buffer of used) freeNow(buffer);
+      resolve(pieces);
+    });
   });
 }
 
@@ -100,5 +109,7 @@ export async function compressSegments(store: SegmentStore, keys: Buffer[], job:
     crc = i === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
     if (!found[i]) await store.put(keys[i] as Buffer, piece);
   }
+  // Every piece is copied into the output (and the store): their buffers go now, not at the next collection.
+  for (const piece of [...found, ...made]) if (piece) freeNow(piece.payload.buffer);
   return { input: job.input, output: job.output, outputLength, crc };
 }

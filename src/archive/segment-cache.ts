@@ -15,6 +15,7 @@ import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+import { freeNow } from '../util/owned-chunks.js';
 import type { CachedSegment, SegmentStore } from './segment-store.js';
 
 const openFd = promisify(open);
@@ -200,6 +201,7 @@ export class SegmentCache implements SegmentStore {
       writeFd(this.fd, bytes, 0, bytes.length, at).then(
         ({ bytesWritten }) => {
           if (bytesWritten !== bytes.length) this.failed = true;
+          freeNow(bytes.buffer);
         },
         () => {
           this.failed = true;

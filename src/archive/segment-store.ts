@@ -4,7 +4,7 @@
 // compressed from; size and modification time play no part. Each half is hashed once: a segment's
 // second half is the next segment's dictionary, so its digest serves both keys.
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** A segment's deflate data (ending on a byte boundary, not final) and the CRC-32 of its bytes. */
 export interface CachedSegment {
@@ -26,7 +26,7 @@ const KEY_DOMAIN = Buffer.from('lifeboat deflate segment v1\u0000', 'utf8');
 const NO_DICTIONARY = Buffer.alloc(32);
 
 function sha256(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
+  return hash('sha256', bytes, 'buffer');
 }
 
 export interface SegmentDigests {
