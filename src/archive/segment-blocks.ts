@@ -35,10 +35,19 @@ export function blockSegmentKeys(job: BlockJob, tail: Buffer | null): { keys: Bu
   return { keys, tail: dictDigest };
 }
 
-/** Deflates consecutive segments through one stream, flushed at each boundary; resolves each one's piece. */
+/**
+ * Deflates consecutive segments through one stream that sync-flushes at the end of every write, so
+ * each segment is one write and its piece is the output seen when the write is done.
+ */
 function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, level: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const engine = createDeflateRaw({ level, dictionary, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: SEGMENT_SIZE + 1024 });
+    const engine = createDeflateRaw({
+      level,
+      dictionary,
+      flush: constants.Z_SYNC_FLUSH,
+      finishFlush: constants.Z_SYNC_FLUSH,
+      chunkSize: SEGMENT_SIZE + 1024,
+    });
     const pieces: Buffer[] = [];
     let current: Buffer[] = [];
     const used = new Set<ArrayBufferLike>();
@@ -48,18 +57,18 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
     });
     engine.once('error', reject);
     for (const segment of segments) {
-      engine.write(segment);
-      engine.flush(constants.Z_SYNC_FLUSH, () => {
+      engine.write(segment, () => {
         pieces.push(Buffer.concat(current));
         current = [];
       });
     }
     engine.end();
-    // What the end adds after the last flush is one more empty sync block: not needed. zlib's
+    // What the end adds after the last write is one more empty sync block: not needed. zlib's
     // output buffers are this stream's alone: copied into the pieces, they are freed at once.
     engine.once('end', () => {
       for (const buffer of used) freeNow(buffer);
-      resolve(pieces);
+      if (pieces.length !== segments.length) reject(new Error('a segment run ended early'));
+      else resolve(pieces);
     });
   });
 }
