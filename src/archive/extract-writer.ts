@@ -7,7 +7,8 @@
 // of them are out at once, so memory stays bounded when the disk is slower than the archive.
 // The first failure stops all later operations and is reported by the next call. When an
 // extraction is over, its worker is reset and waits, idle, for the next one (starting one costs
-// tens of milliseconds); a worker that died or does not answer is stopped instead.
+// tens of milliseconds), and a restore starts one ahead of its extraction (warmUpExtractWorker); a
+// worker that died or does not answer is stopped instead.
 
 import type { Worker } from 'node:worker_threads';
 import { UnsafeEntryError } from '../util/errors.js';
@@ -29,11 +30,15 @@ const IDLE_MS = 30_000;
 /** The worker of the last extraction, reset and kept for the next one for a while. */
 let idle: { worker: Worker; timer: NodeJS.Timeout } | null = null;
 
+function newWorker(): Worker {
+  return startWorker(import.meta.url, 'extract-worker', { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+}
+
 function takeWorker(): Worker {
   const kept = idle;
   idle = null;
   if (kept) clearTimeout(kept.timer);
-  const worker = kept?.worker ?? startWorker(import.meta.url, 'extract-worker', { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+  const worker = kept?.worker ?? newWorker();
   worker.removeAllListeners();
   worker.ref();
   return worker;
@@ -54,6 +59,15 @@ function park(worker: Worker): boolean {
   worker.on('error', () => undefined);
   idle = { worker, timer };
   return true;
+}
+
+/**
+ * Starts the worker of the next extraction now, unless one is already waiting: it boots on another
+ * core (a thread with its own isolate, tens of milliseconds) while the caller is still loading the
+ * application or deriving the key. Like any idle worker it never keeps the process alive.
+ */
+export function warmUpExtractWorker(): void {
+  if (!idle) park(newWorker());
 }
 
 /** How long a reset may take before the worker is given up. */

@@ -213,6 +213,7 @@ export function registerBackupCommands(program: Command): void {
           throw new UsageError('--path chooses what is restored; leave out --config-only and --database-only (name home-assistant_v2.db to restore the database)');
         }
         const homeAssistant = haControlSpec(opts, cmd);
+        (await import('../core/restore-warm-up.js')).warmUpRestore();
         const password = await resolvePassword(opts);
         const core = await openCore(cmd);
         const installation = core.status.installation;

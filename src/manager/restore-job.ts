@@ -12,6 +12,7 @@ import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive, Inva
 import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
+import { warmUpExtractWorker } from '../archive/extract-writer.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
 import { checkRecorderBeforeExtract, loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
@@ -200,6 +201,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const root = ctx.df.installation;
   const place = { root, journal: ctx.df.restoreJournal };
   ctx.emit(restoreEvent('in_progress'));
+  warmUpExtractWorker(); // boots while the key is derived
   let step = 'restore_failed';
   let cleanup: () => Promise<void> = async () => undefined;
   const control = opts.control ?? null;

@@ -1,10 +1,11 @@
 // Extraction's file-system side (folders, files and hard links created in order on a worker
 // thread): exact modes whatever the umask, contents that span many transfer batches, and
-// failures reported with their system error code.
+// failures reported with their system error code; a worker started ahead serves the next extraction.
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TarEntry } from '../../src/archive/inner-tar-reader.js';
+import { warmUpExtractWorker } from '../../src/archive/extract-writer.js';
 import { extractEntries } from '../../src/archive/safe-extract.js';
 import { fromBuffers } from '../../src/util/chunks.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -80,5 +81,14 @@ describe('extraction on the writer thread', () => {
     await extractEntries(entries([entry('b.txt', 'file', 0o644, [Buffer.from('b')]), entry('d/c.txt', 'file', 0o644, [Buffer.from('c')])]), { target: second });
     expect(await readFile(join(second, 'b.txt'), 'utf8')).toBe('b');
     expect(await readFile(join(second, 'd/c.txt'), 'utf8')).toBe('c');
+  });
+
+  it('extracts with a worker started ahead (asking twice starts one)', async () => {
+    warmUpExtractWorker();
+    warmUpExtractWorker();
+    const out = await tmpDir();
+    await extractEntries(late([entry('warm.txt', 'file', 0o600, [Buffer.from('warm')])]), { target: out });
+    expect(await readFile(join(out, 'warm.txt'), 'utf8')).toBe('warm');
+    expect((await lstat(join(out, 'warm.txt'))).mode & 0o777).toBe(0o600);
   });
 });
