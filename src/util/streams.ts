@@ -15,6 +15,8 @@ import { handOver, release } from './owned-chunks.js';
 export interface ThroughOptions {
   /** Applied to any error before it is thrown to the consumer. */
   mapError?: (err: unknown) => unknown;
+  /** Input chunks written to the transform and not consumed yet, at most, once its buffer is full (default 2). */
+  ahead?: number;
 }
 
 /** Runs `source` through a Node transform and yields its output. */
@@ -32,9 +34,22 @@ export async function* throughTransform(source: AsyncIterable<Buffer>, transform
     wake = null;
     w?.();
   };
+  // Input is written while the transform's buffer has room, and beyond that while fewer than `ahead`
+  // chunks wait to be consumed: so the next large chunk is queued (and the source already making
+  // the one after) while the transform works on one. Waiting for 'drain' instead would leave the
+  // transform idle each time, for as long as the source takes to make the next chunk.
+  const ahead = Math.max(1, options.ahead ?? 2);
+  let unconsumed = 0;
+  let wakeFeed: (() => void) | null = null;
+  const resumeFeed = () => {
+    const w = wakeFeed;
+    wakeFeed = null;
+    w?.();
+  };
   const fail = (err: unknown) => {
     state.failure ??= { err };
     notify();
+    resumeFeed();
   };
   transform.on('data', (chunk: Buffer) => {
     queue.push(chunk);
@@ -49,26 +64,21 @@ export async function* throughTransform(source: AsyncIterable<Buffer>, transform
   transform.on('error', fail);
   transform.on('close', notify);
 
-  const writable = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        transform.off('drain', done);
-        transform.off('close', done);
-        resolve();
-      };
-      transform.on('drain', done);
-      transform.on('close', done);
-    });
+  const halted = () => stopped || state.failure !== null || transform.destroyed;
+  transform.on('close', resumeFeed);
   const feed = async () => {
     try {
       for await (const chunk of source) {
-        if (stopped || state.failure || transform.destroyed) return;
-        const consumed = (err?: Error | null) => {
+        if (halted()) return;
+        unconsumed++;
+        const room = transform.write(chunk, (err?: Error | null) => {
+          unconsumed--;
           if (!err) release(chunk);
-        };
-        if (!transform.write(chunk, consumed)) await writable();
+          resumeFeed();
+        });
+        while (!room && unconsumed >= ahead && !halted()) await new Promise<void>((resolve) => (wakeFeed = resolve));
       }
-      if (!stopped && !transform.destroyed) transform.end();
+      if (!halted()) transform.end();
     } catch (err) {
       fail(err);
       transform.destroy();

@@ -1,6 +1,8 @@
 // throughTransform with a real inflater: the bytes come through exact; each owned input chunk is
 // released once the inflater has consumed it, and the last view of each of the inflater's output
-// buffers is handed over, so a consumer that releases every chunk it used up frees them all.
+// buffers is handed over, so a consumer that releases every chunk it used up frees them all. The
+// next input chunk is written while the transform works on one, and no more than that.
+import { Transform } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handOver, release } from '../../src/util/owned-chunks.js';
@@ -69,5 +71,32 @@ describe('throughTransform', () => {
     const r = await inflate(true, false);
     expect(r.inflated.equals(r.plain)).toBe(true);
     expect(Buffer.concat(r.outputs).equals(r.plain)).toBe(true); // every output chunk still readable
+  });
+
+  it('writes the next input while the transform works on one, and reads no further ahead', async () => {
+    const events: string[] = [];
+    async function* source() {
+      for (let i = 1; i <= 4; i++) {
+        events.push(`read ${i}`);
+        yield Buffer.from(`chunk ${i};`);
+      }
+    }
+    // Works on each chunk for a while (off this thread, as zlib does); every chunk fills its buffer.
+    const slow = new Transform({
+      writableHighWaterMark: 1,
+      transform(chunk: Buffer, _enc, done) {
+        events.push(`start ${chunk.toString()}`);
+        setTimeout(() => {
+          events.push(`done ${chunk.toString()}`);
+          done(null, chunk);
+        }, 20);
+      },
+    });
+    const out: string[] = [];
+    for await (const chunk of throughTransform(source(), slow, { ahead: 2 })) out.push(chunk.toString());
+    expect(out.join('')).toBe('chunk 1;chunk 2;chunk 3;chunk 4;');
+    // Chunk 2 is read while chunk 1 is being transformed, and taken up as soon as chunk 1 is done;
+    // chunk 3 is read only then.
+    expect(events.slice(0, 6)).toEqual(['read 1', 'start chunk 1;', 'read 2', 'done chunk 1;', 'start chunk 2;', 'read 3']);
   });
 });
