@@ -38,7 +38,7 @@ export class Services {
   async nextRun(): Promise<NextRunInfo> {
     if (this.scheduler) return this.scheduler.current;
     const { settings, clock } = this.parts;
-    return previewNextRun(this.statePath, settings.config, settings.timeZone, nowDate(clock));
+    return previewNextRun(this.statePath, settings.config, () => settings.timeZone, nowDate(clock));
   }
 
   /** The schedule changed: the running scheduler computes the next run (else it is only published). */

@@ -147,6 +147,7 @@ export class BackupManager {
   }
 
   private context(): JobContext {
+    const zoneOf = this.opts.timeZone;
     return {
       df: this.opts.df,
       agents: this.agentMap,
@@ -155,7 +156,10 @@ export class BackupManager {
       uploadQueue: this.uploadQueue,
       copies: this.copies,
       instanceId: this.instanceId,
-      timeZone: this.opts.timeZone(),
+      // Resolved when a job reads it: the machine's zone loads the runtime's time zone data (MiB).
+      get timeZone() {
+        return zoneOf();
+      },
       clock: this.opts.clock,
       keys: this.opts.keys,
       protectedFor: this.opts.protectedFor,

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { nextRun } from '../policy/schedule.js';
+import { effectivePattern, nextRun } from '../policy/schedule.js';
 import type { BackupConfig } from '../settings/schemas.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { EventBus } from '../util/event-bus.js';
@@ -49,13 +49,17 @@ function scheduleHash(config: BackupConfig, timeZone: string): string {
 
 /**
  * The next run as a process that does not run the timer sees it: the one `lifeboat serve` saved,
- * when it still applies, otherwise what the schedule gives now.
+ * when it still applies, otherwise what the schedule gives now. The time zone is asked for only
+ * when something is scheduled or saved (resolving the machine's zone loads the runtime's time zone
+ * data, several MiB, which a command that never looks at times does without).
  */
-export async function previewNextRun(statePath: string, config: BackupConfig, timeZone: string, now: Date): Promise<NextRunInfo> {
+export async function previewNextRun(statePath: string, config: BackupConfig, timeZoneOf: () => string, now: Date): Promise<NextRunInfo> {
   const saved = await readJson(statePath, StateSchema).catch(() => null);
-  if (saved && saved.schedule_hash === scheduleHash(config, timeZone) && saved.next && Date.parse(saved.next) > now.getTime()) {
+  if (saved && saved.schedule_hash === scheduleHash(config, timeZoneOf()) && saved.next && Date.parse(saved.next) > now.getTime()) {
     return { next: saved.next, additional: saved.additional };
   }
+  if (!effectivePattern(config.schedule)) return { next: null, additional: false };
+  const timeZone = timeZoneOf();
   const r = nextRun({
     schedule: config.schedule,
     now,
