@@ -1,5 +1,6 @@
 // The installed `lifeboat` command (bin/lifeboat, linked into a bin folder as npm does) runs the
-// built CLI with its memory settings, lets them be replaced, and passes arguments on unchanged.
+// built CLI with its memory settings (for `restore`, glibc's tuned to reuse freed memory), lets them
+// be replaced, and passes arguments on unchanged.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ beforeAll(() => {
   writeFileSync(
     probe,
     `import { writeFileSync } from 'node:fs';
-writeFileSync(${JSON.stringify(report)}, JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1), arenas: process.env.MALLOC_ARENA_MAX ?? null }));
+writeFileSync(${JSON.stringify(report)}, JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1), arenas: process.env.MALLOC_ARENA_MAX ?? null, tunables: process.env.GLIBC_TUNABLES ?? null }));
 `,
   );
 });
@@ -36,8 +37,9 @@ function launch(args: string[], env: NodeJS.ProcessEnv = {}) {
   const base = { ...process.env };
   delete base.MALLOC_ARENA_MAX;
   delete base.LIFEBOAT_NODE_FLAGS;
+  delete base.GLIBC_TUNABLES;
   const r = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: { ...base, NODE_OPTIONS: `--import ${probe}`, ...env } });
-  const seen = JSON.parse(readFileSync(report, 'utf8')) as { execArgv: string[]; argv: string[]; arenas: string | null };
+  const seen = JSON.parse(readFileSync(report, 'utf8')) as { execArgv: string[]; argv: string[]; arenas: string | null; tunables: string | null };
   rmSync(report);
   return { ...r, seen };
 }
@@ -49,7 +51,20 @@ describe('bin/lifeboat', () => {
     expect(r.stdout.trim()).toBe(VERSION);
     expect(r.seen.execArgv).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
     expect(r.seen.arenas).toBe('1');
+    expect(r.seen.tunables).toBeNull();
     expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/cli/main.js'));
+  });
+
+  it('tunes glibc to reuse freed memory for a restore, whatever global options come first', () => {
+    for (const args of [['restore', '--help'], ['-c', dir, '-v', 'restore', '--help'], ['-vc', dir, 'restore', '--help']]) {
+      const r = launch(args);
+      expect(r.status).toBe(0);
+      expect(r.seen.tunables).toMatch(/^glibc\.malloc\.hugetlb=1:/);
+      expect(r.seen.argv.slice(1)).toEqual(args);
+    }
+    // `restore` as an option's value names no command.
+    expect(launch(['-c', 'restore', '--version']).seen.tunables).toBeNull();
+    expect(launch(['restore', '--help'], { GLIBC_TUNABLES: 'glibc.malloc.check=0' }).seen.tunables).toBe('glibc.malloc.check=0');
   });
 
   it('passes arguments on unchanged, spaces and quotes included', () => {
