@@ -1,5 +1,5 @@
 // The installed `lifeboat` command (bin/lifeboat, linked into a bin folder as npm does) runs the
-// built CLI with its memory settings (for `restore`, glibc's tuned to reuse freed memory), lets them
+// built CLI with its memory settings (for `restore` and `backup`, glibc tuned to reuse freed memory), lets them
 // be replaced, and passes arguments on unchanged.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -55,15 +55,16 @@ describe('bin/lifeboat', () => {
     expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/cli/main.js'));
   });
 
-  it('tunes glibc to reuse freed memory for a restore, whatever global options come first', () => {
-    for (const args of [['restore', '--help'], ['-c', dir, '-v', 'restore', '--help'], ['-vc', dir, 'restore', '--help']]) {
+  it('tunes glibc to reuse freed memory for a restore and the backup commands, whatever global options come first', () => {
+    for (const args of [['restore', '--help'], ['-c', dir, '-v', 'restore', '--help'], ['-vc', dir, 'restore', '--help'], ['backup', 'create', '--help'], ['-c', dir, 'backup', 'list', '--help']]) {
       const r = launch(args);
       expect(r.status).toBe(0);
       expect(r.seen.tunables).toMatch(/^glibc\.malloc\.hugetlb=1:/);
       expect(r.seen.argv.slice(1)).toEqual(args);
     }
-    // `restore` as an option's value names no command.
+    // `restore` as an option's value names no command; other commands keep glibc's defaults.
     expect(launch(['-c', 'restore', '--version']).seen.tunables).toBeNull();
+    expect(launch(['settings', '--help']).seen.tunables).toBeNull();
     expect(launch(['restore', '--help'], { GLIBC_TUNABLES: 'glibc.malloc.check=0' }).seen.tunables).toBe('glibc.malloc.check=0');
   });
 
