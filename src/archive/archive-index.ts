@@ -10,6 +10,7 @@
 // block as IV, v3 the stream state rebuilt from the MACs of the messages before (securetar/).
 // The key that ties an index to one archive's bytes is computed by its keeper (manager/).
 
+import { freeNow } from '../util/owned-chunks.js';
 import { z } from 'zod';
 import type { GzipBlockStart } from './parallel-gzip.js';
 import type { TarEntry, TarEntryFacts } from './inner-tar-reader.js';
@@ -47,9 +48,9 @@ export type ArchiveIndex = z.infer<typeof IndexHeadSchema> & { windows: Buffer }
  * The file form: the head as one line of JSON, then the windows as raw bytes — a read takes the one
  * window it needs without decoding the others (they are most of the file).
  */
-export function encodeIndex(index: ArchiveIndex): Buffer {
+export function encodeIndex(index: ArchiveIndex): Buffer[] {
   const { windows, ...head } = index;
-  return Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`, 'utf8'), windows]);
+  return [Buffer.from(`${JSON.stringify(head)}\n`, 'utf8'), windows]; // written one after the other: no copy of the windows
 }
 
 /** The index in a file's bytes, or null when they are not a well-formed index. */
@@ -157,6 +158,8 @@ export class ArchiveIndexBuilder {
   }
 
   finish(): ArchiveIndexBody {
-    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints: this.checkpoints, windows: Buffer.concat(this.windows) };
+    const windows = Buffer.concat(this.windows);
+    for (const window of this.windows.splice(0)) freeNow(window.buffer); // copied: freed now, not at a later collection
+    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints: this.checkpoints, windows };
   }
 }

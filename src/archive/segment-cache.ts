@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { freeNow } from '../util/owned-chunks.js';
 import type { CachedSegment, SegmentStore } from './segment-store.js';
+import { RECORD, SegmentRecords, type Located } from './segment-records.js';
 
 const openFd = promisify(open);
 const readFd = promisify(read);
@@ -26,7 +27,6 @@ const closeFd = promisify(close);
 const ENTRY_MAGIC = 0x3153424c; // "LBS1"
 const ENTRY_HEADER = 4 + 32 + 16;
 const INDEX_MAGIC = Buffer.from('LBSIDX01', 'latin1');
-const INDEX_RECORD = 32 + 8 + 4;
 const INDEX_NAME = 'segments.index';
 const STAGING = 256 * 1024;
 const FLUSHES_IN_FLIGHT = 4;
@@ -40,11 +40,6 @@ export interface SegmentCacheStats {
   reusedBytes: number;
   /** Entries that did not match their index record, key or CRC, and were not used. */
   damaged: number;
-}
-
-interface Located {
-  offset: number;
-  size: number;
 }
 
 function encodeEntry(key: Buffer, segment: CachedSegment): Buffer {
@@ -68,40 +63,27 @@ function decodeEntry(key: Buffer, entry: Buffer): CachedSegment | null {
 }
 
 /** The index: the pack's name, then one record per entry (key, offset, size). */
-function parseIndex(bytes: Buffer): { pack: string; entries: Map<string, Located> } | null {
+function parseIndex(bytes: Buffer): { pack: string; entries: SegmentRecords } | null {
   if (bytes.length < INDEX_MAGIC.length + 2 || !bytes.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) return null;
   const nameLength = bytes.readUInt16LE(INDEX_MAGIC.length);
   const start = INDEX_MAGIC.length + 2 + nameLength;
   const pack = bytes.subarray(INDEX_MAGIC.length + 2, start).toString('utf8');
-  if (!/^[0-9a-f]{16}\.pack$/.test(pack) || (bytes.length - start) % INDEX_RECORD !== 0) return null;
-  const entries = new Map<string, Located>();
-  for (let at = start; at < bytes.length; at += INDEX_RECORD) {
-    const key = bytes.subarray(at, at + 32).toString('base64');
-    entries.set(key, { offset: Number(bytes.readBigUInt64LE(at + 32)), size: bytes.readUInt32LE(at + 40) });
-  }
-  return { pack, entries };
+  if (!/^[0-9a-f]{16}\.pack$/.test(pack) || (bytes.length - start) % RECORD !== 0) return null;
+  return { pack, entries: SegmentRecords.from(bytes.subarray(start)) };
 }
 
-function encodeIndex(pack: string, entries: Map<string, Located>): Buffer {
+function encodeIndex(pack: string, entries: SegmentRecords): Buffer {
   const name = Buffer.from(pack, 'utf8');
   const head = Buffer.alloc(INDEX_MAGIC.length + 2);
   INDEX_MAGIC.copy(head);
   head.writeUInt16LE(name.length, INDEX_MAGIC.length);
-  const records = Buffer.alloc(entries.size * INDEX_RECORD);
-  let at = 0;
-  for (const [key, where] of entries) {
-    Buffer.from(key, 'base64').copy(records, at);
-    records.writeBigUInt64LE(BigInt(where.offset), at + 32);
-    records.writeUInt32LE(where.size, at + 40);
-    at += INDEX_RECORD;
-  }
-  return Buffer.concat([head, name, records]);
+  return Buffer.concat([head, name, entries.encode()]);
 }
 
 export class SegmentCache implements SegmentStore {
   readonly stats: SegmentCacheStats = { hits: 0, misses: 0, reusedBytes: 0, damaged: 0 };
   /** The new pack: its entries, where the next one goes, bytes gathered for one write. */
-  private readonly written = new Map<string, Located>();
+  private readonly written = new SegmentRecords();
   private position = 0;
   private staging = Buffer.allocUnsafe(STAGING);
   private staged = 0;
@@ -111,7 +93,7 @@ export class SegmentCache implements SegmentStore {
   private constructor(
     readonly dir: string,
     private readonly maxBytes: number,
-    private readonly previous: { fd: number; pack: string; entries: Map<string, Located> } | null,
+    private readonly previous: { fd: number; pack: string; entries: SegmentRecords } | null,
     private readonly pack: string,
     private readonly fd: number,
   ) {}
@@ -119,7 +101,7 @@ export class SegmentCache implements SegmentStore {
   /** Opens the cache in `dir` (created if missing) and starts this backup's pack. */
   static async open(dir: string, options: { maxBytes?: number } = {}): Promise<SegmentCache> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    let previous: { fd: number; pack: string; entries: Map<string, Located> } | null = null;
+    let previous: { fd: number; pack: string; entries: SegmentRecords } | null = null;
     const index = await readFile(join(dir, INDEX_NAME)).then(parseIndex, () => null);
     if (index) {
       const fd = await openFd(join(dir, index.pack), 'r').catch(() => null);
@@ -132,8 +114,7 @@ export class SegmentCache implements SegmentStore {
 
   /** Stored segments are read with one read per stretch of consecutive entries (they were written in stream order). */
   async getAll(keys: Buffer[]): Promise<(CachedSegment | null)[]> {
-    const names = keys.map((key) => key.toString('base64'));
-    const places = names.map((name) => this.previous?.entries.get(name) ?? null);
+    const places = keys.map((key) => this.previous?.entries.find(key) ?? null);
     const found: (CachedSegment | null)[] = keys.map(() => null);
     const reads: Promise<void>[] = [];
     for (let i = 0; i < keys.length; ) {
@@ -158,7 +139,7 @@ export class SegmentCache implements SegmentStore {
       }
       this.stats.hits++;
       this.stats.reusedBytes += segment.length;
-      await this.append(names[i] as string, keys[i] as Buffer, segment); // carried over into the new pack
+      await this.append(keys[i] as Buffer, segment); // carried over into the new pack
     }
     return found;
   }
@@ -176,15 +157,14 @@ export class SegmentCache implements SegmentStore {
   }
 
   put(key: Buffer, segment: CachedSegment): Promise<void> {
-    return this.append(key.toString('base64'), key, segment);
+    return this.append(key, segment);
   }
 
-  private async append(name: string, key: Buffer, segment: CachedSegment): Promise<void> {
+  private async append(key: Buffer, segment: CachedSegment): Promise<void> {
     const size = ENTRY_HEADER + segment.payload.length;
-    if (this.failed || this.written.has(name) || this.position + size > this.maxBytes) return;
+    if (this.failed || this.position + size > this.maxBytes || !this.written.add(key, this.position, size)) return;
     if (this.staged + size > this.staging.length) this.flush();
     encodeEntry(key, segment).copy(this.staging, this.staged);
-    this.written.set(name, { offset: this.position, size });
     this.position += size;
     this.staged += size;
     while (this.flushes.length > FLUSHES_IN_FLIGHT) await this.flushes.shift();

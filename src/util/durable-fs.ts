@@ -6,13 +6,14 @@ import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer | readonly Buffer[], mode = 0o644): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 }); // folders it makes are private (Lifeboat's state)
   const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(temp, 'wx', mode);
   try {
-    await fh.writeFile(data);
+    // Pieces are written one after the other (each writeFile continues where the last one ended).
+    for (const piece of typeof data === 'string' || Buffer.isBuffer(data) ? [data] : data) await fh.writeFile(piece);
     await fh.chmod(mode);
     await fh.sync();
   } catch (err) {

@@ -59,7 +59,7 @@ describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_
   }, 60_000);
 
   it('comes back whole from its file form, and a file whose windows are cut short is refused', () => {
-    const bytes = encodeIndex(index);
+    const bytes = Buffer.concat(encodeIndex(index));
     const back = decodeIndex(bytes);
     expect(back?.entries).toEqual(index.entries);
     expect(back?.checkpoints).toEqual(index.checkpoints);

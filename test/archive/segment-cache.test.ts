@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parallelGzip } from '../../src/archive/parallel-gzip.js';
 import { SegmentCache } from '../../src/archive/segment-cache.js';
 import { MIN_SEGMENTED_SIZE, SEGMENT_SIZE, SegmentPlan } from '../../src/archive/segment-plan.js';
+import { SegmentRecords } from '../../src/archive/segment-records.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** A database-like file: repetitive rows with random ids, so it compresses but not to nothing. */
@@ -125,5 +126,22 @@ describe('the segment cache', () => {
     const plan = new SegmentPlan();
     plan.add(0, MIN_SEGMENTED_SIZE - 1);
     expect(plan.at(0)).toBeNull();
+  });
+});
+
+describe('the segment records', () => {
+  it('find a key by its record and never return another key’s record, even one with the same first six bytes', () => {
+    const records = new SegmentRecords();
+    const key = randomBytes(32);
+    const twin = Buffer.from(key);
+    twin[31] = (twin[31] as number) ^ 1; // same first six bytes
+    expect(records.add(key, 100, 52)).toBe(true);
+    expect(records.add(twin, 200, 52)).toBe(false);
+    expect(records.find(key)).toEqual({ offset: 100, size: 52 });
+    expect(records.find(twin)).toBeNull();
+    for (let i = 0; i < 3000; i++) records.add(randomBytes(32), i * 60, 60);
+    const again = SegmentRecords.from(records.encode());
+    expect(again.size).toBe(records.size);
+    expect(again.find(key)).toEqual({ offset: 100, size: 52 });
   });
 });
