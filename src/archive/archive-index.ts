@@ -4,7 +4,9 @@
 //
 // Lifeboat's parallel gzip ends every block on a byte boundary (sync flush) and compresses it with
 // the previous 32 KiB as dictionary, so a block start resumes with that window and no bit offset;
-// the writer records one every CHECKPOINT_SPACING bytes of tar. Other gzip streams (Home
+// the writer records one every CHECKPOINT_SPACING bytes of tar, and when an archive would have more
+// than MAX_CHECKPOINTS it drops every other one and doubles the spacing, so the windows it holds
+// stay under MAX_CHECKPOINTS × 32 KiB whatever the archive's size. Other gzip streams (Home
 // Assistant's) have no such boundaries: their index holds the entries only, and reading a file
 // scans. Decryption resumes without anything stored: SecureTar v2 takes the previous ciphertext
 // block as IV, v3 the stream state rebuilt from the MACs of the messages before (securetar/).
@@ -16,8 +18,10 @@ import type { GzipBlockStart } from './parallel-gzip.js';
 import type { TarEntry, TarEntryFacts } from './inner-tar-reader.js';
 import { TarTracker, type TrackedEntry } from './tar-tracker.js';
 
-/** Tar bytes between checkpoints (at most): a read inflates at most this much before its file. */
+/** Tar bytes between checkpoints at first (a read inflates at most this much before its file). */
 export const CHECKPOINT_SPACING = 8 << 20;
+/** Checkpoints an index keeps at most: their windows are held in memory while a backup is written. */
+export const MAX_CHECKPOINTS = 128;
 export const INDEX_FORMAT = 'lifeboat-archive-index';
 
 const TYPES = ['file', 'directory', 'symlink', 'link', 'other'] as const;
@@ -134,15 +138,15 @@ export function checkpointBefore(index: ArchiveIndex, tarOffset: number): Checkp
  */
 export class ArchiveIndexBuilder {
   private readonly entries: z.infer<typeof EntrySchema>[] = [];
-  private readonly checkpoints: z.infer<typeof CheckpointSchema>[] = [];
-  private readonly windows: Buffer[] = [];
-  private windowBytes = 0;
+  /** Checkpoints with their windows; the windows' places in the file are counted when it is finished. */
+  private checkpoints: { gzip: number; tar: number; window: Buffer }[] = [];
   private readonly tracker = new TarTracker((e) => this.entries.push(packEntry(e)));
   private lastCheckpoint = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly compression: 'gzip' | 'none',
-    private readonly spacing = CHECKPOINT_SPACING,
+    private spacing = CHECKPOINT_SPACING,
+    private readonly maxCheckpoints = MAX_CHECKPOINTS,
   ) {}
 
   tar(chunk: Uint8Array): void {
@@ -152,14 +156,29 @@ export class ArchiveIndexBuilder {
   block(start: GzipBlockStart): void {
     if (start.inputOffset - this.lastCheckpoint < this.spacing) return;
     this.lastCheckpoint = start.inputOffset;
-    this.checkpoints.push([start.outputOffset, start.inputOffset, this.windowBytes, start.dictionary.length]);
-    this.windows.push(Buffer.from(start.dictionary)); // a copy: the gzip's buffer is reused
-    this.windowBytes += start.dictionary.length;
+    // A copy: the gzip's buffer is reused.
+    this.checkpoints.push({ gzip: start.outputOffset, tar: start.inputOffset, window: Buffer.from(start.dictionary) });
+    if (this.checkpoints.length > this.maxCheckpoints) this.thinOut();
+  }
+
+  /** Keeps every other checkpoint (the first stays) and doubles the spacing of those to come. */
+  private thinOut(): void {
+    const kept = this.checkpoints.filter((_, i) => i % 2 === 0);
+    for (const [i, dropped] of this.checkpoints.entries()) if (i % 2 === 1) freeNow(dropped.window.buffer);
+    this.checkpoints = kept;
+    this.spacing *= 2;
+    this.lastCheckpoint = (kept[kept.length - 1] as { tar: number }).tar;
   }
 
   finish(): ArchiveIndexBody {
-    const windows = Buffer.concat(this.windows);
-    for (const window of this.windows.splice(0)) freeNow(window.buffer); // copied: freed now, not at a later collection
-    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints: this.checkpoints, windows };
+    const windows = Buffer.concat(this.checkpoints.map((c) => c.window));
+    let at = 0;
+    const checkpoints = this.checkpoints.map((c): z.infer<typeof CheckpointSchema> => {
+      const entry: z.infer<typeof CheckpointSchema> = [c.gzip, c.tar, at, c.window.length];
+      at += c.window.length;
+      freeNow(c.window.buffer); // copied into the windows: freed now, not at a later collection
+      return entry;
+    });
+    return { compression: this.compression, tarSize: this.tracker.offset, entries: this.entries, checkpoints, windows };
   }
 }
