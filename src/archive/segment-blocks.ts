@@ -77,7 +77,10 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
 export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
   const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
   const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
-  const found = await store.getAll(keys);
+  // A stored piece that could not be this segment's (another length, more than storing it) is not used.
+  const found = (await store.getAll(keys)).map((f, i) =>
+    f && f.length === (segments[i] as Uint8Array).length && f.payload.length <= storedSize(f.length) ? f : null,
+  );
   const made: (CachedSegment | null)[] = found.map(() => null);
   const runs: number[][] = [];
   for (let i = 0; i < segments.length; i++) {
