@@ -19,6 +19,8 @@ export interface InnerEntry {
   linkname?: string;
   /** Files: the content, either whole or as a stream that yields exactly `size` bytes. */
   data?: Buffer | (() => AsyncIterable<Buffer>);
+  /** False for content made afresh for each backup (a database dump), which no later backup repeats. */
+  reusable?: boolean;
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -65,7 +67,7 @@ export function encodeEntryHeader(entry: InnerEntry): Buffer {
 const ZERO = Buffer.alloc(BLOCK);
 
 export interface InnerTarOptions {
-  /** Told where each file's content lies in the stream, before any byte of it is yielded. */
+  /** Told where each reusable file's content lies in the stream, before any byte of it is yielded. */
   onContent?: (start: number, size: number) => void;
 }
 
@@ -75,7 +77,7 @@ export async function* innerTarStream(entries: AsyncIterable<InnerEntry>, option
   for await (const entry of entries) {
     const header = encodeEntryHeader(entry);
     position += header.length;
-    if (entry.type === 'file' && entry.size) options.onContent?.(position, entry.size);
+    if (entry.type === 'file' && entry.size && entry.reusable !== false) options.onContent?.(position, entry.size);
     yield header;
     if (entry.type !== 'file') continue;
     const size = entry.size ?? 0;

@@ -75,7 +75,8 @@ export interface DumpInArchive {
 export function dumpEntries(recorder: ExternalRecorder, serverVersion: string, opts: { mtimeNs: bigint; signal?: AbortSignal; partBytes?: number }): DumpInArchive {
   const partBytes = opts.partBytes ?? DEFAULT_PART_BYTES;
   const dir = `${ARCHIVE_ROOT}/${DUMP_FOLDER}`;
-  const file = (name: string, data: Buffer): InnerEntry => ({ path: `${dir}/${name}`, type: 'file', mode: 0o600, mtimeNs: opts.mtimeNs, size: data.length, data });
+  // A dump is made afresh each time and shifts with every change: not worth keeping as segments.
+  const file = (name: string, data: Buffer): InnerEntry => ({ path: `${dir}/${name}`, type: 'file', mode: 0o600, mtimeNs: opts.mtimeNs, size: data.length, data, reusable: false });
   let done: DumpManifest | null = null;
 
   async function* entries(): AsyncGenerator<InnerEntry> {
