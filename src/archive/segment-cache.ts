@@ -42,16 +42,15 @@ export interface SegmentCacheStats {
   damaged: number;
 }
 
-function encodeEntry(key: Buffer, segment: CachedSegment): Buffer {
-  const entry = Buffer.allocUnsafe(ENTRY_HEADER + segment.payload.length);
-  entry.writeUInt32LE(ENTRY_MAGIC, 0);
-  key.copy(entry, 4);
-  entry.writeUInt32LE(segment.crc >>> 0, 36);
-  entry.writeUInt32LE(segment.length, 40);
-  entry.writeUInt32LE(segment.payload.length, 44);
-  entry.writeUInt32LE(crc32(segment.payload), 48);
-  entry.set(segment.payload, ENTRY_HEADER);
-  return entry;
+/** Writes an entry (header, then the segment's data) into `out` at `at`. */
+function encodeEntry(key: Buffer, segment: CachedSegment, out: Buffer, at: number): void {
+  out.writeUInt32LE(ENTRY_MAGIC, at);
+  key.copy(out, at + 4);
+  out.writeUInt32LE(segment.crc >>> 0, at + 36);
+  out.writeUInt32LE(segment.length, at + 40);
+  out.writeUInt32LE(segment.payload.length, at + 44);
+  out.writeUInt32LE(crc32(segment.payload), at + 48);
+  out.set(segment.payload, at + ENTRY_HEADER);
 }
 
 function decodeEntry(key: Buffer, entry: Buffer): CachedSegment | null {
@@ -164,7 +163,7 @@ export class SegmentCache implements SegmentStore {
     const size = ENTRY_HEADER + segment.payload.length;
     if (this.failed || this.position + size > this.maxBytes || !this.written.add(key, this.position, size)) return;
     if (this.staged + size > this.staging.length) this.flush();
-    encodeEntry(key, segment).copy(this.staging, this.staged);
+    encodeEntry(key, segment, this.staging, this.staged); // straight into the gathered bytes: no copy of its own
     this.position += size;
     this.staged += size;
     while (this.flushes.length > FLUSHES_IN_FLIGHT) await this.flushes.shift();
