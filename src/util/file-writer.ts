@@ -2,12 +2,16 @@
 // buffers, and a full buffer is written while the other fills (one write in flight). A chunk is
 // used up once copied: callers may reuse it as soon as write() returns, and an owned chunk is
 // released (owned-chunks.ts), so no chunk outlives its moment as garbage. Also positional patches
-// for headers whose values are known only at the end, and fsync.
+// for headers whose values are known only at the end, and fsync. Every SYNC_EVERY bytes a datasync
+// starts in the background (one at a time), so the disk takes the file in as it is written and the
+// fsync at the end waits for the last stretch only, not for the whole file.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { release } from './owned-chunks.js';
 
 const STAGE_BYTES = 1 << 20;
+/** Bytes written between background datasyncs. */
+const SYNC_EVERY = 16 << 20;
 
 /**
  * The mode of every backup file Lifeboat writes (local and folder locations, their temp files,
@@ -26,6 +30,9 @@ export class FileWriter {
   private spare = Buffer.allocUnsafeSlow(STAGE_BYTES);
   private staged = 0;
   private failed: unknown = null;
+  /** The background datasync under way, if any, and the position it was started at. */
+  private syncing: Promise<void> | null = null;
+  private syncedTo = 0;
   /** Bytes accepted so far (the position of the next write). */
   position = 0;
 
@@ -61,9 +68,27 @@ export class FileWriter {
     const at = this.position - this.staged;
     [this.stage, this.spare] = [this.spare, this.stage];
     this.staged = 0;
-    this.pending = this.writeAll(full, at).catch((err: unknown) => {
-      this.failed = err;
-    });
+    this.pending = this.writeAll(full, at).then(
+      () => this.syncBehind(at + full.length),
+      (err: unknown) => {
+        this.failed = err;
+      },
+    );
+  }
+
+  /** Starts a datasync of what is written so far when SYNC_EVERY more bytes have come since the last. */
+  private syncBehind(written: number): void {
+    if (this.syncing || written - this.syncedTo < SYNC_EVERY) return;
+    this.syncedTo = written;
+    this.syncing = this.fh.datasync().then(
+      () => {
+        this.syncing = null;
+      },
+      (err: unknown) => {
+        this.failed = err;
+        this.syncing = null;
+      },
+    );
   }
 
   private async writeAll(data: Buffer, at: number): Promise<void> {
@@ -86,6 +111,7 @@ export class FileWriter {
     try {
       await this.flushStage();
       await this.pending;
+      await this.syncing;
       if (this.failed) throw this.failed;
       await this.fh.sync();
     } finally {
@@ -96,6 +122,7 @@ export class FileWriter {
   /** Closes without syncing (after a failure). */
   async abandon(): Promise<void> {
     await this.pending.catch(() => undefined);
+    await this.syncing;
     await this.fh.close().catch(() => undefined);
   }
 }

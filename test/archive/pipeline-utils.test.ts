@@ -1,6 +1,6 @@
 // Pipeline helpers: read-ahead that keeps order and stops its source, and the file writer that
 // gathers chunks into large writes.
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { readAhead } from '../../src/util/concurrency.js';
@@ -63,6 +63,33 @@ describe('readAhead', () => {
 });
 
 describe('FileWriter', () => {
+  it('hands the file to the disk as it grows (datasyncs while writing), and its bytes stay exact', async () => {
+    const dir = await tmpDir();
+    const path = join(dir, 'large.bin');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = vi.spyOn(handle, 'datasync');
+    try {
+      const w = await FileWriter.create(path);
+      const expected: Buffer[] = [];
+      for (let i = 0; i < 48; i++) {
+        const chunk = Buffer.alloc(1 << 20, i);
+        expected.push(chunk);
+        await w.write(Buffer.from(chunk));
+        if (i === 30) await w.patch(1, Buffer.from('MID'));
+      }
+      const syncsWhileWriting = datasync.mock.calls.length;
+      await w.finish();
+      const all = Buffer.concat(expected);
+      all.write('MID', 1);
+      expect((await readFile(path)).equals(all)).toBe(true);
+      expect(syncsWhileWriting).toBeGreaterThanOrEqual(1);
+    } finally {
+      datasync.mockRestore();
+    }
+  });
+
   it('writes many chunks of any size in order, and patches afterwards', async () => {
     const dir = await tmpDir();
     const path = join(dir, 'out.bin');
