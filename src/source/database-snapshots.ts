@@ -99,7 +99,7 @@ export async function snapshotDatabases(opts: SnapshotOptions): Promise<Database
     override(rel) {
       if (copies.has(rel)) {
         const copy = copies.get(rel);
-        return copy ? { kind: 'replace', path: copy } : { kind: 'skip' };
+        return copy ? { kind: 'replace', path: copy, readOnce: true } : { kind: 'skip' };
       }
       for (const suffix of SIDECARS) {
         if (rel.endsWith(suffix) && copies.has(rel.slice(0, -suffix.length))) return { kind: 'skip' };

@@ -9,7 +9,7 @@
 // warning.
 
 import { closeSync, lstatSync, read, readlinkSync, realpathSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { InnerEntry } from '../archive/inner-tar-writer.js';
@@ -41,7 +41,11 @@ const MAX_PINNED_DEPTH = 64;
 const readFd = promisify(read);
 
 /** Lets a caller substitute or drop individual files (e.g. a live database and its WAL). */
-export type EntryOverride = { kind: 'skip' } | { kind: 'replace'; path: string };
+/**
+ * What to archive in a path's place: nothing, or another file (a database's copy); `readOnce` says
+ * the replacement is read once and is of no use afterwards, so it goes as soon as it has been read.
+ */
+export type EntryOverride = { kind: 'skip' } | { kind: 'replace'; path: string; readOnce?: boolean };
 
 export interface WalkOptions {
   root: string;
@@ -76,6 +80,8 @@ interface Stub {
   real?: string | null;
   /** A small file's content, read while its folder was held open — or why there is none. */
   small?: Buffer | SourceSwapped | 'vanished';
+  /** A replacement that is removed once it has been read in full. */
+  readOnce?: boolean;
 }
 
 /** The walk's state: its options, its pacing, and the installation's real path. */
@@ -173,7 +179,7 @@ async function lookAt(walk: Walk, rel: string, abs: string, at: string, st: File
   if (override?.kind === 'replace') {
     const replacement = statOf(override.path);
     if (!replacement) throw new BackupReaderWriterError(`Replacement for ${rel} is missing: ${override.path}`);
-    return withContent(walk, { rel, abs: override.path, st: replacement, real: realPathOf(override.path), pinned: false }, null);
+    return withContent(walk, { rel, abs: override.path, st: replacement, real: realPathOf(override.path), pinned: false, readOnce: override.readOnce }, null);
   }
   const stub: Stub = { rel, abs, st, pinned };
   if (st.kind === 'symlink') {
@@ -240,6 +246,8 @@ async function* streamFile(walk: Walk, stub: Stub, size: number): AsyncGenerator
       }
       pos += bytesRead;
       opts.onFileBytes?.(bytesRead);
+      // Read in full: a read-once replacement goes now (in the background), not after the backup.
+      if (pos >= size && stub.readOnce) void unlink(abs).catch(() => undefined);
       // A fresh buffer per read, handed over to the compressor, which releases it once copied.
       yield bytesRead === buf.length ? handOver(buf) : buf.subarray(0, bytesRead);
     }
