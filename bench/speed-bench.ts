@@ -526,12 +526,18 @@ function runPaths(work: string): RunPaths {
   };
 }
 
-async function lifeboatBackup(p: RunPaths): Promise<{ step: StepSample; backup: CreateOutput; bytes: number }> {
+/** What `--verbose` says of segment reuse: "reused: N, compressed: M, reused_bytes: B, damaged: D". */
+function segmentReuse(stderr: string): SegmentReuse | null {
+  const m = /Segments of large files reused.*reused: (\d+), compressed: (\d+), reused_bytes: (\d+), damaged: (\d+)/.exec(stderr);
+  return m ? { reused: Number(m[1]), compressed: Number(m[2]), reusedBytes: Number(m[3]), damaged: Number(m[4]) } : null;
+}
+
+async function lifeboatBackup(p: RunPaths): Promise<{ step: StepSample; backup: CreateOutput; bytes: number; reuse: SegmentReuse | null }> {
   syncDisks();
-  const run = await runLifeboat(['-c', p.inst, 'backup', 'create', '--password', PASSWORD, '--json'], p.rss);
+  const run = await runLifeboat(['-c', p.inst, '--verbose', 'backup', 'create', '--password', PASSWORD, '--json'], p.rss);
   const backup = parseCreateOutput(run.stdout);
   if (!existsSync(backup.path)) throw new Error(`lifeboat backup create reported ${backup.path}, which does not exist`);
-  return { step: { seconds: run.seconds, rssKiB: run.rssKiB }, backup, bytes: statSync(backup.path).size };
+  return { step: { seconds: run.seconds, rssKiB: run.rssKiB }, backup, bytes: statSync(backup.path).size, reuse: segmentReuse(run.stderr) };
 }
 
 function resticEnv(p: RunPaths): NodeJS.ProcessEnv {
@@ -608,9 +614,18 @@ interface WriterReport {
   backupSeconds: number;
 }
 
+interface SegmentReuse {
+  reused: number;
+  compressed: number;
+  reusedBytes: number;
+  damaged: number;
+}
+
 interface RunResult {
   steps: Partial<Record<StepKey, StepSample>>;
   sizes: Sizes;
+  /** The next backup's segments: taken from the first backup's, or compressed. */
+  nextReuse: SegmentReuse | null;
   day: DayReport;
   writer: WriterReport | null;
   checks: string[];
@@ -694,6 +709,7 @@ async function oneRun(base: Base, p: RunPaths, plan: RunPlan): Promise<RunResult
 
   return {
     steps,
+    nextReuse: next.reuse,
     sizes: {
       lifeboatFirst: first.bytes,
       lifeboatNext: next.bytes,
@@ -787,6 +803,7 @@ interface SpeedResults {
   runs: number;
   steps: Partial<Record<StepKey, StepResult>>;
   sizes: { runs: Sizes[]; median: Record<keyof Sizes, number | null> };
+  nextReuse: (SegmentReuse | null)[];
   ratios: RatioResult[];
   writer: { runs: WriterReport[]; maxCommitMs: number; maxGapMs: number } | null;
   day: DayReport;
@@ -882,6 +899,7 @@ function speedResults(base: Base, runs: RunResult[]): SpeedResults {
     runs: runs.length,
     steps,
     sizes: { runs: runs.map((r) => r.sizes), median: medianSizes(runs) },
+    nextReuse: runs.map((r) => r.nextReuse),
     ratios,
     writer,
     day: first.day,
@@ -889,6 +907,12 @@ function speedResults(base: Base, runs: RunResult[]): SpeedResults {
     verified: true,
     checks: runs.flatMap((r, i) => r.checks.map((c) => `run ${i + 1}, ${c}`)),
   };
+}
+
+function reuseText(x: SegmentReuse | null): string {
+  if (!x) return '—';
+  const share = x.reused + x.compressed ? ((100 * x.reused) / (x.reused + x.compressed)).toFixed(1) : '0';
+  return `${x.reused} of ${x.reused + x.compressed} (${share} %, ${mib(x.reusedBytes)})${x.damaged ? `, ${x.damaged} damaged` : ''}`;
 }
 
 const seconds = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
@@ -928,6 +952,7 @@ function formatSpeed(r: SpeedResults): string {
     rows.push([s.step, s.tool, seconds(s.medianSeconds), s.runsSeconds.map((x) => x.toFixed(2)).join(' '), s.peakRssMiB === null ? '—' : `${s.peakRssMiB.toFixed(1)} MiB`, output[key] ?? '']);
   }
   lines.push(table(rows, [1, 3, 5]), '');
+  lines.push(`Next backup's large-file segments taken from the first backup (runs): ${r.nextReuse.map(reuseText).join('; ')}`, '');
   const ratioRows = [['ratio', 'median', 'runs', 'reading']];
   for (const x of r.ratios) ratioRows.push([x.name, x.median === null ? '—' : x.median.toFixed(x.digits), x.runs.map((v) => v.toFixed(x.digits)).join(' '), x.goal]);
   lines.push(table(ratioRows, [2, 3]), '');
