@@ -63,6 +63,21 @@ describe('extraction on the writer thread', () => {
     expect(await readFile(join(out, 'd0/after'), 'utf8')).toBe('after');
   });
 
+  it('writes files larger than the background datasync stretch exactly, one closing while the next is begun', async () => {
+    const out = await tmpDir();
+    const list: TarEntry[] = [];
+    const expected = new Map<string, Buffer>();
+    for (let i = 0; i < 3; i++) {
+      const pieces = Array.from({ length: 21 }, (_, n) => Buffer.alloc(1 << 20, (i * 31 + n) & 0xff));
+      expected.set(`big${i}.bin`, Buffer.concat(pieces));
+      list.push(entry(`big${i}.bin`, 'file', 0o600, pieces));
+      list.push(entry(`small${i}`, 'file', 0o644, [Buffer.from(`small ${i}`)]));
+    }
+    await extractEntries(late(list), { target: out });
+    for (const [name, bytes] of expected) expect((await readFile(join(out, name))).equals(bytes), name).toBe(true);
+    for (let i = 0; i < 3; i++) expect(await readFile(join(out, `small${i}`), 'utf8')).toBe(`small ${i}`);
+  });
+
   it('reports a failed system call with its error code, and creates nothing after it', async () => {
     const out = await tmpDir();
     const tooLong = `${'n'.repeat(300)}.txt`;
