@@ -1,5 +1,5 @@
 // Copies a live SQLite database in WAL mode as files, on the calling thread: a read transaction
-// pins one snapshot (writers go on), the database file and then its -wal are copied by the kernel
+// pins one snapshot (writers go on), the database file and then its -wal are cloned or copied by the kernel
 // (off the event loop), and opening the copy alone lets SQLite replay the copied WAL up to its last
 // complete commit and fold it in, so the copy is one self-contained file of a committed state.
 //
@@ -9,7 +9,7 @@
 // therefore either unchanged since the snapshot or also present, whole, in the copied WAL, which
 // wins on replay; frames beyond the snapshot are replayed only up to a commit SQLite can verify.
 
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 
@@ -39,8 +39,9 @@ export async function copyWalDatabase(db: Database.Database, source: string, tar
   try {
     db.prepare('SELECT count(*) FROM sqlite_schema').get(); // takes the read lock: the snapshot
     pages = Number(db.pragma('page_count', { simple: true }));
-    await copyFile(source, target);
-    if (existsSync(`${source}-wal`)) await copyFile(`${source}-wal`, `${target}-wal`);
+    // A clone where the file system shares blocks (Btrfs, XFS), else a copy by the kernel.
+    await copyFile(source, target, constants.COPYFILE_FICLONE);
+    if (existsSync(`${source}-wal`)) await copyFile(`${source}-wal`, `${target}-wal`, constants.COPYFILE_FICLONE);
   } finally {
     db.exec('COMMIT');
   }
