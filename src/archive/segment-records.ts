@@ -1,36 +1,44 @@
 // The segment cache's index in memory, compact: one 44-byte record per segment (its 32-byte key,
-// where its entry lies in the pack and how long it is) in one growing buffer, found by the first
-// six bytes of the key — SHA-256 digests are evenly spread, so six bytes tell tens of thousands of
-// segments apart; a record whose full key differs is not found. About 60 bytes a segment in all,
-// so a 4 GiB installation's tens of thousands of segments take a few MiB, not tens.
+// where its entry lies in the pack and how long it is) in one growing buffer, found through an
+// open-addressing table of record numbers (4 bytes a slot, at most half full) placed by the key's
+// first four bytes — SHA-256 digests are evenly spread — and confirmed by the whole key. About 60
+// bytes a segment and no object per segment, so a 4 GiB installation's tens of thousands of
+// segments take a few MiB and nothing for the collector to trace.
 
 export const RECORD = 32 + 8 + 4;
+const KEY = 32;
+const MIN_SLOTS = 1024;
 
 export interface Located {
   offset: number;
   size: number;
 }
 
-function prefix(key: Uint8Array, at = 0): number {
-  let n = 0;
-  for (let i = 0; i < 6; i++) n = n * 256 + (key[at + i] as number);
-  return n;
+/** Slots for `count` records at most half full: a power of two. */
+function slotsFor(count: number): number {
+  let slots = MIN_SLOTS;
+  while (slots < count * 2) slots *= 2;
+  return slots;
 }
 
 export class SegmentRecords {
+  /** Records in the order they were added; only the first `count` are in use. */
   private bytes: Buffer;
   private count = 0;
-  private readonly byPrefix = new Map<number, number>();
+  /** Record number + 1 per slot (0: empty). */
+  private slots: Uint32Array;
 
   constructor(capacity = 1024) {
-    this.bytes = Buffer.alloc(capacity * RECORD);
+    // Not zeroed: only records already written are ever read, so untouched room costs no memory.
+    this.bytes = Buffer.allocUnsafe(Math.max(1, capacity) * RECORD);
+    this.slots = new Uint32Array(slotsFor(capacity));
   }
 
   /** Records as an index file holds them (whole records only; a key seen twice keeps its first). */
   static from(records: Buffer): SegmentRecords {
     const table = new SegmentRecords(Math.max(1, Math.floor(records.length / RECORD)));
     for (let at = 0; at + RECORD <= records.length; at += RECORD) {
-      table.add(records.subarray(at, at + 32), Number(records.readBigUInt64LE(at + 32)), records.readUInt32LE(at + 40));
+      table.add(records.subarray(at, at + KEY), Number(records.readBigUInt64LE(at + KEY)), records.readUInt32LE(at + KEY + 8));
     }
     return table;
   }
@@ -43,33 +51,69 @@ export class SegmentRecords {
     return this.find(key) !== null;
   }
 
-  /** Adds a record unless one with the same six-byte prefix is there; false when it was not added. */
+  /** Adds a record unless its key is there already; false when it was not added. */
   add(key: Uint8Array, offset: number, size: number): boolean {
-    const p = prefix(key);
-    if (this.byPrefix.has(p)) return false;
+    if (this.slotOf(key) >= 0) return false;
+    if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     if ((this.count + 1) * RECORD > this.bytes.length) {
-      const grown = Buffer.alloc(this.bytes.length * 2);
-      this.bytes.copy(grown);
+      const grown = Buffer.allocUnsafe(this.bytes.length * 2);
+      this.bytes.copy(grown, 0, 0, this.count * RECORD);
       this.bytes = grown;
     }
     const at = this.count * RECORD;
-    this.bytes.set(key.subarray(0, 32), at);
-    this.bytes.writeBigUInt64LE(BigInt(offset), at + 32);
-    this.bytes.writeUInt32LE(size, at + 40);
-    this.byPrefix.set(p, this.count++);
+    this.bytes.set(key.subarray(0, KEY), at);
+    this.bytes.writeBigUInt64LE(BigInt(offset), at + KEY);
+    this.bytes.writeUInt32LE(size, at + KEY + 8);
+    this.place(key, this.count++);
     return true;
   }
 
   find(key: Uint8Array): Located | null {
-    const index = this.byPrefix.get(prefix(key));
-    if (index === undefined) return null;
-    const at = index * RECORD;
-    if (!this.bytes.subarray(at, at + 32).equals(key)) return null;
-    return { offset: Number(this.bytes.readBigUInt64LE(at + 32)), size: this.bytes.readUInt32LE(at + 40) };
+    const slot = this.slotOf(key);
+    if (slot < 0) return null;
+    const at = ((this.slots[slot] as number) - 1) * RECORD;
+    return { offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
   }
 
   /** The records, as an index file holds them. */
   encode(): Buffer {
     return this.bytes.subarray(0, this.count * RECORD);
+  }
+
+  private start(key: Uint8Array): number {
+    const h = ((key[0] as number) | ((key[1] as number) << 8) | ((key[2] as number) << 16) | ((key[3] as number) << 24)) >>> 0;
+    return h & (this.slots.length - 1);
+  }
+
+  /** The slot holding `key`'s record, or -1. */
+  private slotOf(key: Uint8Array): number {
+    if (key.length < KEY) return -1;
+    const mask = this.slots.length - 1;
+    for (let slot = this.start(key); ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot] as number;
+      if (entry === 0) return -1;
+      if (this.keyAt(entry - 1, key)) return slot;
+    }
+  }
+
+  private keyAt(record: number, key: Uint8Array): boolean {
+    const at = record * RECORD;
+    for (let i = 0; i < KEY; i++) if (this.bytes[at + i] !== key[i]) return false;
+    return true;
+  }
+
+  private place(key: Uint8Array, record: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.start(key);
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = record + 1;
+  }
+
+  private rehash(slots: number): void {
+    this.slots = new Uint32Array(slots);
+    for (let record = 0; record < this.count; record++) {
+      const at = record * RECORD;
+      this.place(this.bytes.subarray(at, at + KEY), record);
+    }
   }
 }

@@ -130,18 +130,27 @@ describe('the segment cache', () => {
 });
 
 describe('the segment records', () => {
-  it('find a key by its record and never return another key’s record, even one with the same first six bytes', () => {
+  it('find each key by its own record, also keys alike in their first bytes, and refuse a key twice', () => {
     const records = new SegmentRecords();
     const key = randomBytes(32);
     const twin = Buffer.from(key);
-    twin[31] = (twin[31] as number) ^ 1; // same first six bytes
+    twin[31] = (twin[31] as number) ^ 1; // the same first 31 bytes: the same place in the table
     expect(records.add(key, 100, 52)).toBe(true);
-    expect(records.add(twin, 200, 52)).toBe(false);
+    expect(records.add(twin, 200, 53)).toBe(true);
+    expect(records.add(Buffer.from(key), 300, 54)).toBe(false); // a key seen twice keeps its first
     expect(records.find(key)).toEqual({ offset: 100, size: 52 });
-    expect(records.find(twin)).toBeNull();
-    for (let i = 0; i < 3000; i++) records.add(randomBytes(32), i * 60, 60);
+    expect(records.find(twin)).toEqual({ offset: 200, size: 53 });
+    const stranger = Buffer.from(key);
+    stranger[20] = (stranger[20] as number) ^ 1;
+    expect(records.find(stranger)).toBeNull();
+    const added = Array.from({ length: 5000 }, () => randomBytes(32));
+    added.forEach((k, i) => expect(records.add(k, i * 60, 60)).toBe(true)); // past several regrowths
     const again = SegmentRecords.from(records.encode());
     expect(again.size).toBe(records.size);
+    expect(again.size).toBe(5002);
     expect(again.find(key)).toEqual({ offset: 100, size: 52 });
+    expect(again.find(twin)).toEqual({ offset: 200, size: 53 });
+    added.forEach((k, i) => expect(again.find(k)).toEqual({ offset: i * 60, size: 60 }));
+    expect(again.find(stranger)).toBeNull();
   });
 });
