@@ -78,6 +78,23 @@ describe('the segment cache', () => {
     expect(out[512 + at]).toBe(changed[at]);
   });
 
+  it('never reuses a segment whose deflate data refers back to bytes that changed, however far back within the window', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    // Segment 11 opens with a long run of random text that also stands 30 KiB earlier, in segment
+    // 10: its deflate data refers that far back.
+    const boundary = 11 * SEGMENT_SIZE;
+    const source = boundary - 30 * 1024;
+    randomBytes(3000).toString('hex').split('').forEach((c, i) => (file[source + i] = c.charCodeAt(0)));
+    file.copy(file, boundary, source, source + 6000);
+    await backup(dir, file);
+    const changed = Buffer.from(file);
+    changed[source + 3000] = changed[source + 3000] === 0x30 ? 0x31 : 0x30;
+    const next = await backup(dir, changed);
+    expect(gunzipSync(next.gz).equals(Buffer.concat(streamOf(changed).parts))).toBe(true);
+    expect(next.stats).toMatchObject({ hits: SEGMENTS - 2, misses: 2 });
+  });
+
   it('notices a damaged entry, compresses that segment afresh and still writes the right bytes', async () => {
     const dir = await tmpDir();
     const file = rows(SIZE);
