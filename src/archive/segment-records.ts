@@ -75,6 +75,13 @@ export class SegmentRecords {
     return { offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
   }
 
+  /** Every record, in the order added (the key is a view: copy it to keep it). */
+  *records(): Generator<{ key: Buffer } & Located> {
+    for (let at = 0; at < this.count * RECORD; at += RECORD) {
+      yield { key: this.bytes.subarray(at, at + KEY), offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
+    }
+  }
+
   /** The records, as an index file holds them. */
   encode(): Buffer {
     return this.bytes.subarray(0, this.count * RECORD);

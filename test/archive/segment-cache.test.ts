@@ -126,6 +126,66 @@ describe('the segment cache', () => {
     expect((await backup(dir, file)).stats).toMatchObject({ hits: 0 }); // the segments of `file` were dropped
   });
 
+  it('has the next backup append only the segments it compressed afresh, leaving the reused ones where they are', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file);
+    const packs = async () => (await readdir(dir)).filter((n) => n.endsWith('.pack'));
+    const [pack] = await packs();
+    const size = async () => (await stat(join(dir, pack as string))).size;
+    const before = await size();
+    const changed = Buffer.from(file);
+    changed[10 * SEGMENT_SIZE + 100] = (changed[10 * SEGMENT_SIZE + 100] as number) ^ 1;
+    expect((await backup(dir, changed)).stats).toMatchObject({ misses: 1 });
+    expect(await packs()).toEqual([pack]);
+    const grown = (await size()) - before;
+    expect(grown).toBeGreaterThan(0);
+    expect(grown).toBeLessThan(SEGMENT_SIZE); // one compressed segment, not the cache again
+    expect((await backup(dir, changed)).stats).toMatchObject({ hits: SEGMENTS, misses: 0 });
+    expect((await size()) - before).toBe(grown);
+  });
+
+  it('cuts off what a failed backup appended when it is next opened', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file);
+    const [pack] = (await readdir(dir)).filter((n) => n.endsWith('.pack'));
+    const before = (await stat(join(dir, pack as string))).size;
+    const failing = await SegmentCache.open(dir);
+    await compress(failing, rows(SIZE));
+    await failing.abandon();
+    expect((await stat(join(dir, pack as string))).size).toBeGreaterThan(before);
+    expect((await backup(dir, file)).stats).toMatchObject({ hits: SEGMENTS, damaged: 0 });
+    expect((await stat(join(dir, pack as string))).size).toBe(before);
+  });
+
+  it('moves the used entries into a new pack once the unused ones are as large', async () => {
+    const dir = await tmpDir();
+    const a = rows(SIZE);
+    const b = rows(20 * SEGMENT_SIZE + 99); // about half of `a`
+    await backup(dir, a);
+    const [first] = (await readdir(dir)).filter((n) => n.endsWith('.pack'));
+    await backup(dir, b); // every entry of `a` is garbage now: more bytes than `b` uses
+    const packs = (await readdir(dir)).filter((n) => n.endsWith('.pack'));
+    expect(packs).toHaveLength(1);
+    expect(packs[0]).not.toBe(first);
+    const again = await backup(dir, b);
+    expect(again.stats).toMatchObject({ hits: 21, misses: 0, damaged: 0 });
+    expect(gunzipSync(again.gz).equals(Buffer.concat(streamOf(b).parts))).toBe(true);
+    expect((await backup(dir, a)).stats).toMatchObject({ hits: 0 });
+  });
+
+  it('keeps its pack while the unused entries are fewer than the used ones', async () => {
+    const dir = await tmpDir();
+    const a = rows(SIZE);
+    await backup(dir, a);
+    const [first] = (await readdir(dir)).filter((n) => n.endsWith('.pack'));
+    const changed = Buffer.from(a);
+    for (let s = 0; s < 10; s++) changed[s * 4 * SEGMENT_SIZE + 100] = (changed[s * 4 * SEGMENT_SIZE + 100] as number) ^ 1; // a quarter of the segments
+    await backup(dir, changed);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.pack'))).toEqual([first]);
+  });
+
   it('never grows past its byte limit', async () => {
     const dir = await tmpDir();
     const limit = 5 * SEGMENT_SIZE;
