@@ -245,7 +245,7 @@ export class SegmentCache implements SegmentStore {
     } finally {
       await closeFd(this.fd).catch(() => undefined);
     }
-    const stray = (await readdir(this.dir)).filter((n) => n !== pack && n !== INDEX_NAME);
+    const stray = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => n !== pack && n !== INDEX_NAME);
     for (const name of stray) await unlink(join(this.dir, name)).catch(() => undefined);
   }
 

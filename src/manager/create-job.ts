@@ -187,13 +187,20 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     } finally {
       await snapshots.cleanup();
     }
-    if (segments) await keepSegments(ctx, segments);
     writeProgress.finish();
     const dumped = recorder.copy();
     const databases = dumped ? [...snapshots.databases, dumped] : snapshots.databases;
     const failedDbs = databases.filter((d) => !d.ok);
-    const path = pending ? await pending.commit(written.backup) : null;
-    await keepIndex(ctx, path ?? tempPath, written);
+    let path: string | null;
+    try {
+      path = pending ? await pending.commit(written.backup) : null;
+      await keepIndex(ctx, path ?? tempPath, written);
+    } catch (err) {
+      await segments?.abandon();
+      throw err;
+    }
+    // The backup is in place before the cache takes its segments (which may mean tidying the cache).
+    if (segments) await keepSegments(ctx, segments);
 
     step = 'upload_failed';
     ctx.emit(createEvent('upload_to_agents', 'in_progress'));
@@ -248,9 +255,15 @@ async function openSegmentCache(ctx: Pick<JobContext, 'df' | 'log'>): Promise<Se
   }
 }
 
-/** Keeps only the segments this backup used, and says how much it reused. */
+/** Keeps the segments this backup used, and says how much it reused; a failure here costs the next backup time, not this one. */
 async function keepSegments(ctx: Pick<JobContext, 'log'>, cache: SegmentCache): Promise<void> {
-  await cache.finish();
+  try {
+    await cache.finish();
+  } catch (err) {
+    await cache.abandon().catch(() => undefined);
+    ctx.log.warn('The segment cache could not keep this backup\'s segments; the next backup compresses them again', { error: (err as Error).message });
+    return;
+  }
   const { hits, misses, reusedBytes, damaged } = cache.stats;
   ctx.log.info('Segments of large files reused from the last backup', { reused: hits, compressed: misses, reused_bytes: reusedBytes, damaged });
 }

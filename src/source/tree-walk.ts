@@ -40,10 +40,10 @@ const CHUNK = 1 << 20;
 const MAX_PINNED_DEPTH = 64;
 const readFd = promisify(read);
 
-/** Lets a caller substitute or drop individual files (e.g. a live database and its WAL). */
 /**
- * What to archive in a path's place: nothing, or another file (a database's copy); `readOnce` says
- * the replacement is read once and is of no use afterwards, so it goes as soon as it has been read.
+ * Lets a caller substitute or drop individual files (e.g. a live database and its WAL): nothing is
+ * archived in the path's place, or another file (a database's copy). `readOnce` says the
+ * replacement is read once and of no use afterwards, so it goes as soon as it has been read.
  */
 export type EntryOverride = { kind: 'skip' } | { kind: 'replace'; path: string; readOnce?: boolean };
 
