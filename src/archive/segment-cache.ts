@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { freeNow } from '../util/owned-chunks.js';
 import type { CachedSegment, SegmentStore } from './segment-store.js';
-import { RECORD, SegmentRecords, type Located } from './segment-records.js';
+import { RECORD, SegmentRecords, type Located, type SegmentRecord } from './segment-records.js';
 
 const openFd = promisify(open);
 const readFd = promisify(read);
@@ -85,18 +85,7 @@ function encodeIndex(pack: string, entries: SegmentRecords): Buffer {
   return Buffer.concat([head, name, entries.encode()]);
 }
 
-/** Where the entries of `records` end: the pack's used length. */
-function endOf(records: SegmentRecords): number {
-  let end = 0;
-  for (const r of records.records()) end = Math.max(end, r.offset + r.size);
-  return end;
-}
-
 const newPackName = () => `${randomBytes(8).toString('hex')}.pack`;
-
-interface Entry extends Located {
-  key: Buffer;
-}
 
 export class SegmentCache implements SegmentStore {
   readonly stats: SegmentCacheStats = { hits: 0, misses: 0, reusedBytes: 0, damaged: 0 };
@@ -131,7 +120,7 @@ export class SegmentCache implements SegmentStore {
     if (index) {
       const fd = await openFd(join(dir, index.pack), 'r+').catch(() => null);
       if (fd !== null) {
-        const end = endOf(index.entries);
+        const end = index.entries.end();
         // What a failed backup appended, and garbage after the last used entry, goes.
         const cut = await truncateFd(fd, end).then(() => true, () => false);
         if (cut) return new SegmentCache(dir, maxBytes, index.entries, index.pack, fd, end);
@@ -191,12 +180,12 @@ export class SegmentCache implements SegmentStore {
   /** Appends a freshly compressed segment to the pack (unless the byte limit is reached). */
   async put(key: Buffer, segment: CachedSegment): Promise<void> {
     const size = ENTRY_HEADER + segment.payload.length;
-    if (this.failed || this.written.has(key)) return;
+    if (this.failed) return;
     if (this.position + size > this.maxBytes) {
       this.full = true;
       return;
     }
-    this.written.add(key, this.position, size);
+    if (!this.written.add(key, this.position, size)) return; // the same segment twice in one backup
     this.used += size;
     if (this.staged + size > this.staging.length) this.flush();
     encodeEntry(key, segment, this.staging, this.staged); // straight into the gathered bytes: no copy of its own
@@ -269,7 +258,7 @@ export class SegmentCache implements SegmentStore {
       let i = 0;
       while (i < order.length) {
         // A stretch of entries that lie one after the other and fit one read.
-        const first = order[i++] as Entry;
+        const first = order[i++] as SegmentRecord;
         const stretch = [first];
         let size = first.size;
         for (let e = order[i]; e && e.offset === first.offset + size && size + e.size <= COMPACT_READ; e = order[++i]) {

@@ -14,6 +14,10 @@ export interface Located {
   size: number;
 }
 
+export interface SegmentRecord extends Located {
+  key: Buffer;
+}
+
 /** Slots for `count` records at most half full: a power of two. */
 function slotsFor(count: number): number {
   let slots = MIN_SLOTS;
@@ -47,10 +51,6 @@ export class SegmentRecords {
     return this.count;
   }
 
-  has(key: Uint8Array): boolean {
-    return this.find(key) !== null;
-  }
-
   /** Adds a record unless its key is there already; false when it was not added. */
   add(key: Uint8Array, offset: number, size: number): boolean {
     if (this.slotOf(key) >= 0) return false;
@@ -75,8 +75,17 @@ export class SegmentRecords {
     return { offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
   }
 
+  /** Where the recorded entries end: the bytes of the pack they use. */
+  end(): number {
+    let end = 0;
+    for (let at = 0; at < this.count * RECORD; at += RECORD) {
+      end = Math.max(end, Number(this.bytes.readBigUInt64LE(at + KEY)) + this.bytes.readUInt32LE(at + KEY + 8));
+    }
+    return end;
+  }
+
   /** Every record, in the order added (the key is a view: copy it to keep it). */
-  *records(): Generator<{ key: Buffer } & Located> {
+  *records(): Generator<SegmentRecord> {
     for (let at = 0; at < this.count * RECORD; at += RECORD) {
       yield { key: this.bytes.subarray(at, at + KEY), offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
     }
