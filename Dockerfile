@@ -35,6 +35,7 @@ RUN npm ci --ignore-scripts \
   && npm rebuild argon2 esbuild
 
 COPY tsconfig.json ./
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY bin ./bin
 COPY src ./src
 COPY web ./web

@@ -35,7 +35,7 @@ function run(command, args) {
   }
 }
 
-const built = join(root, 'dist', 'cli', 'main.js');
+const built = join(root, 'dist', 'bundle', 'main.js');
 const builtAt = existsSync(built) && existsSync(join(root, 'dist', 'web', 'index.html')) ? statSync(built).mtimeMs : 0;
 const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'web', 'src')), statSync(join(root, 'package.json')).mtimeMs);
 if (builtAt < sourcesAt) {
