@@ -16,7 +16,7 @@ import {
 } from '../util/errors.js';
 import { innerTarBytes, isGzip } from './inner-decompress.js';
 import { readTarEntries, type TarEntry } from './inner-tar-reader.js';
-import { indexOuterTar, normaliseMemberName, type OuterMember } from './outer-tar.js';
+import { HOME_ASSISTANT_ARCHIVES, indexOuterTar, normaliseMemberName, type OuterMember } from './outer-tar.js';
 import {
   V2_HEADER_SIZE,
   V3_HEADER_SIZE,
@@ -133,7 +133,11 @@ export class BackupReader {
   /** The Home Assistant inner archive: `homeassistant.tar` first, then `homeassistant.tar.gz`. */
   homeAssistantArchive(): InnerArchive | null {
     const inner = this.innerArchives();
-    return inner.find((a) => a.name === 'homeassistant.tar') ?? inner.find((a) => a.name === 'homeassistant.tar.gz') ?? null;
+    for (const name of HOME_ASSISTANT_ARCHIVES) {
+      const found = inner.find((a) => a.name === name);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** How an inner archive is stored, from its first bytes. */

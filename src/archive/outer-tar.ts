@@ -19,6 +19,9 @@ export interface OuterMember {
   type: string;
 }
 
+/** The names the Home Assistant inner archive may have, in the order a reader prefers them. */
+export const HOME_ASSISTANT_ARCHIVES = ['homeassistant.tar', 'homeassistant.tar.gz'] as const;
+
 /** Normalises `./x`, `x`, `././x` to `x` for lenient lookups. */
 export function normaliseMemberName(name: string): string {
   let n = name;

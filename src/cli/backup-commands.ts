@@ -213,11 +213,13 @@ export function registerBackupCommands(program: Command): void {
           throw new UsageError('--path chooses what is restored; leave out --config-only and --database-only (name home-assistant_v2.db to restore the database)');
         }
         const homeAssistant = haControlSpec(opts, cmd);
-        (await import('../core/restore-warm-up.js')).warmUpRestore();
+        const warmUp = await import('../core/restore-warm-up.js');
+        warmUp.warmUpRestore();
         const password = await resolvePassword(opts);
+        const isFile = target.endsWith('.tar') || target.includes('/');
+        if (isFile && password !== null) void warmUp.deriveRestoreKeyAhead(resolve(target), password);
         const core = await openCore(cmd);
         const installation = core.status.installation;
-        const isFile = target.endsWith('.tar') || target.includes('/');
         if (!opts.yes && process.stdin.isTTY) {
           const what = partial
             ? opts.path.join(', ')

@@ -35,7 +35,34 @@ export interface V3MemberParams {
   streamHeader: Buffer;
 }
 
+/** Root keys whose derivation was begun before anything asked for them (deriveAhead), by salt. */
+const ahead = new Map<string, { password: string; key: Promise<Buffer> }>();
+/** Derivations begun ahead and not yet taken, at most (each holds a key and, while it runs, 16 MiB). */
+const MAX_AHEAD = 2;
+
+/**
+ * Begins deriving the root key of `salt` for `password` now, on the thread pool, so that it is
+ * ready (or nearly) when the archive is opened: a restore starts it as soon as it knows the file,
+ * while the rest of the program is still loading. The first argon2id() call for the same salt and
+ * password takes it; a failure is that call's to report. Returns the derivation, or null when one
+ * for the salt is under way already (or too many are).
+ */
+export function deriveAhead(password: string, salt: Uint8Array): Promise<Buffer> | null {
+  const id = Buffer.from(salt).toString('hex');
+  if (ahead.has(id) || ahead.size >= MAX_AHEAD) return null;
+  const key = argon2idRaw(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
+  key.catch(() => undefined); // not taken yet is not unhandled
+  ahead.set(id, { password, key });
+  return key;
+}
+
 export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
+  const id = Buffer.from(salt).toString('hex');
+  const early = ahead.get(id);
+  if (early) {
+    ahead.delete(id);
+    if (early.password === password) return early.key;
+  }
   return argon2idRaw(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
 }
 
