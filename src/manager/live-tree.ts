@@ -47,8 +47,10 @@ export async function* liveFiles(df: DataFolder, opts: LiveTreeOptions): AsyncGe
       if (entry.type === 'symlink') file.linkname = entry.linkname;
       if (entry.type === 'file') {
         const hash = createHash('sha256');
-        if (Buffer.isBuffer(entry.data)) hash.update(entry.data);
-        else if (entry.data) {
+        if (Buffer.isBuffer(entry.data)) {
+          hash.update(entry.data);
+          release(entry.data);
+        } else if (entry.data) {
           for await (const chunk of entry.data()) {
             hash.update(chunk);
             release(chunk);

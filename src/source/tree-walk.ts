@@ -276,7 +276,8 @@ function readSmallFile(walk: Walk, stub: Stub, pinnedAt: string | null): Buffer 
       buf.copy(grown, 0, 0, length);
       buf = grown;
     }
-    return buf.subarray(0, length);
+    // Handed over like a large file's reads: the compressor frees it once copied, not the collector later.
+    return handOver(buf.subarray(0, length));
   } finally {
     closeSync(fd);
   }
