@@ -14,7 +14,8 @@ import { saveStatusStyles, SaveStatus } from './save-status.js';
 export class LbSettingsKey extends LitElement {
   static override properties = { store: { attribute: false }, shown: { state: true }, copied: { state: true }, working: { state: true } };
   declare store: BackupStore;
-  declare shown: string | null;
+  /** The key asked for, with the fingerprint it was shown under: it is shown only while that is the key's. */
+  declare shown: { key: string; fingerprint: string } | null;
   declare copied: boolean;
   declare working: boolean;
   private readonly storeController = new StoreController(this, () => this.store);
@@ -58,20 +59,30 @@ export class LbSettingsKey extends LitElement {
     }
   }
 
+  /** The key on show, if any: never one that a change of key (here or elsewhere) has replaced. */
+  private visibleKey(): string | null {
+    const fingerprint = this.store?.config?.lifeboat.key_fingerprint;
+    return this.shown !== null && this.shown.fingerprint === fingerprint ? this.shown.key : null;
+  }
+
   private toggleShow(): Promise<void> {
-    if (this.shown !== null) {
+    if (this.visibleKey() !== null) {
       this.shown = null;
       return Promise.resolve();
     }
     return this.run(async () => {
-      this.shown = (await this.store.connection.command<{ key: string | null }>('lifeboat/key/show')).key;
+      const fingerprint = this.store.config?.lifeboat.key_fingerprint;
+      const { key } = await this.store.connection.command<{ key: string | null }>('lifeboat/key/show');
+      // Asked for under this fingerprint: if the key changed meanwhile, it is not shown.
+      this.shown = key !== null && fingerprint ? { key, fingerprint } : null;
     });
   }
 
   private async copy(): Promise<void> {
-    if (this.shown === null) return;
+    const key = this.visibleKey();
+    if (key === null) return;
     try {
-      await navigator.clipboard.writeText(this.shown);
+      await navigator.clipboard.writeText(key);
     } catch {
       (this.renderRoot.querySelector('#key') as HTMLInputElement | null)?.select();
       return;
@@ -108,6 +119,7 @@ export class LbSettingsKey extends LitElement {
     const c = this.store?.config;
     if (!c) return nothing;
     const fp = c.lifeboat.key_fingerprint;
+    const key = this.visibleKey();
     return html`<section class="card" aria-labelledby="key-title">
       <div class="spread">
         <h2 id="key-title">${S.settings.key}</h2>
@@ -116,11 +128,11 @@ export class LbSettingsKey extends LitElement {
       <p>${S.settings.keyIntro}</p>
       ${fp
         ? html`<p data-testid="key-fingerprint" class="fp">${S.settings.keyFingerprint(fp)}</p>
-            ${this.shown !== null
+            ${key !== null
               ? html`<div class="field">
                   <label for="key">${S.settings.keyLabel}</label>
                   <div class="row">
-                    <input id="key" class="key" type="text" readonly .value=${this.shown} />
+                    <input id="key" class="key" type="text" readonly .value=${key} />
                     <button @click=${() => void this.copy()}>${this.copied ? S.settings.keyCopied : S.settings.keyCopy}</button>
                   </div>
                 </div>`
@@ -130,8 +142,8 @@ export class LbSettingsKey extends LitElement {
               <span>${S.settings.encryptAutomatic}</span>
             </label>
             <div class="actions">
-              <button ?disabled=${this.working} @click=${() => void this.toggleShow()} aria-expanded=${this.shown !== null ? 'true' : 'false'}>
-                ${this.shown !== null ? S.settings.keyHide : S.settings.keyShow}
+              <button ?disabled=${this.working} @click=${() => void this.toggleShow()} aria-expanded=${key !== null ? 'true' : 'false'}>
+                ${key !== null ? S.settings.keyHide : S.settings.keyShow}
               </button>
               <button ?disabled=${this.working} @click=${() => void this.kit()}>${S.settings.kit}</button>
               <button ?disabled=${this.working} @click=${() => (this.renderRoot.querySelector('#confirm-rotate') as HTMLDialogElement).showModal()}>${S.settings.rotate}</button>
