@@ -72,28 +72,36 @@ export class SegmentRecords {
     const slot = this.slotOf(key);
     if (slot < 0) return null;
     const at = ((this.slots[slot] as number) - 1) * RECORD;
-    return { offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
+    return { offset: this.offsetAt(at), size: this.sizeAt(at) };
   }
 
   /** Where the recorded entries end: the bytes of the pack they use. */
   end(): number {
     let end = 0;
-    for (let at = 0; at < this.count * RECORD; at += RECORD) {
-      end = Math.max(end, Number(this.bytes.readBigUInt64LE(at + KEY)) + this.bytes.readUInt32LE(at + KEY + 8));
-    }
+    for (let at = 0; at < this.count * RECORD; at += RECORD) end = Math.max(end, this.offsetAt(at) + this.sizeAt(at));
     return end;
   }
 
   /** Every record, in the order added (the key is a view: copy it to keep it). */
   *records(): Generator<SegmentRecord> {
     for (let at = 0; at < this.count * RECORD; at += RECORD) {
-      yield { key: this.bytes.subarray(at, at + KEY), offset: Number(this.bytes.readBigUInt64LE(at + KEY)), size: this.bytes.readUInt32LE(at + KEY + 8) };
+      yield { key: this.bytes.subarray(at, at + KEY), offset: this.offsetAt(at), size: this.sizeAt(at) };
     }
   }
 
   /** The records, as an index file holds them. */
   encode(): Buffer {
     return this.bytes.subarray(0, this.count * RECORD);
+  }
+
+  /** The pack offset of the record at byte `at`. */
+  private offsetAt(at: number): number {
+    return Number(this.bytes.readBigUInt64LE(at + KEY));
+  }
+
+  /** The entry size of the record at byte `at`. */
+  private sizeAt(at: number): number {
+    return this.bytes.readUInt32LE(at + KEY + 8);
   }
 
   private start(key: Uint8Array): number {

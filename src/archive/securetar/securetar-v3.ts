@@ -50,7 +50,7 @@ const MAX_AHEAD = 2;
 export function deriveAhead(password: string, salt: Uint8Array): Promise<Buffer> | null {
   const id = Buffer.from(salt).toString('hex');
   if (ahead.has(id) || ahead.size >= MAX_AHEAD) return null;
-  const key = argon2idRaw(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
+  const key = derive(password, salt);
   key.catch(() => undefined); // not taken yet is not unhandled
   ahead.set(id, { password, key });
   return key;
@@ -63,6 +63,11 @@ export function argon2id(password: string, salt: Uint8Array): Promise<Buffer> {
     ahead.delete(id);
     if (early.password === password) return early.key;
   }
+  return derive(password, salt);
+}
+
+/** SecureTar v3's root key derivation itself. */
+function derive(password: string, salt: Uint8Array): Promise<Buffer> {
   return argon2idRaw(Buffer.from(password, 'utf8'), salt, OPSLIMIT, MEMLIMIT);
 }
 
