@@ -27,7 +27,15 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'system', include: [SYSTEM], testTimeout: 120_000, hookTimeout: 120_000 },
+        test: {
+          name: 'system',
+          include: [SYSTEM],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Conditions on real servers and a browser are polled for: a loaded machine's fsyncs and
+          // renders can take seconds, so a condition gets that long before it counts as not met.
+          expect: { poll: { timeout: 15_000 } },
+        },
       },
       {
         extends: true,
