@@ -71,9 +71,9 @@ export function backupsOf(): string | undefined {
   return process.env.LIFEBOAT_BACKUPS || undefined;
 }
 
-/** Closes the connections to remote locations that the command's core opened. */
+/** Closes the cores the command opened: their remote locations' connections, and their entity states saved. */
 export async function closeOpenedCores(): Promise<void> {
-  for (const core of opened.splice(0)) await core.closeLocations();
+  for (const core of opened.splice(0)) await core.close();
 }
 
 const STEP_LABELS: Record<string, string> = {

@@ -231,11 +231,6 @@ export class LifeboatCore {
     return this.parts.manager.abort();
   }
 
-  /** Closes the connections of the remote locations (commands, before exiting). */
-  closeLocations(): Promise<void> {
-    return this.liveLocations.close();
-  }
-
   /** Stops the services, closes the locations and saves the entity states. */
   async close(): Promise<void> {
     this.services.stop();
