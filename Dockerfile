@@ -35,7 +35,7 @@ RUN npm ci --ignore-scripts \
   && npm rebuild argon2 esbuild
 
 COPY tsconfig.json ./
-COPY scripts/bundle.mjs ./scripts/bundle.mjs
+COPY scripts/bundle.mjs scripts/code-cache.mjs ./scripts/
 COPY bin ./bin
 COPY src ./src
 COPY web ./web

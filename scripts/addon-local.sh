@@ -14,5 +14,5 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 fi
 mkdir -p "$out/source"
 git archive --format=tar HEAD addon | tar -x -C "$out" --strip-components=1
-git archive --format=tar HEAD package.json package-lock.json tsconfig.json scripts/bundle.mjs bin src web | tar -x -C "$out/source"
+git archive --format=tar HEAD package.json package-lock.json tsconfig.json scripts/bundle.mjs scripts/code-cache.mjs bin src web | tar -x -C "$out/source"
 echo "Lifeboat $(node -p "require('./package.json').version") as a local app in $out"

@@ -35,7 +35,8 @@ function run(command, args) {
   }
 }
 
-const built = join(root, 'dist', 'bundle', 'main.js');
+// The bundle's code cache is the last file its step writes.
+const built = join(root, 'dist', 'bundle', 'cli.cache');
 const builtAt = existsSync(built) && existsSync(join(root, 'dist', 'web', 'index.html')) ? statSync(built).mtimeMs : 0;
 const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'web', 'src')), statSync(join(root, 'package.json')).mtimeMs);
 if (builtAt < sourcesAt) {

@@ -1,11 +1,13 @@
 // The installed `lifeboat` command (bin/lifeboat, linked into a bin folder as npm does) runs the
 // built CLI with its memory settings (for `restore` and `backup`, glibc tuned to reuse freed memory), lets them
 // be replaced, and passes arguments on unchanged. The built CLI is a bundle (scripts/bundle.mjs):
-// its worker threads must be found beside it, which only a real backup and restore show.
+// its worker threads must be found beside it, which only a real backup and restore show, and its
+// code cache must be one V8 takes under the flags the launcher starts Node.js with.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { VERSION } from '../../src/version.js';
@@ -57,6 +59,16 @@ describe('bin/lifeboat', () => {
     expect(r.seen.arenas).toBe('1');
     expect(r.seen.tunables).toBeNull();
     expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/bundle/main.js'));
+  });
+
+  it('starts the built program from its code cache, made under the flags the launcher gives Node.js', () => {
+    const { seen } = launch(['--version']);
+    const loader = pathToFileURL(join(PROJECT_ROOT, 'dist/cli/cached-program.js')).href;
+    const code = `const { loadProgram } = await import(${JSON.stringify(loader)});
+process.stdout.write(loadProgram(${JSON.stringify(join(PROJECT_ROOT, 'dist/bundle'))}).cache);`;
+    const r = spawnSync(process.execPath, [...seen.execArgv, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('used');
   });
 
   it('tunes glibc to reuse freed memory for a restore and the backup commands, whatever global options come first', () => {
