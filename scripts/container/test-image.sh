@@ -112,6 +112,14 @@ run() { buildah run --isolation chroot -v "$work/config:/config" -v "$work/data:
 got=$(run "$ctr" -- lifeboat --version) || fail "lifeboat --version"
 [ "$got" = "$VERSION" ] || fail "lifeboat --version printed '$got', expected $VERSION"
 say "lifeboat --version: $got"
+# The program starts from the code cache the image's build made, under the launcher's Node.js flags.
+flags=$(sed -n 's/.*${LIFEBOAT_NODE_FLAGS-\([^}]*\)}.*/\1/p' bin/lifeboat)
+[ -n "$flags" ] || fail "bin/lifeboat: its default Node.js flags were not found"
+# shellcheck disable=SC2086 # the flags are meant to be split into words
+cache=$(run "$ctr" -- node $flags --input-type=module -e "const { loadProgram } = await import('/app/dist/cli/cached-program.js'); process.stdout.write(loadProgram('/app/dist/bundle').cache)") ||
+  fail "loading the program with its code cache"
+[ "$cache" = used ] || fail "the program does not start from its code cache (${cache:-no answer})"
+say "the program starts from its code cache (flags: $flags)"
 for tool in mariadb-dump mariadb pg_dump psql; do
   v=$(run "$ctr" -- "$tool" --version) || fail "$tool (a recorder database client) is missing from the image"
   say "$tool: ${v%%$'\n'*}"
