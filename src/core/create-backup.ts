@@ -127,7 +127,7 @@ export class CreateBackup {
   private beginAutomatic(): Promise<BackupHandle> {
     const { settings, clock } = this.parts;
     const config = settings.config;
-    const stamp = () => formatIsoLocal(clock.now(), settings.timeZone);
+    const stamp = () => formatIsoLocal(clock.now(), settings.zone);
     return this.begin({
       agentIds: config.create_backup.agent_ids,
       includeDatabase: config.create_backup.include_database,

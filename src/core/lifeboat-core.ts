@@ -124,7 +124,7 @@ export class LifeboatCore {
     const manager = await BackupManager.open({
       df,
       local: createLocalAgent(df.backups, { clock, log, onChange: options.onLocalChange }),
-      timeZone: () => settings.timeZone,
+      timeZone: () => settings.zone,
       clock,
       keys: keyring,
       protectedFor: (agentId) => settings.config.agents[agentId]?.protected,

@@ -22,7 +22,7 @@ export class Retention {
   async preview(mode: RetentionMode = 'both'): Promise<RetentionPlan> {
     const { manager, settings, clock } = this.parts;
     const listing = await manager.list();
-    return planRetention({ backups: listing.backups, config: settings.config, now: nowDate(clock), timeZone: settings.timeZone, mode });
+    return planRetention({ backups: listing.backups, config: settings.config, now: nowDate(clock), timeZone: settings.zone, mode });
   }
 
   async apply(mode: RetentionMode): Promise<RetentionRun> {

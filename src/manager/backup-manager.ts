@@ -9,6 +9,7 @@ import type { BackupAgent } from '../agents/agent.js';
 import type { StoredBackupAgent } from '../agents/stored-backup-agent.js';
 import { BackupManagerError, BackupNotFound, OperationAborted } from '../util/errors.js';
 import type { Clock } from '../util/clock.js';
+import type { Zone } from '../util/time.js';
 import type { Logger } from '../util/logger.js';
 import { Catalogue } from './catalogue.js';
 import { prepareCreate, type CreateOptions, type CreateResult } from './create-job.js';
@@ -33,8 +34,8 @@ export interface ManagerOptions {
   df: DataFolder;
   /** The local backup folder (`backup.local`). */
   local: StoredBackupAgent;
-  /** IANA time zone for backup dates (settings may change it). */
-  timeZone: () => string;
+  /** The zone of backup dates, an IANA name or null for this machine's own (settings may change it). */
+  timeZone: () => Zone;
   clock: Clock;
   keys: KeyRules;
   /** A location's `protected` setting, undefined when it has none. */
@@ -105,7 +106,7 @@ export class BackupManager {
     return this.opts.local;
   }
 
-  get timeZone(): string {
+  get timeZone(): Zone {
     return this.opts.timeZone();
   }
 
@@ -156,7 +157,7 @@ export class BackupManager {
       uploadQueue: this.uploadQueue,
       copies: this.copies,
       instanceId: this.instanceId,
-      // Resolved when a job reads it: the machine's zone loads the runtime's time zone data (MiB).
+      // Resolved when a job reads it: settings may have changed it since.
       get timeZone() {
         return zoneOf();
       },

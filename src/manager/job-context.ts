@@ -5,6 +5,7 @@
 import type { BackupAgent } from '../agents/agent.js';
 import type { KeyLock } from '../settings/keyring.js';
 import type { Clock } from '../util/clock.js';
+import type { Zone } from '../util/time.js';
 import type { Logger } from '../util/logger.js';
 import type { Catalogue } from './catalogue.js';
 import type { CopyDigests } from './copy-digests.js';
@@ -32,7 +33,8 @@ export interface JobContext {
   /** The size and SHA-256 of every copy Lifeboat sent to a location. */
   copies: CopyDigests;
   instanceId: string;
-  timeZone: string;
+  /** The zone of backup dates (null: this machine's own). */
+  timeZone: Zone;
   clock: Clock;
   keys: KeyRules;
   /** A location's `protected` setting (config.agents), undefined when it has none. */

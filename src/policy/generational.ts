@@ -8,6 +8,7 @@
 // a backup do not count, so a pause in backups never purges the history (restic's semantics).
 // Whenever any tier is > 0, the newest backup is kept.
 
+import type { Zone } from '../util/time.js';
 import { toWall, wallFields } from './zoned-time.js';
 
 export interface GenerationalRule {
@@ -56,7 +57,7 @@ export function isoWeek(year: number, month: number, day: number): { year: numbe
 }
 
 /** The calendar period of an instant in `timeZone` for a tier. */
-export function periodKey(tier: Tier, epochMs: number, timeZone: string): string {
+export function periodKey(tier: Tier, epochMs: number, timeZone: Zone): string {
   const f = wallFields(toWall(epochMs, timeZone));
   switch (tier) {
     case 'daily':
@@ -86,7 +87,7 @@ function newerThan(a: GenerationalItem, b: GenerationalItem): boolean {
 export function selectGenerational(
   items: readonly GenerationalItem[],
   rule: GenerationalRule,
-  timeZone: string,
+  timeZone: Zone,
 ): GenerationalResult {
   const kept = new Map<string, string[]>();
   const tiers: Record<Tier, TierKeep[]> = { daily: [], weekly: [], monthly: [], yearly: [] };

@@ -31,7 +31,7 @@ import {
   type Tier,
   type TierKeep,
 } from './generational.js';
-import { isoToEpochMs } from '../util/time.js';
+import { isoToEpochMs, type Zone } from '../util/time.js';
 
 export interface RetentionRule {
   copies: number | null;
@@ -65,7 +65,8 @@ export interface RetentionInput {
   backups: readonly RetentionBackup[];
   config: RetentionConfig;
   now: Date;
-  timeZone: string;
+  /** The zone of the generational rule's calendar (null: this machine's own). */
+  timeZone: Zone;
   mode: RetentionMode;
 }
 

@@ -15,7 +15,7 @@
 // These are the rules of Python's zoneinfo with fold=0 and of Temporal's 'compatible'
 // disambiguation.
 
-import { isTimeZone, zoneOffsetMinutes } from '../util/time.js';
+import { isTimeZone, zoneOffsetMinutes, type Zone } from '../util/time.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -43,12 +43,12 @@ export function assertTimeZone(timeZone: string): void {
 }
 
 /** The local wall time of an instant. */
-export function toWall(epochMs: number, timeZone: string): WallMs {
+export function toWall(epochMs: number, timeZone: Zone): WallMs {
   return epochMs + zoneOffsetMinutes(epochMs, timeZone) * MINUTE_MS;
 }
 
 /** The instant of a local wall time, with the gap/overlap rules of the header. */
-export function fromWall(wall: WallMs, timeZone: string): number {
+export function fromWall(wall: WallMs, timeZone: Zone): number {
   // Real zones change offset at most once within ±1 day, so the offsets a day before and a day
   // after are the only candidates.
   const before = zoneOffsetMinutes(wall - DAY_MS, timeZone);

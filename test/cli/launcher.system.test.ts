@@ -101,14 +101,25 @@ process.stdout.write(loadProgram(${JSON.stringify(join(PROJECT_ROOT, 'dist/bundl
     expect(other.seen.execArgv).toEqual(['--max-semi-space-size=2', '--stack-size=2000']);
   });
 
-  it('backs up and restores with the worker threads of the built program: a database copied by its own, a tree extracted by its own', async () => {
+  it('backs up and restores with the worker threads of the built program (a database copied by its own, a tree extracted by its own), and without Intl\'s time-zone data', async () => {
     const inst = join(dir, 'config');
     await makeInstallation(inst);
     // Not in WAL mode: copied with SQLite's online backup in the snapshot worker.
     const zigbee = new Database(join(inst, 'zigbee.db'));
     zigbee.exec("CREATE TABLE devices (ieee TEXT); INSERT INTO devices VALUES ('00:12:4b:00:1c:a1:b2:c3')");
     zigbee.close();
-    const env = { ...process.env, LIFEBOAT_DATA: join(dir, 'data') };
+    // With no time zone configured, dates are computed in the machine's zone without Intl's
+    // time-zone data (a few MiB): a preloaded module notes every Intl.DateTimeFormat made.
+    const intlSeen = join(dir, 'intl-seen.txt');
+    const intlProbe = join(dir, 'intl-probe.mjs');
+    writeFileSync(
+      intlProbe,
+      `import { appendFileSync } from 'node:fs';
+const Made = Intl.DateTimeFormat;
+Intl.DateTimeFormat = function (...args) { appendFileSync(${JSON.stringify(intlSeen)}, new Error().stack + '\\n'); return new Made(...args); };
+`,
+    );
+    const env = { ...process.env, LIFEBOAT_DATA: join(dir, 'data'), NODE_OPTIONS: `--import ${intlProbe}` };
     const run = (args: string[]) => spawnSync(command, args, { cwd: dir, encoding: 'utf8', env, timeout: 60_000 });
 
     const created = run(['-c', inst, 'backup', 'create', '--password', 'K7Q2-9XWD', '--json']);
@@ -126,5 +137,6 @@ process.stdout.write(loadProgram(${JSON.stringify(join(PROJECT_ROOT, 'dist/bundl
     const copy = new Database(join(fresh, 'zigbee.db'), { readonly: true });
     expect(copy.prepare('SELECT ieee FROM devices').pluck().all()).toEqual(['00:12:4b:00:1c:a1:b2:c3']);
     copy.close();
+    expect(existsSync(intlSeen) ? readFileSync(intlSeen, 'utf8') : '').toBe('');
   });
 });
