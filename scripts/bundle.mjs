@@ -94,7 +94,9 @@ await build({
   define: { 'import.meta.url': 'lifeboatModuleUrl' },
   banner: { js: "const lifeboatModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-const cache = spawnSync(process.execPath, [...launcherFlags(), join(root, 'scripts', 'code-cache.mjs')], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+// Only the launcher's flags: V8 flags in NODE_OPTIONS would make a cache that bin/lifeboat's V8 refuses.
+const { NODE_OPTIONS: _ignored, ...env } = process.env;
+const cache = spawnSync(process.execPath, [...launcherFlags(), join(root, 'scripts', 'code-cache.mjs')], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (cache.status !== 0) {
   process.stderr.write(cache.stderr);
   throw new Error(`scripts/code-cache.mjs failed (${cache.status ?? cache.signal})`);
