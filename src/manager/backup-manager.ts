@@ -106,10 +106,6 @@ export class BackupManager {
     return this.opts.local;
   }
 
-  get timeZone(): Zone {
-    return this.opts.timeZone();
-  }
-
   get state(): ManagerState {
     return this.currentState;
   }

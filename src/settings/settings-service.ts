@@ -45,7 +45,7 @@ export class SettingsService {
     return this.current;
   }
 
-  /** The time zone of schedules and backup dates, by name: the configured one, else this machine's. */
+  /** The time zone by name, as the APIs show it and schedules use it: the configured one, else this machine's. */
   get timeZone(): string {
     return this.current.time_zone ?? localTimeZone();
   }
