@@ -2,11 +2,14 @@
 // current encryption key, the keyring of earlier keys (so older backups still restore and decrypt
 // without asking), and credentials of backup locations and integrations (the MQTT broker). Every
 // change re-reads the file first; SettingsService makes each change under the settings lock file,
-// so a CLI command and `serve` never overwrite each other's secrets.
+// so a CLI command and `serve` never overwrite each other's secrets. Within this process, re-reads
+// (which readers start at any time) and changes take turns, and memory takes a change only once it
+// is in the file: a re-read can never bring back what a change replaced.
 
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { keyFingerprint } from './encryption-key.js';
 
@@ -39,21 +42,34 @@ export class SecretsStore {
     return new SecretsStore(path, data);
   }
 
-  private async save(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    await chmod(dirname(this.path), 0o700);
-    await writeJsonAtomic(this.path, this.data, 0o600);
+  /** Re-reads and changes, one at a time. */
+  private readonly turns = new Turns();
+
+  /** Re-reads the file, applies `change` to what it holds, saves that, and only then uses it. */
+  private change(change: (saved: Secrets) => Secrets | null): Promise<void> {
+    return this.turns.run(async () => {
+      const next = change(structuredClone(await this.read()));
+      if (next === null) return;
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await chmod(dirname(this.path), 0o700);
+      await writeJsonAtomic(this.path, next, 0o600);
+      this.data = next;
+    });
+  }
+
+  private async read(): Promise<Secrets> {
+    this.data = (await readJson(this.path, SecretsSchema)) ?? this.data;
+    return this.data;
   }
 
   /** Re-reads the file (another process may have changed it). */
-  async reload(): Promise<void> {
-    this.data = (await readJson(this.path, SecretsSchema)) ?? this.data;
+  reload(): Promise<void> {
+    return this.turns.run(async () => void (await this.read()));
   }
 
   /** The current key, or null. */
   get currentKey(): string | null {
-    const head = this.data.keyring[0];
-    return head && head.retired_at === null ? head.key : null;
+    return currentOf(this.data);
   }
 
   get keyring(): readonly KeyEntry[] {
@@ -61,13 +77,13 @@ export class SecretsStore {
   }
 
   /** Makes `key` the current key; the previous one is kept in the keyring as retired. */
-  async setKey(key: string, now: Date): Promise<void> {
-    await this.reload();
-    if (this.currentKey === key) return;
-    const at = now.toISOString();
-    const rest = this.data.keyring.filter((k) => k.key !== key).map((k) => (k.retired_at ? k : { ...k, retired_at: at }));
-    this.data.keyring = [{ key, fingerprint: keyFingerprint(key), added_at: at, retired_at: null }, ...rest];
-    await this.save();
+  setKey(key: string, now: Date): Promise<void> {
+    return this.change((saved) => {
+      if (currentOf(saved) === key) return null;
+      const at = now.toISOString();
+      const rest = saved.keyring.filter((k) => k.key !== key).map((k) => (k.retired_at ? k : { ...k, retired_at: at }));
+      return { ...saved, keyring: [{ key, fingerprint: keyFingerprint(key), added_at: at, retired_at: null }, ...rest] };
+    });
   }
 
   /** Keys to try for a backup, the one with a matching fingerprint first. */
@@ -93,10 +109,16 @@ export class SecretsStore {
     await this.setEntry('integrations', name, secrets);
   }
 
-  private async setEntry(section: 'locations' | 'integrations', name: string, secrets: Record<string, string> | null): Promise<void> {
-    await this.reload();
-    if (secrets) this.data[section][name] = secrets;
-    else delete this.data[section][name];
-    await this.save();
+  private setEntry(section: 'locations' | 'integrations', name: string, secrets: Record<string, string> | null): Promise<void> {
+    return this.change((saved) => {
+      if (secrets) saved[section][name] = secrets;
+      else delete saved[section][name];
+      return saved;
+    });
   }
+}
+
+function currentOf(secrets: Secrets): string | null {
+  const head = secrets.keyring[0];
+  return head && head.retired_at === null ? head.key : null;
 }

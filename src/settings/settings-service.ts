@@ -5,6 +5,7 @@
 // the same files: every change holds a lock file and starts from what is on disk, and `refresh`
 // takes their changes in.
 
+import { Turns } from '../util/concurrency.js';
 import { EventBus } from '../util/event-bus.js';
 import { withFileLock } from '../util/file-lock.js';
 import { localTimeZone, type Zone } from '../util/time.js';
@@ -161,7 +162,7 @@ export class SettingsService {
     this.changes.emit({ config: saved, scheduleChanged: true, retentionChanged: true, agentIdsChanged: true, keyChanged });
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly turns = new Turns();
 
   /**
    * Changes run one after another, each on the result of the previous one and on what other
@@ -169,7 +170,7 @@ export class SettingsService {
    * writes the files in between (no lost updates).
    */
   private serial<T>(change: () => Promise<T>): Promise<T> {
-    const step = () =>
+    return this.turns.run(() =>
       withFileLock(
         `${this.path}.lock`,
         async () => {
@@ -177,10 +178,8 @@ export class SettingsService {
           return change();
         },
         { what: "Lifeboat's settings", maxHoldMs: SETTINGS_LOCK_MAX_HOLD_MS },
-      );
-    const run = this.queue.then(step, step);
-    this.queue = run.catch(() => undefined);
-    return run;
+      ),
+    );
   }
 
   private async commit(config: BackupConfig, flags: Omit<SettingsChange, 'config'>): Promise<SettingsChange> {

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { BackupError } from '../util/errors.js';
 
@@ -18,7 +19,8 @@ const TokenSchema = z.object({
   /** Read-only tokens may only read (metrics, states). */
   scope: z.enum(['admin', 'read']).default('admin'),
 });
-export type TokenInfo = Omit<z.infer<typeof TokenSchema>, 'hash'>;
+type StoredToken = z.infer<typeof TokenSchema>;
+export type TokenInfo = Omit<StoredToken, 'hash'>;
 
 const FileSchema = z.object({ version: z.literal(1), tokens: z.array(TokenSchema) });
 
@@ -40,11 +42,13 @@ export class TokenStoreUnreadable extends BackupError {
 }
 
 export class TokenStore {
-  private tokens: z.infer<typeof TokenSchema>[] = [];
+  private tokens: StoredToken[] = [];
   private problem: TokenStoreUnreadable | null = null;
   private mtime = -1;
   private checked = 0;
   private readonly listeners = new Set<() => void>();
+  /** Re-reads and changes, one at a time: a re-read never brings back what a change replaced. */
+  private readonly turns = new Turns();
 
   constructor(private readonly path: string) {}
 
@@ -52,7 +56,11 @@ export class TokenStore {
    * Reads the file again: `throttled` when it changed and was last looked at over a second ago,
    * `changed` when it changed, `always` unconditionally.
    */
-  private async refresh(mode: 'throttled' | 'changed' | 'always' = 'throttled'): Promise<void> {
+  private refresh(mode: 'throttled' | 'changed' | 'always' = 'throttled'): Promise<void> {
+    return this.turns.run(() => this.read(mode));
+  }
+
+  private async read(mode: 'throttled' | 'changed' | 'always'): Promise<void> {
     const now = Date.now();
     if (mode === 'throttled' && now - this.checked < 1000) return;
     this.checked = now;
@@ -67,7 +75,7 @@ export class TokenStore {
     }
   }
 
-  private adopt(tokens: z.infer<typeof TokenSchema>[], problem: TokenStoreUnreadable | null, mtime: number): void {
+  private adopt(tokens: StoredToken[], problem: TokenStoreUnreadable | null, mtime: number): void {
     const before = this.fingerprint();
     this.tokens = tokens;
     this.problem = problem;
@@ -84,10 +92,22 @@ export class TokenStore {
     if (this.problem) throw this.problem;
   }
 
-  private async save(): Promise<void> {
-    await writeJsonAtomic(this.path, { version: 1, tokens: this.tokens }, 0o600);
-    this.mtime = -1;
-    for (const listener of [...this.listeners]) listener();
+  /**
+   * Reads the file, applies `change` to its tokens and, when it returns a new list, saves that; the
+   * list is used here only once it is in the file.
+   */
+  private change<T>(change: (tokens: readonly StoredToken[]) => { tokens: StoredToken[] | null; result: T }): Promise<T> {
+    return this.turns.run(async () => {
+      await this.read('always');
+      this.usable();
+      const { tokens, result } = change(this.tokens);
+      if (tokens === null) return result;
+      await writeJsonAtomic(this.path, { version: 1, tokens }, 0o600);
+      this.tokens = tokens;
+      this.mtime = -1;
+      for (const listener of [...this.listeners]) listener();
+      return result;
+    });
   }
 
   /** Called whenever the set of valid tokens may have changed (a revoke here, or the file changed). */
@@ -108,15 +128,11 @@ export class TokenStore {
   }
 
   /** Creates a token and returns it — the only time it is ever available in clear. */
-  async create(name: string, scope: 'admin' | 'read' = 'admin', now = new Date()): Promise<{ token: string; info: TokenInfo }> {
-    await this.refresh('always');
-    this.usable();
+  create(name: string, scope: 'admin' | 'read' = 'admin', now = new Date()): Promise<{ token: string; info: TokenInfo }> {
     const token = `lbt_${randomBytes(32).toString('base64url')}`;
     const entry = { id: randomBytes(6).toString('hex'), name, hash: hashOf(token).toString('hex'), created_at: now.toISOString(), scope };
-    this.tokens.push(entry);
-    await this.save();
     const { hash: _h, ...info } = entry;
-    return { token, info };
+    return this.change((tokens) => ({ tokens: [...tokens, entry], result: { token, info } }));
   }
 
   async list(): Promise<TokenInfo[]> {
@@ -125,14 +141,11 @@ export class TokenStore {
     return this.tokens.map(({ hash: _h, ...info }) => info);
   }
 
-  async revoke(idOrName: string): Promise<boolean> {
-    await this.refresh('always');
-    this.usable();
-    const before = this.tokens.length;
-    this.tokens = this.tokens.filter((t) => t.id !== idOrName && t.name !== idOrName);
-    if (this.tokens.length === before) return false;
-    await this.save();
-    return true;
+  revoke(idOrName: string): Promise<boolean> {
+    return this.change((tokens) => {
+      const kept = tokens.filter((t) => t.id !== idOrName && t.name !== idOrName);
+      return kept.length === tokens.length ? { tokens: null, result: false } : { tokens: kept, result: true };
+    });
   }
 
   /** The token with this id, or null when there is none (or the file cannot be read). */

@@ -1,6 +1,21 @@
 // Ordered concurrency for async pipelines: map items with up to N operations in flight while
 // yielding results in input order (read-ahead without reordering), and decoupling of a producer
-// from its consumer by a bounded queue, so both stages of a pipeline make progress at once.
+// from its consumer by a bounded queue, so both stages of a pipeline make progress at once; and
+// steps that take turns, one at a time in the order they were asked for.
+
+/**
+ * Runs async steps one at a time, each after the ones asked for before it, whether those succeeded
+ * or failed: for state that a step reads, changes and saves, so no other step sees it halfway.
+ */
+export class Turns {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.last.then(step, step);
+    this.last = run.catch(() => undefined);
+    return run;
+  }
+}
 
 /**
  * Maps items with up to `concurrency` operations in flight — and, with a `budget`, with at most

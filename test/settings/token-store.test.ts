@@ -1,7 +1,7 @@
 // The token file fails closed: a file that exists but is damaged or unreadable refuses every token,
 // makes `count` (and so onboarding) an error instead of "no tokens", and is never overwritten by a
 // change; a missing file is simply "no tokens yet". A new token works at once; changes are
-// announced to listeners.
+// announced to listeners; changes made at the same time, and re-reads during them, lose nothing.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,5 +61,28 @@ describe('token store', () => {
     expect(await store.revoke(info.id)).toBe(true);
     expect(calls).toBeGreaterThan(0);
     expect(await store.byId(info.id)).toBeNull();
+  });
+
+  it('keeps every token of changes made at the same time, in memory and in the file', async () => {
+    const path = join(await tmpDir(), 'tokens.json');
+    const store = new TokenStore(path);
+    const made = await Promise.all(['a', 'b', 'c', 'd'].map((name) => store.create(name)));
+    for (const { token, info } of made) {
+      expect((await store.verify(token))?.id).toBe(info.id);
+      expect((await new TokenStore(path).verify(token))?.id).toBe(info.id);
+    }
+  });
+
+  it('refuses a revoked token from the moment the revoke returns, even when the file was being re-read', async () => {
+    const path = join(await tmpDir(), 'tokens.json');
+    const store = new TokenStore(path);
+    for (let round = 0; round < 10; round++) {
+      const { token, info } = await store.create(`t${round}`);
+      expect(await store.verify(token)).not.toBeNull();
+      const [, revoked] = await Promise.all([store.reload(), store.revoke(info.id), store.reload()]);
+      expect(revoked).toBe(true);
+      expect(await store.verify(token)).toBeNull();
+      expect(await new TokenStore(path).verify(token)).toBeNull();
+    }
   });
 });
