@@ -9,6 +9,7 @@ import { downloadPath, startSignedDownload, type HttpError } from '../api/http.j
 import type { Agent, BackupInfo, EntityState, HaManagerEvent, LifeboatProgressEvent, PublicConfig, StateEvent, UploadProgressEvent } from '../api/types.js';
 import { S } from '../strings.js';
 import { JobTracker } from './job-tracker.js';
+import { LatestAnswer } from './latest-answer.js';
 
 export interface Notice {
   id: number;
@@ -85,14 +86,27 @@ export class BackupStore extends EventTarget {
     }
   }
 
-  async refreshInfo(): Promise<void> {
-    this.info = await this.connection.command<BackupInfo>('backup/info');
-    this.changed();
+  private readonly infoAnswer = new LatestAnswer();
+  private readonly configAnswer = new LatestAnswer();
+
+  refreshInfo(): Promise<void> {
+    return this.infoAnswer.take(
+      () => this.connection.command<BackupInfo>('backup/info'),
+      (info) => {
+        this.info = info;
+        this.changed();
+      },
+    );
   }
 
-  async refreshConfig(): Promise<void> {
-    this.config = (await this.connection.command<{ config: PublicConfig }>('backup/config/info')).config;
-    this.changed();
+  refreshConfig(): Promise<void> {
+    return this.configAnswer.take(
+      () => this.connection.command<{ config: PublicConfig }>('backup/config/info'),
+      ({ config }) => {
+        this.config = config;
+        this.changed();
+      },
+    );
   }
 
   private updates: Promise<unknown> = Promise.resolve();
