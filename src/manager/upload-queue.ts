@@ -1,10 +1,14 @@
 // Copies that did not reach a location, kept in `<data>/upload-queue.json` and retried in the
 // background (by `lifeboat serve`) with exponential backoff and jitter, not only at the next
 // scheduled backup. An entry leaves the queue when its copy lands, when the backup is gone, or
-// after MAX_ATTEMPTS; the copy then stays recorded as failed in the catalogue.
+// after MAX_ATTEMPTS; the copy then stays recorded as failed in the catalogue. A CLI command and
+// `serve` both change the file: every change reads it, changes it and writes it under a lock file,
+// and within a process re-reads and changes take turns, so no entry is lost or brought back.
 
 import { z } from 'zod';
+import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+import { withFileLock } from '../util/file-lock.js';
 
 export const QueueEntrySchema = z.object({
   backup_id: z.string(),
@@ -21,6 +25,8 @@ export type QueueEntry = z.infer<typeof QueueEntrySchema>;
 const QueueSchema = z.object({ version: z.literal(1), entries: z.array(QueueEntrySchema) });
 
 export const MAX_ATTEMPTS = 20;
+/** A change of the queue takes milliseconds: a lock held for longer than this was left behind. */
+const LOCK_MAX_HOLD_MS = 60_000;
 const BASE_MS = 60_000;
 const MAX_MS = 6 * 3600_000;
 
@@ -32,6 +38,7 @@ export function nextRetryAt(attempts: number, now: Date, random: () => number = 
 
 export class UploadQueue {
   private entries: QueueEntry[] = [];
+  private readonly turns = new Turns();
 
   private constructor(
     private readonly path: string,
@@ -45,8 +52,29 @@ export class UploadQueue {
   }
 
   /** Re-reads the file (a CLI command in another process may have added entries). */
-  async reload(): Promise<void> {
+  reload(): Promise<void> {
+    return this.turns.run(async () => void (await this.read()));
+  }
+
+  private async read(): Promise<QueueEntry[]> {
     this.entries = (await readJson(this.path, QueueSchema).catch(() => null))?.entries ?? this.entries;
+    return this.entries;
+  }
+
+  /** Applies `change` to the entries as saved now and saves the result, holding the lock file. */
+  private change(change: (saved: QueueEntry[]) => QueueEntry[] | null): Promise<void> {
+    return this.turns.run(() =>
+      withFileLock(
+        `${this.path}.lock`,
+        async () => {
+          const next = change(await this.read());
+          if (next === null) return;
+          await writeJsonAtomic(this.path, { version: 1, entries: next });
+          this.entries = next;
+        },
+        { what: 'The upload queue', maxHoldMs: LOCK_MAX_HOLD_MS },
+      ),
+    );
   }
 
   list(): readonly QueueEntry[] {
@@ -57,18 +85,16 @@ export class UploadQueue {
     return this.entries.filter((e) => Date.parse(e.next_at) <= now.getTime());
   }
 
-  private find(backupId: string, agentId: string): QueueEntry | undefined {
-    return this.entries.find((e) => e.backup_id === backupId && e.agent_id === agentId);
-  }
-
   /** Records a failed copy; returns false when it has failed too often and leaves the queue. */
   async failed(backupId: string, agentId: string, asIs: boolean, error: string, now: Date): Promise<boolean> {
-    const existing = this.find(backupId, agentId);
-    const attempts = (existing?.attempts ?? 0) + 1;
-    this.entries = this.entries.filter((e) => e !== existing);
-    const keep = attempts < MAX_ATTEMPTS;
-    if (keep) {
-      this.entries.push({
+    let keep = true;
+    await this.change((saved) => {
+      const existing = saved.find((e) => e.backup_id === backupId && e.agent_id === agentId);
+      const attempts = (existing?.attempts ?? 0) + 1;
+      keep = attempts < MAX_ATTEMPTS;
+      const rest = saved.filter((e) => e !== existing);
+      if (!keep) return rest;
+      const entry = {
         backup_id: backupId,
         agent_id: agentId,
         as_is: asIs,
@@ -76,19 +102,16 @@ export class UploadQueue {
         next_at: nextRetryAt(attempts, now, this.random).toISOString(),
         last_error: error,
         added_at: existing?.added_at ?? now.toISOString(),
-      });
-    }
-    await this.save();
+      };
+      return [...rest, entry];
+    });
     return keep;
   }
 
-  async remove(backupId: string, agentId?: string): Promise<void> {
-    const before = this.entries.length;
-    this.entries = this.entries.filter((e) => !(e.backup_id === backupId && (agentId === undefined || e.agent_id === agentId)));
-    if (this.entries.length !== before) await this.save();
-  }
-
-  private async save(): Promise<void> {
-    await writeJsonAtomic(this.path, { version: 1, entries: this.entries });
+  remove(backupId: string, agentId?: string): Promise<void> {
+    return this.change((saved) => {
+      const kept = saved.filter((e) => !(e.backup_id === backupId && (agentId === undefined || e.agent_id === agentId)));
+      return kept.length === saved.length ? null : kept;
+    });
   }
 }
