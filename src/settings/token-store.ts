@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { BackupError } from '../util/errors.js';
+import { withFileLock } from '../util/file-lock.js';
 
 const TokenSchema = z.object({
   id: z.string(),
@@ -21,6 +22,9 @@ const TokenSchema = z.object({
 });
 type StoredToken = z.infer<typeof TokenSchema>;
 export type TokenInfo = Omit<StoredToken, 'hash'>;
+
+/** A change of the tokens takes milliseconds: a lock held for longer than this was left behind. */
+const LOCK_MAX_HOLD_MS = 60_000;
 
 const FileSchema = z.object({ version: z.literal(1), tokens: z.array(TokenSchema) });
 
@@ -93,11 +97,12 @@ export class TokenStore {
   }
 
   /**
-   * Reads the file, applies `change` to its tokens and, when it returns a new list, saves that; the
+   * Reads the file, applies `change` to its tokens and, when it returns a new list, saves that,
+   * holding the lock file (a `lifeboat token` command beside `serve` changes the same file); the
    * list is used here only once it is in the file.
    */
   private change<T>(change: (tokens: readonly StoredToken[]) => { tokens: StoredToken[] | null; result: T }): Promise<T> {
-    return this.turns.run(async () => {
+    const step = async (): Promise<T> => {
       await this.read('always');
       this.usable();
       const { tokens, result } = change(this.tokens);
@@ -107,7 +112,8 @@ export class TokenStore {
       this.mtime = -1;
       for (const listener of [...this.listeners]) listener();
       return result;
-    });
+    };
+    return this.turns.run(() => withFileLock(`${this.path}.lock`, step, { what: 'The access tokens', maxHoldMs: LOCK_MAX_HOLD_MS }));
   }
 
   /** Called whenever the set of valid tokens may have changed (a revoke here, or the file changed). */

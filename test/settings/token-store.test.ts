@@ -1,7 +1,8 @@
 // The token file fails closed: a file that exists but is damaged or unreadable refuses every token,
 // makes `count` (and so onboarding) an error instead of "no tokens", and is never overwritten by a
 // change; a missing file is simply "no tokens yet". A new token works at once; changes are
-// announced to listeners; changes made at the same time, and re-reads during them, lose nothing.
+// announced to listeners; changes made at the same time, in one process or two, and re-reads
+// during them, lose nothing.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,6 +72,19 @@ describe('token store', () => {
       expect((await store.verify(token))?.id).toBe(info.id);
       expect((await new TokenStore(path).verify(token))?.id).toBe(info.id);
     }
+  });
+
+  it("keeps another process's tokens when it creates or revokes one", async () => {
+    const path = join(await tmpDir(), 'tokens.json');
+    const serve = new TokenStore(path);
+    const cli = new TokenStore(path);
+    await serve.count();
+    const made = await Promise.all([serve.create('web'), cli.create('script'), serve.create('phone'), cli.create('nas')]);
+    expect((await serve.revoke('phone')) && (await cli.revoke('nas'))).toBe(true);
+    const fresh = new TokenStore(path);
+    expect((await fresh.list()).map((t) => t.name).sort()).toEqual(['script', 'web']);
+    expect(await serve.verify(made[0]?.token)).not.toBeNull();
+    expect(await serve.verify(made[1]?.token)).not.toBeNull();
   });
 
   it('refuses a revoked token from the moment the revoke returns, even when the file was being re-read', async () => {
