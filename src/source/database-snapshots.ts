@@ -1,13 +1,15 @@
 // Before an installation is archived, every SQLite database in it (found by its header, not by
-// name) is copied consistently into a staging folder; the archive then takes the copy instead of
-// the live file and leaves out the live `-wal`, `-shm` and `-journal` files. A database that cannot
-// be copied is left out and reported — the backup itself goes on.
+// name) is snapshotted consistently — pinned and later read from the live file as an image when in
+// WAL mode, else copied into a staging folder; the archive then takes the snapshot instead of the
+// live file and leaves out the live `-wal`, `-shm` and `-journal` files. A database that cannot be
+// snapshotted is left out and reported — the backup itself goes on.
 
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachLimit } from '../util/concurrency.js';
 import type { ExcludeRules } from './exclude-rules.js';
-import { isSqliteFile, snapshotSqlite } from './sqlite-snapshot.js';
+import { isSqliteFile } from './sqlite-live.js';
+import { snapshotSqlite, type DatabaseSnapshot } from './sqlite-snapshot.js';
 import type { EntryOverride } from './tree-walk.js';
 
 /** Home Assistant's recorder database. */
@@ -30,7 +32,7 @@ export interface DatabaseSnapshots {
   recorderFailed: boolean;
   /** What the archive walk should do with a path: take the copy, or skip a live sidecar. */
   override(relativePath: string): EntryOverride | undefined;
-  /** Removes the staging copies. */
+  /** Releases the pinned databases and removes the staging copies. */
   cleanup(): Promise<void>;
 }
 
@@ -74,21 +76,20 @@ export interface SnapshotOptions {
 export async function snapshotDatabases(opts: SnapshotOptions): Promise<DatabaseSnapshots> {
   const found = await findSqliteDatabases(opts.root, opts.rules);
   await mkdir(opts.stagingDir, { recursive: true });
-  const copies = new Map<string, string | null>();
+  const snapshots = new Map<string, DatabaseSnapshot | null>();
   const databases: DatabaseCopy[] = [];
   let index = 0;
   for (const db of found) {
-    const target = join(opts.stagingDir, `${index++}.db`);
     const started = Date.now();
     let copy: DatabaseCopy;
     try {
-      await snapshotSqlite(join(opts.root, db.rel), target);
-      const st = await stat(target);
-      copy = { path: db.rel, ok: true, bytes: st.size, ms: Date.now() - started };
-      copies.set(db.rel, target);
+      const snapshot = await snapshotSqlite(join(opts.root, db.rel), join(opts.stagingDir, `${index++}.db`));
+      const bytes = snapshot.kind === 'image' ? snapshot.image.size : (await stat(snapshot.path)).size;
+      copy = { path: db.rel, ok: true, bytes, ms: Date.now() - started };
+      snapshots.set(db.rel, snapshot);
     } catch (err) {
       copy = { path: db.rel, ok: false, bytes: db.size, ms: Date.now() - started, error: (err as Error).message };
-      copies.set(db.rel, null);
+      snapshots.set(db.rel, null);
     }
     databases.push(copy);
     opts.onDatabase?.(copy);
@@ -97,15 +98,20 @@ export async function snapshotDatabases(opts: SnapshotOptions): Promise<Database
     databases,
     recorderFailed: databases.some((d) => d.path === RECORDER_DB && !d.ok),
     override(rel) {
-      if (copies.has(rel)) {
-        const copy = copies.get(rel);
-        return copy ? { kind: 'replace', path: copy, readOnce: true } : { kind: 'skip' };
+      if (snapshots.has(rel)) {
+        const snapshot = snapshots.get(rel);
+        if (!snapshot) return { kind: 'skip' };
+        if (snapshot.kind === 'copy') return { kind: 'replace', path: snapshot.path, readOnce: true };
+        return { kind: 'stream', size: snapshot.image.size, open: () => snapshot.image.stream() };
       }
       for (const suffix of SIDECARS) {
-        if (rel.endsWith(suffix) && copies.has(rel.slice(0, -suffix.length))) return { kind: 'skip' };
+        if (rel.endsWith(suffix) && snapshots.has(rel.slice(0, -suffix.length))) return { kind: 'skip' };
       }
       return undefined;
     },
-    cleanup: () => rm(opts.stagingDir, { recursive: true, force: true }),
+    async cleanup() {
+      for (const snapshot of snapshots.values()) if (snapshot?.kind === 'image') snapshot.image.release();
+      await rm(opts.stagingDir, { recursive: true, force: true });
+    },
   };
 }

@@ -2,7 +2,7 @@
 // step (a single read transaction), off the event loop. Reports the pages copied and the time.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { openLiveDatabase } from './sqlite-wal-copy.js';
+import { openLiveDatabase } from './sqlite-live.js';
 
 const { source, target } = workerData as { source: string; target: string };
 

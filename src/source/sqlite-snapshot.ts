@@ -1,51 +1,38 @@
-// Consistent copies of live SQLite databases without taking them offline: a database in WAL mode
-// is copied as files under a pinned read snapshot and settled into one file (sqlite-wal-copy.ts),
-// any other with SQLite's online backup API in a worker thread (sqlite-snapshot-worker.ts), so the
-// event loop stays responsive. Writers to a database in WAL mode are never blocked.
+// Consistent snapshots of live SQLite databases without taking them offline: a database in WAL mode
+// is pinned and read straight from its file as an image (sqlite-wal-image.ts); any other is copied
+// with SQLite's online backup API in a worker thread (sqlite-snapshot-worker.ts), so the event loop
+// stays responsive. Writers to a database in WAL mode are never blocked.
 
-import { open } from 'node:fs/promises';
 import { startWorker } from '../util/worker-module.js';
-import { copyWalDatabase, isWalMode, openLiveDatabase } from './sqlite-wal-copy.js';
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'binary');
+import { isWalMode, openLiveDatabase } from './sqlite-live.js';
+import { pinWalImage, type DatabaseImage } from './sqlite-wal-image.js';
 
-/** True when the bytes start with SQLite's file header. */
-export function isSqliteHeader(head: Uint8Array): boolean {
-  return head.length >= 16 && SQLITE_MAGIC.equals(head.subarray(0, 16));
-}
+/** A database's consistent state: an image read from the live file, or a copy in the staging folder. */
+export type DatabaseSnapshot = { kind: 'image'; image: DatabaseImage } | { kind: 'copy'; path: string };
 
-/** Reads a file's first 16 bytes and checks for SQLite's header. */
-export async function isSqliteFile(path: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-    const buf = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(buf, 0, 16, 0);
-    return bytesRead === 16 && isSqliteHeader(buf);
-  } catch {
-    return false;
-  } finally {
-    await fh?.close();
-  }
-}
-
-export interface SnapshotResult {
+interface SnapshotResult {
   pages: number;
   ms: number;
 }
 
 /**
- * Copies the database at `source` to `target` (which must not exist) consistently. Rejects with
- * the SQLite error when the copy is impossible (locked, corrupt, not a database, disk full).
+ * Takes a consistent snapshot of the database at `source`; `staging` is a path of the staging folder
+ * that does not exist yet (the copy, or the copy of the -wal, goes there). Rejects with the SQLite
+ * error when it is impossible (locked, corrupt, not a database, disk full).
  */
-export async function snapshotSqlite(source: string, target: string): Promise<SnapshotResult> {
-  const started = performance.now();
+export async function snapshotSqlite(source: string, staging: string): Promise<DatabaseSnapshot> {
   const db = openLiveDatabase(source);
+  let wal: boolean;
   try {
-    if (isWalMode(db)) return { pages: await copyWalDatabase(db, source, target), ms: Math.round(performance.now() - started) };
-  } finally {
+    wal = isWalMode(db);
+  } catch (err) {
     db.close();
+    throw err;
   }
-  return backupInWorker(source, target);
+  if (wal) return { kind: 'image', image: await pinWalImage(db, source, `${staging}-wal`) };
+  db.close();
+  await backupInWorker(source, staging);
+  return { kind: 'copy', path: staging };
 }
 
 function backupInWorker(source: string, target: string): Promise<SnapshotResult> {

@@ -42,10 +42,14 @@ const readFd = promisify(read);
 
 /**
  * Lets a caller substitute or drop individual files (e.g. a live database and its WAL): nothing is
- * archived in the path's place, or another file (a database's copy). `readOnce` says the
- * replacement is read once and of no use afterwards, so it goes as soon as it has been read.
+ * archived in the path's place, another file (a database's copy), or bytes the caller streams (a
+ * database's image: `size` bytes, read once). `readOnce` says the replacement is read once and of
+ * no use afterwards, so it goes as soon as it has been read.
  */
-export type EntryOverride = { kind: 'skip' } | { kind: 'replace'; path: string; readOnce?: boolean };
+export type EntryOverride =
+  | { kind: 'skip' }
+  | { kind: 'replace'; path: string; readOnce?: boolean }
+  | { kind: 'stream'; size: number; open: () => AsyncIterable<Buffer> };
 
 export interface WalkOptions {
   root: string;
@@ -82,6 +86,8 @@ interface Stub {
   small?: Buffer | SourceSwapped | 'vanished';
   /** A replacement that is removed once it has been read in full. */
   readOnce?: boolean;
+  /** The content the caller streams in the file's place (its size is st.size). */
+  stream?: () => AsyncIterable<Buffer>;
 }
 
 /** The walk's state: its options, its pacing, and the installation's real path. */
@@ -181,6 +187,8 @@ async function lookAt(walk: Walk, rel: string, abs: string, at: string, st: File
     if (!replacement) throw new BackupReaderWriterError(`Replacement for ${rel} is missing: ${override.path}`);
     return withContent(walk, { rel, abs: override.path, st: replacement, real: realPathOf(override.path), pinned: false, readOnce: override.readOnce }, null);
   }
+  // The live file's mode, owner and time; the caller's bytes.
+  if (override?.kind === 'stream') return { rel, abs, st: { ...st, kind: 'file', size: override.size }, pinned, stream: override.open };
   const stub: Stub = { rel, abs, st, pinned };
   if (st.kind === 'symlink') {
     try {
@@ -322,8 +330,17 @@ async function toEntry(walk: Walk, stub: Stub): Promise<InnerEntry | null> {
     opts.onFileBytes?.(small.length);
     return { ...base, type: 'file', size: small.length, data: small };
   }
+  if (stub.stream) return { ...base, type: 'file', size: st.size, data: () => counted(stub.stream as () => AsyncIterable<Buffer>, opts) };
   const size = st.size;
   return { ...base, type: 'file', size, data: () => streamFile(walk, stub, size) };
+}
+
+/** A caller's stream, counted for progress. */
+async function* counted(open: () => AsyncIterable<Buffer>, opts: WalkOptions): AsyncGenerator<Buffer> {
+  for await (const chunk of open()) {
+    opts.onFileBytes?.(chunk.length);
+    yield chunk;
+  }
 }
 
 async function* stubs(walk: Walk): AsyncGenerator<Stub> {
