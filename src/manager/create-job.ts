@@ -9,7 +9,7 @@ import { writeBackupFile, type WrittenBackup } from '../archive/backup-writer.js
 import { withBackupReader } from '../archive/backup-reader.js';
 import { ArchiveIndexStore } from './archive-index-store.js';
 import { BackupManagerError } from '../util/errors.js';
-import { snapshotDatabases, type DatabaseCopy } from '../source/database-snapshots.js';
+import { snapshotDatabases, type DatabaseCopy, type DatabaseSnapshots } from '../source/database-snapshots.js';
 import { FALLBACK_HA_VERSION } from '../source/installation-info.js';
 import { walkInstallation } from '../source/tree-walk.js';
 import { formatIsoLocal } from '../util/time.js';
@@ -123,11 +123,13 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   let step = 'archive_write_failed';
   const pending = toLocal ? ((await ctx.local.capabilities.reserve?.()) ?? null) : null;
   const tempPath = pending?.tempPath ?? `${tmpName(ctx.df, plan.backupId)}.tar`;
+  // Pinned databases hold back their logs' checkpoints: released whatever ends the backup.
+  let snapshots: DatabaseSnapshots | undefined;
   try {
     ctx.emit(createEvent('home_assistant', 'in_progress'));
     step = 'database_copy_failed';
     const dbProgress = stepProgress(ctx.emit, 'create_backup', 'copy_databases', null);
-    const snapshots = await snapshotDatabases({
+    const taken = await snapshotDatabases({
       root: ctx.df.installation,
       rules: backupRules(ctx.df, { includeDatabase, excludes: opts.excludes }),
       stagingDir: staging,
@@ -136,12 +138,13 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
         if (!copy.ok) ctx.log.warn(`Could not copy the database ${copy.path}; the backup goes on without it`, { error: copy.error });
       },
     });
+    snapshots = taken;
     dbProgress.finish();
     ctx.signal.throwIfAborted();
     const recorder = await prepareRecorderDump(ctx, includeDatabase, BigInt(ctx.clock.now().epochMs) * 1_000_000n);
     const dumpFailed = recorder.copy()?.ok === false;
-    const excludeDatabase = !includeDatabase || snapshots.recorderFailed || dumpFailed;
-    const notCopied = [...snapshots.databases, recorder.copy()].filter((d): d is DatabaseCopy => d !== null && !d.ok);
+    const excludeDatabase = !includeDatabase || taken.recorderFailed || dumpFailed;
+    const notCopied = [...taken.databases, recorder.copy()].filter((d): d is DatabaseCopy => d !== null && !d.ok);
 
     step = 'archive_write_failed';
     const writeProgress = stepProgress(ctx.emit, 'create_backup', 'write_archive', null);
@@ -153,7 +156,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           walkInstallation({
             root: ctx.df.installation,
             rules: backupRules(ctx.df, { includeDatabase: !excludeDatabase, excludes: opts.excludes }),
-            override: (rel) => snapshots.override(rel),
+            override: (rel) => taken.override(rel),
             onWarning: (w) => ctx.log.warn(w),
           }),
           recorder.entries,
@@ -185,11 +188,11 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
       await segments?.abandon();
       throw err;
     } finally {
-      await snapshots.cleanup();
+      await taken.cleanup();
     }
     writeProgress.finish();
     const dumped = recorder.copy();
-    const databases = dumped ? [...snapshots.databases, dumped] : snapshots.databases;
+    const databases = dumped ? [...taken.databases, dumped] : taken.databases;
     const failedDbs = databases.filter((d) => !d.ok);
     let path: string | null;
     try {
@@ -240,6 +243,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     ctx.emit(createEvent(null, 'failed', failureReason(err, step)));
     throw err;
   } finally {
+    await snapshots?.cleanup();
     if (!pending) await rm(tempPath, { force: true });
     await rm(staging, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 // The live installation as a backup made now would hold it, to compare a backup with: the same
 // exclude rules (Home Assistant's, Lifeboat's own folders, the configured extras), the same walk,
-// and every SQLite database as the consistent copy a backup takes (made in the data folder's tmp
-// and removed afterwards), so a fresh backup compares equal to the installation it was made of.
+// and every SQLite database as the consistent snapshot a backup takes (what it stages goes into the
+// data folder's tmp and is removed afterwards), so a fresh backup compares equal to the
+// installation it was made of.
 // Each file's SHA-256 is computed as it is read; nothing is written to the installation.
 
 import { createHash } from 'node:crypto';
@@ -17,7 +18,7 @@ import type { Logger } from '../util/logger.js';
 import { backupRules, tmpName, type DataFolder } from './data-folder.js';
 
 export interface LiveTreeOptions {
-  /** Whether the databases are part of it (their copies cost what a backup's do). */
+  /** Whether the databases are part of it (their snapshots cost what a backup's do). */
   includeDatabase: boolean;
   /** The configured extra exclude globs. */
   excludes: readonly string[];

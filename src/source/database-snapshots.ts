@@ -79,20 +79,30 @@ export async function snapshotDatabases(opts: SnapshotOptions): Promise<Database
   const snapshots = new Map<string, DatabaseSnapshot | null>();
   const databases: DatabaseCopy[] = [];
   let index = 0;
-  for (const db of found) {
-    const started = Date.now();
-    let copy: DatabaseCopy;
-    try {
-      const snapshot = await snapshotSqlite(join(opts.root, db.rel), join(opts.stagingDir, `${index++}.db`));
-      const bytes = snapshot.kind === 'image' ? snapshot.image.size : (await stat(snapshot.path)).size;
-      copy = { path: db.rel, ok: true, bytes, ms: Date.now() - started };
-      snapshots.set(db.rel, snapshot);
-    } catch (err) {
-      copy = { path: db.rel, ok: false, bytes: db.size, ms: Date.now() - started, error: (err as Error).message };
-      snapshots.set(db.rel, null);
+  const release = (): void => {
+    for (const snapshot of snapshots.values()) if (snapshot?.kind === 'image') snapshot.image.release();
+  };
+  try {
+    for (const db of found) {
+      const started = Date.now();
+      let copy: DatabaseCopy;
+      try {
+        const snapshot = await snapshotSqlite(join(opts.root, db.rel), join(opts.stagingDir, `${index++}.db`));
+        snapshots.set(db.rel, snapshot);
+        const bytes = snapshot.kind === 'image' ? snapshot.image.size : (await stat(snapshot.path)).size;
+        copy = { path: db.rel, ok: true, bytes, ms: Date.now() - started };
+      } catch (err) {
+        copy = { path: db.rel, ok: false, bytes: db.size, ms: Date.now() - started, error: (err as Error).message };
+        const taken = snapshots.get(db.rel);
+        if (taken?.kind === 'image') taken.image.release();
+        snapshots.set(db.rel, null);
+      }
+      databases.push(copy);
+      opts.onDatabase?.(copy);
     }
-    databases.push(copy);
-    opts.onDatabase?.(copy);
+  } catch (err) {
+    release();
+    throw err;
   }
   return {
     databases,
@@ -110,7 +120,7 @@ export async function snapshotDatabases(opts: SnapshotOptions): Promise<Database
       return undefined;
     },
     async cleanup() {
-      for (const snapshot of snapshots.values()) if (snapshot?.kind === 'image') snapshot.image.release();
+      release();
       await rm(opts.stagingDir, { recursive: true, force: true });
     },
   };
