@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openLiveDatabase } from '../../src/source/sqlite-live.js';
 import { pinWalImage, type DatabaseImage } from '../../src/source/sqlite-wal-image.js';
-import { FRAME_HEADER, WAL_HEADER } from '../../src/source/wal-frames.js';
+import { FRAME_HEADER, WAL_HEADER, walChecksum } from '../../src/source/wal-frames.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const ROW = 'x'.repeat(900);
@@ -135,6 +135,37 @@ describe('the image of a live WAL-mode database', () => {
       expect(seen.integrity, name).toBe('ok');
       expect(seen.rows, name).toBeLessThan(whole.rows);
     }
+    db.close();
+  });
+
+  it('reads a log written with big-endian checksums as SQLite does', async () => {
+    const dir = await tmpDir();
+    const source = join(dir, 'live.db');
+    const db = walDatabase(source);
+    insert(db, 1000);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    for (let i = 0; i < 4; i++) insert(db, 50);
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const copy = join(dir, 'big-endian.db');
+    copyFileSync(source, copy);
+    // The same log as a big-endian machine writes it: magic 0x377f0683, checksums over big-endian words.
+    const wal = readFileSync(`${source}-wal`);
+    const view = new DataView(wal.buffer, wal.byteOffset, wal.length);
+    view.setUint32(0, 0x377f0683);
+    let sum = walChecksum(view, 0, 24, false, [0, 0]);
+    view.setUint32(24, sum[0]);
+    view.setUint32(28, sum[1]);
+    for (let at = WAL_HEADER; at + FRAME_HEADER + pageSize <= wal.length; at += FRAME_HEADER + pageSize) {
+      sum = walChecksum(view, at, 8, false, sum);
+      sum = walChecksum(view, at + FRAME_HEADER, pageSize, false, sum);
+      view.setUint32(at + 16, sum[0]);
+      view.setUint32(at + 20, sum[1]);
+    }
+    writeFileSync(`${copy}-wal`, wal);
+    const expected = foldedBySqlite(dir, copy);
+    expect(inspect(dir, expected).rows).toBe(1200); // SQLite took the rewritten log's frames
+    const bytes = await readImage(await pinWalImage(new Database(copy), copy, join(dir, 'big-endian.pin-wal')));
+    expect(bytes.equals(expected)).toBe(true);
     db.close();
   });
 
