@@ -160,7 +160,7 @@ Examples:
       `
 Lines: A path (added), D path (removed), M path (what changed: content, size, mode, target, type).
 Times are not compared. The live installation is taken as a backup made now would hold it (the
-same exclude rules; databases as consistent copies), so a fresh backup shows no changes. Binary
+same exclude rules; databases as consistent snapshots), so a fresh backup shows no changes. Binary
 files show as "Binary files … differ". The exit code is 0 whether or not anything changed.
 
 Examples:

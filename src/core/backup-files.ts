@@ -177,7 +177,7 @@ export class BackupFiles {
 
   /**
    * What differs from backup `a` to backup `b`, or to the live installation (`'live'`: as a backup
-   * made now would hold it — the same exclude rules, the databases as consistent copies). Compared:
+   * made now would hold it — the same exclude rules, the databases as consistent snapshots). Compared:
    * type, permission bits, a symbolic link's target, size and SHA-256 of content; never times. The
    * recorder database and a recorder dump are compared by size and digest only; the live
    * installation has no recorder dump, so a backup's is not compared with it.
