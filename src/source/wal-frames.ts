@@ -26,7 +26,6 @@ export interface WalIndex {
   pages: number;
   /** Pages the log holds, ascending, each with the byte offset of its newest committed version's data. */
   overlay: { page: number; offset: number }[];
-  salts: [number, number];
 }
 
 /** SQLite's WAL checksum over `bytes` (a multiple of 8 long), continuing from `s`. */
@@ -95,5 +94,5 @@ export async function indexWal(fd: number, size: number): Promise<WalIndex | nul
   }
   const overlay = [...newest].filter(([page]) => page <= pages).map(([page, offset]) => ({ page, offset }));
   overlay.sort((a, b) => a.page - b.page);
-  return { pageSize, pages, overlay, salts };
+  return { pageSize, pages, overlay };
 }
