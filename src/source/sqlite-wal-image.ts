@@ -130,7 +130,7 @@ async function* streamImage(parts: ImageParts): AsyncGenerator<Buffer> {
         if (readSync(walFd as number, chunk, at, pageSize, offset) !== pageSize) throw new Error('the copy of the write-ahead log ended early');
       }
       if (first === 1 && !isSqliteHeader(chunk)) throw new Error('the database image does not start with a SQLite header');
-      yield count * pageSize >= 16 * 1024 ? handOver(chunk) : chunk;
+      yield handOver(chunk); // the compressor frees it once copied (a small pooled one is left to the collector)
     }
   } finally {
     release();
