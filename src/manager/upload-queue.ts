@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
-import { withFileLock } from '../util/file-lock.js';
+import { QUICK_CHANGE_MAX_HOLD_MS, withFileLock } from '../util/file-lock.js';
 
 export const QueueEntrySchema = z.object({
   backup_id: z.string(),
@@ -25,8 +25,6 @@ export type QueueEntry = z.infer<typeof QueueEntrySchema>;
 const QueueSchema = z.object({ version: z.literal(1), entries: z.array(QueueEntrySchema) });
 
 export const MAX_ATTEMPTS = 20;
-/** A change of the queue takes milliseconds: a lock held for longer than this was left behind. */
-const LOCK_MAX_HOLD_MS = 60_000;
 const BASE_MS = 60_000;
 const MAX_MS = 6 * 3600_000;
 
@@ -72,7 +70,7 @@ export class UploadQueue {
           await writeJsonAtomic(this.path, { version: 1, entries: next });
           this.entries = next;
         },
-        { what: 'The upload queue', maxHoldMs: LOCK_MAX_HOLD_MS },
+        { what: 'The upload queue', maxHoldMs: QUICK_CHANGE_MAX_HOLD_MS },
       ),
     );
   }

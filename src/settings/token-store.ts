@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { Turns } from '../util/concurrency.js';
 import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
 import { BackupError } from '../util/errors.js';
-import { withFileLock } from '../util/file-lock.js';
+import { QUICK_CHANGE_MAX_HOLD_MS, withFileLock } from '../util/file-lock.js';
 
 const TokenSchema = z.object({
   id: z.string(),
@@ -22,9 +22,6 @@ const TokenSchema = z.object({
 });
 type StoredToken = z.infer<typeof TokenSchema>;
 export type TokenInfo = Omit<StoredToken, 'hash'>;
-
-/** A change of the tokens takes milliseconds: a lock held for longer than this was left behind. */
-const LOCK_MAX_HOLD_MS = 60_000;
 
 const FileSchema = z.object({ version: z.literal(1), tokens: z.array(TokenSchema) });
 
@@ -113,7 +110,7 @@ export class TokenStore {
       for (const listener of [...this.listeners]) listener();
       return result;
     };
-    return this.turns.run(() => withFileLock(`${this.path}.lock`, step, { what: 'The access tokens', maxHoldMs: LOCK_MAX_HOLD_MS }));
+    return this.turns.run(() => withFileLock(`${this.path}.lock`, step, { what: 'The access tokens', maxHoldMs: QUICK_CHANGE_MAX_HOLD_MS }));
   }
 
   /** Called whenever the set of valid tokens may have changed (a revoke here, or the file changed). */

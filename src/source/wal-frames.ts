@@ -44,7 +44,7 @@ function validPageSize(size: number): boolean {
 }
 
 /** The header's page size and salts, or null when the log is empty or its header is not valid. */
-export function parseWalHeader(header: Uint8Array): { pageSize: number; salts: [number, number]; checksum: [number, number]; littleEndian: boolean } | null {
+function parseWalHeader(header: Uint8Array): { pageSize: number; salts: [number, number]; checksum: [number, number]; littleEndian: boolean } | null {
   if (header.length < WAL_HEADER) return null;
   const view = new DataView(header.buffer, header.byteOffset, WAL_HEADER);
   const magic = view.getUint32(0);

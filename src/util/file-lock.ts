@@ -16,6 +16,12 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive } from './process-alive.js';
 
+/**
+ * maxHoldMs for a lock around a small file's read–change–write, which takes milliseconds: one held
+ * for longer than this was left behind.
+ */
+export const QUICK_CHANGE_MAX_HOLD_MS = 60_000;
+
 export interface FileLockOptions {
   /** How long to wait for another holder before giving up (default 15 s; 0: do not wait). */
   timeoutMs?: number;

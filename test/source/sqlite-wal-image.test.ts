@@ -30,6 +30,16 @@ function insert(db: Database.Database, rows: number): void {
   })();
 }
 
+/** A database with 1000 checkpointed rows and `commits` more transactions of `rows` rows left in its log. */
+function databaseWithLog(dir: string, commits: number, rows: number): { source: string; db: Database.Database; pageSize: number } {
+  const source = join(dir, 'live.db');
+  const db = walDatabase(source);
+  insert(db, 1000);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  for (let i = 0; i < commits; i++) insert(db, rows);
+  return { source, db, pageSize: Number(db.pragma('page_size', { simple: true })) };
+}
+
 /** What SQLite makes of a database file and its log: both copied aside, opened, checkpointed, closed. */
 function foldedBySqlite(dir: string, source: string): Buffer {
   const aside = join(dir, `folded-${Math.random().toString(36).slice(2)}.db`);
@@ -104,12 +114,7 @@ describe('the image of a live WAL-mode database', () => {
 
   it('ends the log where SQLite ends it: a torn last frame, or a damaged frame and all after it, do not count', async () => {
     const dir = await tmpDir();
-    const source = join(dir, 'live.db');
-    const db = walDatabase(source);
-    insert(db, 1000);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    for (let i = 0; i < 6; i++) insert(db, 40);
-    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const { source, db, pageSize } = databaseWithLog(dir, 6, 40);
     const frame = FRAME_HEADER + pageSize;
     const damages: Record<string, (wal: string) => void> = {
       torn: (wal) => truncateSync(wal, readFileSync(wal).length - 100),
@@ -140,12 +145,7 @@ describe('the image of a live WAL-mode database', () => {
 
   it('reads a log written with big-endian checksums as SQLite does', async () => {
     const dir = await tmpDir();
-    const source = join(dir, 'live.db');
-    const db = walDatabase(source);
-    insert(db, 1000);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    for (let i = 0; i < 4; i++) insert(db, 50);
-    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const { source, db, pageSize } = databaseWithLog(dir, 4, 50);
     const copy = join(dir, 'big-endian.db');
     copyFileSync(source, copy);
     // The same log as a big-endian machine writes it: magic 0x377f0683, checksums over big-endian words.
