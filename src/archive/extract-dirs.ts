@@ -115,6 +115,11 @@ export class ExtractDirs {
     return fd;
   }
 
+  /** A descriptor of its own (for the caller to close) for the folder `rel` held open as `fd`. */
+  duplicate(fd: number, rel: string): number {
+    return openSync(PROC_FD ? `${PROC_FD}/${fd}` : this.display(rel), constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
   close(): void {
     for (const fd of this.open.values()) closeSync(fd);
     this.open.clear();

@@ -1,6 +1,7 @@
 // The messages between ExtractWriter and its worker (extract-worker.ts): batches of file-system
 // operations whose data lies in one transferred buffer, and the replies that give the buffer back
-// with the first failure, if any; and a reset that readies the worker for the next extraction.
+// with the first failure, if any; for a durable extraction, a request answered once all it made is
+// on disk; and a reset that readies the worker for the next extraction.
 
 /**
  * One operation. The first names the target folder (`root`); every other names its entry by `rel`,
@@ -8,7 +9,8 @@
  * batch buffer.
  */
 export type ExtractOp =
-  | { op: 'root'; path: string }
+  /** `durable`: every file and folder made is fsynced (in the background, see extract-syncs.ts). */
+  | { op: 'root'; path: string; durable: boolean }
   | { op: 'mkdir'; rel: string }
   | { op: 'file'; rel: string; mode: number; time: number; off: number; len: number }
   | { op: 'begin'; rel: string }
@@ -39,10 +41,21 @@ export interface ExtractReply {
   error: ExtractFailure | null;
 }
 
+/** Answered (ExtractSettled) once everything a durable extraction made so far is on disk. */
+export interface ExtractSettle {
+  settle: true;
+}
+
+export interface ExtractSettled {
+  settled: true;
+  /** The first fsync that failed. */
+  error: ExtractFailure | null;
+}
+
 /** Forget the extraction so far (close its open files, clear its failure); answered in kind. */
 export interface ExtractReset {
   reset: true;
 }
 
-export type ExtractRequest = ExtractBatch | ExtractReset;
-export type ExtractAnswer = ExtractReply | ExtractReset;
+export type ExtractRequest = ExtractBatch | ExtractSettle | ExtractReset;
+export type ExtractAnswer = ExtractReply | ExtractSettled | ExtractReset;

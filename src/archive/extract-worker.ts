@@ -6,8 +6,9 @@
 // non-folder where a folder should be is refused. The first failure stops every later operation;
 // each reply gives the batch's buffer back with it. A reset closes what is open and readies it for
 // the next extraction. A large file is handed to the disk while it is written (a datasync in the
-// background every SYNC_EVERY bytes), so flushing the extracted tree at the end, before it is
-// swapped in, waits for the last stretches only; that flush, not these, is what makes it durable.
+// background every SYNC_EVERY bytes). In a durable extraction (a tree a restore swaps in) every
+// finished file, and every folder at the end, is also fsynced in the background (extract-syncs.ts),
+// and a settle request is answered once all of it is on disk.
 
 import {
   closeSync,
@@ -28,6 +29,7 @@ import {
 import { parentPort } from 'node:worker_threads';
 import { ExtractDirs, UnsafeOp } from './extract-dirs.js';
 import type { ExtractAnswer, ExtractFailure, ExtractOp, ExtractRequest } from './extract-ops.js';
+import { BackgroundSyncs } from './extract-syncs.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -48,6 +50,8 @@ const SYNC_EVERY = 16 << 20;
 
 const open = new Map<string, { fd: number; position: number; synced: number }>();
 let dirs: ExtractDirs | null = null;
+/** The fsyncs of a durable extraction (null otherwise). */
+let syncs: BackgroundSyncs | null = null;
 let failed = false;
 
 function create(d: ExtractDirs, rel: string, mode: number): number {
@@ -71,10 +75,17 @@ function finish(fd: number, mode: number, time: number, createdWithMode: boolean
   futimesSync(fd, time, time);
 }
 
+/** A file or folder made: closed, or in a durable extraction synced first (the descriptor is handed over). */
+function done(fd: number, rel: string): void {
+  if (syncs) syncs.add(fd, rel);
+  else closeSync(fd);
+}
+
 function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
   if (m.op === 'root') {
     closeFolders();
     dirs = new ExtractDirs(m.path);
+    syncs = m.durable ? new BackgroundSyncs() : null;
     return;
   }
   const d = dirs;
@@ -98,9 +109,11 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       try {
         writeAll(fd, bytes as Uint8Array, 0);
         finish(fd, m.mode, m.time, true);
-      } finally {
+      } catch (err) {
         closeSync(fd);
+        throw err;
       }
+      done(fd, m.rel);
       return;
     }
     case 'begin':
@@ -124,9 +137,11 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       open.delete(m.rel);
       try {
         finish(f.fd, m.mode, m.time, false);
-      } finally {
+      } catch (err) {
         closeSync(f.fd);
+        throw err;
       }
+      done(f.fd, m.rel);
       return;
     }
     case 'link': {
@@ -159,6 +174,8 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       const fd = d.verify(m.rel);
       if (m.mode !== undefined) fchmodSync(fd, m.mode);
       if (m.time !== undefined) futimesSync(fd, m.time, m.time);
+      // Asked for last, deepest first: all the folder's entries are made.
+      if (syncs) syncs.add(d.duplicate(fd, m.rel), m.rel);
       return;
     }
   }
@@ -190,6 +207,18 @@ function closeFolders(): void {
     // descriptors of an extraction that is over
   }
   dirs = null;
+  syncs?.abandon();
+  syncs = null;
+}
+
+/** The first fsync that failed, as the extraction's failure (it stops every later operation). */
+function syncFailure(): ExtractFailure | null {
+  const f = syncs?.failure;
+  if (!f) return null;
+  failed = true;
+  const shown = dirs ? dirs.display(f.rel) : f.rel;
+  const e = f.error;
+  return { message: `Could not write ${shown} to disk: ${e.message}`, unsafe: false, code: e.code, errno: e.errno, syscall: e.syscall, path: shown };
 }
 
 const port = parentPort;
@@ -202,8 +231,17 @@ port?.on('message', (request: ExtractRequest) => {
     port.postMessage(answer);
     return;
   }
+  if ('settle' in request) {
+    const settled = (): void => {
+      const answer: ExtractAnswer = { settled: true, error: syncFailure() };
+      port.postMessage(answer);
+    };
+    if (syncs) syncs.settle(settled);
+    else settled();
+    return;
+  }
   // After a failure the rest of the extraction is skipped, and says so (never a silent success).
-  let error: ExtractFailure | null = failed ? { message: 'Skipped after an earlier failure', unsafe: false } : null;
+  let error: ExtractFailure | null = failed ? { message: 'Skipped after an earlier failure', unsafe: false } : syncFailure();
   if (!failed) {
     for (const m of request.ops) {
       try {

@@ -5,7 +5,8 @@
 // rest of its handling, so doing it beside the rest roughly halves an extraction. File contents
 // travel in a few reused transfer buffers (several small files share one); at most MAX_IN_FLIGHT
 // of them are out at once, so memory stays bounded when the disk is slower than the archive.
-// The first failure stops all later operations and is reported by the next call. When an
+// The first failure stops all later operations and is reported by the next call. A durable
+// extraction is on disk, files and folders, when drain() resolves. When an
 // extraction is over, its worker is reset and waits, idle, for the next one (starting one costs
 // tens of milliseconds), and a restore starts one ahead of its extraction (warmUpExtractWorker); a
 // worker that died or does not answer is stopped instead.
@@ -83,6 +84,9 @@ export class ExtractWriter {
   private batch: ExtractBatch | null = null;
   private filled = 0;
   private failure: Error | null = null;
+  private durable = false;
+  /** A durable extraction's last settle request was answered. */
+  private settled = false;
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
   /** Closing: what is still queued is dropped, never sent after the reset. */
@@ -93,6 +97,12 @@ export class ExtractWriter {
     this.worker.on('message', (answer: ExtractAnswer) => {
       if ('reset' in answer) {
         this.onReset?.();
+        return;
+      }
+      if ('settled' in answer) {
+        if (answer.error) this.failure ??= toError(answer.error);
+        this.settled = true;
+        this.wakeAll();
         return;
       }
       this.outstanding--;
@@ -164,9 +174,13 @@ export class ExtractWriter {
     batch.ops.push(op);
   }
 
-  /** The target folder; asked for first (entries are created in it, through it, never by path). */
-  root(path: string): Promise<void> {
-    return this.add({ op: 'root', path });
+  /**
+   * The target folder; asked for first (entries are created in it, through it, never by path).
+   * `durable`: all that is made in it is fsynced by the time drain() resolves.
+   */
+  root(path: string, durable = false): Promise<void> {
+    this.durable = durable;
+    return this.add({ op: 'root', path, durable });
   }
 
   mkdir(rel: string): Promise<void> {
@@ -208,10 +222,16 @@ export class ExtractWriter {
     return this.add({ op: 'folder', rel, mode, time });
   }
 
-  /** Resolves once everything asked for is done; throws the first failure. */
+  /** Resolves once everything asked for is done (and, if durable, on disk); throws the first failure. */
   async drain(): Promise<void> {
     this.flush();
     while (this.outstanding > 0 && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
+    this.check();
+    if (!this.durable) return;
+    this.settled = false;
+    const request: ExtractRequest = { settle: true };
+    this.worker.postMessage(request);
+    while (!this.settled && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     this.check();
   }
 

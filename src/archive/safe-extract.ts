@@ -25,6 +25,8 @@ export interface ExtractOptions {
   stripPrefix?: string;
   signal?: AbortSignal;
   onBytes?: (bytes: number) => void;
+  /** Everything extracted, files and folders (the target included), is on disk when this resolves. */
+  durable?: boolean;
 }
 
 export interface ExtractResult {
@@ -116,7 +118,7 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
 
   const writer = new ExtractWriter();
   try {
-    await writer.root(root);
+    await writer.root(root, opts.durable === true);
     for await (const entry of entries) {
       opts.signal?.throwIfAborted();
       if (pauseArmed(PAUSE_BEFORE_ENTRY)) {

@@ -21,6 +21,8 @@ export interface ExtractInnerOptions {
   signal?: AbortSignal;
   /** Called with plaintext bytes as they are read (for progress). */
   onBytes?: (bytes: number) => void;
+  /** Everything extracted is on disk (fsynced) when this resolves. */
+  durable?: boolean;
 }
 
 export interface ExtractInnerResult extends ExtractResult {
@@ -58,6 +60,7 @@ export async function extractInner(
     target,
     stripPrefix: opts.stripPrefix,
     signal: opts.signal,
+    durable: opts.durable,
   });
   if (enc.kind === 'v1') return { ...result, sha256: null };
   const sha256 = hash.digest('hex');

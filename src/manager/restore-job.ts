@@ -16,7 +16,7 @@ import { warmUpExtractWorker } from '../archive/extract-writer.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
 import { checkRecorderBeforeExtract, loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
-import { syncTree, writeJsonAtomic } from '../util/durable-fs.js';
+import { writeJsonAtomic } from '../util/durable-fs.js';
 import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
 import type { RestoreBackupEvent, RestoreState } from './events.js';
 import { failureReason } from './failure-reason.js';
@@ -254,9 +254,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         },
         onBytes: (n) => progress.add(n),
         signal: ctx.signal,
+        durable: true, // the new tree is on disk before anything is swapped for it
       });
       progress.finish();
-      await syncTree(newDir); // the new tree is on disk before anything is swapped for it
       crashPoint('restore:extracted');
 
       if (restoreDb) {

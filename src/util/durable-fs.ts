@@ -1,13 +1,11 @@
 // Durable file writes: atomic replacement (temp file, fsync, rename, folder fsync) with a chosen
-// mode, folder fsync after renames, a whole extracted tree flushed to disk before it is swapped in,
-// and JSON read back through a zod schema before it is trusted.
+// mode, folder fsync after renames, and JSON read back through a zod schema before it is trusted.
+// (A restore's extracted tree is flushed by the extraction itself: archive/extract-syncs.ts.)
 
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
-import { forEachLimit } from './concurrency.js';
 
 export async function writeFileAtomic(path: string, data: string | Buffer | readonly Buffer[], mode = 0o644): Promise<void> {
   const dir = dirname(path);
@@ -56,30 +54,4 @@ export async function readJson<S extends z.ZodType>(path: string, schema: S): Pr
   const parsed = schema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${path} is not valid: ${parsed.error.issues[0]?.message ?? 'bad content'}`);
   return parsed.data;
-}
-
-/**
- * Flushes every regular file and folder below `root` (itself included) to disk, several at once on
- * the thread pool; links are not followed. Renaming a tree into place is only durable once its
- * content is: otherwise a power cut soon after could leave files empty where the old ones were.
- */
-export async function syncTree(root: string): Promise<void> {
-  const paths: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    paths.push(dir);
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) paths.push(path);
-    }
-  };
-  await walk(root);
-  await forEachLimit(paths, 8, async (path) => {
-    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  });
 }
