@@ -14,7 +14,7 @@ export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(REPO, 'dist', 'bundle', 'main.js');
+export const CLI = join(REPO, 'dist', 'bundle', 'main.cjs');
 /** The `lifeboat` command as installed: runs CLI with its memory settings. */
 export const LAUNCHER = join(REPO, 'bin', 'lifeboat');
 export const PROBE = join(REPO, 'bench', 'rss-probe.mjs');

@@ -7,7 +7,7 @@
 //              commands loaded on demand still on demand;
 //   cli.cache  V8's code cache for it, made by scripts/code-cache.mjs, which runs a backup and a
 //              restore with it;
-//   main.js    the entry (src/cli/bundle-main.ts), which compiles cli.cjs with that cache;
+//   main.cjs   the entry (src/cli/bundle-main.ts), which compiles cli.cjs with that cache;
 //   the worker threads' modules, with the code they share in chunks.
 // Packages are left to node_modules, except the pure-JavaScript ones every command loads
 // (INLINE); the native modules and the location clients load from there as before.
@@ -74,9 +74,16 @@ function launcherFlags() {
 
 rmSync(out, { recursive: true, force: true });
 const workerEntries = workers(join(root, 'src'));
+/** CommonJS output: a module's own URL (its workers and the web UI are found by it) is the script's. */
+const commonJs = {
+  format: 'cjs',
+  define: { 'import.meta.url': 'lifeboatModuleUrl' },
+  banner: { js: "const lifeboatModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 await build({
   ...common,
-  entryPoints: [{ in: join(dist, 'cli', 'bundle-main.js'), out: 'main' }, ...workerEntries],
+  entryPoints: workerEntries,
   outdir: out,
   // All in one folder: a module that starts a worker finds it next to itself, as dist/ has it.
   entryNames: '[name]',
@@ -85,15 +92,11 @@ await build({
   // The inlined CommonJS packages (commander) call require() for Node.js built-ins.
   banner: { js: "import { createRequire as lifeboatRequire } from 'node:module'; const require = lifeboatRequire(import.meta.url);" },
 });
-await build({
-  ...common,
-  entryPoints: [join(dist, 'cli', 'program.js')],
-  outfile: join(out, 'cli.cjs'),
-  format: 'cjs',
-  // The modules' own URL (they find their workers and the web UI by it) is the script's.
-  define: { 'import.meta.url': 'lifeboatModuleUrl' },
-  banner: { js: "const lifeboatModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
+await build({ ...common, ...commonJs, entryPoints: [join(dist, 'cli', 'program.js')], outfile: join(out, 'cli.cjs') });
+await build({ ...common, ...commonJs, entryPoints: [join(dist, 'cli', 'bundle-main.js')], outfile: join(out, 'main.cjs') });
+// cached-program.ts reads the program as Latin-1, which is exact for ASCII only (esbuild escapes the rest).
+const nonAscii = readFileSync(join(out, 'cli.cjs')).findIndex((byte) => byte > 0x7f);
+if (nonAscii !== -1) throw new Error(`dist/bundle/cli.cjs is not ASCII (byte ${nonAscii}): it would be misread`);
 // Only the launcher's flags: V8 flags in NODE_OPTIONS would make a cache that bin/lifeboat's V8 refuses.
 const { NODE_OPTIONS: _ignored, ...env } = process.env;
 const cache = spawnSync(process.execPath, [...launcherFlags(), join(root, 'scripts', 'code-cache.mjs')], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });

@@ -3,8 +3,6 @@
 // name (with Content-Length when known) and are then MOVEd over the final name, which servers do
 // atomically; an aborted upload's temp file is deleted.
 
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileStat, WebDAVClient } from 'webdav';
@@ -26,14 +24,15 @@ export type WebdavSecrets = z.infer<typeof WebdavSecretsSchema>;
 
 /** The client as Lifeboat configures it (also used by the benchmark's plain upload). */
 export async function webdavClient(settings: WebdavSettings, secrets: WebdavSecrets): Promise<WebDAVClient> {
-  // The client library is loaded only when a WebDAV location is used.
-  const { AuthType, createClient } = await import('webdav');
+  // The client library, and Node.js's HTTP(S) modules, are loaded only when a WebDAV location is
+  // used (every command would otherwise pay for loading them).
+  const [{ AuthType, createClient }, http, https] = await Promise.all([import('webdav'), import('node:http'), import('node:https')]);
   return createClient(settings.url, {
     authType: AuthType.Password,
     username: settings.username,
     password: secrets.password,
-    httpAgent: new HttpAgent({ keepAlive: true }),
-    httpsAgent: new HttpsAgent({ keepAlive: true }),
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
     maxBodyLength: Infinity,
     maxContentLength: Infinity,
   });

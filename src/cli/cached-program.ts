@@ -54,8 +54,10 @@ function readCache(path: string, source: Buffer): Buffer | undefined {
 /** Compiles and runs the bundled program in `dir`; it starts no command by itself. */
 export function loadProgram(dir: string): LoadedProgram {
   const file = join(dir, PROGRAM_FILE);
-  const source = readFileSync(file, 'utf8');
-  const digest = sha256(source);
+  const bytes = readFileSync(file);
+  const digest = sha256(bytes);
+  // The bundle is ASCII (scripts/bundle.mjs checks it), so Latin-1 reads it exactly, and faster than UTF-8.
+  const source = bytes.toString('latin1');
   const cachedData = readCache(join(dir, CACHE_FILE), digest);
   // CommonJS's own wrapper, on the source's first line, so that line numbers stay the file's.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {

@@ -1,6 +1,6 @@
 // The `lifeboat` command's program: wires the command groups together, prints one-line errors and
 // exits with a documented code. Both ways of starting it call runCli: the compiled modules
-// (dist/cli/main.js) and the bundle (dist/bundle/main.js, which compiles this file's bundle with
+// (dist/cli/main.js) and the bundle (dist/bundle/main.cjs, which compiles this file's bundle with
 // its code cache).
 
 import { Command, CommanderError } from 'commander';

@@ -21,7 +21,7 @@ let probe: string;
 let report: string;
 
 beforeAll(() => {
-  expect(existsSync(join(PROJECT_ROOT, 'dist/bundle/main.js')), 'run `npm run build` first').toBe(true);
+  expect(existsSync(join(PROJECT_ROOT, 'dist/bundle/main.cjs')), 'run `npm run build` first').toBe(true);
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-launcher-'));
   command = join(dir, 'bin', 'lifeboat');
   mkdirSync(join(dir, 'bin'));
@@ -58,7 +58,7 @@ describe('bin/lifeboat', () => {
     expect(r.seen.execArgv).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
     expect(r.seen.arenas).toBe('1');
     expect(r.seen.tunables).toBeNull();
-    expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/bundle/main.js'));
+    expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/bundle/main.cjs'));
   });
 
   it('starts the built program from its code cache, made under the flags the launcher gives Node.js', () => {
