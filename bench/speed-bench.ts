@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -105,7 +105,9 @@ and a fresh restic repository (restic init untimed):
                     (1 MiB of random bytes) is added. Applied once: both tools see the same tree.
   3. next backup    the same commands again (Lifeboat keeps its data folder, restic its repository)
   4. restore        lifeboat -c INST restore ID --password ${PASSWORD} --yes (the next backup, staged
-                    and swapped in atomically, into the installation itself)
+                    and swapped in atomically, into the installation itself: the old one is removed)
+                    and lifeboat -c EMPTYDIR restore FILE … (the same backup, staged and swapped in
+                    the same way, into an empty installation: what restic's restore does)
                     vs restic restore latest --target EMPTYDIR
   5. sizes          the Lifeboat backup files, the restic repository's growth per backup, and
                     tar -czf (GNU tar, gzip's default level 6) of the same tree without backups/,
@@ -480,7 +482,7 @@ async function verifyRestored(inst: string, before: TreeState): Promise<string> 
   const db = await dbContent(join(inst, DB), before.skipTables, true);
   problems.push(...compareWithTree(before, actual, db));
   fail(`the installation after lifeboat restore (${inst}) does not match the restored backup's tree`, problems);
-  return `lifeboat restore: the installation matches the next backup's tree (files by size + SHA-256, ${DB} by content, integrity_check ${db.integrity ?? '?'})`;
+  return `lifeboat restore: ${basename(inst)} matches the next backup's tree (files by size + SHA-256, ${DB} by content, integrity_check ${db.integrity ?? '?'})`;
 }
 
 /** After `restic restore`: byte for byte the tree restic backed up (minus backups/, which it excluded). */
@@ -504,6 +506,9 @@ interface RunPaths {
   repo: string;
   resticCache: string;
   resticRestore: string;
+  /** An empty installation and its data folder, for Lifeboat's restore into an empty folder. */
+  emptyInst: string;
+  emptyData: string;
   extract: string;
   tgz: string;
   rss: string;
@@ -519,6 +524,8 @@ function runPaths(work: string): RunPaths {
     repo: join(dir, 'restic-repo'),
     resticCache: join(dir, 'restic-cache'),
     resticRestore: join(dir, 'restic-restore'),
+    emptyInst: join(dir, 'empty-inst'),
+    emptyData: join(dir, 'empty-data'),
     extract: join(dir, 'extract'),
     tgz: join(dir, 'tree.tgz'),
     rss: join(dir, 'rss.txt'),
@@ -596,7 +603,7 @@ function readThrough(path: string): void {
 // ---------------------------------------------------------------------------------------------
 // One run: first backup, a typical day, next backup, restore
 
-type StepKey = 'lifeboatFirst' | 'resticFirst' | 'lifeboatNext' | 'resticNext' | 'lifeboatRestore' | 'resticRestore';
+type StepKey = 'lifeboatFirst' | 'resticFirst' | 'lifeboatNext' | 'resticNext' | 'lifeboatRestore' | 'lifeboatRestoreEmpty' | 'resticRestore';
 
 interface Sizes {
   lifeboatFirst: number;
@@ -694,18 +701,27 @@ async function oneRun(base: Base, p: RunPaths, plan: RunPlan): Promise<RunResult
   if (nextBaselines) steps.resticNext = nextBaselines.restic;
   checks.push(await verifyBackup('next backup', next.backup, before2, p.extract, null));
 
-  // 4. Restore: the next backup into the installation; restic's latest snapshot into an empty folder
+  // 4. Restore: the next backup into the installation, and into an empty one; restic's latest
+  // snapshot into an empty folder. (The restore into the installation leaves backups/ alone, and
+  // with it the backup file the second restore reads.)
   readThrough(next.backup.path);
   if (plan.restic) readThrough(p.repo);
   syncDisks();
   const restore = await runLifeboat(['-c', p.inst, 'restore', next.backup.backup_id, '--password', PASSWORD, '--yes'], p.rss);
   steps.lifeboatRestore = { seconds: restore.seconds, rssKiB: restore.rssKiB };
   if (plan.restic) {
+    readThrough(next.backup.path);
+    syncDisks();
+    const empty = await runLifeboat(['-c', p.emptyInst, '-d', p.emptyData, 'restore', next.backup.path, '--password', PASSWORD, '--yes'], p.rss);
+    steps.lifeboatRestoreEmpty = { seconds: empty.seconds, rssKiB: empty.rssKiB };
     mkdirSync(p.resticRestore);
     steps.resticRestore = await restic(p, ['restore', 'latest', '--target', p.resticRestore]);
   }
   checks.push(await verifyRestored(p.inst, before2));
-  if (plan.restic) checks.push(verifyResticRestored(p.resticRestore, before2));
+  if (plan.restic) {
+    checks.push(await verifyRestored(p.emptyInst, before2));
+    checks.push(verifyResticRestored(p.resticRestore, before2));
+  }
 
   return {
     steps,
@@ -726,7 +742,7 @@ async function oneRun(base: Base, p: RunPaths, plan: RunPlan): Promise<RunResult
 
 function runLine(r: RunResult): string {
   const s = (k: StepKey): string => (r.steps[k] ? `${r.steps[k].seconds.toFixed(2)} s` : '—');
-  const parts = [`first ${s('lifeboatFirst')} / restic ${s('resticFirst')}`, `next ${s('lifeboatNext')} / restic ${s('resticNext')}`, `restore ${s('lifeboatRestore')} / restic ${s('resticRestore')}`];
+  const parts = [`first ${s('lifeboatFirst')} / restic ${s('resticFirst')}`, `next ${s('lifeboatNext')} / restic ${s('resticNext')}`, `restore ${s('lifeboatRestore')}, into an empty folder ${s('lifeboatRestoreEmpty')} / restic ${s('resticRestore')}`];
   if (r.writer) parts.push(`writer max commit ${r.writer.maxCommitMs} ms`);
   return `  ${parts.join('; ')}`;
 }
@@ -755,6 +771,7 @@ const STEP_LABELS: Record<StepKey, [string, string]> = {
   lifeboatNext: ['next backup', 'Lifeboat'],
   resticNext: ['next backup', 'restic'],
   lifeboatRestore: ['restore (in place, staged)', 'Lifeboat'],
+  lifeboatRestoreEmpty: ['restore (empty folder, staged)', 'Lifeboat'],
   resticRestore: ['restore (empty folder)', 'restic'],
 };
 
@@ -845,7 +862,8 @@ function speedRatios(runs: RunResult[]): RatioResult[] {
   return [
     ratioOf('first backup: restic s / Lifeboat s', runs.map((r) => div(time(r, 'resticFirst'), time(r, 'lifeboatFirst'))), '> 1: Lifeboat faster', 2),
     ratioOf('next backup: restic s / Lifeboat s', runs.map((r) => div(time(r, 'resticNext'), time(r, 'lifeboatNext'))), `≥ ${GOALS.nextVsRestic.toFixed(2)}: a full backup as fast as restic's incremental one`, 2),
-    ratioOf('restore: restic s / Lifeboat s', runs.map((r) => div(time(r, 'resticRestore'), time(r, 'lifeboatRestore'))), '> 1: Lifeboat faster', 2),
+    ratioOf('restore: restic s / Lifeboat s', runs.map((r) => div(time(r, 'resticRestore'), time(r, 'lifeboatRestore'))), '> 1: Lifeboat faster (Lifeboat in place)', 2),
+    ratioOf('restore, both into an empty folder', runs.map((r) => div(time(r, 'resticRestore'), time(r, 'lifeboatRestoreEmpty'))), '> 1: Lifeboat faster', 2),
     ratioOf('Lifeboat first s / next s', runs.map((r) => div(time(r, 'lifeboatFirst'), time(r, 'lifeboatNext'))), '> 1: what the data folder keeps speeds the next backup up', 2),
     ratioOf('size, first: Lifeboat / tar -czf', runs.map((r) => div(r.sizes.lifeboatFirst, r.sizes.tarFirst)), `≤ ${GOALS.sizeVsTar}`, 4),
     ratioOf('size, next: Lifeboat / tar -czf', runs.map((r) => div(r.sizes.lifeboatNext, r.sizes.tarNext)), `≤ ${GOALS.sizeVsTar}`, 4),
@@ -869,7 +887,7 @@ function installationOf(base: Base): Installation {
 }
 
 function speedResults(base: Base, runs: RunResult[]): SpeedResults {
-  const keys: StepKey[] = ['lifeboatFirst', 'resticFirst', 'lifeboatNext', 'resticNext', 'lifeboatRestore', 'resticRestore'];
+  const keys: StepKey[] = ['lifeboatFirst', 'resticFirst', 'lifeboatNext', 'resticNext', 'lifeboatRestore', 'lifeboatRestoreEmpty', 'resticRestore'];
   const steps: SpeedResults['steps'] = {};
   for (const k of keys) {
     const s = stepResult(k, runs);
@@ -878,7 +896,7 @@ function speedResults(base: Base, runs: RunResult[]): SpeedResults {
   const ratios = speedRatios(runs);
   const writers = runs.map((r) => r.writer).filter((w): w is WriterReport => w !== null);
   const writer = writers.length ? { runs: writers, maxCommitMs: Math.max(...writers.map((w) => w.maxCommitMs)), maxGapMs: Math.max(...writers.map((w) => w.maxGapMs)) } : null;
-  const lifeboatRss = (['lifeboatFirst', 'lifeboatNext', 'lifeboatRestore'] as const).map((k) => steps[k]?.peakRssMiB ?? null).filter((x): x is number => x !== null);
+  const lifeboatRss = (['lifeboatFirst', 'lifeboatNext', 'lifeboatRestore', 'lifeboatRestoreEmpty'] as const).map((k) => steps[k]?.peakRssMiB ?? null).filter((x): x is number => x !== null);
   const peak = lifeboatRss.length ? Math.max(...lifeboatRss) : null;
   const ratio = (name: string): number | null => ratios.find((r) => r.name === name)?.median ?? null;
   const next = ratio('next backup: restic s / Lifeboat s');
