@@ -128,9 +128,10 @@ order, hashed by bench/sqlite_content_digest.py, since a consistent copy of a li
 be byte-identical). Each Lifeboat backup is extracted by test/helpers/python_backup_reader.py (an
 independent reader: Python tarfile, libsodium, OpenSSL) and compared with its tree — all but
 backups/, Home Assistant's excluded files (*.log, tts/*, __pycache__, …) and the -wal/-shm
-sidecars; the extracted database must also pass integrity_check. After the Lifeboat restore the
-installation must equal the restored backup's tree the same way, and restic's restore must equal it
-byte for byte (excluded files included: restic has no such rules).
+sidecars; the extracted database must also pass integrity_check. After each Lifeboat restore the
+installation (the restored one, and the empty one restored into) must equal the restored backup's
+tree the same way, and restic's restore must equal it byte for byte (excluded files included:
+restic has no such rules).
 
 Reading the output: times are medians over the runs, with every run's value. Ratios are
 "other tool's time / Lifeboat's time" (> 1: Lifeboat faster), per run, then their median; sizes are
