@@ -3,10 +3,13 @@
 // in the background, so that the extraction is durable moments after its last write instead of
 // after a second pass over the whole tree. At most IN_FLIGHT fsyncs run at once on the thread pool
 // (decompression needs it too); at most QUEUED descriptors wait, beyond which the oldest is synced
-// on the spot, so open descriptors stay bounded whatever the number of files. The first failure is
-// kept for the extraction to report; settle() calls back once everything handed over is synced.
+// on the spot, so open descriptors stay bounded whatever the number of files. A large file still
+// being written is written out early (a datasync every few MiB), so that its final fsync is quick;
+// those count like any sync, and its descriptor is closed only once none of them runs. The first
+// failure is kept for the extraction to report; settle() calls back once everything handed over is
+// synced and closed.
 
-import { closeSync, fsync, fsyncSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, fsyncSync } from 'node:fs';
 
 const IN_FLIGHT = 2;
 const QUEUED = 64;
@@ -15,6 +18,15 @@ interface Pending {
   fd: number;
   /** The entry, for the failure's message. */
   rel: string;
+  /** False: only closed (a file abandoned half-written). */
+  sync: boolean;
+}
+
+/** A file still being written, with the early datasyncs of it that run. */
+interface Open {
+  running: number;
+  /** What to do with its descriptor once they have ended. */
+  then: Pending | null;
 }
 
 function closeQuietly(fd: number): void {
@@ -28,15 +40,34 @@ function closeQuietly(fd: number): void {
 export class BackgroundSyncs {
   private readonly waiting: Pending[] = [];
   private running = 0;
+  private readonly writing = new Map<number, Open>();
   private readonly settled: (() => void)[] = [];
-  /** The first fsync that failed. */
+  private abandoned = false;
+  /** The first sync that failed (or the abandonment of the extraction). */
   failure: { rel: string; error: NodeJS.ErrnoException } | null = null;
 
-  /** Takes over `fd` (synced, then closed). */
+  /** Takes over `fd`: synced, then closed. */
   add(fd: number, rel: string): void {
-    this.waiting.push({ fd, rel });
-    if (this.waiting.length > QUEUED) this.syncNow(this.waiting.shift() as Pending);
-    this.pump();
+    this.handle({ fd, rel, sync: true });
+  }
+
+  /** Takes over `fd`, a file abandoned half-written: closed, unsynced, once no datasync of it runs. */
+  close(fd: number): void {
+    this.handle({ fd, rel: '', sync: false });
+  }
+
+  /** Starts writing out what the file open as `fd` holds so far; it stays the caller's until add() or close(). */
+  writeOut(fd: number, rel: string): void {
+    const open = this.writing.get(fd) ?? { running: 0, then: null };
+    this.writing.set(fd, open);
+    open.running++;
+    fdatasync(fd, (err) => {
+      if (err) this.fail(rel, err);
+      if (--open.running > 0) return;
+      this.writing.delete(fd);
+      if (open.then) this.handle(open.then);
+      this.settleIfIdle();
+    });
   }
 
   /** Calls back once everything handed over so far is synced and closed (at once if it is). */
@@ -46,27 +77,48 @@ export class BackgroundSyncs {
   }
 
   /**
-   * Closes, unsynced, what still waits (the extraction is abandoned) and answers whoever waits for
-   * it to settle; fsyncs already running end on their own.
+   * The extraction is abandoned: what waits is closed unsynced, and whoever waits for it to settle
+   * is answered with a failure (it is not on disk). Syncs already running end on their own.
    */
   abandon(): void {
+    this.abandoned = true;
     for (const p of this.waiting.splice(0)) closeQuietly(p.fd);
+    this.fail('', Object.assign(new Error('the extraction was stopped before all of it was on disk'), { code: 'ECANCELED' }));
     for (const done of this.settled.splice(0)) done();
   }
 
-  private idle(): boolean {
-    return this.running === 0 && this.waiting.length === 0;
+  private handle(p: Pending): void {
+    const open = this.writing.get(p.fd);
+    if (open) {
+      open.then = p; // after its datasyncs: the descriptor must not be closed (and its number reused) before
+      return;
+    }
+    if (!p.sync || this.abandoned) {
+      closeQuietly(p.fd);
+      return;
+    }
+    this.waiting.push(p);
+    if (this.waiting.length > QUEUED) this.syncNow(this.waiting.shift() as Pending);
+    this.pump();
   }
 
-  private fail(p: Pending, error: unknown): void {
-    this.failure ??= { rel: p.rel, error: error as NodeJS.ErrnoException };
+  private idle(): boolean {
+    return this.running === 0 && this.waiting.length === 0 && this.writing.size === 0;
+  }
+
+  private settleIfIdle(): void {
+    if (this.idle()) for (const done of this.settled.splice(0)) done();
+  }
+
+  private fail(rel: string, error: unknown): void {
+    this.failure ??= { rel, error: error as NodeJS.ErrnoException };
   }
 
   private syncNow(p: Pending): void {
     try {
       fsyncSync(p.fd);
     } catch (err) {
-      this.fail(p, err);
+      this.fail(p.rel, err);
     } finally {
       closeQuietly(p.fd);
     }
@@ -79,9 +131,9 @@ export class BackgroundSyncs {
       fsync(p.fd, (err) => {
         closeQuietly(p.fd);
         this.running--;
-        if (err) this.fail(p, err);
+        if (err) this.fail(p.rel, err);
         this.pump();
-        if (this.idle()) for (const done of this.settled.splice(0)) done();
+        this.settleIfIdle();
       });
     }
   }

@@ -5,16 +5,15 @@
 // symbolic link (O_NOFOLLOW); a folder is never replaced by a file or a link, and an existing
 // non-folder where a folder should be is refused. The first failure stops every later operation;
 // each reply gives the batch's buffer back with it. A reset closes what is open and readies it for
-// the next extraction. A large file is handed to the disk while it is written (a datasync in the
-// background every SYNC_EVERY bytes). In a durable extraction (a tree a restore swaps in) every
-// finished file, and every folder at the end, is also fsynced in the background (extract-syncs.ts),
-// and a settle request is answered once all of it is on disk.
+// the next extraction. In a durable extraction (a tree a restore swaps in) every finished file and
+// hard link, and every folder at the end, is fsynced in the background (extract-syncs.ts), a large
+// file is written out while it is written (a datasync every SYNC_EVERY bytes, so that its last
+// fsync is quick), and a settle request is answered once all of it is on disk.
 
 import {
   closeSync,
   constants,
   fchmodSync,
-  fdatasync,
   futimesSync,
   linkSync,
   lstatSync,
@@ -45,7 +44,7 @@ function readUmask(): number | null {
 }
 const umask = readUmask();
 
-/** Bytes of a file written between background datasyncs. */
+/** Bytes of a file written between background datasyncs (in a durable extraction). */
 const SYNC_EVERY = 16 << 20;
 
 const open = new Map<string, { fd: number; position: number; synced: number }>();
@@ -124,10 +123,9 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       if (!f) throw new Error(`${m.rel} was not begun`);
       writeAll(f.fd, bytes as Uint8Array, f.position);
       f.position += (bytes as Uint8Array).length;
-      if (f.position - f.synced >= SYNC_EVERY) {
+      if (syncs && f.position - f.synced >= SYNC_EVERY) {
         f.synced = f.position;
-        // Only an early start for the flush at the end; if it fails, that flush says so.
-        fdatasync(f.fd, () => undefined);
+        syncs.writeOut(f.fd, m.rel);
       }
       return;
     }
@@ -138,7 +136,8 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       try {
         finish(f.fd, m.mode, m.time, false);
       } catch (err) {
-        closeSync(f.fd);
+        if (syncs) syncs.close(f.fd);
+        else closeSync(f.fd);
         throw err;
       }
       done(f.fd, m.rel);
@@ -151,6 +150,8 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       if (existing?.isDirectory()) throw new UnsafeOp(`Refusing hard link ${m.name}: a folder of that name exists`);
       if (existing) unlinkSync(at);
       linkSync(target, at);
+      // The file's link count changed after it was synced.
+      if (syncs) syncs.add(openSync(at, constants.O_RDONLY | O_NOFOLLOW), m.rel);
       return;
     }
     case 'symlink': {
@@ -192,7 +193,8 @@ function failure(err: unknown, m: ExtractOp): ExtractFailure {
 function closeOpenFiles(): void {
   for (const f of open.values()) {
     try {
-      closeSync(f.fd);
+      if (syncs) syncs.close(f.fd); // once no datasync of it runs
+      else closeSync(f.fd);
     } catch {
       // nothing more to do for a file being abandoned
     }
@@ -216,7 +218,7 @@ function syncFailure(): ExtractFailure | null {
   const f = syncs?.failure;
   if (!f) return null;
   failed = true;
-  const shown = dirs ? dirs.display(f.rel) : f.rel;
+  const shown = f.rel === '' ? 'the extracted files' : dirs ? dirs.display(f.rel) : f.rel;
   const e = f.error;
   return { message: `Could not write ${shown} to disk: ${e.message}`, unsafe: false, code: e.code, errno: e.errno, syscall: e.syscall, path: shown };
 }

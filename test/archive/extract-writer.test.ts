@@ -63,7 +63,7 @@ describe('extraction on the writer thread', () => {
     expect(await readFile(join(out, 'd0/after'), 'utf8')).toBe('after');
   });
 
-  it('writes files larger than the background datasync stretch exactly, one closing while the next is begun', async () => {
+  it('writes files larger than the background datasync stretch exactly in a durable extraction, one closing while the next is begun', async () => {
     const out = await tmpDir();
     const list: TarEntry[] = [];
     const expected = new Map<string, Buffer>();
@@ -73,7 +73,7 @@ describe('extraction on the writer thread', () => {
       list.push(entry(`big${i}.bin`, 'file', 0o600, pieces));
       list.push(entry(`small${i}`, 'file', 0o644, [Buffer.from(`small ${i}`)]));
     }
-    await extractEntries(late(list), { target: out });
+    await extractEntries(late(list), { target: out, durable: true });
     for (const [name, bytes] of expected) expect((await readFile(join(out, name))).equals(bytes), name).toBe(true);
     for (let i = 0; i < 3; i++) expect(await readFile(join(out, `small${i}`), 'utf8')).toBe(`small ${i}`);
   });

@@ -1,6 +1,7 @@
 // A restore swaps in only a tree that is on disk: every file and folder it extracted has been
-// fsynced before the first entry of the installation is renamed away. Watched from outside, with
-// strace on a real `lifeboat restore`: which descriptors were synced (by path) before that rename.
+// fsynced, successfully, after its last change and before the first entry of the installation is
+// renamed away. Watched from outside, with strace on a real `lifeboat restore` (its database large
+// enough to be written out early, while it is extracted).
 import { execFile } from 'node:child_process';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -8,34 +9,31 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { onDiskProblems, readFsCalls, STRACE_FS_CALLS, type FsCall } from '../helpers/strace-fs-calls.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
-const SYSCALL = /^\d+\s+(fsync|fdatasync|rename|renameat|renameat2)\((.*)$/;
-/** `rename("from", "to")`, `renameat(AT_FDCWD, "from", AT_FDCWD, "to")`: the two quoted paths. */
-const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
 
-/** Every file and folder below `path` (itself included), links left out. */
-async function treeBelow(path: string): Promise<string[]> {
+/** Files and folders below `path` (itself included), links left out. */
+async function treeBelow(path: string): Promise<{ files: string[]; folders: string[] }> {
   const st = await lstat(path);
-  if (st.isFile()) return [path];
-  if (!st.isDirectory()) return [];
+  if (st.isFile()) return { files: [path], folders: [] };
+  if (!st.isDirectory()) return { files: [], folders: [] };
   const below = await Promise.all((await readdir(path)).map((name) => treeBelow(join(path, name))));
-  return [path, ...below.flat()];
+  return { files: below.flatMap((b) => b.files), folders: [path, ...below.flatMap((b) => b.folders)] };
 }
 
 describe('a restore and the disk', () => {
   let inst: string;
-  /** Paths fsynced before the swap began. */
-  let syncedBefore: Set<string>;
-  /** What the swap moved in: [staged path, installation path]. */
-  let movedIn: [string, string][];
+  let calls: FsCall[];
+  /** Where the swap began: the first installation entry renamed away. */
+  let swap: number;
 
   beforeAll(async () => {
     const dir = await tmpDir();
     inst = join(dir, 'config');
     const data = join(dir, 'data');
-    const init = await runCli(['demo', 'init', inst, '--db-mib', '2']);
+    const init = await runCli(['demo', 'init', inst, '--db-mib', '24']);
     expect(init.code, init.stderr).toBe(0);
     const created = await runCli(['-c', inst, '-d', data, 'backup', 'create', '--password', 'durable-key', '--json']);
     expect(created.code, created.stderr).toBe(0);
@@ -45,39 +43,28 @@ describe('a restore and the disk', () => {
     const cli = [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts')];
     const restore = ['-c', inst, '-d', data, 'restore', id, '--password', 'durable-key', '--yes'];
     // -y prints each descriptor's path; threads (the thread pool, the extraction worker) are followed.
-    await run('strace', ['-f', '-qq', '-y', '--seccomp-bpf', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, ...cli, ...restore], {
-      cwd: PROJECT_ROOT,
-    });
-
-    syncedBefore = new Set();
-    movedIn = [];
-    let swapping = false;
-    for (const line of (await readFile(log, 'utf8')).split('\n')) {
-      const m = SYSCALL.exec(line);
-      if (!m) continue;
-      const [, call, rest] = m as unknown as [string, string, string];
-      if (call.startsWith('rename')) {
-        const [from, to] = [...rest.matchAll(QUOTED)].map((q) => q[1] as string);
-        if (!from || !to) continue;
-        if (dirname(from) === inst) swapping = true; // an installation entry leaves: the swap has begun
-        if (dirname(to) === inst && from.includes('/.lifeboat-restore-')) movedIn.push([from, to]);
-      } else if (!swapping) {
-        const path = /^\d+<([^>]*)>/.exec(rest)?.[1];
-        if (path) syncedBefore.add(path);
-      }
-    }
+    await run('strace', ['-f', '-qq', '-y', '--seccomp-bpf', '-e', STRACE_FS_CALLS, '-o', log, ...cli, ...restore], { cwd: PROJECT_ROOT });
+    calls = readFsCalls(await readFile(log, 'utf8'));
+    swap = calls.findIndex((c) => c.call === 'rename' && dirname(c.path) === inst);
   }, 180_000);
 
-  it('has fsynced every file and folder it swaps in before the installation is touched', async () => {
-    const names = movedIn.map(([, to]) => to.slice(inst.length + 1));
-    expect(names).toEqual(expect.arrayContaining(['configuration.yaml', 'home-assistant_v2.db', '.storage']));
-    const staged = dirname(movedIn[0]?.[0] as string);
-    const expected: string[] = [staged];
-    for (const [from, to] of movedIn) {
-      for (const path of await treeBelow(to)) expected.push(from + path.slice(to.length));
+  it('has fsynced every file and folder it swaps in after its last change, before the installation is touched', async () => {
+    expect(swap).toBeGreaterThan(0);
+    // What the swap moved in: [staged path, installation path].
+    const movedIn = calls.filter((c) => c.call === 'rename' && c.to && dirname(c.to) === inst && c.path.includes('/.lifeboat-restore-'));
+    expect(movedIn.map((c) => (c.to as string).slice(inst.length + 1))).toEqual(expect.arrayContaining(['configuration.yaml', 'home-assistant_v2.db', '.storage']));
+    const files: string[] = [];
+    const folders = [dirname(movedIn[0]?.path as string)];
+    for (const c of movedIn) {
+      const tree = await treeBelow(c.to as string);
+      const staged = (path: string) => c.path + path.slice((c.to as string).length);
+      files.push(...tree.files.map(staged));
+      folders.push(...tree.folders.map(staged));
     }
-    expect(expected.length).toBeGreaterThan(20);
-    const missing = expected.filter((path) => !syncedBefore.has(path));
-    expect(missing).toEqual([]);
+    expect(files.length).toBeGreaterThan(10);
+    expect(folders.length).toBeGreaterThan(3);
+    // The database was written out early too (it is larger than the stretch between datasyncs).
+    expect(calls.slice(0, swap).some((c) => c.call === 'fdatasync' && c.path.endsWith('/home-assistant_v2.db'))).toBe(true);
+    expect(onDiskProblems(calls, swap, files, folders)).toEqual([]);
   });
 });
