@@ -33,7 +33,7 @@ describe('a restore and the disk', () => {
     const dir = await tmpDir();
     inst = join(dir, 'config');
     const data = join(dir, 'data');
-    const init = await runCli(['demo', 'init', inst, '--db-mib', '24']);
+    const init = await runCli(['demo', 'init', inst, '--db-mib', '17']);
     expect(init.code, init.stderr).toBe(0);
     const created = await runCli(['-c', inst, '-d', data, 'backup', 'create', '--password', 'durable-key', '--json']);
     expect(created.code, created.stderr).toBe(0);
