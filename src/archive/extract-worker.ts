@@ -80,6 +80,12 @@ function done(fd: number, rel: string): void {
   else closeSync(fd);
 }
 
+/** A file given up half-made: closed, in a durable extraction once no datasync of it runs. */
+function drop(fd: number): void {
+  if (syncs) syncs.close(fd);
+  else closeSync(fd);
+}
+
 function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
   if (m.op === 'root') {
     closeFolders();
@@ -109,7 +115,7 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
         writeAll(fd, bytes as Uint8Array, 0);
         finish(fd, m.mode, m.time, true);
       } catch (err) {
-        closeSync(fd);
+        drop(fd);
         throw err;
       }
       done(fd, m.rel);
@@ -136,8 +142,7 @@ function run(m: ExtractOp, bytes: Uint8Array | undefined): void {
       try {
         finish(f.fd, m.mode, m.time, false);
       } catch (err) {
-        if (syncs) syncs.close(f.fd);
-        else closeSync(f.fd);
+        drop(f.fd);
         throw err;
       }
       done(f.fd, m.rel);
@@ -193,8 +198,7 @@ function failure(err: unknown, m: ExtractOp): ExtractFailure {
 function closeOpenFiles(): void {
   for (const f of open.values()) {
     try {
-      if (syncs) syncs.close(f.fd); // once no datasync of it runs
-      else closeSync(f.fd);
+      drop(f.fd);
     } catch {
       // nothing more to do for a file being abandoned
     }

@@ -3,7 +3,7 @@
 // renamed away. Watched from outside, with strace on a real `lifeboat restore` (its database large
 // enough to be written out early, while it is extracted).
 import { execFile } from 'node:child_process';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,17 +11,9 @@ import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { onDiskProblems, readFsCalls, STRACE_FS_CALLS, type FsCall } from '../helpers/strace-fs-calls.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { describeTree } from '../helpers/tree.js';
 
 const run = promisify(execFile);
-
-/** Files and folders below `path` (itself included), links left out. */
-async function treeBelow(path: string): Promise<{ files: string[]; folders: string[] }> {
-  const st = await lstat(path);
-  if (st.isFile()) return { files: [path], folders: [] };
-  if (!st.isDirectory()) return { files: [], folders: [] };
-  const below = await Promise.all((await readdir(path)).map((name) => treeBelow(join(path, name))));
-  return { files: below.flatMap((b) => b.files), folders: [path, ...below.flatMap((b) => b.folders)] };
-}
 
 describe('a restore and the disk', () => {
   let inst: string;
@@ -53,14 +45,12 @@ describe('a restore and the disk', () => {
     // What the swap moved in: [staged path, installation path].
     const movedIn = calls.filter((c) => c.call === 'rename' && c.to && dirname(c.to) === inst && c.path.includes('/.lifeboat-restore-'));
     expect(movedIn.map((c) => (c.to as string).slice(inst.length + 1))).toEqual(expect.arrayContaining(['configuration.yaml', 'home-assistant_v2.db', '.storage']));
-    const files: string[] = [];
-    const folders = [dirname(movedIn[0]?.path as string)];
-    for (const c of movedIn) {
-      const tree = await treeBelow(c.to as string);
-      const staged = (path: string) => c.path + path.slice((c.to as string).length);
-      files.push(...tree.files.map(staged));
-      folders.push(...tree.folders.map(staged));
-    }
+    // What was swapped in, as it lay in the staging folder.
+    const staging = dirname(movedIn[0]?.path as string);
+    const names = new Set(movedIn.map((c) => (c.to as string).slice(inst.length + 1)));
+    const tree = Object.entries(await describeTree(inst)).filter(([rel]) => names.has(rel.split('/')[0] as string));
+    const files = tree.filter(([, n]) => n.type === 'file').map(([rel]) => join(staging, rel));
+    const folders = [staging, ...tree.filter(([, n]) => n.type === 'dir').map(([rel]) => join(staging, rel))];
     expect(files.length).toBeGreaterThan(10);
     expect(folders.length).toBeGreaterThan(3);
     // The database was written out early too (it is larger than the stretch between datasyncs).
