@@ -199,7 +199,7 @@ async function startHomeAssistant(ctx: JobContext, control: HaControl, after: st
 
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
   const root = ctx.df.installation;
-  const place = { root, journal: ctx.df.restoreJournal };
+  const place = { root, journal: ctx.df.restoreJournal, warn: (message: string) => ctx.log.warn(message) };
   ctx.emit(restoreEvent('in_progress'));
   warmUpExtractWorker(); // boots while the key is derived
   let step = 'restore_failed';
@@ -267,9 +267,13 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       }
       ctx.signal.throwIfAborted(); // last moment to stop: nothing has been replaced yet
       // A loaded dump goes into its database, never into the installation.
-      const { moveOut, moveIn } = chosen
-        ? await partialSwap(root, newDir, chosen, backup.backup_id)
-        : { moveOut: (await topLevel(root)).filter(wanted), moveIn: (await topLevel(newDir)).filter((name) => wanted(name) && name !== DUMP_FOLDER) };
+      const swapLists = async () =>
+        chosen
+          ? await partialSwap(root, newDir, chosen, backup.backup_id)
+          : { moveOut: (await topLevel(root)).filter(wanted), moveIn: (await topLevel(newDir)).filter((name) => wanted(name) && name !== DUMP_FOLDER) };
+      const lists = await swapLists();
+      const moveIn = lists.moveIn;
+      let moveOut = lists.moveOut;
       await checkWays({ ...place, staging, moveOut, moveIn }); // refused here, while Home Assistant still runs
       if (control) {
         step = 'stop_failed';
@@ -277,6 +281,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         restart = await stopHomeAssistant(ctx, control);
       }
       step = 'swap_failed';
+      // Stopping changes the installation: SQLite removes the recorder's -wal and -shm files, and
+      // Home Assistant may write a file on its way out. What is replaced is what is there now.
+      if (control) moveOut = (await swapLists()).moveOut;
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
       if (recorder.loaded) {
         await recorder.loaded.swapIn(); // atomic: when it fails, nothing was exchanged

@@ -3,12 +3,13 @@
 // the swap fails and is rolled back it starts Home Assistant again all the same; a control that
 // cannot reach Home Assistant, or cannot stop it, fails the restore with nothing replaced.
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { HaControlError, type HaControl } from '../../src/manager/ha-control.js';
 import { BackupError } from '../../src/util/errors.js';
-import { makeInstallation } from '../helpers/installation.js';
+import { countRows, makeInstallation } from '../helpers/installation.js';
 import { openManager } from '../helpers/manager.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -47,20 +48,41 @@ describe('a restore with a Home Assistant control', () => {
     expect(control.calls).toEqual(['check: edited: true', 'stop: edited: true', `start: ${original.trim()}`]);
   });
 
+  it('replaces what is there once Home Assistant stopped: the recorder\'s -wal and -shm files, gone at the stop, are not looked for', async () => {
+    const { inst, manager, created, original } = await setup();
+    // Home Assistant runs: its recorder holds the database open in WAL mode, with its -wal and -shm files.
+    const recorder = new Database(join(inst, 'home-assistant_v2.db'));
+    recorder.pragma('journal_mode = WAL');
+    recorder.prepare('INSERT INTO states (v) VALUES (?)').run('written after the backup');
+    const sidecars = async () => (await readdir(inst)).filter((n) => n.startsWith('home-assistant_v2.db-')).sort();
+    expect(await sidecars()).toEqual(['home-assistant_v2.db-shm', 'home-assistant_v2.db-wal']);
+    const control = recordingControl(inst, {
+      stop: async () => {
+        recorder.close(); // as the recorder does on the way out: SQLite removes both files
+        control.calls.push(`stop: ${(await sidecars()).length} sidecars left`);
+        return true;
+      },
+    });
+    await manager.restore({ backupId: created.backupId, control });
+    expect(control.calls).toEqual(['check: edited: true', 'stop: 0 sidecars left', `start: ${original.trim()}`]);
+    expect(countRows(inst)).toBe(500);
+  });
+
   it('starts Home Assistant again after a swap that failed and was rolled back', async () => {
     const { inst, manager, created } = await setup();
     const control = recordingControl(inst);
-    // Stopping takes a file away under the swap's feet, so moving it out fails.
+    // Stopping takes an entry of the staged tree away, so moving it in fails half-way through the swap.
     control.stop = async () => {
       control.calls.push('stop');
-      await rm(join(inst, 'configuration.yaml'));
+      const staging = (await readdir(inst)).find((n) => n.startsWith('.lifeboat-restore-')) as string;
+      await rm(join(inst, staging, 'new', 'configuration.yaml'));
       return true;
     };
     const err = await manager.restore({ backupId: created.backupId, control }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(control.calls[0]).toBe('check: edited: true');
     expect(control.calls.slice(1, 2)).toEqual(['stop']);
-    expect(control.calls.at(-1)).toMatch(/^start: /);
+    expect(control.calls.at(-1)).toBe('start: edited: true');
     expect(manager.lastActionEvent).toMatchObject({ manager_state: 'restore_backup', state: 'failed' });
   });
 
