@@ -84,7 +84,7 @@ export class BackupManager {
     // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
     const busyElsewhere = holder !== null && holder.pid !== process.pid;
-    const outcome = busyElsewhere ? 'none' : await recoverSwap({ root: df.installation, journal: df.restoreJournal });
+    const outcome = busyElsewhere ? 'none' : await recoverSwap({ root: df.installation, journal: df.restoreJournal, warn: (message) => log.warn(message) });
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');
       manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });

@@ -10,7 +10,8 @@
 // plain names (swap-paths.ts), never through a folder that is a symbolic link, and on a staging
 // folder that Lifeboat made (its name, a real folder, this user's). The staging folder is made fresh
 // for each restore (0700) so no one else can prepare it. Journals of version 2 (top-level names
-// only) are still read.
+// only) are still read. Once the installation is whole (swapped, or rolled back), a staging folder
+// that cannot be removed is reported, never a failure: it is outside every backup and retried later.
 
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -73,6 +74,8 @@ export interface SwapPlace {
   root: string;
   /** The journal file, in the data folder. */
   journal: string;
+  /** Told of a staging folder left behind because it could not be removed. */
+  warn?: (message: string) => void;
 }
 
 export interface SwapPlan extends SwapPlace {
@@ -99,6 +102,33 @@ async function exists(path: string): Promise<boolean> {
 async function ownFolder(path: string): Promise<boolean> {
   const st = await lstat(path).catch(() => null);
   return !!st && st.isDirectory() && ownedByThisUser(st);
+}
+
+/** Makes every folder of a tree (symbolic links not followed) writable for this user, so its entries can go. */
+async function openUp(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => null);
+  if (!st?.isDirectory()) return;
+  if ((st.mode & 0o700) !== 0o700) await chmodFolder(path, (st.mode & 0o7777) | 0o700);
+  for (const name of await readdir(path)) await openUp(join(path, name));
+}
+
+/** Removes a staging folder, read-only folders inside it (as a backup or the installation may hold) included. */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    await openUp(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Removes a staging folder once the installation is whole again; what cannot go is reported, not thrown. */
+async function discardStaging(place: SwapPlace, path: string): Promise<void> {
+  await removeTree(path).catch((err: unknown) =>
+    place.warn?.(`Could not remove the restore's staging folder ${path} (${(err as Error).message}); it is left out of backups, and tried again at the next start; it can also be removed by hand`),
+  );
 }
 
 /** A fresh staging folder inside the installation, private to this user, with an empty `new/`. */
@@ -178,7 +208,7 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
   await syncFolders(touchedFolders(plan.root, journal));
   await writeJsonAtomic(plan.journal, { ...journal, phase: 'swapped' }, 0o600);
   crashPoint('restore:swap-committed');
-  await rm(plan.staging, { recursive: true, force: true });
+  await discardStaging(plan, plan.staging);
   await rm(plan.journal, { force: true });
 }
 
@@ -214,13 +244,13 @@ function journalRefused(place: SwapPlace, why: string): RestoreJournalError {
 }
 
 /** Removes staging folders that no journal mentions (a restore that stopped before its swap). */
-async function discardStrayStaging(root: string): Promise<boolean> {
+async function discardStrayStaging(place: SwapPlace): Promise<boolean> {
   let removed = false;
-  for (const name of await readdir(root).catch(() => [] as string[])) {
+  for (const name of await readdir(place.root).catch(() => [] as string[])) {
     if (!isStagingName(name)) continue;
-    const path = join(root, name);
+    const path = join(place.root, name);
     if (!(await ownFolder(path))) continue;
-    await rm(path, { recursive: true, force: true });
+    await discardStaging(place, path);
     removed = true;
   }
   return removed;
@@ -261,12 +291,12 @@ async function rollBack(place: SwapPlace, journal: Journal, staging: string): Pr
  */
 export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
   const journal = await readJournal(place);
-  if (!journal) return (await discardStrayStaging(place.root)) ? 'discarded' : 'none';
+  if (!journal) return (await discardStrayStaging(place)) ? 'discarded' : 'none';
   const staging = join(place.root, journal.staging);
   if (journal.phase === 'swapped') {
-    await rm(staging, { recursive: true, force: true });
+    await discardStaging(place, staging);
     await rm(place.journal, { force: true });
-    await discardStrayStaging(place.root);
+    await discardStrayStaging(place);
     return 'completed';
   }
   try {
@@ -275,8 +305,8 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
     if (err instanceof UnsafeSwapPathError) throw journalRefused(place, `cannot be rolled back safely: ${err.message}`);
     throw err;
   }
-  await rm(staging, { recursive: true, force: true });
+  await discardStaging(place, staging);
   await rm(place.journal, { force: true });
-  await discardStrayStaging(place.root);
+  await discardStrayStaging(place);
   return 'rolled_back';
 }
