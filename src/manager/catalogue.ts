@@ -10,6 +10,8 @@ export const CatalogueEntrySchema = z.object({
   /** Databases left out because they could not be copied, with the reason. */
   database_warnings: z.array(z.object({ path: z.string(), error: z.string() })).default([]),
   created_at: z.string().optional(),
+  /** No location took the backup when it was made: the local folder holds it until every queued copy lands. */
+  kept_locally_for_retry: z.boolean().optional(),
 });
 export type CatalogueEntry = z.infer<typeof CatalogueEntrySchema>;
 

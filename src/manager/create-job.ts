@@ -211,11 +211,15 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     const others = plan.available.filter((id) => id !== ctx.local.agentId);
     const failedUploads = await uploadToAgents(ctx, others, written.backup, path ?? tempPath, { password });
     const failedAgentIds = [...failedUploads, ...plan.unavailable];
+    const nowhere = path === null && failedUploads.length === others.length && !ctx.signal.aborted;
+    const keptLocally = nowhere && (await keepForRetry(ctx, written.backup, tempPath, password));
+    if (keptLocally) path = (await ctx.local.capabilities.localPath?.(written.backup.backup_id)) ?? null;
     await ctx.catalogue.put({
       backup_id: written.backup.backup_id,
       failed_agent_ids: failedAgentIds,
       database_warnings: failedDbs.map((d) => ({ path: d.path, error: d.error ?? 'copy failed' })),
       created_at: nowDate(ctx.clock).toISOString(),
+      ...(keptLocally ? { kept_locally_for_retry: true } : {}),
     });
 
     await opts.afterUpload?.(failedUploads, written.backup.backup_id);
@@ -247,6 +251,24 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
     if (!pending) await rm(tempPath, { force: true });
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * No location took the backup, and its copies are queued for a retry: rather than removing the
+ * only file there is, the local folder keeps it (with its protection rule) until they land. False
+ * when the local folder cannot take it either.
+ */
+async function keepForRetry(ctx: JobContext, backup: AgentBackup, file: string, password: string | null): Promise<boolean> {
+  const id = backup.backup_id;
+  if (!ctx.agents.has(ctx.local.agentId)) return false;
+  const failed = await uploadToAgents(ctx, [ctx.local.agentId], backup, file, { password });
+  if (failed.length) {
+    await ctx.uploadQueue.remove(id, ctx.local.agentId).catch(() => undefined);
+    ctx.log.error(`No location took backup ${id}, and the local folder could not keep it either: it is not stored anywhere`);
+    return false;
+  }
+  ctx.log.warn(`No location took backup ${id}; the local folder keeps it until the queued copies land, then it is removed from there`);
+  return true;
 }
 
 /** The segment cache of the data folder; without one (it cannot be made) the backup compresses everything. */

@@ -1,9 +1,10 @@
 // The background retry of failed copies: for each queued copy that is due, find the backup on a
 // location that holds it (the local folder first, else a remote copy fetched into tmp), send it
 // again with the same rules as the first time (per-location protection, or as is for a received
-// backup), and on success drop the location from the backup's failed ids in the catalogue.
+// backup), and on success drop the location from the backup's failed ids in the catalogue. A
+// backup that the local folder kept only because no location took it leaves it once all have a copy.
 
-import { errorMessage } from '../util/errors.js';
+import { BackupNotFound, errorMessage } from '../util/errors.js';
 import { nowDate } from '../util/clock.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import type { BackupAgent } from '../agents/agent.js';
@@ -27,6 +28,25 @@ async function copyKey(ctx: JobContext, file: string): Promise<string | null> {
     const lock = await lockOf(reader);
     return lock.protected ? ctx.keys.keyFor(lock) : ctx.keys.current;
   });
+}
+
+/**
+ * A backup that no location took when it was made is kept in the local folder; once every location
+ * it was meant for holds a copy, that one goes (the local folder was not among them).
+ */
+async function releaseLocalCopy(ctx: JobContext, backupId: string): Promise<void> {
+  const record = ctx.catalogue.get(backupId);
+  if (!record?.kept_locally_for_retry || record.failed_agent_ids.length) return;
+  try {
+    await ctx.local.delete(backupId);
+  } catch (err) {
+    if (!(err instanceof BackupNotFound)) {
+      ctx.log.warn(`Could not remove backup ${backupId} from the local folder, which kept it until its copies landed`, { error: errorMessage(err) });
+      return;
+    }
+  }
+  await ctx.catalogue.put({ ...record, kept_locally_for_retry: undefined });
+  ctx.log.info(`Every copy of backup ${backupId} landed; the local folder no longer keeps it`);
 }
 
 export async function retryQueuedUploads(ctx: JobContext, agents: readonly BackupAgent[], managerState: ManagerState): Promise<RetryRun> {
@@ -71,6 +91,7 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
         await ctx.catalogue.put({ ...record, failed_agent_ids: record.failed_agent_ids.filter((id) => id !== agentId) });
       }
       ctx.log.info(`The copy of backup ${backupId} to ${agentId} succeeded on a later try`);
+      await releaseLocalCopy(ctx, backupId);
     }
     run.attempted.push({ backupId, agentId, ok });
   }
