@@ -12,6 +12,7 @@ import type { RetryPolicy } from '../agents/retrying-agent.js';
 import { EntityTracker } from '../entities/entity-tracker.js';
 import { BackupManager } from '../manager/backup-manager.js';
 import type { HaControl, HaControlSpec } from '../manager/ha-control.js';
+import { haControlFor } from '../manager/ha-control-choice.js';
 import { dataFolder } from '../manager/data-folder.js';
 import { ensureDataFolder } from '../manager/data-folder-guard.js';
 import { Keyring } from '../settings/keyring.js';
@@ -131,6 +132,7 @@ export class LifeboatCore {
       log,
       random: options.random,
       haVersion: options.haVersion,
+      controlFor: (spec) => (spec ? haControlFor(spec, log) : (options.homeAssistantControl ?? null)),
       recorderSetting: async () => {
         await settings.secrets.reload().catch(() => undefined);
         return { mode: settings.config.recorder_database, customUrl: settings.secrets.integrationSecrets(RECORDER_SECRETS).db_url ?? null };

@@ -21,6 +21,7 @@ import { acquireLock, readLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
 import { recoverSwap } from './restore-swap.js';
+import { startIfLeftStopped, type ControlFor } from './ha-left-stopped.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
 import { backupFileFrom, openBackupFrom, withBackupFileFrom, type BackupFile, type OpenedBackup } from './backup-fetch.js';
 import { CopyDigests } from './copy-digests.js';
@@ -46,6 +47,8 @@ export interface ManagerOptions {
   haVersion?: () => Promise<string | null>;
   /** Lifeboat's recorder database setting (default: follow Home Assistant's configuration). */
   recorderSetting?: () => Promise<RecorderSetting>;
+  /** Makes the control that starts Home Assistant when an interrupted restore left it stopped (default: none). */
+  controlFor?: ControlFor;
 }
 
 export type RestoreRequest = Omit<RestoreOptions, 'file'> & ({ backupId: string; agentId?: string } | { file: string });
@@ -92,6 +95,8 @@ export class BackupManager {
       log.info('An interrupted restore had already swapped the installation; it has been completed');
       manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
     }
+    // Only once the installation is whole again, and never under a restore running elsewhere.
+    if (!busyElsewhere) await startIfLeftStopped(df.homeAssistantStopped, opts.controlFor ?? (() => null), log);
     await opts.local.tidy();
     for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });

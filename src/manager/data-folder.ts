@@ -41,6 +41,8 @@ export interface DataFolder {
   restoreResult: string;
   /** The journal of a restore's swap (which names moved where), kept here rather than in the installation. */
   restoreJournal: string;
+  /** Notes that a restore stopped Home Assistant and has not started it yet (ha-left-stopped.ts). */
+  homeAssistantStopped: string;
   /** Backups' archive indexes (entries and checkpoints; archive-index-store.ts). */
   index: string;
   /** Compressed segments of the last backup's large files, reused by the next (segment-cache.ts). */
@@ -75,6 +77,7 @@ export function dataFolder(installation: string, data?: string, backups?: string
     tmp: join(root, 'tmp'),
     restoreResult: join(root, 'restore-result.json'),
     restoreJournal: join(root, 'restore-journal.json'),
+    homeAssistantStopped: join(root, 'home-assistant-stopped.json'),
     index: join(root, 'index'),
     segmentCache: join(root, 'segment-cache'),
   };

@@ -11,8 +11,8 @@ export function haControlFor(spec: HaControlSpec | null | undefined, log: Logger
   if (!spec) return null;
   switch (spec.kind) {
     case 'commands':
-      return spec.stop || spec.start ? commandsControl(spec) : null;
+      return spec.stop || spec.start ? { ...commandsControl(spec), spec } : null;
     case 'docker':
-      return dockerControl({ ...spec, log });
+      return { ...dockerControl({ ...spec, log }), spec };
   }
 }

@@ -19,6 +19,8 @@ export interface HaControl {
   stop(): Promise<boolean>;
   /** Starts Home Assistant again after the swap — also after a failed swap, once it is rolled back. */
   start(): Promise<void>;
+  /** The settings this control was made from, to make it again after a crash; absent for a control Lifeboat is given (the Supervisor's). */
+  readonly spec?: HaControlSpec;
 }
 
 /** How the user asked for Home Assistant to be stopped and started: what a control is made from. */

@@ -25,6 +25,7 @@ import { stepProgress } from './progress.js';
 import { checkWays, createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
 import { choosePaths, DATABASE_FILES, partialSwap, takesPath, type ChosenPaths } from './restore-paths.js';
 import type { HaControl } from './ha-control.js';
+import { clearStopping, noteStopping } from './ha-left-stopped.js';
 import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
 
@@ -178,8 +179,10 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
 /** Stops Home Assistant; resolves whether it is to be started again afterwards. */
 async function stopHomeAssistant(ctx: JobContext, control: HaControl): Promise<boolean> {
   ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
+  await noteStopping(ctx.df.homeAssistantStopped, control, nowDate(ctx.clock));
   const wasRunning = await control.stop();
   ctx.log.info(wasRunning ? 'Home Assistant stopped' : 'Home Assistant was not running; it is left stopped after the restore');
+  if (!wasRunning) await clearStopping(ctx.df.homeAssistantStopped);
   return wasRunning;
 }
 
@@ -194,6 +197,8 @@ async function startHomeAssistant(ctx: JobContext, control: HaControl, after: st
     const message = (err as Error).message;
     ctx.log.warn(`Home Assistant could not be started ${after}`, { error: message });
     return message;
+  } finally {
+    await clearStopping(ctx.df.homeAssistantStopped).catch(() => undefined);
   }
 }
 

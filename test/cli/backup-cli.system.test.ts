@@ -1,10 +1,11 @@
 // `lifeboat backup …` and `lifeboat restore` from the command line, including the rescue case:
 // a backup restored into a fresh, empty folder with nothing but the CLI and the password.
-import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataFolder } from '../../src/manager/data-folder.js';
 import { runCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/spawn-cli.js';
 import { countRows, makeInstallation, NOT_COMPARED } from '../helpers/installation.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
@@ -65,7 +66,6 @@ describe('lifeboat backup and restore', () => {
     const inst = join(dir, 'config');
     await makeInstallation(inst);
     const { backup_id } = JSON.parse((await runCli(['-c', inst, 'backup', 'create', '--json'])).stdout) as { backup_id: string };
-    const { writeFile } = await import('node:fs/promises');
     const { addRows } = await import('../helpers/installation.js');
     await writeFile(join(inst, 'configuration.yaml'), 'edited\n');
     addRows(inst, 5);
@@ -87,11 +87,33 @@ describe('lifeboat backup and restore', () => {
     const ok = await runCli(['-c', inst, 'restore', backup_id, '--yes', '--stop-command', `echo stop >> ${log}`, '--start-command', `echo start >> ${log}`]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(await readFile(log, 'utf8')).toBe('stop\nstart\n');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(inst, 'configuration.yaml'), 'edited\n');
     const failed = await runCli(['-c', inst, 'restore', backup_id, '--yes', '--stop-command', 'echo cannot stop >&2; exit 3']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/stop command failed \(exit code 3\): cannot stop/);
     expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited\n');
+  });
+
+  it('a restore killed after stopping Home Assistant: the next command rolls the swap back and runs the start command', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const { backup_id } = JSON.parse((await runCli(['-c', inst, 'backup', 'create', '--json'])).stdout) as { backup_id: string };
+    await writeFile(join(inst, 'configuration.yaml'), 'edited\n');
+    const log = join(dir, 'hooks.log');
+    const hooks = ['--stop-command', `echo stop >> ${log}`, '--start-command', `echo start >> ${log}`];
+    const killed = await startCli(['-c', inst, 'restore', backup_id, '--yes', ...hooks], { env: { LIFEBOAT_CRASH_AT: 'restore:swap-middle' } }).done;
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(await readFile(log, 'utf8')).toBe('stop\n');
+
+    const next = await runCli(['-c', inst, 'backup', 'list', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/rolled back/);
+    expect(next.stderr).toMatch(/An interrupted restore left Home Assistant \(the stop and start commands\) stopped; starting it/);
+    expect(await readFile(log, 'utf8')).toBe('stop\nstart\n');
+    expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited\n');
+    // Started once: the command after that has nothing left to start.
+    expect((await runCli(['-c', inst, 'backup', 'list', '--json'])).code).toBe(0);
+    expect(await readFile(log, 'utf8')).toBe('stop\nstart\n');
   });
 });

@@ -5,6 +5,7 @@
 import { createLocalAgent } from '../../src/agents/local-location.js';
 import { BackupManager } from '../../src/manager/backup-manager.js';
 import { dataFolder } from '../../src/manager/data-folder.js';
+import type { ControlFor } from '../../src/manager/ha-left-stopped.js';
 import { Keyring } from '../../src/settings/keyring.js';
 import { SettingsService } from '../../src/settings/settings-service.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
@@ -18,6 +19,8 @@ export interface TestManagerOptions {
   protectedFor?: (agentId: string) => boolean | undefined;
   /** Where the jobs' warnings go (default: nowhere). */
   log?: Logger;
+  /** The control that starts Home Assistant left stopped by an interrupted restore (default: none). */
+  controlFor?: ControlFor;
 }
 
 export async function openManager(opts: TestManagerOptions): Promise<BackupManager> {
@@ -32,5 +35,6 @@ export async function openManager(opts: TestManagerOptions): Promise<BackupManag
     keys: new Keyring(settings.secrets),
     protectedFor: opts.protectedFor ?? (() => undefined),
     log: opts.log ?? silentLogger,
+    controlFor: opts.controlFor,
   });
 }

@@ -3,10 +3,11 @@
 // the swap fails and is rolled back it starts Home Assistant again all the same; a control that
 // cannot reach Home Assistant, or cannot stop it, fails the restore with nothing replaced.
 
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { dataFolder } from '../../src/manager/data-folder.js';
 import { HaControlError, type HaControl } from '../../src/manager/ha-control.js';
 import { BackupError } from '../../src/util/errors.js';
 import { countRows, makeInstallation } from '../helpers/installation.js';
@@ -84,6 +85,53 @@ describe('a restore with a Home Assistant control', () => {
     expect(control.calls.slice(1, 2)).toEqual(['stop']);
     expect(control.calls.at(-1)).toBe('start: edited: true');
     expect(manager.lastActionEvent).toMatchObject({ manager_state: 'restore_backup', state: 'failed' });
+  });
+
+  it('notes in the data folder that Home Assistant is stopped while it is, and not after', async () => {
+    const { inst, manager, created } = await setup();
+    const note = dataFolder(inst).homeAssistantStopped;
+    const noted = () => readFile(note, 'utf8').then((t) => (JSON.parse(t) as { target: string }).target, () => 'no note');
+    const control = recordingControl(inst, {
+      stop: async () => {
+        control.calls.push(`stop: ${await noted()}`);
+        return true;
+      },
+      start: async () => void control.calls.push(`start: ${await noted()}`),
+    });
+    await manager.restore({ backupId: created.backupId, control });
+    expect(control.calls.slice(1)).toEqual(['stop: a recorded Home Assistant', 'start: a recorded Home Assistant']);
+    expect(await noted()).toBe('no note');
+  });
+
+  it('starts Home Assistant at the next start when a restore died after stopping it, with the control it names', async () => {
+    const inst = join(await tmpDir(), 'config');
+    await makeInstallation(inst);
+    const note = dataFolder(inst).homeAssistantStopped;
+    const spec = { kind: 'docker', container: 'homeassistant' } as const;
+    const left = { version: 1, target: 'the container homeassistant', spec, at: '2026-07-01T04:45:00.000Z' };
+    await mkdir(dirname(note), { recursive: true });
+    await writeFile(note, JSON.stringify(left));
+    const asked: unknown[] = [];
+    const warnings: string[] = [];
+    const log = { info() {}, error() {}, warn: (m: string) => void warnings.push(m) };
+    await openManager({
+      installation: inst,
+      log,
+      controlFor: (named) => {
+        asked.push(named);
+        return recordingControl(inst, { start: async () => void asked.push('started') });
+      },
+    });
+    expect(asked).toEqual([spec, 'started']);
+    expect(warnings).toEqual(['An interrupted restore left Home Assistant (a recorded Home Assistant) stopped; starting it']);
+    await expect(readFile(note)).rejects.toThrow(/ENOENT/);
+
+    // Without a way to start it, someone is told to.
+    await writeFile(note, JSON.stringify({ ...left, spec: null }));
+    warnings.length = 0;
+    await openManager({ installation: inst, log });
+    expect(warnings).toEqual(['An interrupted restore left Home Assistant (the container homeassistant) stopped, and Lifeboat has no way to start it here: start Home Assistant yourself']);
+    await expect(readFile(note)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses to restore, with nothing replaced, when Home Assistant cannot be reached or stopped', async () => {
