@@ -7,7 +7,8 @@
 // block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: zlib
 // already works off this thread, and another isolate would cost more memory than the little it
 // would take off this one. With a segment plan, large files' contents are compressed as segments
-// (segment-plan.ts) that a segment store can hand back the next time the same bytes come by.
+// (segment-plan.ts) that a segment store can hand back the next time the same bytes come by. The
+// stream ends — returns, throws or is stopped — only once no block is in flight.
 
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';
@@ -108,25 +109,31 @@ export async function* parallelGzip(
   );
   // The digest of the last 32 KiB of the previous block when it ended with a whole segment.
   let tail: Buffer | null = null;
-  for await (const block of blocks) {
-    const { buffer, dictLength, length: blockLength, last } = block;
-    const segmented = block.segment && !last && options.segments;
-    const output = Buffer.allocUnsafeSlow(segmented ? segmentedSize(blockLength) : storedSize(blockSize)).buffer as ArrayBuffer;
-    const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store };
-    let job: Promise<BlockResult>;
-    if (segmented) {
-      const keys = blockSegmentKeys(blockJob, tail);
-      tail = keys.tail;
-      job = compressSegments(options.segments as SegmentStore, keys.keys, blockJob);
-    } else {
-      tail = null;
-      job = deflateBlock(blockJob);
+  try {
+    for await (const block of blocks) {
+      const { buffer, dictLength, length: blockLength, last } = block;
+      const segmented = block.segment && !last && options.segments;
+      const output = Buffer.allocUnsafeSlow(segmented ? segmentedSize(blockLength) : storedSize(blockSize)).buffer as ArrayBuffer;
+      const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store };
+      let job: Promise<BlockResult>;
+      if (segmented) {
+        const keys = blockSegmentKeys(blockJob, tail);
+        tail = keys.tail;
+        job = compressSegments(options.segments as SegmentStore, keys.keys, blockJob);
+      } else {
+        tail = null;
+        job = deflateBlock(blockJob);
+      }
+      job.catch(() => undefined); // rejections are observed when awaited in order
+      inFlight.push({ job, length: block.length, dictLength });
+      while (inFlight.length >= concurrency) yield await next();
     }
-    job.catch(() => undefined); // rejections are observed when awaited in order
-    inFlight.push({ job, length: block.length, dictLength });
-    while (inFlight.length >= concurrency) yield await next();
+    while (inFlight.length) yield await next();
+  } finally {
+    // Stopped early (by the consumer, a failed block or the input): the blocks still in flight end
+    // first, so none of them reaches the segment store after the stream is over.
+    await Promise.allSettled(inFlight.map((f) => f.job));
   }
-  while (inFlight.length) yield await next();
 
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);

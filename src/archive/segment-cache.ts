@@ -4,33 +4,38 @@
 // backup's segments lies in it. A backup appends only the segments it compressed afresh to the
 // pack and leaves the ones it reused where they are, so it writes what changed, not the whole cache
 // again; the index is switched (renamed into place) only once the backup was written, so a failed
-// backup leaves the cache as it was, and what it appended is cut off when the cache is next opened.
+// backup leaves the cache as it was: what it appended is cut off when it gives up, or when the
+// cache is next opened if it was killed. Opening also removes the folder's other files (packs of
+// killed backups): only one backup at a time uses the cache, under the operation lock.
 // Entries the last backup did not use stay behind as garbage until they are as many bytes as the
 // used ones (or the byte limit stopped the cache from growing): then the used entries are copied
-// into a new pack, which replaces the old one. The pack never exceeds the byte limit.
-// Every entry repeats its key and carries a CRC-32 of its data: an entry that does not match is not
-// used (the segment is compressed afresh), so a damaged cache costs time, never a wrong byte.
+// into a new pack, which replaces the old one. The pack never exceeds the byte limit, and a backup
+// appends at most half the space that was free when it opened the cache; a write that fails (a
+// full disk) stops the cache taking entries and gives back what this backup appended, so the backup
+// itself keeps its room.
+// Every entry repeats its key and carries a CRC-32 of its fields and data: an entry that does not
+// match is not used (the segment is compressed afresh), so a damaged cache costs time, never a wrong
+// byte. The index carries a CRC-32 as well and its records must fit in one entry and in the pack:
+// an index that does not is not used, and the backup starts a new pack.
+// The pack is read and written through one file handle, closed once, after every read and write on
+// it has ended; once closing has begun the cache takes and answers nothing.
 // The folder is private (0700, files 0600): it holds the installation's files, compressed.
 
 import { randomBytes } from 'node:crypto';
-import { close, ftruncate, open, read, write } from 'node:fs';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, statfs, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { freeNow } from '../util/owned-chunks.js';
+import { storedSize } from './block-deflate.js';
+import { SEGMENT_SIZE } from './segment-plan.js';
 import type { CachedSegment, SegmentStore } from './segment-store.js';
 import { RECORD, SegmentRecords, type Located, type SegmentRecord } from './segment-records.js';
 
-const openFd = promisify(open);
-const readFd = promisify(read);
-const writeFd = promisify(write);
-const closeFd = promisify(close);
-const truncateFd = promisify(ftruncate);
-
-const ENTRY_MAGIC = 0x3153424c; // "LBS1"
+const ENTRY_MAGIC = 0x3253424c; // "LBS2"
 const ENTRY_HEADER = 4 + 32 + 16;
-const INDEX_MAGIC = Buffer.from('LBSIDX01', 'latin1');
+/** The largest entry there can be: a whole segment, stored. */
+const MAX_ENTRY = ENTRY_HEADER + storedSize(SEGMENT_SIZE);
+const INDEX_MAGIC = Buffer.from('LBSIDX02', 'latin1');
 const INDEX_NAME = 'segments.index';
 const STAGING = 256 * 1024;
 const FLUSHES_IN_FLIGHT = 4;
@@ -44,8 +49,13 @@ export interface SegmentCacheStats {
   misses: number;
   /** Input bytes of the segments taken from the cache. */
   reusedBytes: number;
-  /** Entries that did not match their index record, key or CRC, and were not used. */
+  /** Entries that did not match their index record, key or checksum, and were not used. */
   damaged: number;
+}
+
+/** An entry's checksum: its fields after the key (the segment's CRC-32 and both lengths), then its data. */
+function entryCheck(fields: Uint8Array, payload: Uint8Array): number {
+  return crc32(payload, crc32(fields));
 }
 
 /** Writes an entry (header, then the segment's data) into `out` at `at`. */
@@ -55,7 +65,7 @@ function encodeEntry(key: Buffer, segment: CachedSegment, out: Buffer, at: numbe
   out.writeUInt32LE(segment.crc >>> 0, at + 36);
   out.writeUInt32LE(segment.length, at + 40);
   out.writeUInt32LE(segment.payload.length, at + 44);
-  out.writeUInt32LE(crc32(segment.payload), at + 48);
+  out.writeUInt32LE(entryCheck(out.subarray(at + 36, at + 48), segment.payload), at + 48);
   out.set(segment.payload, at + ENTRY_HEADER);
 }
 
@@ -63,18 +73,21 @@ function decodeEntry(key: Buffer, entry: Buffer): CachedSegment | null {
   if (entry.length < ENTRY_HEADER || entry.readUInt32LE(0) !== ENTRY_MAGIC) return null;
   if (!entry.subarray(4, 36).equals(key)) return null;
   const payload = entry.subarray(ENTRY_HEADER);
-  if (entry.readUInt32LE(44) !== payload.length || entry.readUInt32LE(48) !== crc32(payload)) return null;
+  if (entry.readUInt32LE(44) !== payload.length || entry.readUInt32LE(48) !== entryCheck(entry.subarray(36, 48), payload)) return null;
   return { crc: entry.readUInt32LE(36), length: entry.readUInt32LE(40), payload };
 }
 
-/** The index: the pack's name, then one record per entry (key, offset, size). */
+/** The index: the pack's name, one record per entry (key, offset, size), then a CRC-32 of all before it. */
 function parseIndex(bytes: Buffer): { pack: string; entries: SegmentRecords } | null {
-  if (bytes.length < INDEX_MAGIC.length + 2 || !bytes.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) return null;
-  const nameLength = bytes.readUInt16LE(INDEX_MAGIC.length);
-  const start = INDEX_MAGIC.length + 2 + nameLength;
-  const pack = bytes.subarray(INDEX_MAGIC.length + 2, start).toString('utf8');
-  if (!/^[0-9a-f]{16}\.pack$/.test(pack) || (bytes.length - start) % RECORD !== 0) return null;
-  return { pack, entries: SegmentRecords.from(bytes.subarray(start)) };
+  const head = INDEX_MAGIC.length + 2;
+  if (bytes.length < head + 4 || !bytes.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) return null;
+  const body = bytes.subarray(0, bytes.length - 4);
+  if (crc32(body) !== bytes.readUInt32LE(body.length)) return null;
+  const start = head + body.readUInt16LE(INDEX_MAGIC.length);
+  if (start > body.length || (body.length - start) % RECORD !== 0) return null;
+  const pack = body.subarray(head, start).toString('utf8');
+  if (!/^[0-9a-f]{16}\.pack$/.test(pack)) return null;
+  return { pack, entries: SegmentRecords.from(body.subarray(start)) };
 }
 
 function encodeIndex(pack: string, entries: SegmentRecords): Buffer {
@@ -82,10 +95,56 @@ function encodeIndex(pack: string, entries: SegmentRecords): Buffer {
   const head = Buffer.alloc(INDEX_MAGIC.length + 2);
   INDEX_MAGIC.copy(head);
   head.writeUInt16LE(name.length, INDEX_MAGIC.length);
-  return Buffer.concat([head, name, entries.encode()]);
+  const body = Buffer.concat([head, name, entries.encode()]);
+  const check = Buffer.alloc(4);
+  check.writeUInt32LE(crc32(body));
+  return Buffer.concat([body, check]);
 }
 
 const newPackName = () => `${randomBytes(8).toString('hex')}.pack`;
+
+/** Cuts the file to `length` bytes if it is longer (ftruncate would as readily make it longer). */
+async function shrink(handle: FileHandle, length: number): Promise<void> {
+  if ((await handle.stat()).size > length) await handle.truncate(length);
+}
+
+interface Previous {
+  pack: string;
+  entries: SegmentRecords;
+  handle: FileHandle;
+  /** Where its last entry ends: where this backup appends. */
+  end: number;
+}
+
+/** The last backup's index and its pack, cut back to the entries the index names; null when there is none to trust. */
+async function openPrevious(dir: string): Promise<Previous | null> {
+  const index = await readFile(join(dir, INDEX_NAME)).then(parseIndex, () => null);
+  if (!index) return null;
+  const handle = await open(join(dir, index.pack), 'r+').catch(() => null);
+  if (!handle) return null;
+  const { end, largest } = index.entries.bounds();
+  const size = await handle.stat().then((s) => s.size, () => -1);
+  // A record larger than any entry, or one past the pack's end, does not describe this pack.
+  if (largest <= MAX_ENTRY && end <= size) {
+    // What a failed backup appended, and garbage after the last used entry, goes.
+    const cut = size === end || (await handle.truncate(end).then(() => true, () => false));
+    if (cut) return { ...index, handle, end };
+  }
+  await handle.close().catch(() => undefined);
+  return null;
+}
+
+/** Removes every file of the folder but the index and `pack`: what killed backups left behind. */
+async function removeStrays(dir: string, pack: string | null): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) if (name !== INDEX_NAME && name !== pack) await unlink(join(dir, name)).catch(() => undefined);
+}
+
+/** The byte limit, lowered so that this backup appends at most half the space free on the cache's file system now. */
+async function appendLimit(dir: string, maxBytes: number, start: number): Promise<number> {
+  const space = await statfs(dir).catch(() => null);
+  return space ? Math.min(maxBytes, start + Math.floor((space.bavail * space.bsize) / 2)) : maxBytes;
+}
 
 export class SegmentCache implements SegmentStore {
   readonly stats: SegmentCacheStats = { hits: 0, misses: 0, reusedBytes: 0, damaged: 0 };
@@ -95,47 +154,47 @@ export class SegmentCache implements SegmentStore {
   private position: number;
   private staging = Buffer.allocUnsafe(STAGING);
   private staged = 0;
-  private readonly flushes: Promise<void>[] = [];
+  /** Writes in flight, oldest first. */
+  private readonly writes = new Set<Promise<void>>();
+  /** A write failed: no more entries are taken, and what this backup appended is given back. */
   private failed = false;
+  private givingBack: Promise<void> = Promise.resolve();
   /** An entry was not added for want of room under the byte limit. */
   private full = false;
+  /** Set once finish() or abandon() began: the one way the pack gets closed. */
+  private closing: Promise<void> | null = null;
 
   private constructor(
     readonly dir: string,
-    private readonly maxBytes: number,
+    /** The byte limit, lowered to what this backup may append of the space free when it opened the cache. */
+    private readonly limit: number,
     /** The last backup's entries, in `pack`; none for a new pack. */
     private readonly previous: SegmentRecords | null,
     private readonly pack: string,
-    private readonly fd: number,
-    end: number,
+    private readonly handle: FileHandle,
+    /** Where this backup started appending. */
+    private readonly start: number,
   ) {
-    this.position = end;
+    this.position = start;
   }
 
   /** Opens the cache in `dir` (created if missing): its pack, cut back to what its index uses, or a new one. */
   static async open(dir: string, options: { maxBytes?: number } = {}): Promise<SegmentCache> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const maxBytes = options.maxBytes ?? DEFAULT_SEGMENT_CACHE_BYTES;
-    const index = await readFile(join(dir, INDEX_NAME)).then(parseIndex, () => null);
-    if (index) {
-      const fd = await openFd(join(dir, index.pack), 'r+').catch(() => null);
-      if (fd !== null) {
-        const end = index.entries.end();
-        // What a failed backup appended, and garbage after the last used entry, goes.
-        const cut = await truncateFd(fd, end).then(() => true, () => false);
-        if (cut) return new SegmentCache(dir, maxBytes, index.entries, index.pack, fd, end);
-        await closeFd(fd).catch(() => undefined);
-      }
-    }
-    const pack = newPackName();
-    const fd = await openFd(join(dir, pack), 'wx+', 0o600);
-    return new SegmentCache(dir, maxBytes, null, pack, fd, 0);
+    const previous = await openPrevious(dir);
+    await removeStrays(dir, previous?.pack ?? null);
+    const pack = previous?.pack ?? newPackName();
+    const handle = previous?.handle ?? (await open(join(dir, pack), 'wx+', 0o600));
+    const start = previous?.end ?? 0;
+    const limit = await appendLimit(dir, options.maxBytes ?? DEFAULT_SEGMENT_CACHE_BYTES, start);
+    return new SegmentCache(dir, limit, previous?.entries ?? null, pack, handle, start);
   }
 
   /** Stored segments are read with one read per stretch of consecutive entries (they were written in stream order). */
   async getAll(keys: Buffer[]): Promise<(CachedSegment | null)[]> {
-    const places = keys.map((key) => this.previous?.find(key) ?? null);
     const found: (CachedSegment | null)[] = keys.map(() => null);
+    if (this.closing) return found;
+    const places = keys.map((key) => this.previous?.find(key) ?? null);
     const reads: Promise<void>[] = [];
     for (let i = 0; i < keys.length; ) {
       const first = places[i];
@@ -150,6 +209,7 @@ export class SegmentCache implements SegmentStore {
       i = end;
     }
     await Promise.all(reads);
+    if (this.closing) return found;
     for (let i = 0; i < keys.length; i++) {
       const segment = found[i];
       const place = places[i];
@@ -166,8 +226,9 @@ export class SegmentCache implements SegmentStore {
   }
 
   private async readStretch(keys: Buffer[], places: (Located | null)[], found: (CachedSegment | null)[], from: number, to: number, offset: number, size: number): Promise<void> {
+    if (this.closing) return;
     const bytes = Buffer.allocUnsafe(size);
-    const { bytesRead } = await readFd(this.fd, bytes, 0, size, offset).catch(() => ({ bytesRead: -1 }));
+    const { bytesRead } = await this.handle.read(bytes, 0, size, offset).catch(() => ({ bytesRead: -1 }));
     if (bytesRead !== size) return;
     let at = 0;
     for (let i = from; i < to; i++) {
@@ -179,9 +240,9 @@ export class SegmentCache implements SegmentStore {
 
   /** Appends a freshly compressed segment to the pack (unless the byte limit is reached). */
   async put(key: Buffer, segment: CachedSegment): Promise<void> {
+    if (this.failed || this.closing) return;
     const size = ENTRY_HEADER + segment.payload.length;
-    if (this.failed) return;
-    if (this.position + size > this.maxBytes) {
+    if (this.position + size > this.limit) {
       this.full = true;
       return;
     }
@@ -191,51 +252,85 @@ export class SegmentCache implements SegmentStore {
     encodeEntry(key, segment, this.staging, this.staged); // straight into the gathered bytes: no copy of its own
     this.position += size;
     this.staged += size;
-    while (this.flushes.length > FLUSHES_IN_FLIGHT) await this.flushes.shift();
+    while (this.writes.size > FLUSHES_IN_FLIGHT) await this.writes.values().next().value;
   }
 
-  /** Writes the gathered entries; a failed write stops the cache from taking this backup's (the old one stays). */
+  /** Writes the gathered entries. */
   private flush(): void {
-    if (this.staged === 0) return;
+    if (this.staged === 0 || this.failed) return;
     const bytes = this.staging.subarray(0, this.staged);
     const at = this.position - this.staged;
     this.staging = Buffer.allocUnsafe(STAGING);
     this.staged = 0;
-    this.flushes.push(
-      writeFd(this.fd, bytes, 0, bytes.length, at).then(
-        ({ bytesWritten }) => {
-          if (bytesWritten !== bytes.length) this.failed = true;
-          freeNow(bytes.buffer);
-        },
-        () => {
-          this.failed = true;
-        },
-      ),
+    const write = this.handle.write(bytes, 0, bytes.length, at).then(
+      ({ bytesWritten }) => {
+        if (bytesWritten !== bytes.length) this.stop();
+        else freeNow(bytes.buffer);
+      },
+      () => this.stop(),
     );
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+  }
+
+  /** A write failed (a full disk, most likely): no more entries, and what this backup appended goes once the writes in flight are done. */
+  private stop(): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.staged = 0;
+    const writes = [...this.writes];
+    this.givingBack = Promise.allSettled(writes).then(() => shrink(this.handle, this.start)).catch(() => undefined);
+  }
+
+  /** Waits for the writes in flight and for giving back what a failed write left. */
+  private async settle(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    await this.givingBack;
   }
 
   /**
    * The backup was written: the index now names its entries. When garbage (entries no backup uses
    * any more) is as large as what is used, or kept the cache from taking new entries, the used
-   * entries move into a new pack.
+   * entries move into a new pack. Once this began, abandon() does nothing.
    */
-  async finish(): Promise<void> {
+  finish(): Promise<void> {
+    this.closing ??= this.keep();
+    return this.closing;
+  }
+
+  /** The backup failed: the index stays as it was, and what this backup appended goes (a new pack entirely). */
+  abandon(): Promise<void> {
+    this.closing ??= this.giveBack();
+    return this.closing.catch(() => undefined);
+  }
+
+  /** Writes the index (or gives back, when a write failed), moves the used entries if that is due, and closes the pack. */
+  private async keep(): Promise<void> {
     this.flush();
-    await Promise.all(this.flushes.splice(0));
-    if (this.failed) {
-      await this.abandon();
-      return;
+    await this.settle();
+    if (this.failed) return this.giveBack();
+    try {
+      await this.writeIndex(this.pack, this.written);
+    } catch (err) {
+      await this.giveBack();
+      throw err;
     }
     const garbage = this.position - this.used;
     let pack = this.pack;
     try {
-      await this.writeIndex(this.pack, this.written);
       if (garbage > 0 && (garbage >= this.used || this.full)) pack = (await this.compact()) ?? pack;
     } finally {
-      await closeFd(this.fd).catch(() => undefined);
+      await this.handle.close().catch(() => undefined);
     }
-    const stray = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => n !== pack && n !== INDEX_NAME);
-    for (const name of stray) await unlink(join(this.dir, name)).catch(() => undefined);
+    await removeStrays(this.dir, pack);
+  }
+
+  /** Once the writes in flight are done, what this backup appended goes (cut off, or the new pack removed) and the pack is closed. */
+  private async giveBack(): Promise<void> {
+    await this.settle();
+    if (this.previous) await shrink(this.handle, this.start).catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
+    if (!this.previous) await unlink(join(this.dir, this.pack)).catch(() => undefined);
   }
 
   private async writeIndex(pack: string, entries: SegmentRecords): Promise<void> {
@@ -247,8 +342,8 @@ export class SegmentCache implements SegmentStore {
   /** Copies the used entries, in pack order, into a new pack and switches the index to it; null if that failed. */
   private async compact(): Promise<string | null> {
     const pack = newPackName();
-    const fd = await openFd(join(this.dir, pack), 'wx', 0o600).catch(() => null);
-    if (fd === null) return null;
+    const out = await open(join(this.dir, pack), 'wx', 0o600).catch(() => null);
+    if (!out) return null;
     try {
       const moved = new SegmentRecords(this.written.size);
       // The keys are views of the records, which stay as they are while this runs.
@@ -266,27 +361,20 @@ export class SegmentCache implements SegmentStore {
           size += e.size;
         }
         const bytes = buffer.subarray(0, size);
-        if ((await readFd(this.fd, bytes, 0, size, first.offset)).bytesRead !== size) throw new Error('the pack ended early');
-        for (let done = 0; done < size; ) done += (await writeFd(fd, bytes, done, size - done, to + done)).bytesWritten;
+        if ((await this.handle.read(bytes, 0, size, first.offset)).bytesRead !== size) throw new Error('the pack ended early');
+        for (let done = 0; done < size; ) done += (await out.write(bytes, done, size - done, to + done)).bytesWritten;
         for (const e of stretch) {
           moved.add(e.key, to, e.size);
           to += e.size;
         }
       }
-      await closeFd(fd);
+      await out.close();
       await this.writeIndex(pack, moved);
       return pack;
     } catch {
-      await closeFd(fd).catch(() => undefined);
+      await out.close().catch(() => undefined);
       await unlink(join(this.dir, pack)).catch(() => undefined);
       return null;
     }
-  }
-
-  /** The backup failed: the index stays as it was; a new pack goes, appended entries are cut off at the next open. */
-  async abandon(): Promise<void> {
-    await Promise.allSettled(this.flushes.splice(0));
-    await closeFd(this.fd).catch(() => undefined);
-    if (!this.previous) await unlink(join(this.dir, this.pack)).catch(() => undefined);
   }
 }

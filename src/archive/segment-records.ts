@@ -75,11 +75,15 @@ export class SegmentRecords {
     return { offset: this.offsetAt(at), size: this.sizeAt(at) };
   }
 
-  /** Where the recorded entries end: the bytes of the pack they use. */
-  end(): number {
+  /** Where the recorded entries end (the bytes of the pack they use) and the size of the largest. */
+  bounds(): { end: number; largest: number } {
     let end = 0;
-    for (let at = 0; at < this.count * RECORD; at += RECORD) end = Math.max(end, this.offsetAt(at) + this.sizeAt(at));
-    return end;
+    let largest = 0;
+    for (let at = 0; at < this.count * RECORD; at += RECORD) {
+      end = Math.max(end, this.offsetAt(at) + this.sizeAt(at));
+      largest = Math.max(largest, this.sizeAt(at));
+    }
+    return { end, largest };
   }
 
   /** Every record, in the order added (the key is a view: copy it to keep it). */

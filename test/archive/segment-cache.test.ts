@@ -7,50 +7,11 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parallelGzip } from '../../src/archive/parallel-gzip.js';
 import { SegmentCache } from '../../src/archive/segment-cache.js';
 import { MIN_SEGMENTED_SIZE, SEGMENT_SIZE, SegmentPlan } from '../../src/archive/segment-plan.js';
 import { SegmentRecords } from '../../src/archive/segment-records.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-/** A database-like file: repetitive rows with random ids, so it compresses but not to nothing. */
-function rows(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let at = 0; at < size; at += 64) {
-    Buffer.from(`row ${at} state=on attrs={"unit":"°C"} ${randomBytes(6).toString('hex')}\n`).copy(out, at);
-  }
-  return out;
-}
-
-/** A stream of a small "header", a large file's bytes and a small trailer, with the file's region planned. */
-function streamOf(file: Buffer): { parts: Buffer[]; plan: SegmentPlan } {
-  const head = Buffer.from('h'.repeat(512));
-  const plan = new SegmentPlan();
-  plan.add(head.length, file.length);
-  return { parts: [head, file, Buffer.alloc(1024)], plan };
-}
-
-async function* chunks(parts: Buffer[]): AsyncGenerator<Buffer> {
-  for (const part of parts) for (let at = 0; at < part.length; at += 100_000) yield Buffer.from(part.subarray(at, at + 100_000));
-}
-
-async function compress(cache: SegmentCache, file: Buffer): Promise<Buffer> {
-  const { parts, plan } = streamOf(file);
-  const out: Buffer[] = [];
-  for await (const c of parallelGzip(chunks(parts), { plan, segments: cache })) out.push(Buffer.from(c));
-  return Buffer.concat(out);
-}
-
-/** One backup's worth: compress through a freshly opened cache and keep it. */
-async function backup(dir: string, file: Buffer, options: { maxBytes?: number } = {}) {
-  const cache = await SegmentCache.open(dir, options);
-  const gz = await compress(cache, file);
-  await cache.finish();
-  return { gz, stats: cache.stats };
-}
-
-const SIZE = 40 * SEGMENT_SIZE + 1234;
-const SEGMENTS = Math.ceil(SIZE / SEGMENT_SIZE);
+import { backedUpOnce, backup, compress, rows, SEGMENTS, SIZE, streamOf } from '../helpers/segment-streams.js';
 
 describe('the segment cache', () => {
   it('compresses every segment the first time and takes every one from the cache the next time, with the same bytes out', async () => {
@@ -111,6 +72,16 @@ describe('the segment cache', () => {
     expect((await backup(dir, file)).stats).toMatchObject({ hits: SEGMENTS, damaged: 0 }); // the new pack holds the fresh one
   });
 
+  it("notices a damaged segment CRC in an entry's header and puts the right CRC into the stream", async () => {
+    const { dir, file, pack } = await backedUpOnce();
+    const bytes = await readFile(pack);
+    bytes[36] = (bytes[36] as number) ^ 0x01; // the first entry's CRC-32 of its segment's bytes
+    await writeFile(pack, bytes);
+    const next = await backup(dir, file);
+    expect(next.stats).toMatchObject({ damaged: 1, misses: 1, hits: SEGMENTS - 1 });
+    expect(gunzipSync(next.gz).equals(Buffer.concat(streamOf(file).parts))).toBe(true); // gunzip checks the trailer's CRC
+  });
+
   it('keeps the previous cache when a stream fails, and only the segments of the last stream after one succeeds', async () => {
     const dir = await tmpDir();
     const file = rows(SIZE);
@@ -145,18 +116,24 @@ describe('the segment cache', () => {
     expect((await size()) - before).toBe(grown);
   });
 
-  it('cuts off what a failed backup appended when it is next opened', async () => {
-    const dir = await tmpDir();
-    const file = rows(SIZE);
-    await backup(dir, file);
-    const [pack] = (await readdir(dir)).filter((n) => n.endsWith('.pack'));
-    const before = (await stat(join(dir, pack as string))).size;
+  it('cuts off what a failed backup appended when it gives up', async () => {
+    const { dir, file, pack, size: before } = await backedUpOnce();
     const failing = await SegmentCache.open(dir);
     await compress(failing, rows(SIZE));
     await failing.abandon();
-    expect((await stat(join(dir, pack as string))).size).toBeGreaterThan(before);
+    expect((await stat(pack)).size).toBe(before);
     expect((await backup(dir, file)).stats).toMatchObject({ hits: SEGMENTS, damaged: 0 });
-    expect((await stat(join(dir, pack as string))).size).toBe(before);
+    expect((await stat(pack)).size).toBe(before);
+  });
+
+  it('cuts off what a killed backup appended when it is next opened', async () => {
+    const { dir, file, pack, size: before } = await backedUpOnce();
+    await writeFile(pack, randomBytes(SEGMENT_SIZE), { flag: 'a' }); // as a backup killed while appending leaves it
+    const next = await SegmentCache.open(dir);
+    expect((await stat(pack)).size).toBe(before);
+    await compress(next, file);
+    await next.finish();
+    expect(next.stats).toMatchObject({ hits: SEGMENTS, damaged: 0 });
   });
 
   it('moves the used entries into a new pack once the unused ones are as large', async () => {
