@@ -1,14 +1,16 @@
 // Home Assistant's layout of its local backup folder: backup files only, each named after the
 // backup (`<name>_<date>.tar`, the name Home Assistant suggests), with no record beside it — a
-// listing reads each file's backup.json (cached per file by size and modification time), so
-// backups that Home Assistant or a user put there appear, and deleted ones go. Needs a store whose
-// files are on this machine.
+// listing reads each file's backup.json (what it holds, or that it holds no backup, kept per file
+// while its size and modification time stay; a file that could not be read is read again next
+// time), so backups that Home Assistant or a user put there appear, and deleted ones go. Needs a
+// store whose files are on this machine.
 
 import { withBackupReader } from '../archive/backup-reader.js';
 import { suggestedFileName, type AgentBackup } from '../archive/backup-json.js';
+import { BackupReaderWriterError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { BackupLayout, StoredCopy } from './backup-layout.js';
-import type { BlobInfo, BlobStore, LocalBlobs } from './blob-store.js';
+import { blobVersion, type BlobInfo, type BlobStore, type LocalBlobs } from './blob-store.js';
 
 interface CacheEntry {
   key: string;
@@ -25,20 +27,22 @@ export class ArchiveLayout implements BackupLayout {
 
   constructor(private readonly log?: Logger) {}
 
+  /** The file's backup, or null when it holds none; a file that could not be read is not remembered. */
   private async backupOf(store: BlobStore, blob: BlobInfo): Promise<AgentBackup | null> {
-    const key = `${blob.size}:${blob.mtimeMs ?? ''}`;
-    let entry = this.cache.get(blob.name);
-    if (!entry || entry.key !== key) {
-      let backup: AgentBackup | null = null;
-      try {
-        backup = await withBackupReader(localBlobs(store).path(blob.name), async (r) => r.backup);
-      } catch (err) {
-        this.log?.warn(`Skipping unreadable backup file ${blob.name}: ${(err as Error).message}`);
-      }
-      entry = { key, backup };
-      this.cache.set(blob.name, entry);
+    const key = blobVersion(blob);
+    const cached = this.cache.get(blob.name);
+    if (cached?.key === key) return cached.backup;
+    this.cache.delete(blob.name);
+    try {
+      const backup = await withBackupReader(localBlobs(store).path(blob.name), async (r) => r.backup);
+      this.cache.set(blob.name, { key, backup });
+      return backup;
+    } catch (err) {
+      this.log?.warn(`Skipping unreadable backup file ${blob.name}: ${(err as Error).message}`);
+      // The archive's own verdict holds while the file stays; a failure to read it may pass.
+      if (err instanceof BackupReaderWriterError) this.cache.set(blob.name, { key, backup: null });
+      return null;
     }
-    return entry.backup;
   }
 
   /** Every backup file's backup; `only` limits which files are read (those without a record, say). */

@@ -25,6 +25,8 @@ export interface BackupLayout {
   archiveName(store: BlobStore, backup: AgentBackup, signal?: AbortSignal): Promise<string>;
   /** Writes the record of a stored archive, when the layout keeps records (after the archive). */
   writeRecord?(store: BlobStore, copy: StoredCopy, signal?: AbortSignal): Promise<void>;
-  /** Removes the record, when the layout keeps records (before the archive). */
+  /** Removes the record, when the layout keeps records (after the archive). */
   removeRecord?(store: BlobStore, copy: StoredCopy, signal?: AbortSignal): Promise<void>;
+  /** The records of a backup whose archive is gone (a delete that stopped between the two), when the layout keeps records. */
+  strandedRecords?(store: BlobStore, backupId: string, signal?: AbortSignal): Promise<StoredCopy[]>;
 }

@@ -18,6 +18,13 @@ export interface BlobInfo {
   size: number;
   /** Last modification, where the store knows it (ms since the epoch). */
   mtimeMs?: number;
+  /** The entity tag, where the protocol gives one (S3, WebDAV): it changes when the content does. */
+  etag?: string;
+}
+
+/** What tells two versions of a blob apart in listings: its size, modification time and entity tag. */
+export function blobVersion(blob: BlobInfo): string {
+  return `${blob.size}:${blob.mtimeMs ?? ''}:${blob.etag ?? ''}`;
 }
 
 export interface ListOptions {
@@ -73,7 +80,8 @@ export interface BlobStore {
   /** Streams a blob; throws BlobNotFound. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<AsyncIterable<Buffer>>;
   /**
-   * Blob names and sizes directly under the prefix. Temp and probe blobs are always left out;
+   * Blob names and sizes directly under the prefix, with modification times and entity tags where
+   * the protocol gives them. Temp and probe blobs are always left out;
    * other hidden names (a leading dot) only unless `hidden` is set.
    */
   list(opts?: ListOptions): Promise<BlobInfo[]>;

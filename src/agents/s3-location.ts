@@ -146,7 +146,7 @@ export class S3Store implements BlobStore {
       );
       for (const o of res.Contents ?? []) {
         const name = (o.Key ?? '').slice(this.prefix.length);
-        if (listedName(name, opts)) out.push({ name, size: o.Size ?? 0, ...(o.LastModified ? { mtimeMs: o.LastModified.getTime() } : {}) });
+        if (listedName(name, opts)) out.push({ name, size: o.Size ?? 0, ...(o.LastModified ? { mtimeMs: o.LastModified.getTime() } : {}), ...(o.ETag ? { etag: o.ETag } : {}) });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);

@@ -1,6 +1,7 @@
 // A BackupAgent over any BlobStore and a layout (how backups map to blobs): the archive is stored
 // as streamed — under a temp name until complete — then its record, if the layout keeps one, so an
-// upload that did not finish is never listed; delete removes the record first for the same reason.
+// upload that did not finish is never listed. Delete removes the archive first, then the record: a
+// record without its archive is never listed, and a delete tried again removes it.
 // When the location verifies its copies, the SHA-256 of what was stored is taken (on a worker
 // thread, or given by the caller) and recorded; without verification none is taken, and a damaged
 // copy is still caught when it is restored, by the archive's own checks (SecureTar v3's
@@ -162,15 +163,30 @@ export class StoredBackupAgent implements BackupAgent {
   }
 
   async delete(backupId: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const copy = await this.copy(backupId, opts.signal);
+    let copy: StoredCopy;
+    try {
+      copy = await this.copy(backupId, opts.signal);
+    } catch (err) {
+      if (err instanceof BackupNotFound) return this.forgetStranded(backupId, err, opts.signal);
+      throw err;
+    }
     const forget = this.layout.removeRecord;
-    if (forget) await this.guard('deleting the backup record', () => forget.call(this.layout, this.store, copy, opts.signal), backupId);
     await this.guard('deleting the backup', () =>
       this.store.remove(copy.archive, opts).catch((err: unknown) => {
         if (!(err instanceof BlobNotFound) || !forget) throw err;
       }),
       backupId,
     );
+    if (forget) await this.guard('deleting the backup record', () => forget.call(this.layout, this.store, copy, opts.signal), backupId);
+  }
+
+  /** Removes the records a delete that stopped after the archive left; throws `notFound` when there are none. */
+  private async forgetStranded(backupId: string, notFound: BackupNotFound, signal?: AbortSignal): Promise<void> {
+    const { strandedRecords, removeRecord } = this.layout;
+    if (!strandedRecords || !removeRecord) throw notFound;
+    const records = await this.guard('reading the backup record', () => strandedRecords.call(this.layout, this.store, backupId, signal), backupId);
+    if (!records.length) throw notFound;
+    for (const copy of records) await this.guard('deleting the backup record', () => removeRecord.call(this.layout, this.store, copy, signal), backupId);
   }
 
   probe(): Promise<ProbeReport> {

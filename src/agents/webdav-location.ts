@@ -114,7 +114,7 @@ export class WebdavStore implements BlobStore {
       if (httpStatusOf(err) === 404) return [];
       throw err;
     }
-    return items.filter((i) => i.type === 'file' && listedName(i.basename, opts)).map((i) => ({ name: i.basename, size: i.size, mtimeMs: Date.parse(i.lastmod) }));
+    return items.filter((i) => i.type === 'file' && listedName(i.basename, opts)).map((i) => ({ name: i.basename, size: i.size, mtimeMs: Date.parse(i.lastmod), ...(i.etag ? { etag: i.etag } : {}) }));
   }
 
   async move(from: string, to: string, opts: { signal?: AbortSignal } = {}): Promise<void> {

@@ -1,11 +1,12 @@
 // The local backup folder (`backup.local`, a folder store in Home Assistant's layout): lists what
 // is really there (files dropped in appear, deleted or replaced ones change), reads Home
-// Assistant's own backups, skips unreadable files, never lists a file that is still being written,
-// and removes temp files left by a crashed process.
+// Assistant's own backups, skips unreadable files (and reads again one whose reading failed), never
+// lists a file that is still being written, and removes temp files left by a crashed process.
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempBlobName } from '../../src/agents/blob-store.js';
+import type { FolderStore } from '../../src/agents/folder-location.js';
 import { createLocalAgent } from '../../src/agents/local-location.js';
 import type { StoredBackupAgent } from '../../src/agents/stored-backup-agent.js';
 import { BackupNotFound } from '../../src/util/errors.js';
@@ -50,6 +51,22 @@ describe('local backup folder', () => {
     const ids = (await agent.list()).map((b) => b.backup_id);
     expect(ids).toEqual(['bc54cb3d']);
     expect(warnings.some((w) => w.includes('junk.tar'))).toBe(true);
+  });
+
+  it('lists a backup file again once it can be read, after one read of it failed', async () => {
+    const { dir, agent } = await agentIn();
+    await copyFile(fixture('reference-made/backup_core_plain.tar'), join(dir, 'x.tar'));
+    const store = agent.store as FolderStore;
+    const path = store.path.bind(store);
+    let failNext = true;
+    // The file cannot be opened once (as when a share drops for a moment); its size and time stay.
+    store.path = (name) => {
+      if (name !== 'x.tar' || !failNext) return path(name);
+      failNext = false;
+      return join(dir, 'unreachable', name);
+    };
+    expect(await agent.list()).toEqual([]);
+    expect((await agent.list()).map((b) => b.backup_id)).toEqual(['d76bc010']);
   });
 
   it('lists a stored backup only once it is committed, and removes crash leftovers at open', async () => {
