@@ -3,12 +3,25 @@
 // deletions all succeeded is forgotten). `preview` shows the plan and deletes nothing.
 
 import { describeRetention, planRetention, type RetentionMode, type RetentionPlan } from '../policy/retention.js';
+import { LOCAL_AGENT_ID } from '../agents/agent.js';
+import type { ManagerBackup } from '../manager/backup-records.js';
 import { nowDate } from '../util/clock.js';
 import type { CoreParts } from './parts.js';
 
 export interface RetentionRun {
   plan: RetentionPlan;
   errors: { backupId: string; agentId: string; error: string }[];
+}
+
+/**
+ * A backup as retention sees it. The copy the local folder keeps only because no location took the
+ * backup (until its queued copies land) is no retention rule's to count or delete: it may be the
+ * only one there is. Left with no copy, the backup is out of the plan.
+ */
+function withoutKeptCopy(backup: ManagerBackup, kept: boolean): ManagerBackup[] {
+  if (!kept) return [backup];
+  const agents = Object.fromEntries(Object.entries(backup.agents).filter(([id]) => id !== LOCAL_AGENT_ID));
+  return Object.keys(agents).length ? [{ ...backup, agents }] : [];
 }
 
 export class Retention {
@@ -22,7 +35,8 @@ export class Retention {
   async preview(mode: RetentionMode = 'both'): Promise<RetentionPlan> {
     const { manager, settings, clock } = this.parts;
     const listing = await manager.list();
-    return planRetention({ backups: listing.backups, config: settings.config, now: nowDate(clock), timeZone: settings.zone, mode });
+    const backups = listing.backups.flatMap((b) => withoutKeptCopy(b, manager.catalogue.get(b.backup_id)?.kept_locally_for_retry === true));
+    return planRetention({ backups, config: settings.config, now: nowDate(clock), timeZone: settings.zone, mode });
   }
 
   async apply(mode: RetentionMode): Promise<RetentionRun> {
