@@ -125,17 +125,23 @@ export async function openBackupFrom(ctx: FetchContext, agent: BackupAgent, back
   }
 }
 
-/** The first location (local ones first) that holds the backup, other than `except`. */
+/**
+ * The first location (local ones first) that holds the backup, other than `except`; null only when
+ * every one of them says it does not. When none holds it but one could not answer, its error is
+ * thrown: the backup may well be there.
+ */
 export async function findHolder(agents: readonly BackupAgent[], backupId: string, except?: string): Promise<BackupAgent | null> {
   const onThisMachine = (a: BackupAgent) => a.capabilities.localPath !== undefined;
   const ordered = [...agents.filter(onThisMachine), ...agents.filter((a) => !onThisMachine(a))].filter((a) => a.agentId !== except);
+  let unanswered: unknown = null;
   for (const agent of ordered) {
     try {
       await agent.get(backupId);
       return agent;
     } catch (err) {
-      if (!(err instanceof BackupNotFound)) continue;
+      if (!(err instanceof BackupNotFound)) unanswered ??= err;
     }
   }
+  if (unanswered !== null) throw unanswered;
   return null;
 }

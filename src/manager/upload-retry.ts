@@ -61,14 +61,15 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
       await queue.failed(backupId, agentId, entry.as_is, `location ${agentId} is not available`, now);
       continue;
     }
-    const holder = await findHolder(agents, backupId, agentId);
-    if (!holder) {
-      ctx.log.warn(`Backup ${backupId} is no longer stored anywhere; not copying it to ${agentId}`);
-      await queue.remove(backupId, agentId);
-      continue;
-    }
     let ok = false;
     try {
+      // A location that could not answer fails this try: only "stored nowhere" drops the copy.
+      const holder = await findHolder(agents, backupId, agentId);
+      if (!holder) {
+        ctx.log.warn(`Backup ${backupId} is no longer stored anywhere; not copying it to ${agentId}`);
+        await queue.remove(backupId, agentId);
+        continue;
+      }
       const backup = await holder.get(backupId);
       const source = await backupFileFrom({ df: ctx.df, copies: ctx.copies, localAgentId: ctx.local.agentId, emit: ctx.emit, managerState, signal: ctx.signal }, holder, backupId);
       try {

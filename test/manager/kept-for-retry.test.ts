@@ -110,6 +110,23 @@ describe('a backup that no location took', () => {
     expect(await holders(result.backupId)).toEqual([LOCAL_AGENT_ID, 's3.one']);
   });
 
+  it('keeps its queued copy when the location that holds it cannot answer during the retry', async () => {
+    const { manager, clock, agents } = await setup(['s3.one', 'sftp.two']);
+    const [one, two] = agents as [ReturnType<typeof remote>, ReturnType<typeof remote>];
+    two.down = false;
+    const result = await manager.create({ agentIds: ['s3.one', 'sftp.two'] });
+    expect(result.failedAgentIds).toEqual(['s3.one']);
+
+    one.down = false;
+    two.get = async () => {
+      throw new BackupAgentUnreachableError('sftp.two did not answer');
+    };
+    clock.later(3 * 3600_000);
+    const run = await manager.retryFailedUploads();
+    expect(run.attempted).toEqual([{ backupId: result.backupId, agentId: 's3.one', ok: false }]);
+    expect(manager.uploadQueue.list().map((e) => [e.agent_id, e.attempts, e.last_error])).toEqual([['s3.one', 2, 'sftp.two did not answer']]);
+  });
+
   it('is not kept locally when one of its locations took it', async () => {
     const { manager, agents, holders } = await setup(['s3.one', 'sftp.two']);
     (agents[0] as ReturnType<typeof remote>).down = false;
