@@ -40,8 +40,10 @@ export async function clearStopping(path: string): Promise<void> {
 }
 
 /**
- * Starts Home Assistant when a restore that stopped it died before starting it again. A note that
- * cannot be read, or no control to start it with, is reported so that someone starts it by hand.
+ * Starts Home Assistant when a restore that stopped it died before starting it again; the note goes
+ * once it started. Without a control to start it with here (a command line, where `serve` has the
+ * Supervisor's), or when starting fails, the note stays for the next start, and someone is told.
+ * A note that cannot be read is reported and removed.
  */
 export async function startIfLeftStopped(path: string, controlFor: ControlFor, log: Logger): Promise<void> {
   let text: string;
@@ -56,18 +58,24 @@ export async function startIfLeftStopped(path: string, controlFor: ControlFor, l
   } catch {
     parsed = null;
   }
-  const control = parsed?.success ? controlFor(parsed.data.spec) : null;
-  if (!parsed?.success || !control) {
-    const target = parsed?.success ? ` (${parsed.data.target})` : '';
-    log.warn(`An interrupted restore left Home Assistant${target} stopped, and Lifeboat has no way to start it here: start Home Assistant yourself`);
-  } else {
-    log.warn(`An interrupted restore left Home Assistant (${control.target}) stopped; starting it`);
-    try {
-      await control.start();
-      log.info('Home Assistant started');
-    } catch (err) {
-      log.warn('Home Assistant could not be started: start it yourself', { error: (err as Error).message });
-    }
+  if (!parsed?.success) {
+    log.warn(`An interrupted restore may have left Home Assistant stopped (${path} cannot be read): make sure it runs`);
+    await clearStopping(path);
+    return;
   }
+  const { target, spec } = parsed.data;
+  const control = controlFor(spec);
+  if (!control) {
+    log.warn(`An interrupted restore left Home Assistant (${target}) stopped, and this command has no way to start it: start Home Assistant yourself, or start \`lifeboat serve\`, which will`);
+    return;
+  }
+  log.warn(`An interrupted restore left Home Assistant (${control.target}) stopped; starting it`);
+  try {
+    await control.start();
+  } catch (err) {
+    log.warn('Home Assistant could not be started; Lifeboat tries again at its next start, or start it yourself', { error: (err as Error).message });
+    return;
+  }
+  log.info('Home Assistant started');
   await clearStopping(path);
 }

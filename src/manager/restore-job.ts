@@ -179,10 +179,9 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
 /** Stops Home Assistant; resolves whether it is to be started again afterwards. */
 async function stopHomeAssistant(ctx: JobContext, control: HaControl): Promise<boolean> {
   ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
-  await noteStopping(ctx.df.homeAssistantStopped, control, nowDate(ctx.clock));
   const wasRunning = await control.stop();
   ctx.log.info(wasRunning ? 'Home Assistant stopped' : 'Home Assistant was not running; it is left stopped after the restore');
-  if (!wasRunning) await clearStopping(ctx.df.homeAssistantStopped);
+  if (!wasRunning) await clearStopping(ctx.df.homeAssistantStopped).catch(() => undefined);
   return wasRunning;
 }
 
@@ -282,6 +281,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       await checkWays({ ...place, staging, moveOut, moveIn }); // refused here, while Home Assistant still runs
       if (control) {
         step = 'stop_failed';
+        // Noted first: a restore that dies from here on leaves Home Assistant to the next start.
+        await noteStopping(ctx.df.homeAssistantStopped, control, nowDate(ctx.clock));
         restart = true;
         restart = await stopHomeAssistant(ctx, control);
       }

@@ -126,11 +126,27 @@ describe('a restore with a Home Assistant control', () => {
     expect(warnings).toEqual(['An interrupted restore left Home Assistant (a recorded Home Assistant) stopped; starting it']);
     await expect(readFile(note)).rejects.toThrow(/ENOENT/);
 
-    // Without a way to start it, someone is told to.
+    // Without a way to start it here, or when starting fails, someone is told, and the note stays for the next start.
     await writeFile(note, JSON.stringify({ ...left, spec: null }));
     warnings.length = 0;
     await openManager({ installation: inst, log });
-    expect(warnings).toEqual(['An interrupted restore left Home Assistant (the container homeassistant) stopped, and Lifeboat has no way to start it here: start Home Assistant yourself']);
+    expect(warnings).toEqual([
+      'An interrupted restore left Home Assistant (the container homeassistant) stopped, and this command has no way to start it: start Home Assistant yourself, or start `lifeboat serve`, which will',
+    ]);
+    const failing = recordingControl(inst, {
+      start: async () => {
+        throw new HaControlError('the Supervisor did not answer', 'start_failed');
+      },
+    });
+    warnings.length = 0;
+    await openManager({ installation: inst, log, controlFor: () => failing });
+    expect(warnings).toEqual([
+      'An interrupted restore left Home Assistant (a recorded Home Assistant) stopped; starting it',
+      'Home Assistant could not be started; Lifeboat tries again at its next start, or start it yourself',
+    ]);
+    asked.length = 0;
+    await openManager({ installation: inst, log, controlFor: () => recordingControl(inst, { start: async () => void asked.push('started') }) });
+    expect(asked).toEqual(['started']);
     await expect(readFile(note)).rejects.toThrow(/ENOENT/);
   });
 
