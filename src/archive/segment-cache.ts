@@ -9,7 +9,8 @@
 // killed backups): only one backup at a time uses the cache, under the operation lock.
 // Entries the last backup did not use stay behind as garbage until they are as many bytes as the
 // used ones (or the byte limit stopped the cache from growing): then the used entries are copied
-// into a new pack, which replaces the old one. The pack never exceeds the byte limit, and a backup
+// into a new pack, which replaces the old one — when half the space free holds it (until the old
+// pack goes, both take room). The pack never exceeds the byte limit, and a backup
 // appends at most half the space that was free when it opened the cache; a write that fails (a
 // full disk) stops the cache taking entries and gives back what this backup appended, so the backup
 // itself keeps its room.
@@ -140,10 +141,10 @@ async function removeStrays(dir: string, pack: string | null): Promise<void> {
   for (const name of names) if (name !== INDEX_NAME && name !== pack) await unlink(join(dir, name)).catch(() => undefined);
 }
 
-/** The byte limit, lowered so that this backup appends at most half the space free on the cache's file system now. */
-async function appendLimit(dir: string, maxBytes: number, start: number): Promise<number> {
+/** Half the space free on the cache's file system now: the most the cache writes at once (Infinity when unknown). */
+async function halfFree(dir: string): Promise<number> {
   const space = await statfs(dir).catch(() => null);
-  return space ? Math.min(maxBytes, start + Math.floor((space.bavail * space.bsize) / 2)) : maxBytes;
+  return space ? Math.floor((space.bavail * space.bsize) / 2) : Infinity;
 }
 
 export class SegmentCache implements SegmentStore {
@@ -166,6 +167,8 @@ export class SegmentCache implements SegmentStore {
 
   private constructor(
     readonly dir: string,
+    /** The byte limit of the pack. */
+    private readonly maxBytes: number,
     /** The byte limit, lowered to what this backup may append of the space free when it opened the cache. */
     private readonly limit: number,
     /** The last backup's entries, in `pack`; none for a new pack. */
@@ -186,8 +189,9 @@ export class SegmentCache implements SegmentStore {
     const pack = previous?.pack ?? newPackName();
     const handle = previous?.handle ?? (await open(join(dir, pack), 'wx+', 0o600));
     const start = previous?.end ?? 0;
-    const limit = await appendLimit(dir, options.maxBytes ?? DEFAULT_SEGMENT_CACHE_BYTES, start);
-    return new SegmentCache(dir, limit, previous?.entries ?? null, pack, handle, start);
+    const maxBytes = options.maxBytes ?? DEFAULT_SEGMENT_CACHE_BYTES;
+    const limit = Math.min(maxBytes, start + (await halfFree(dir)));
+    return new SegmentCache(dir, maxBytes, limit, previous?.entries ?? null, pack, handle, start);
   }
 
   /** Stored segments are read with one read per stretch of consecutive entries (they were written in stream order). */
@@ -243,7 +247,8 @@ export class SegmentCache implements SegmentStore {
     if (this.failed || this.closing) return;
     const size = ENTRY_HEADER + segment.payload.length;
     if (this.position + size > this.limit) {
-      this.full = true;
+      // The byte limit (not a disk short of space) asks for the garbage to go.
+      if (this.position + size > this.maxBytes) this.full = true;
       return;
     }
     if (!this.written.add(key, this.position, size)) return; // the same segment twice in one backup
@@ -318,7 +323,8 @@ export class SegmentCache implements SegmentStore {
     const garbage = this.position - this.used;
     let pack = this.pack;
     try {
-      if (garbage > 0 && (garbage >= this.used || this.full)) pack = (await this.compact()) ?? pack;
+      // A new pack takes the used bytes again until the old one goes: only with room to spare.
+      if (garbage > 0 && (garbage >= this.used || this.full) && this.used <= (await halfFree(this.dir))) pack = (await this.compact()) ?? pack;
     } finally {
       await this.handle.close().catch(() => undefined);
     }

@@ -183,6 +183,49 @@ describe('the segment cache, on a disk filling up', () => {
   });
 });
 
+/** Runs `fn` with the cache's file system reporting `space.free` bytes free (changeable meanwhile). */
+async function withFreeSpace<T>(space: { free: number }, fn: () => Promise<T>): Promise<T> {
+  const statfs = fsp.statfs;
+  fsp.statfs = (async (path: string) => ({ ...(await statfs(path)), bsize: 1, bavail: space.free })) as typeof statfs;
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    fsp.statfs = statfs;
+    syncBuiltinESMExports();
+  }
+}
+
+describe('the segment cache, moving its used entries into a new pack', () => {
+  it('leaves the pack as it is when the space free would not hold the new one', async () => {
+    const { dir, pack } = await backedUpOnce();
+    const other = rows(SIZE); // nothing reused: the old entries are all garbage, as many bytes as the new ones
+    const space = { free: 1 << 30 };
+    await withFreeSpace(space, async () => {
+      const cache = await SegmentCache.open(dir);
+      await compress(cache, other);
+      space.free = 4 * SEGMENT_SIZE; // the disk filled up meanwhile
+      await cache.finish();
+    });
+    expect(await packOf(dir)).toBe(pack);
+    expect((await backup(dir, other)).stats).toMatchObject({ hits: SEGMENTS, damaged: 0 });
+  });
+
+  it('does not count entries a disk short of space kept out as a reason to move', async () => {
+    const { dir, file, pack } = await backedUpOnce();
+    const changed = Buffer.from(file);
+    randomBytes(4 * SEGMENT_SIZE).copy(changed); // a few segments changed (stored: a whole segment each); most are reused where they are
+    const space = { free: 2 * SEGMENT_SIZE }; // room for about one new entry
+    await withFreeSpace(space, async () => {
+      const cache = await SegmentCache.open(dir);
+      await compress(cache, changed);
+      space.free = 1 << 30;
+      await cache.finish();
+    });
+    expect(await packOf(dir)).toBe(pack);
+  });
+});
+
 describe('the segment cache, with an index that does not describe its pack', () => {
   it('does not use an index with a record larger than any entry can be', async () => {
     const { dir, file, size: packSize } = await backedUpOnce();
