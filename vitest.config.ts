@@ -19,6 +19,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     globalSetup: ['test/helpers/state-home.ts'],
+    setupFiles: ['test/helpers/tmp-cleanup.ts'],
     reporters: ['default'],
     projects: [
       {
