@@ -245,7 +245,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
 
       const inner = reader.homeAssistantArchive()!;
       step = 'extract_failed';
-      await checkFreeSpace(root, unpackedBytes(backup, inner.name, inner.member.size), `backup ${backup.backup_id}`);
+      // The database is most of a backup: a restore without it (its configuration, or a few chosen
+      // paths) is not refused for the whole backup's size; a disk that fills anyway stops the extraction.
+      if (restoreDb) await checkFreeSpace(root, unpackedBytes(backup, inner.name, inner.member.size), `backup ${backup.backup_id}`);
       const staging = await createStaging(root);
       const newDir = stagingNew(staging);
       const progress = stepProgress(ctx.emit, 'restore_backup', 'extract', inner.member.size);

@@ -1,8 +1,10 @@
 // Whether a restore fits before it writes anything: the bytes the backup unpacks to (recorded by
 // Lifeboat when it made the backup; for other backups at least the size of the compressed member)
 // against the free space of the installation's file system, with a margin so Home Assistant is not
-// left with a full disk. Running out anyway (a backup that claims too little) is still caught: the
-// extraction stops with disk_full and the staging folder is removed.
+// left with a full disk. Only restores that include the database are checked (a restore of the
+// configuration or a few paths writes a small part of it). Running out anyway (a backup that claims
+// too little, a narrower restore) is still caught: the extraction stops with disk_full and the
+// staging folder is removed.
 
 import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
