@@ -7,7 +7,7 @@
 // thread (ExtractWriter) while this thread reads the archive.
 
 import { mkdir } from 'node:fs/promises';
-import { UnsafeEntryError } from '../util/errors.js';
+import { HardLinkTargetMissing, UnsafeEntryError } from '../util/errors.js';
 import { pauseArmed, pausePoint } from '../util/pause-point.js';
 import { ExtractWriter } from './extract-writer.js';
 import type { TarEntry } from './inner-tar-reader.js';
@@ -152,9 +152,9 @@ export async function extractEntries(entries: AsyncIterable<TarEntry>, opts: Ext
         }
         case 'link': {
           const targetRel = relOf(entry.linkname, 'hard link');
-          if (targetRel === null || targetRel === rel || !files.has(targetRel)) {
-            throw new UnsafeEntryError(`Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`);
-          }
+          const refused = `Refusing hard link ${entry.path} to ${entry.linkname}: not a file extracted from this archive`;
+          if (targetRel === null || targetRel === rel) throw new UnsafeEntryError(refused);
+          if (!files.has(targetRel)) throw new HardLinkTargetMissing(refused, rel, targetRel);
           await ensureDir(parentOf(rel));
           await writer.link(rel, targetRel, entry.path);
           files.add(rel);

@@ -8,7 +8,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
-import { BackupManagerError, BackupReaderWriterError, InvalidBackupArchive, InvalidRequestError, UnencryptedBackupError } from '../util/errors.js';
+import { BackupManagerError, BackupReaderWriterError, HardLinkTargetMissing, InvalidBackupArchive, InvalidRequestError, UnencryptedBackupError } from '../util/errors.js';
 import { nowDate } from '../util/clock.js';
 import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
@@ -261,6 +261,14 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         onBytes: (n) => progress.add(n),
         signal: ctx.signal,
         durable: true, // the new tree is on disk before anything is swapped for it
+      }).catch((err: unknown) => {
+        // A file the backup holds as a hard link whose target this partial restore leaves out.
+        if (err instanceof HardLinkTargetMissing && chosen && !takesPath(chosen, err.target)) {
+          throw new BackupManagerError(
+            `${err.path} is a hard link to ${err.target} in backup ${backup.backup_id}, and ${err.target} is not among the paths restored: restore it too, or the whole backup`,
+          );
+        }
+        throw err;
       });
       progress.finish();
       crashPoint('restore:extracted');

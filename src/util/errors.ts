@@ -87,6 +87,18 @@ export class UnsafeEntryError extends BackupReaderWriterError {
   override readonly code: string = 'unsafe_archive_entry';
 }
 
+/** A hard link whose target is not a file extracted from the archive (it would link to whatever is there). */
+export class HardLinkTargetMissing extends UnsafeEntryError {
+  constructor(
+    message: string,
+    /** The link and its target, relative to the target folder. */
+    readonly path: string,
+    readonly target: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A file of the installation could not be read while archiving it. */
 export class SourceReadError extends BackupReaderWriterError {
   override readonly code: string = 'file_read_failed';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PathNotInBackup, InvalidRequestError } from '../../src/util/errors.js';
 import { UnsafeSwapPathError } from '../../src/manager/swap-paths.js';
+import { craftBackup, TYPE } from '../helpers/craft-archive.js';
 import { dataDir, stagingFolders } from '../helpers/data-dir.js';
 import { addRows, countRows, makeInstallation } from '../helpers/installation.js';
 import { openManager } from '../helpers/manager.js';
@@ -144,6 +145,33 @@ describe('a partial restore', () => {
     const before = await describeTree(inst, { mtimes: true });
     await expect(manager.restore({ backupId, paths: ['alias/file.yaml'] })).rejects.toThrow(/alias\/file.yaml lies below a symbolic link or a file in backup/);
     expect(await describeTree(inst, { mtimes: true })).toEqual(before);
+  });
+
+  it('says which path to add when a chosen file is a hard link to one left out', async () => {
+    // Home Assistant's own backups hold a file with more than one name as a hard link.
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const file = join(dir, 'with-link.tar');
+    await writeFile(
+      file,
+      craftBackup([
+        { name: 'data', type: TYPE.directory },
+        { name: 'data/configuration.yaml', data: 'homeassistant:\n' },
+        { name: 'data/www', type: TYPE.directory },
+        { name: 'data/www/logo.png', data: 'PNG' },
+        { name: 'data/custom_components', type: TYPE.directory },
+        { name: 'data/custom_components/logo.png', type: TYPE.hardLink, linkname: 'data/www/logo.png' },
+      ]),
+    );
+    const manager = await openManager({ installation: inst });
+    const before = await describeTree(inst, { mtimes: true });
+    await expect(manager.restore({ file, paths: ['custom_components'], allowNewerVersion: true })).rejects.toThrow(
+      /^custom_components\/logo\.png is a hard link to www\/logo\.png in backup \w+, and www\/logo\.png is not among the paths restored: restore it too, or the whole backup$/,
+    );
+    expect(await describeTree(inst, { mtimes: true })).toEqual(before);
+    await manager.restore({ file, paths: ['custom_components', 'www/logo.png'], allowNewerVersion: true });
+    expect(await readFile(join(inst, 'custom_components/logo.png'), 'utf8')).toBe('PNG');
   });
 
   it.each([
