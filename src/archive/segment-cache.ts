@@ -23,7 +23,7 @@
 // The folder is private (0700, files 0600): it holds the installation's files, compressed.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, statfs, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { freeNow } from '../util/owned-chunks.js';
@@ -91,15 +91,16 @@ function parseIndex(bytes: Buffer): { pack: string; entries: SegmentRecords } | 
   return { pack, entries: SegmentRecords.from(body.subarray(start)) };
 }
 
-function encodeIndex(pack: string, entries: SegmentRecords): Buffer {
+/** The index in pieces (written as they are: the records are not copied), its CRC-32 last. */
+function encodeIndex(pack: string, entries: SegmentRecords): Buffer[] {
   const name = Buffer.from(pack, 'utf8');
   const head = Buffer.alloc(INDEX_MAGIC.length + 2);
   INDEX_MAGIC.copy(head);
   head.writeUInt16LE(name.length, INDEX_MAGIC.length);
-  const body = Buffer.concat([head, name, entries.encode()]);
+  const records = entries.encode();
   const check = Buffer.alloc(4);
-  check.writeUInt32LE(crc32(body));
-  return Buffer.concat([body, check]);
+  check.writeUInt32LE(crc32(records, crc32(name, crc32(head))));
+  return [head, name, records, check];
 }
 
 const newPackName = () => `${randomBytes(8).toString('hex')}.pack`;
@@ -341,7 +342,13 @@ export class SegmentCache implements SegmentStore {
 
   private async writeIndex(pack: string, entries: SegmentRecords): Promise<void> {
     const temp = join(this.dir, `${INDEX_NAME}.${process.pid}.tmp`);
-    await writeFile(temp, encodeIndex(pack, entries), { mode: 0o600 });
+    const out = await open(temp, 'w', 0o600);
+    try {
+      // Each piece in full, one after the other from where the last ended.
+      for (const piece of encodeIndex(pack, entries)) await out.writeFile(piece);
+    } finally {
+      await out.close();
+    }
     await rename(temp, join(this.dir, INDEX_NAME));
   }
 
