@@ -4,8 +4,7 @@
 // the worst any of them may cost is compressing segments afresh.
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import fsp, { readdir, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { syncBuiltinESMExports } from 'node:module';
+import { readdir, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { SEGMENT_SIZE } from '../../src/archive/segment-plan.js';
 import { RECORD } from '../../src/archive/segment-records.js';
 import type { CachedSegment, SegmentStore } from '../../src/archive/segment-store.js';
 import { eventually } from '../helpers/eventually.js';
+import { withFreeSpace } from '../helpers/free-space.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { backedUpOnce, backup, compress, gzipOf, packOf, rows, SEGMENTS, SIZE, streamOf } from '../helpers/segment-streams.js';
 
@@ -165,36 +165,14 @@ describe('the segment cache, on a disk filling up', () => {
   it('appends at most half the space free when it is opened', async () => {
     const dir = await tmpDir();
     const free = 10 * SEGMENT_SIZE;
-    const statfs = fsp.statfs;
-    // The file system as the cache sees it: `free` bytes left.
-    fsp.statfs = (async (path: string) => ({ ...(await statfs(path)), bsize: 1, bavail: free })) as typeof statfs;
-    syncBuiltinESMExports();
     const file = randomBytes(SIZE); // stored, so each entry is a little more than a segment
-    try {
-      await backup(dir, file);
-    } finally {
-      fsp.statfs = statfs;
-      syncBuiltinESMExports();
-    }
+    await withFreeSpace({ free }, () => backup(dir, file)); // the file system as the cache sees it: `free` bytes left
     const size = (await stat(await packOf(dir))).size;
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThanOrEqual(free / 2);
     expect((await backup(dir, file)).stats.hits).toBe(5); // four full segments and the short last one
   });
 });
-
-/** Runs `fn` with the cache's file system reporting `space.free` bytes free (changeable meanwhile). */
-async function withFreeSpace<T>(space: { free: number }, fn: () => Promise<T>): Promise<T> {
-  const statfs = fsp.statfs;
-  fsp.statfs = (async (path: string) => ({ ...(await statfs(path)), bsize: 1, bavail: space.free })) as typeof statfs;
-  syncBuiltinESMExports();
-  try {
-    return await fn();
-  } finally {
-    fsp.statfs = statfs;
-    syncBuiltinESMExports();
-  }
-}
 
 describe('the segment cache, moving its used entries into a new pack', () => {
   it('leaves the pack as it is when the space free would not hold the new one', async () => {

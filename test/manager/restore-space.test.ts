@@ -2,13 +2,13 @@
 // Assistant) the compressed member's size, never a value that is not a whole positive number; and
 // which restores are refused up front for it: those that include the database.
 
-import fsp, { readFile, writeFile } from 'node:fs/promises';
-import { syncBuiltinESMExports } from 'node:module';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unpackedBytes } from '../../src/manager/restore-space.js';
 import { DiskFullError } from '../../src/util/errors.js';
 import { makeInstallation } from '../helpers/installation.js';
+import { withFreeSpace } from '../helpers/free-space.js';
 import { openManager } from '../helpers/manager.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -28,19 +28,6 @@ describe('the bytes a restore writes', () => {
 });
 
 describe('a restore on a disk with little space free', () => {
-  /** Runs `fn` with every file system reporting `free` bytes free. */
-  async function withFreeSpace<T>(free: number, fn: () => Promise<T>): Promise<T> {
-    const statfs = fsp.statfs;
-    fsp.statfs = (async (path: string) => ({ ...(await statfs(path)), bsize: 1, bavail: free })) as typeof statfs;
-    syncBuiltinESMExports();
-    try {
-      return await fn();
-    } finally {
-      fsp.statfs = statfs;
-      syncBuiltinESMExports();
-    }
-  }
-
   it('refuses one with the database before anything is written, and restores the configuration or a chosen path', async () => {
     const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
@@ -48,7 +35,7 @@ describe('a restore on a disk with little space free', () => {
     const { backupId } = await manager.create({});
     await writeFile(join(inst, 'configuration.yaml'), 'edited: true\n');
     const free = 32 * 1024 * 1024; // less than the margin a whole restore keeps
-    await withFreeSpace(free, async () => {
+    await withFreeSpace({ free }, async () => {
       await expect(manager.restore({ backupId })).rejects.toBeInstanceOf(DiskFullError);
       expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited: true\n');
       await manager.restore({ backupId, restoreDatabase: false });
