@@ -50,9 +50,9 @@ RUN npm run build \
 FROM ${BUILD_FROM} AS runtime
 
 # The database clients of the recorder databases Lifeboat dumps and loads (MariaDB/MySQL and
-# PostgreSQL: mariadb-dump, mariadb, pg_dump, psql).
+# PostgreSQL: mariadb-dump, mariadb, pg_dump, psql), and libdeflate, which compresses backups.
 RUN apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-client postgresql-client \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-client postgresql-client libdeflate0 \
   && rm -rf /var/lib/apt/lists/*
 
 # The user Lifeboat runs as by default. Where a user with this id exists already (`node` in the

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 # the add-on's YAML files (addon/) in the tests that check them, and curl and iproute2 (ss) let
 # scripts/addon/test-image.sh talk to the add-on's image from the proxy's address. The
 # recorder-database tests start real MariaDB and PostgreSQL servers on 127.0.0.1.
-PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko python3-yaml sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime buildah debootstrap debian-archive-keyring systemd nginx curl iproute2 strace mariadb-server mariadb-client postgresql)
+PACKAGES=(python3 python3-nacl python3-cryptography python3-boto3 python3-paramiko python3-yaml sqlite3 openssl openssh-server apache2 apache2-utils mosquitto mosquitto-clients chromium faketime buildah debootstrap debian-archive-keyring systemd nginx curl iproute2 strace mariadb-server mariadb-client postgresql libdeflate0)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

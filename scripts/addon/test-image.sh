@@ -95,6 +95,9 @@ sup_token=$(node -p "require('$work/supervisor.json').token")
 ctr=$(buildah from "$IMAGE")
 entrypoint=$(buildah inspect --type image "$IMAGE" | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const c = JSON.parse(s).Docker.config; console.log([...c.Entrypoint, ...c.Cmd].join(" ")); })')
 [ "$entrypoint" = "/usr/bin/tini -- /run.sh" ] || fail "the image starts '$entrypoint', not tini and run.sh"
+libdeflate_loads="const { libdeflate } = await import('/app/dist/archive/libdeflate.js'); if (!libdeflate()) process.exit(1)"
+buildah run --isolation chroot "$ctr" -- node --input-type=module -e "$libdeflate_loads" || fail "libdeflate (koffi and libdeflate.so.0) cannot be loaded in the image"
+say "backups are compressed with libdeflate"
 buildah run --isolation chroot --network host \
   -v "$work/homeassistant:/homeassistant" -v "$work/backup:/backup" -v "$work/data:/data" \
   --env SUPERVISOR_TOKEN="$sup_token" --env LIFEBOAT_SUPERVISOR_URL="$sup_url" --env LIFEBOAT_INGRESS_PROXY="$PROXY" \

@@ -125,6 +125,10 @@ for tool in mariadb-dump mariadb pg_dump psql; do
   say "$tool: ${v%%$'\n'*}"
 done
 
+libdeflate_loads="const { libdeflate } = await import('/app/dist/archive/libdeflate.js'); if (!libdeflate()) process.exit(1)"
+run "$ctr" -- node --input-type=module -e "$libdeflate_loads" || fail "libdeflate (koffi and libdeflate.so.0) cannot be loaded in the image"
+say "backups are compressed with libdeflate"
+
 for tool in g++ make python3; do
   if run "$ctr" -- sh -c "command -v $tool" >/dev/null 2>&1; then fail "$tool is in the runtime image"; fi
 done

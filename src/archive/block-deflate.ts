@@ -1,11 +1,16 @@
-// Compresses one block of a pigz-style gzip stream: raw deflate primed with the previous 32 KiB as
-// dictionary and ended with a sync flush (the last block finished), or — when a sample's byte
-// entropy shows the block does not compress — deflate stored blocks written directly. The result goes into a buffer
-// the caller provides; zlib's own output buffers are freed as soon as they are copied.
-// Also returns the block's CRC-32, so the whole stream's CRC can be combined from the blocks'.
+// Compresses one block of a pigz-style gzip stream: with libdeflate where it is there (libdeflate.ts),
+// on its own and made into a piece (deflate-final-block.ts); otherwise with zlib, primed with the
+// previous 32 KiB as dictionary and ended with a sync flush. The last block is finished. When a
+// sample's byte entropy shows the block does not compress, deflate stored blocks are written
+// directly. The result goes into a buffer the caller provides; zlib's own output buffers are freed
+// as soon as they are copied. Also returns the block's CRC-32, so the whole stream's CRC can be
+// combined from the blocks'.
 
 import { constants, crc32, createDeflateRaw } from 'node:zlib';
 import { freeNow } from '../util/owned-chunks.js';
+import { PIECE_END, unfinalize } from './deflate-final-block.js';
+import { ArchiveCorruptError } from '../util/errors.js';
+import type { WholeDeflater } from './libdeflate.js';
 
 /** Bytes sampled from a block: four pieces of a sixty-fourth of it each (at most 8 KiB each). */
 const SAMPLES = 4;
@@ -31,6 +36,8 @@ export interface BlockJob {
   last: boolean;
   /** Store the block when it samples as incompressible. */
   store: boolean;
+  /** Compresses whole buffers (libdeflate); absent or null: zlib streams with a dictionary. */
+  whole?: WholeDeflater | null;
 }
 
 export interface BlockResult {
@@ -129,6 +136,24 @@ function deflateInto(
 }
 
 /**
+ * Deflates `block` on its own with `whole` into `out` as a piece that is not final (or, when `last`,
+ * a finished stream); -1 when it does not fit in `out`, or when what came back cannot be walked
+ * (then the block is stored: larger, never wrong).
+ */
+export async function deflateWhole(whole: WholeDeflater, block: Uint8Array, level: number, last: boolean, out: Uint8Array): Promise<number> {
+  if (!last && out.length <= PIECE_END) return -1;
+  const length = await whole.compress(level, block, last ? out : out.subarray(0, out.length - PIECE_END));
+  if (length === 0) return -1;
+  if (last) return length;
+  try {
+    return unfinalize(out, length);
+  } catch (err) {
+    if (err instanceof ArchiveCorruptError) return -1;
+    throw err;
+  }
+}
+
+/**
  * Compresses (or stores) one block into the job's output buffer. Deflate runs on the libuv thread
  * pool, so one thread can keep several blocks compressing at once.
  */
@@ -142,7 +167,9 @@ export async function deflateBlock(job: BlockJob): Promise<BlockResult> {
     const dictionary = job.dictLength ? all.subarray(0, job.dictLength) : undefined;
     // Deflate that does not beat storing (sampling can misjudge) is dropped for stored blocks.
     const limit = out.subarray(0, storedSize(block.length) - 1);
-    outputLength = await deflateInto(block, dictionary, job.level, job.last, limit);
+    outputLength = job.whole
+      ? await deflateWhole(job.whole, block, job.level, job.last, limit)
+      : await deflateInto(block, dictionary, job.level, job.last, limit);
   }
   if (outputLength < 0) outputLength = writeStored(block, job.last, out);
   return { input: job.input, output: job.output, outputLength, crc };

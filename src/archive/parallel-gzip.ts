@@ -1,11 +1,12 @@
-// Parallel gzip in the manner of pigz: the input is cut into blocks that zlib deflates concurrently
-// on the libuv thread pool, each primed with the previous block's last 32 KiB as dictionary and
-// ended with a sync flush (the last one finished), then joined under ONE gzip header and trailer
+// Parallel gzip in the manner of pigz: the input is cut into blocks that are deflated concurrently
+// (block-deflate.ts: by libdeflate on koffi's threads where it is there, each block on its own, or
+// by zlib on the libuv thread pool, each primed with the previous block's last 32 KiB as
+// dictionary), each ending on a byte boundary and not final (the last one finished), then joined under ONE gzip header and trailer
 // with the CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar
 // reader stops after the first gzip member. Blocks that sample as incompressible are stored, not
 // deflated. Input chunks are released once copied into a block; block buffers are reused; each
-// block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: zlib
-// already works off this thread, and another isolate would cost more memory than the little it
+// block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: both
+// compressors already work off this thread, and another isolate would cost more memory than the little it
 // would take off this one. With a segment plan, large files' contents are compressed as segments
 // (segment-plan.ts) that a segment store can hand back the next time the same bytes come by. The
 // stream ends — returns, throws or is stopped — only once no block is in flight.
@@ -16,6 +17,7 @@ import { deflateBlock, storedSize, type BlockJob, type BlockResult } from './blo
 import { blockSegmentKeys, compressSegments, segmentedSize } from './segment-blocks.js';
 import type { SegmentPlan } from './segment-plan.js';
 import type { SegmentStore } from './segment-store.js';
+import { libdeflate, type WholeDeflater } from './libdeflate.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
 import { handOver } from '../util/owned-chunks.js';
@@ -43,6 +45,8 @@ export interface ParallelGzipOptions {
   plan?: SegmentPlan;
   /** Where segments are looked up by their bytes and kept once compressed. */
   segments?: SegmentStore;
+  /** The whole-buffer compressor; null: zlib. Default: libdeflate where it can be loaded (libdeflate.ts). */
+  engine?: WholeDeflater | null;
 }
 
 /** Where a block starts, in the input and in the gzip output, and its dictionary (a view: copy what you keep). */
@@ -84,6 +88,7 @@ export async function* parallelGzip(
   const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const store = options.storeIncompressible ?? true;
   const header = gzipHeader(level, options.mtime ?? 0);
+  const whole = options.engine === undefined ? libdeflate() : options.engine;
   let outputOffset = header.length;
   yield header;
 
@@ -114,7 +119,7 @@ export async function* parallelGzip(
       const { buffer, dictLength, length: blockLength, last } = block;
       const segmented = block.segment && !last && options.segments;
       const output = Buffer.allocUnsafeSlow(segmented ? segmentedSize(blockLength) : storedSize(blockSize)).buffer as ArrayBuffer;
-      const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store };
+      const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store, whole };
       let job: Promise<BlockResult>;
       if (segmented) {
         const keys = blockSegmentKeys(blockJob, tail);

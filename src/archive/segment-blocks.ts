@@ -1,18 +1,20 @@
 // Compresses a block made of whole segments (segment-plan.ts): every segment is looked up in the
-// segment store by its key; each run of segments that are not stored goes through one zlib stream,
-// primed with the 32 KiB before the run and flushed at every segment boundary, so each segment's
-// deflate data is a piece of its own (byte-aligned, inflatable given the 32 KiB before it) that the
-// store can keep — at the cost of one stream per run, not one per segment. A segment that samples
-// as incompressible is stored and ends the run. The block's output is the segments' pieces in order
-// and its CRC-32 is combined from theirs.
+// segment store by its key, and those not stored are compressed into pieces of their own
+// (byte-aligned, not final) that the store can keep. With libdeflate each such segment is compressed
+// alone, so its piece inflates whatever came before it. With zlib each run of them goes through one
+// stream, primed with the 32 KiB before the run and flushed at every segment boundary, so each piece
+// inflates given the 32 KiB before it — one stream per run, not one per segment. A segment that
+// samples as incompressible is stored (and ends a run). The block's output is the segments' pieces
+// in order and its CRC-32 is combined from theirs.
 
 import { constants, crc32, createDeflateRaw } from 'node:zlib';
 import { crc32Combine } from '../util/crc32-combine.js';
 import { freeNow } from '../util/owned-chunks.js';
-import { looksIncompressible, storedSize, writeStored, type BlockJob, type BlockResult } from './block-deflate.js';
+import { deflateWhole, looksIncompressible, storedSize, writeStored, type BlockJob, type BlockResult } from './block-deflate.js';
 import { WINDOW } from './block-assembler.js';
 import { SEGMENT_SIZE } from './segment-plan.js';
-import { segmentDigests, type CachedSegment, type SegmentStore } from './segment-store.js';
+import { aloneSegmentKey, segmentDigests, type CachedSegment, type SegmentStore } from './segment-store.js';
+import type { WholeDeflater } from './libdeflate.js';
 
 /** Output room for `length` bytes cut into segments, each possibly stored. */
 export function segmentedSize(length: number): number {
@@ -21,10 +23,17 @@ export function segmentedSize(length: number): number {
   return Math.max(size, storedSize(0));
 }
 
-/** The keys of a block's segments; `tail` is the digest of the 32 KiB before the block when known. */
+/**
+ * The keys of a block's segments; with zlib, `tail` is the digest of the 32 KiB before the block
+ * when known (segments compressed alone have no use for it).
+ */
 export function blockSegmentKeys(job: BlockJob, tail: Buffer | null): { keys: Buffer[]; tail: Buffer | null } {
   const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
   const keys: Buffer[] = [];
+  if (job.whole) {
+    for (let at = job.dictLength; at < all.length; at += SEGMENT_SIZE) keys.push(aloneSegmentKey(job.level, all.subarray(at, Math.min(at + SEGMENT_SIZE, all.length))));
+    return { keys, tail: null };
+  }
   let dictDigest = job.dictLength ? tail : null;
   for (let at = job.dictLength; at < all.length; at += SEGMENT_SIZE) {
     const dictionary = at === job.dictLength ? all.subarray(0, job.dictLength) : all.subarray(at - WINDOW, at);
@@ -73,7 +82,7 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
   });
 }
 
-/** A block of whole segments: stored ones copied, the others compressed in runs and kept. */
+/** A block of whole segments: stored ones copied, the others compressed (alone or in runs) and kept. */
 export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
   const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
   const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
@@ -92,10 +101,25 @@ export async function compressSegments(store: SegmentStore, keys: Buffer[], job:
       continue;
     }
     const run = runs[runs.length - 1];
-    if (run && run[run.length - 1] === i - 1 && !made[i - 1]) run.push(i);
+    if (run && run[run.length - 1] === i - 1 && !made[i - 1] && !job.whole) run.push(i);
     else runs.push([i]);
   }
-  await Promise.all(
+  const out = new Uint8Array(job.output);
+  // Segments compressed alone go straight into their slots of the output (each as large as the
+  // segment stored), and are moved down into place below: no buffer of their own.
+  const inPlace = new Set<number>();
+  const whole = job.whole;
+  if (whole) {
+    await Promise.all(
+      runs.map(async ([i]) => {
+        const segment = segments[i as number] as Uint8Array;
+        const slot = out.subarray((i as number) * storedSize(SEGMENT_SIZE), (i as number) * storedSize(SEGMENT_SIZE) + storedSize(segment.length));
+        const length = await deflateWhole(whole, segment, job.level, false, slot.subarray(0, slot.length - 1));
+        made[i as number] = { crc: crc32(segment), length: segment.length, payload: slot.subarray(0, length < 0 ? writeStored(segment, false, slot) : length) };
+        inPlace.add(i as number);
+      }),
+    );
+  } else await Promise.all(
     runs.map(async (run) => {
       const start = job.dictLength + (run[0] as number) * SEGMENT_SIZE;
       const dictionary = all.subarray(Math.max(0, start - WINDOW), start);
@@ -111,17 +135,22 @@ export async function compressSegments(store: SegmentStore, keys: Buffer[], job:
       });
     }),
   );
-  const out = new Uint8Array(job.output);
   let outputLength = 0;
   let crc = 0;
   for (let i = 0; i < segments.length; i++) {
     const piece = (found[i] ?? made[i]) as CachedSegment;
-    out.set(piece.payload, outputLength);
-    outputLength += piece.payload.length;
+    const length = piece.payload.length;
+    // Pieces are never larger than their slots, so a piece moved down overwrites no later slot.
+    if (inPlace.has(i)) out.copyWithin(outputLength, piece.payload.byteOffset, piece.payload.byteOffset + length);
+    else out.set(piece.payload, outputLength);
     crc = i === 0 ? piece.crc : crc32Combine(crc, piece.crc, piece.length);
-    if (!found[i]) await store.put(keys[i] as Buffer, piece);
+    if (!found[i]) await store.put(keys[i] as Buffer, { ...piece, payload: out.subarray(outputLength, outputLength + length) });
+    outputLength += length;
   }
-  // Every piece is copied into the output (and the store): their buffers go now, not at the next collection.
-  for (const piece of [...found, ...made]) if (piece) freeNow(piece.payload.buffer);
+  // Every other piece is copied into the output (and the store): their buffers go now, not at the next collection.
+  for (const piece of found) if (piece) freeNow(piece.payload.buffer);
+  made.forEach((piece, i) => {
+    if (piece && !inPlace.has(i)) freeNow(piece.payload.buffer);
+  });
   return { input: job.input, output: job.output, outputLength, crc };
 }

@@ -1,8 +1,10 @@
-// What parallel gzip asks of a segment cache, and the key it asks by. A segment's key is a SHA-256
-// of the bytes read now — the segment's two halves and its dictionary (the 32 KiB before it) —
-// with the compression level, so a stored segment is only ever reused for exactly the bytes it was
-// compressed from; size and modification time play no part. Each half is hashed once: a segment's
-// second half is the next segment's dictionary, so its digest serves both keys.
+// What parallel gzip asks of a segment cache, and the keys it asks by. A segment's key is a SHA-256
+// of the bytes read now, with the compression level, so a stored segment is only ever reused for
+// exactly the bytes it was compressed from; size and modification time play no part. A segment
+// compressed on its own (libdeflate) is keyed by its bytes alone; one compressed after a dictionary
+// (zlib, the 32 KiB before it) by its two halves and that dictionary — each half hashed once: a
+// segment's second half is the next segment's dictionary, so its digest serves both keys. The two
+// kinds of key never meet: each has its own domain.
 
 import { createHash, hash } from 'node:crypto';
 
@@ -23,10 +25,19 @@ export interface SegmentStore {
 
 const HALF = 32 * 1024;
 const KEY_DOMAIN = Buffer.from('lifeboat deflate segment v1\u0000', 'utf8');
+const ALONE_DOMAIN = Buffer.from('lifeboat deflate segment alone v1\u0000', 'utf8');
 const NO_DICTIONARY = Buffer.alloc(32);
 
 function sha256(bytes: Uint8Array): Buffer {
   return hash('sha256', bytes, 'buffer');
+}
+
+/** The key of a segment of `bytes` compressed on its own, without a dictionary, at `level`. */
+export function aloneSegmentKey(level: number, bytes: Uint8Array): Buffer {
+  const fields = Buffer.alloc(5);
+  fields[0] = level;
+  fields.writeUInt32LE(bytes.length, 1);
+  return createHash('sha256').update(ALONE_DOMAIN).update(fields).update(bytes).digest();
 }
 
 export interface SegmentDigests {

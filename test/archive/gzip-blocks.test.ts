@@ -7,6 +7,7 @@ import { handOver } from '../../src/util/owned-chunks.js';
 import { assembleBlocks, WINDOW, type Block } from '../../src/archive/block-assembler.js';
 import { deflateBlock, storedSize, writeStored } from '../../src/archive/block-deflate.js';
 import { crc32Combine } from '../../src/util/crc32-combine.js';
+import { requireLibdeflate } from '../helpers/libdeflate.js';
 
 async function* pieces(data: Buffer, size: number) {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
@@ -65,6 +66,32 @@ describe('assembleBlocks', () => {
 });
 
 describe('deflate blocks', () => {
+  it('with libdeflate, deflates a block on its own into a piece that inflates without its dictionary, or a finished stream when last', async () => {
+    const text = Buffer.from('sensor.kitchen: 21.5 °C\n'.repeat(50_000)).subarray(0, 300_000);
+    for (const last of [false, true]) {
+      const input = new ArrayBuffer(WINDOW + text.length);
+      new Uint8Array(input).set(text, WINDOW);
+      const result = await deflateBlock({ input, dictLength: WINDOW, length: text.length, output: new ArrayBuffer(storedSize(text.length)), level: 6, last, store: true, whole: requireLibdeflate() });
+      expect(result.crc).toBe(crc32(text));
+      expect(result.outputLength).toBeLessThan(text.length / 10);
+      const raw = Buffer.from(result.output, 0, result.outputLength);
+      // A piece ends on a byte boundary, not final: a final empty stored block finishes it.
+      expect(inflateRawSync(last ? raw : Buffer.concat([raw, Buffer.from([1, 0, 0, 0xff, 0xff])])).equals(text)).toBe(true);
+      if (!last) expect(() => inflateRawSync(raw)).toThrow(/unexpected end of file/); // not final
+    }
+  });
+
+  it('stores a block, not final, when what the whole-buffer compressor gave back cannot be walked', async () => {
+    const text = Buffer.from('sensor.kitchen: 21.5 °C\n'.repeat(5_000));
+    const garbage = { compress: async (_level: number, _input: Uint8Array, out: Uint8Array) => (out.set(randomBytes(100)), 100) };
+    const input = new ArrayBuffer(text.length);
+    new Uint8Array(input).set(text);
+    const result = await deflateBlock({ input, dictLength: 0, length: text.length, output: new ArrayBuffer(storedSize(text.length)), level: 6, last: false, store: true, whole: garbage });
+    expect(result.outputLength).toBe(storedSize(text.length));
+    const raw = Buffer.concat([Buffer.from(result.output, 0, result.outputLength), Buffer.from([1, 0, 0, 0xff, 0xff])]);
+    expect(inflateRawSync(raw).equals(text)).toBe(true);
+  });
+
   it('writes stored blocks that inflate to the input, in 64 KiB parts, final when last', () => {
     for (const size of [0, 1, 65_535, 65_536, 200_000]) {
       const data = randomBytes(size);
@@ -94,13 +121,16 @@ describe('deflate blocks', () => {
     }
   });
 
-  it('stores a block whose deflate output would not beat storing, even without sampling', async () => {
+  it.each([
+    ['libdeflate', requireLibdeflate],
+    ['zlib', () => null],
+  ])('stores a block whose deflate output (%s) would not beat storing, even without sampling', async (_name, engineOf) => {
     for (const size of [100, 70_000, 1 << 20]) {
       const data = randomBytes(size);
       const input = new ArrayBuffer(data.length);
       new Uint8Array(input).set(data);
       const output = new ArrayBuffer(storedSize(size));
-      const result = await deflateBlock({ input, dictLength: 0, length: size, output, level: 6, last: false, store: false });
+      const result = await deflateBlock({ input, dictLength: 0, length: size, output, level: 6, last: false, store: false, whole: engineOf() });
       expect(result.outputLength).toBe(storedSize(size));
       // Not the last block: it ends with a non-final stored block, so finish the stream to inflate it.
       const raw = Buffer.concat([Buffer.from(output, 0, result.outputLength), Buffer.from([1, 0, 0, 0xff, 0xff])]);

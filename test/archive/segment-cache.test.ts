@@ -12,6 +12,8 @@ import { MIN_SEGMENTED_SIZE, SEGMENT_SIZE, SegmentPlan } from '../../src/archive
 import { SegmentRecords } from '../../src/archive/segment-records.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { backedUpOnce, backup, compress, rows, SEGMENTS, SIZE, streamOf } from '../helpers/segment-streams.js';
+import { requireLibdeflate } from '../helpers/libdeflate.js';
+import type { WholeDeflater } from '../../src/archive/libdeflate.js';
 
 describe('the segment cache', () => {
   it('compresses every segment the first time and takes every one from the cache the next time, with the same bytes out', async () => {
@@ -25,21 +27,39 @@ describe('the segment cache', () => {
     expect(second.gz.subarray(10).equals(first.gz.subarray(10))).toBe(true); // all but the header's OS byte onwards
   });
 
-  it('puts a byte changed in place (same size) into the next stream, recompressing only its segment and the one it is the dictionary of', async () => {
+  /** Backs a file up, changes one byte near the end of segment 10 (in place, same size), backs it up again. */
+  async function changedInPlace(engine: WholeDeflater | null) {
     const dir = await tmpDir();
     const file = rows(SIZE);
-    await backup(dir, file);
+    await backup(dir, file, { engine });
     const changed = Buffer.from(file);
     const at = 10 * SEGMENT_SIZE + SEGMENT_SIZE - 100; // in the last 32 KiB of segment 10
     changed[at] = changed[at] === 0x5a ? 0x5b : 0x5a;
-    const next = await backup(dir, changed);
-    expect(next.stats).toMatchObject({ hits: SEGMENTS - 2, misses: 2 });
+    const next = await backup(dir, changed, { engine });
     const out = gunzipSync(next.gz);
     expect(out.equals(Buffer.concat(streamOf(changed).parts))).toBe(true);
     expect(out[512 + at]).toBe(changed[at]);
+    return next.stats;
+  }
+
+  it('puts a byte changed in place (same size) into the next stream, recompressing only its segment when segments are compressed alone', async () => {
+    expect(await changedInPlace(requireLibdeflate())).toMatchObject({ hits: SEGMENTS - 1, misses: 1 });
   });
 
-  it('never reuses a segment whose deflate data refers back to bytes that changed, however far back within the window', async () => {
+  it('with zlib, recompresses the changed segment and the one it is the dictionary of', async () => {
+    expect(await changedInPlace(null)).toMatchObject({ hits: SEGMENTS - 2, misses: 2 });
+  });
+
+  it('never reuses a segment compressed by one engine for the other', async () => {
+    const dir = await tmpDir();
+    const file = rows(SIZE);
+    await backup(dir, file, { engine: requireLibdeflate() });
+    const byZlib = await backup(dir, file, { engine: null });
+    expect(byZlib.stats).toMatchObject({ hits: 0, misses: SEGMENTS });
+    expect(gunzipSync(byZlib.gz).equals(Buffer.concat(streamOf(file).parts))).toBe(true);
+  });
+
+  it('with zlib, never reuses a segment whose deflate data refers back to bytes that changed, however far back within the window', async () => {
     const dir = await tmpDir();
     const file = rows(SIZE);
     // Segment 11 opens with a long run of random text that also stands 30 KiB earlier, in segment
@@ -48,10 +68,10 @@ describe('the segment cache', () => {
     const source = boundary - 30 * 1024;
     randomBytes(3000).toString('hex').split('').forEach((c, i) => (file[source + i] = c.charCodeAt(0)));
     file.copy(file, boundary, source, source + 6000);
-    await backup(dir, file);
+    await backup(dir, file, { engine: null });
     const changed = Buffer.from(file);
     changed[source + 3000] = changed[source + 3000] === 0x30 ? 0x31 : 0x30;
-    const next = await backup(dir, changed);
+    const next = await backup(dir, changed, { engine: null });
     expect(gunzipSync(next.gz).equals(Buffer.concat(streamOf(changed).parts))).toBe(true);
     expect(next.stats).toMatchObject({ hits: SEGMENTS - 2, misses: 2 });
   });

@@ -8,6 +8,7 @@ import { parallelGzip } from '../../src/archive/parallel-gzip.js';
 import { SegmentCache } from '../../src/archive/segment-cache.js';
 import { SEGMENT_SIZE, SegmentPlan } from '../../src/archive/segment-plan.js';
 import type { SegmentStore } from '../../src/archive/segment-store.js';
+import type { WholeDeflater } from '../../src/archive/libdeflate.js';
 import { tmpDir } from './tmp.js';
 
 export const SIZE = 40 * SEGMENT_SIZE + 1234;
@@ -35,21 +36,22 @@ export async function* chunks(parts: Buffer[]): AsyncGenerator<Buffer> {
 }
 
 /** `file`'s stream compressed with `store` (the cache itself, or something in front of it). */
-export function gzipOf(store: SegmentStore, file: Buffer, options: { concurrency?: number } = {}): AsyncGenerator<Buffer> {
+export function gzipOf(store: SegmentStore, file: Buffer, options: { concurrency?: number; engine?: WholeDeflater | null } = {}): AsyncGenerator<Buffer> {
   const { parts, plan } = streamOf(file);
   return parallelGzip(chunks(parts), { plan, segments: store, ...options });
 }
 
-export async function compress(store: SegmentStore, file: Buffer): Promise<Buffer> {
+export async function compress(store: SegmentStore, file: Buffer, engine?: WholeDeflater | null): Promise<Buffer> {
   const out: Buffer[] = [];
-  for await (const c of gzipOf(store, file)) out.push(Buffer.from(c));
+  for await (const c of gzipOf(store, file, { engine })) out.push(Buffer.from(c));
   return Buffer.concat(out);
 }
 
-/** One backup's worth: compress through a freshly opened cache and keep it. */
-export async function backup(dir: string, file: Buffer, options: { maxBytes?: number } = {}) {
-  const cache = await SegmentCache.open(dir, options);
-  const gz = await compress(cache, file);
+/** One backup's worth: compress through a freshly opened cache and keep it (`engine`: see parallelGzip). */
+export async function backup(dir: string, file: Buffer, options: { maxBytes?: number; engine?: WholeDeflater | null } = {}) {
+  const { engine, ...cacheOptions } = options;
+  const cache = await SegmentCache.open(dir, cacheOptions);
+  const gz = await compress(cache, file, engine);
   await cache.finish();
   return { gz, stats: cache.stats };
 }

@@ -1,0 +1,80 @@
+// Deflate through libdeflate, the system's libdeflate.so.0 (Debian's and Alpine's libdeflate0),
+// called through koffi on koffi's worker threads, when both are there: it compresses a whole
+// buffer about twice as fast as zlib at the same level, and a little smaller. It takes no
+// dictionary and writes only complete streams; deflate-final-block.ts makes those into pieces.
+// Where either cannot be loaded, there is no engine and zlib does the work: the output is the
+// same format either way. LIFEBOAT_LIBDEFLATE=0 turns it off (a comparison, a suspected fault).
+
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+
+export interface WholeDeflater {
+  /**
+   * Compresses all of `input` at `level` as one complete raw deflate stream at the start of `out`;
+   * resolves its length, or 0 when it would not fit in `out`.
+   */
+  compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number>;
+}
+
+type Compress = ((c: unknown, input: Uint8Array, inLength: number, out: Uint8Array, outLength: number) => number) & {
+  async: (c: unknown, input: Uint8Array, inLength: number, out: Uint8Array, outLength: number, done: (err: unknown, n: number) => void) => void;
+};
+
+/**
+ * Compressors are not shared between threads: each call takes one of its level's idle ones. Calls
+ * beyond one per core wait their turn here, so that few compressors (each about 0.4 MiB once used)
+ * ever exist.
+ */
+class LibdeflatePool implements WholeDeflater {
+  private readonly idle = new Map<number, unknown[]>();
+  private readonly waiting: (() => void)[] = [];
+  private running = 0;
+  private readonly limit = Math.max(2, availableParallelism());
+
+  constructor(
+    private readonly allocate: (level: number) => unknown,
+    private readonly run: Compress,
+  ) {}
+
+  async compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number> {
+    if (this.running >= this.limit) await new Promise<void>((resume) => this.waiting.push(resume));
+    this.running++;
+    const free = this.idle.get(level) ?? [];
+    this.idle.set(level, free);
+    const compressor = free.pop() ?? this.allocate(level);
+    try {
+      if (!compressor) throw new Error(`libdeflate could not allocate a compressor for level ${level}`);
+      return await new Promise<number>((resolve, reject) =>
+        this.run.async(compressor, input, input.length, out, out.length, (err, n) => (err ? reject(err) : resolve(Number(n)))),
+      );
+    } finally {
+      if (compressor) free.push(compressor);
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function load(): WholeDeflater | null {
+  if (process.env.LIFEBOAT_LIBDEFLATE === '0') return null;
+  try {
+    // Required, not imported: a native module that may fail to load, and only when first needed.
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    const lib = koffi.load('libdeflate.so.0');
+    const allocate = lib.func('void *libdeflate_alloc_compressor(int level)') as (level: number) => unknown;
+    const run = lib.func(
+      'size_t libdeflate_deflate_compress(void *compressor, const uint8_t *input, size_t in_nbytes, _Out_ uint8_t *output, size_t out_nbytes_avail)',
+    ) as unknown as Compress;
+    return new LibdeflatePool(allocate, run);
+  } catch {
+    return null;
+  }
+}
+
+let engine: WholeDeflater | null | undefined;
+
+/** The libdeflate engine, or null where it cannot be loaded (then zlib compresses). */
+export function libdeflate(): WholeDeflater | null {
+  if (engine === undefined) engine = load();
+  return engine;
+}
