@@ -1,5 +1,5 @@
 // Deflate through libdeflate, the system's libdeflate.so.0 (Debian's and Alpine's libdeflate0),
-// called through koffi on koffi's worker threads, when both are there: it compresses a whole
+// called through koffi on libuv's thread pool, when both are there: it compresses a whole
 // buffer about twice as fast as zlib at the same level, and a little smaller. It takes no
 // dictionary and writes only complete streams; deflate-final-block.ts makes those into pieces.
 // Where either cannot be loaded, there is no engine and zlib does the work: the output is the
@@ -16,41 +16,43 @@ export interface WholeDeflater {
   compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number>;
 }
 
-type Compress = ((c: unknown, input: Uint8Array, inLength: number, out: Uint8Array, outLength: number) => number) & {
+export type Compress = ((c: unknown, input: Uint8Array, inLength: number, out: Uint8Array, outLength: number) => number) & {
   async: (c: unknown, input: Uint8Array, inLength: number, out: Uint8Array, outLength: number, done: (err: unknown, n: number) => void) => void;
 };
 
 /**
  * Compressors are not shared between threads: each call takes one of its level's idle ones. Calls
  * beyond one per core wait their turn here, so that few compressors (each about 0.4 MiB once used)
- * ever exist.
+ * ever exist, and two of libuv's threads stay free for file reads and writes.
  */
-class LibdeflatePool implements WholeDeflater {
+export class LibdeflatePool implements WholeDeflater {
   private readonly idle = new Map<number, unknown[]>();
   private readonly waiting: (() => void)[] = [];
   private running = 0;
-  private readonly limit = Math.max(2, availableParallelism());
 
   constructor(
     private readonly allocate: (level: number) => unknown,
     private readonly run: Compress,
+    private readonly limit = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2)),
   ) {}
 
   async compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number> {
-    if (this.running >= this.limit) await new Promise<void>((resume) => this.waiting.push(resume));
-    this.running++;
+    if (this.running < this.limit) this.running++;
+    else await new Promise<void>((resume) => this.waiting.push(resume)); // a call that ends hands its turn on
     const free = this.idle.get(level) ?? [];
     this.idle.set(level, free);
-    const compressor = free.pop() ?? this.allocate(level);
+    let compressor: unknown = null;
     try {
+      compressor = free.pop() ?? this.allocate(level);
       if (!compressor) throw new Error(`libdeflate could not allocate a compressor for level ${level}`);
       return await new Promise<number>((resolve, reject) =>
         this.run.async(compressor, input, input.length, out, out.length, (err, n) => (err ? reject(err) : resolve(Number(n)))),
       );
     } finally {
       if (compressor) free.push(compressor);
-      this.running--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }

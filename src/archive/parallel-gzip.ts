@@ -1,7 +1,7 @@
 // Parallel gzip in the manner of pigz: the input is cut into blocks that are deflated concurrently
-// (block-deflate.ts: by libdeflate on koffi's threads where it is there, each block on its own, or
-// by zlib on the libuv thread pool, each primed with the previous block's last 32 KiB as
-// dictionary), each ending on a byte boundary and not final (the last one finished), then joined under ONE gzip header and trailer
+// on the libuv thread pool (block-deflate.ts: by libdeflate where it is there, each block on its
+// own, or by zlib, each primed with the previous block's last 32 KiB as dictionary), each ending on
+// a byte boundary and not final (the last one finished), then joined under ONE gzip header and trailer
 // with the CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar
 // reader stops after the first gzip member. Blocks that sample as incompressible are stored, not
 // deflated. Input chunks are released once copied into a block; block buffers are reused; each
