@@ -220,25 +220,45 @@ function readDynamicTables(bits: Bits): void {
   buildTable(dynamicDistances, lengths.subarray(literals), DIST_BITS, DISTANCE_BASE);
 }
 
-/** Skips a Huffman-coded block's symbols up to and including its end-of-block code; returns the bit after it. */
+/**
+ * Skips a Huffman-coded block's symbols up to and including its end-of-block code; returns the bit
+ * after it. Four bytes read at once give 25 to 32 bits: symbols are decoded from them while at least
+ * 15 (the longest code) are left, then the next four are read. The stream's end is checked at each
+ * read, at most 32 bits apart, and once more at the block's end.
+ */
 function skipSymbols(d: Uint8Array, start: number, end: number, literals: Table, distances: Table): number {
   let pos = start;
   const fast = (d.length - 4) * 8; // below it, four bytes can be read at pos
+  let bits = 0;
+  let left = 0;
   for (;;) {
-    if (pos > end) invalid('the stream ends inside a block');
-    const i = pos >>> 3;
-    let bits = (pos < fast ? d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24) : tailWord(d, i)) >>> (pos & 7);
+    if (left < 15) {
+      if (pos > end) invalid('the stream ends inside a block');
+      const i = pos >>> 3;
+      bits = (pos < fast ? d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24) : tailWord(d, i)) >>> (pos & 7);
+      left = 32 - (pos & 7);
+    }
     let entry = literals[bits & ((1 << LIT_BITS) - 1)]!;
     if (entry <= 0) entry = entryOf(literals, LIT_BITS, bits);
-    pos += entry & 63;
+    const used = entry & 63;
+    pos += used;
+    bits >>>= used;
+    left -= used;
     const kind = entry >>> 6;
     if (kind === KIND_LITERAL) continue;
     if (kind === KIND_END) break;
-    const j = pos >>> 3;
-    bits = (pos < fast ? d[j]! | (d[j + 1]! << 8) | (d[j + 2]! << 16) | (d[j + 3]! << 24) : tailWord(d, j)) >>> (pos & 7);
+    if (left < 15) {
+      const j = pos >>> 3;
+      bits = (pos < fast ? d[j]! | (d[j + 1]! << 8) | (d[j + 2]! << 16) | (d[j + 3]! << 24) : tailWord(d, j)) >>> (pos & 7);
+      left = 32 - (pos & 7);
+    }
     let distance = distances[bits & ((1 << DIST_BITS) - 1)]!;
     if (distance <= 0) distance = entryOf(distances, DIST_BITS, bits);
     pos += distance;
+    // A distance's extra bits may run past what is left (at most 28 bits: the shift stays below 32);
+    // then fewer than 15 are left, and the next symbol reads afresh.
+    bits >>>= distance;
+    left -= distance;
   }
   if (pos > end) invalid('the stream ends inside a block');
   return pos;
