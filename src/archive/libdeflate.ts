@@ -1,4 +1,4 @@
-// Deflate through libdeflate, the system's libdeflate.so.0 (Debian's and Alpine's libdeflate0),
+// Deflate through libdeflate, the system's libdeflate.so.0 (Debian's libdeflate0, Alpine's libdeflate),
 // called through koffi on libuv's thread pool, when both are there: it compresses a whole
 // buffer about twice as fast as zlib at the same level, and a little smaller. It takes no
 // dictionary and writes only complete streams; deflate-final-block.ts makes those into pieces.
