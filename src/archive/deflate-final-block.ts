@@ -3,8 +3,8 @@
 // sync flush would have ended it. Compressors that take whole buffers (libdeflate) only write
 // complete streams, and where their final block starts is known only by walking the stream block by
 // block — through every Huffman code up to each end-of-block, without writing any output. The walk
-// checks what it reads (codes, lengths, the stream's end) and throws on anything a valid stream
-// cannot hold.
+// checks what it reads (codes, code lengths, stored lengths, the stream's end) and throws on what no
+// valid stream holds; having no output, it does not check that distances stay within it.
 
 import { ArchiveCorruptError } from '../util/errors.js';
 
