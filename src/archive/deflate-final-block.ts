@@ -53,9 +53,9 @@ const offsets = new Int32Array(1 << LIT_BITS);
 
 /**
  * Builds a skipping table into `table` from code lengths; a symbol's entry is its code's length
- * plus `base[symbol]` (0 for a symbol that cannot occur). Deflate's Huffman codes are canonical and read bit by bit from the low end, so an entry
- * fills every slot whose low bits are its code reversed. Over-subscribed codes are refused; an
- * incomplete code leaves empty slots, refused when read.
+ * plus `base[symbol]` (0 for a symbol that cannot occur). Deflate's Huffman codes are canonical and
+ * read bit by bit from the low end, so an entry fills every slot whose low bits are its code
+ * reversed. Over-subscribed codes are refused; an incomplete code leaves empty slots, refused when read.
  */
 function buildTable(table: Table, lengths: Uint8Array, rootBits: number, base: Int32Array): Table {
   counts.fill(0);
@@ -163,17 +163,16 @@ class Bits {
   }
 }
 
-/** 25 or more bits of `d` from bit `pos` (past its end, zeros). */
+/** 25 or more bits of `d` from bit `pos`, low bit first (past its end, zeros). */
 function peekAt(d: Uint8Array, pos: number): number {
   const i = pos >>> 3;
-  const word = i + 3 < d.length ? d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24) : tailWord(d, i);
+  let word: number;
+  if (i + 3 < d.length) word = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24);
+  else {
+    word = 0;
+    for (let k = 3; k >= 0; k--) word = (word << 8) | (i + k < d.length ? (d[i + k] as number) : 0);
+  }
   return word >>> (pos & 7);
-}
-
-function tailWord(d: Uint8Array, i: number): number {
-  let word = 0;
-  for (let k = 3; k >= 0; k--) word = (word << 8) | (i + k < d.length ? (d[i + k] as number) : 0);
-  return word;
 }
 
 /** Decodes one symbol's entry from `table`, given the next bits. */
@@ -228,14 +227,12 @@ function readDynamicTables(bits: Bits): void {
  */
 function skipSymbols(d: Uint8Array, start: number, end: number, literals: Table, distances: Table): number {
   let pos = start;
-  const fast = (d.length - 4) * 8; // below it, four bytes can be read at pos
   let bits = 0;
   let left = 0;
   for (;;) {
     if (left < 15) {
       if (pos > end) invalid('the stream ends inside a block');
-      const i = pos >>> 3;
-      bits = (pos < fast ? d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24) : tailWord(d, i)) >>> (pos & 7);
+      bits = peekAt(d, pos);
       left = 32 - (pos & 7);
     }
     let entry = literals[bits & ((1 << LIT_BITS) - 1)]!;
@@ -248,8 +245,7 @@ function skipSymbols(d: Uint8Array, start: number, end: number, literals: Table,
     if (kind === KIND_LITERAL) continue;
     if (kind === KIND_END) break;
     if (left < 15) {
-      const j = pos >>> 3;
-      bits = (pos < fast ? d[j]! | (d[j + 1]! << 8) | (d[j + 2]! << 16) | (d[j + 3]! << 24) : tailWord(d, j)) >>> (pos & 7);
+      bits = peekAt(d, pos);
       left = 32 - (pos & 7);
     }
     let distance = distances[bits & ((1 << DIST_BITS) - 1)]!;
@@ -272,9 +268,7 @@ export interface DeflateEnd {
 }
 
 /** Walks a complete raw deflate stream to its final block and its end. */
-export function findFinalBlock(data: Uint8Array): DeflateEnd {
-  // A plain view: element reads stay monomorphic whether a Buffer or a Uint8Array was given.
-  const stream = new Uint8Array(data.buffer, data.byteOffset, data.length);
+export function findFinalBlock(stream: Uint8Array): DeflateEnd {
   const bits = new Bits(stream);
   for (;;) {
     const start = bits.pos;

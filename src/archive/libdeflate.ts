@@ -39,8 +39,8 @@ export class LibdeflatePool implements WholeDeflater {
   async compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number> {
     if (this.running < this.limit) this.running++;
     else await new Promise<void>((resume) => this.waiting.push(resume)); // a call that ends hands its turn on
-    const free = this.idle.get(level) ?? [];
-    this.idle.set(level, free);
+    let free = this.idle.get(level);
+    if (!free) this.idle.set(level, (free = []));
     let compressor: unknown = null;
     try {
       compressor = free.pop() ?? this.allocate(level);

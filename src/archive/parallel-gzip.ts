@@ -1,15 +1,15 @@
 // Parallel gzip in the manner of pigz: the input is cut into blocks that are deflated concurrently
 // on the libuv thread pool (block-deflate.ts: by libdeflate where it is there, each block on its
 // own, or by zlib, each primed with the previous block's last 32 KiB as dictionary), each ending on
-// a byte boundary and not final (the last one finished), then joined under ONE gzip header and trailer
-// with the CRC-32 and length of the whole input. One member matters: Home Assistant's streaming tar
-// reader stops after the first gzip member. Blocks that sample as incompressible are stored, not
-// deflated. Input chunks are released once copied into a block; block buffers are reused; each
-// block's output is handed over to whoever uses it up (owned-chunks.ts). No worker thread: both
-// compressors already work off this thread, and another isolate would cost more memory than the little it
-// would take off this one. With a segment plan, large files' contents are compressed as segments
-// (segment-plan.ts) that a segment store can hand back the next time the same bytes come by. The
-// stream ends — returns, throws or is stopped — only once no block is in flight.
+// a byte boundary and not final (the last one finished), then joined under ONE gzip header and
+// trailer with the CRC-32 and length of the whole input. One member matters: Home Assistant's
+// streaming tar reader stops after the first gzip member. Blocks that sample as incompressible are
+// stored, not deflated. Input chunks are released once copied into a block; block buffers are
+// reused; each block's output is handed over to whoever uses it up (owned-chunks.ts). No worker
+// thread: both compressors already work off this thread, and another isolate would cost more
+// memory than the little it would take off this one. With a segment plan, large files' contents are
+// compressed as segments (segment-plan.ts) that a segment store can hand back the next time the same
+// bytes come by. The stream ends — returns, throws or is stopped — only once no block is in flight.
 
 import { availableParallelism } from 'node:os';
 import { assembleBlocks, WINDOW } from './block-assembler.js';

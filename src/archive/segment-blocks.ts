@@ -31,7 +31,9 @@ export function blockSegmentKeys(job: BlockJob, tail: Buffer | null): { keys: Bu
   const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
   const keys: Buffer[] = [];
   if (job.whole) {
-    for (let at = job.dictLength; at < all.length; at += SEGMENT_SIZE) keys.push(aloneSegmentKey(job.level, all.subarray(at, Math.min(at + SEGMENT_SIZE, all.length))));
+    for (let at = job.dictLength; at < all.length; at += SEGMENT_SIZE) {
+      keys.push(aloneSegmentKey(job.level, all.subarray(at, Math.min(at + SEGMENT_SIZE, all.length))));
+    }
     return { keys, tail: null };
   }
   let dictDigest = job.dictLength ? tail : null;
@@ -82,44 +84,40 @@ function deflateRun(segments: Uint8Array[], dictionary: Uint8Array | undefined, 
   });
 }
 
-/** A block of whole segments: stored ones copied, the others compressed (alone or in runs) and kept. */
-export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
-  const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
-  const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
-  // A stored piece that could not be this segment's (another length, more than storing it) is not used.
-  const found = (await store.getAll(keys)).map((f, i) =>
-    f && f.length === (segments[i] as Uint8Array).length && f.payload.length <= storedSize(f.length) ? f : null,
+/** A block's segments, those to compress (in order), and where their pieces go. */
+interface SegmentWork {
+  segments: Uint8Array[];
+  pending: number[];
+  made: (CachedSegment | null)[];
+}
+
+/**
+ * Compresses each pending segment alone, straight into its slot of `out` (each slot as large as the
+ * segment stored, so nothing needs a buffer of its own); returns the segments placed so, which the
+ * caller moves down into place.
+ */
+async function compressAlone({ pending, segments, made }: SegmentWork, whole: WholeDeflater, out: Uint8Array, level: number): Promise<Set<number>> {
+  await Promise.all(
+    pending.map(async (i) => {
+      const segment = segments[i] as Uint8Array;
+      const at = i * storedSize(SEGMENT_SIZE);
+      const slot = out.subarray(at, at + storedSize(segment.length));
+      const length = await deflateWhole(whole, segment, level, false, slot.subarray(0, slot.length - 1));
+      made[i] = { crc: crc32(segment), length: segment.length, payload: slot.subarray(0, length < 0 ? writeStored(segment, false, slot) : length) };
+    }),
   );
-  const made: (CachedSegment | null)[] = found.map(() => null);
+  return new Set(pending);
+}
+
+/** Compresses the pending segments with zlib, one stream per run of consecutive ones; none is placed in `out`. */
+async function compressInRuns({ pending, segments, made }: SegmentWork, all: Uint8Array, job: BlockJob): Promise<Set<number>> {
   const runs: number[][] = [];
-  for (let i = 0; i < segments.length; i++) {
-    if (found[i]) continue;
-    const segment = segments[i] as Uint8Array;
-    if (job.store && looksIncompressible(segment)) {
-      const stored = new Uint8Array(storedSize(segment.length));
-      made[i] = { crc: crc32(segment), length: segment.length, payload: stored.subarray(0, writeStored(segment, false, stored)) };
-      continue;
-    }
+  for (const i of pending) {
     const run = runs[runs.length - 1];
-    if (run && run[run.length - 1] === i - 1 && !made[i - 1] && !job.whole) run.push(i);
+    if (run && run[run.length - 1] === i - 1) run.push(i);
     else runs.push([i]);
   }
-  const out = new Uint8Array(job.output);
-  // Segments compressed alone go straight into their slots of the output (each as large as the
-  // segment stored), and are moved down into place below: no buffer of their own.
-  const inPlace = new Set<number>();
-  const whole = job.whole;
-  if (whole) {
-    await Promise.all(
-      runs.map(async ([i]) => {
-        const segment = segments[i as number] as Uint8Array;
-        const slot = out.subarray((i as number) * storedSize(SEGMENT_SIZE), (i as number) * storedSize(SEGMENT_SIZE) + storedSize(segment.length));
-        const length = await deflateWhole(whole, segment, job.level, false, slot.subarray(0, slot.length - 1));
-        made[i as number] = { crc: crc32(segment), length: segment.length, payload: slot.subarray(0, length < 0 ? writeStored(segment, false, slot) : length) };
-        inPlace.add(i as number);
-      }),
-    );
-  } else await Promise.all(
+  await Promise.all(
     runs.map(async (run) => {
       const start = job.dictLength + (run[0] as number) * SEGMENT_SIZE;
       const dictionary = all.subarray(Math.max(0, start - WINDOW), start);
@@ -135,6 +133,31 @@ export async function compressSegments(store: SegmentStore, keys: Buffer[], job:
       });
     }),
   );
+  return new Set();
+}
+
+/** A block of whole segments: stored ones copied, the others compressed (alone or in runs) and kept. */
+export async function compressSegments(store: SegmentStore, keys: Buffer[], job: BlockJob): Promise<BlockResult> {
+  const all = new Uint8Array(job.input, 0, job.dictLength + job.length);
+  const segments = keys.map((_, i) => all.subarray(job.dictLength + i * SEGMENT_SIZE, Math.min(job.dictLength + (i + 1) * SEGMENT_SIZE, all.length)));
+  // A stored piece that could not be this segment's (another length, more than storing it) is not used.
+  const found = (await store.getAll(keys)).map((f, i) =>
+    f && f.length === (segments[i] as Uint8Array).length && f.payload.length <= storedSize(f.length) ? f : null,
+  );
+  const made: (CachedSegment | null)[] = found.map(() => null);
+  /** The segments to compress, in order. */
+  const pending: number[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    if (found[i]) continue;
+    const segment = segments[i] as Uint8Array;
+    if (job.store && looksIncompressible(segment)) {
+      const stored = new Uint8Array(storedSize(segment.length));
+      made[i] = { crc: crc32(segment), length: segment.length, payload: stored.subarray(0, writeStored(segment, false, stored)) };
+    } else pending.push(i);
+  }
+  const out = new Uint8Array(job.output);
+  const work = { segments, pending, made };
+  const inPlace = job.whole ? await compressAlone(work, job.whole, out, job.level) : await compressInRuns(work, all, job);
   let outputLength = 0;
   let crc = 0;
   for (let i = 0; i < segments.length; i++) {

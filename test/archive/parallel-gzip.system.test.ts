@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parallelGzip } from '../../src/archive/parallel-gzip.js';
 import { collect } from '../../src/util/chunks.js';
-import { requireLibdeflate } from '../helpers/libdeflate.js';
+import { ENGINES } from '../helpers/libdeflate.js';
 
 async function* pieces(data: Buffer, size: number) {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
@@ -25,10 +25,7 @@ print(n)`], { input: gz });
 const text = Buffer.from(Array.from({ length: 60000 }, (_, i) => `sensor.temp_${i % 40}: ${(i * 7) % 1000}\n`).join(''));
 const random = randomBytes(3 << 20);
 
-describe.each([
-  ['libdeflate', requireLibdeflate],
-  ['zlib', () => null],
-])('parallel gzip with %s', (_engineName, engineOf) => {
+describe.each(ENGINES)('parallel gzip with %s', (_engineName, engineOf) => {
   it.each([
     ['empty input', Buffer.alloc(0)],
     ['one byte', Buffer.from('x')],

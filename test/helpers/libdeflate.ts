@@ -8,3 +8,9 @@ export function requireLibdeflate(): WholeDeflater {
   if (!engine) throw new Error('libdeflate could not be loaded (koffi and libdeflate.so.0; scripts/test.sh installs libdeflate0)');
   return engine;
 }
+
+/** Both compressors, for tests that run with each: [name, the engine parallel gzip is given]. */
+export const ENGINES: [string, () => WholeDeflater | null][] = [
+  ['libdeflate', requireLibdeflate],
+  ['zlib', () => null],
+];
