@@ -2,15 +2,16 @@
 // stream) and checkpoints where inflating can begin in the middle of the gzip stream — so a listing
 // needs no pass over the archive and reading one file inflates only from the checkpoint before it.
 //
-// Lifeboat's parallel gzip ends every block on a byte boundary (sync flush) and compresses it with
-// the previous 32 KiB as dictionary, so a block start resumes with that window and no bit offset;
-// the writer records one every CHECKPOINT_SPACING bytes of tar, and when an archive would have more
-// than MAX_CHECKPOINTS it drops every other one and doubles the spacing, so the windows it holds
-// stay under MAX_CHECKPOINTS × 32 KiB whatever the archive's size. Other gzip streams (Home
-// Assistant's) have no such boundaries: their index holds the entries only, and reading a file
-// scans. Decryption resumes without anything stored: SecureTar v2 takes the previous ciphertext
-// block as IV, v3 the stream state rebuilt from the MACs of the messages before (securetar/).
-// The key that ties an index to one archive's bytes is computed by its keeper (manager/).
+// Lifeboat's parallel gzip ends every block on a byte boundary, so a block start resumes with no bit
+// offset, and with the window the block was compressed after: the previous 32 KiB (zlib), or none
+// (libdeflate compresses each block on its own, so its checkpoints cost no memory and no room in
+// the file). The writer records one every CHECKPOINT_SPACING bytes of tar, and when an archive
+// would have more than MAX_CHECKPOINTS it drops every other one and doubles the spacing, so the
+// windows it holds stay under MAX_CHECKPOINTS × 32 KiB whatever the archive's size. Other gzip
+// streams (Home Assistant's) have no such boundaries: their index holds the entries only, and
+// reading a file scans. Decryption resumes without anything stored: SecureTar v2 takes the
+// previous ciphertext block as IV, v3 the stream state rebuilt from the MACs of the messages before
+// (securetar/). The key that ties an index to one archive's bytes is computed by its keeper (manager/).
 
 import { freeNow } from '../util/owned-chunks.js';
 import { z } from 'zod';

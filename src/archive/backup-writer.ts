@@ -23,6 +23,7 @@ import { BackupReaderWriterError } from '../util/errors.js';
 import { innerTarStream, type InnerEntry } from './inner-tar-writer.js';
 import { INNER_HEADER_SIZE, backupJsonHeader, endOfArchive, innerMemberHeader, paddingFor } from './outer-tar.js';
 import { parallelGzip } from './parallel-gzip.js';
+import type { WholeDeflater } from './libdeflate.js';
 import { SegmentPlan } from './segment-plan.js';
 import type { SegmentStore } from './segment-store.js';
 import { encryptWhenReady } from './securetar/deferred-encryption.js';
@@ -66,6 +67,8 @@ export interface BackupWriteOptions {
   finalExtra?: () => ExtraMetadata;
   /** Large files are compressed as segments, looked up here and kept here (segment-plan.ts). */
   segments?: SegmentStore;
+  /** The whole-buffer compressor; null: zlib. Default: libdeflate where it can be loaded. */
+  engine?: WholeDeflater | null;
 }
 
 export interface WrittenBackup {
@@ -137,6 +140,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
       onBlock: (b) => index.block(b),
       plan,
       segments: opts.segments,
+      engine: opts.engine,
     });
     const gzipped = tap(compressed, (c) => {
       hash.update(c);

@@ -38,7 +38,9 @@ export interface ParallelGzipOptions {
   storeIncompressible?: boolean;
   /**
    * Told of each block as its output is handed on, in order: every block starts on a byte
-   * boundary and inflates given its dictionary (the 32 KiB before it), so an index can resume there.
+   * boundary and inflates given its dictionary, so an index can resume there. The dictionary is the
+   * 32 KiB before the block where zlib compressed it, and empty where libdeflate did: those blocks
+   * refer to nothing before them.
    */
   onBlock?: (block: GzipBlockStart) => void;
   /** The stretches of the input to compress as segments (see segment-plan.ts). */
@@ -49,7 +51,7 @@ export interface ParallelGzipOptions {
   engine?: WholeDeflater | null;
 }
 
-/** Where a block starts, in the input and in the gzip output, and its dictionary (a view: copy what you keep). */
+/** Where a block starts, in the input and in the gzip output, and the dictionary it needs (a view: copy what you keep). */
 export interface GzipBlockStart {
   inputOffset: number;
   outputOffset: number;
@@ -99,7 +101,7 @@ export async function* parallelGzip(
   const next = async (): Promise<Buffer> => {
     const { job, length: blockLength, dictLength } = inFlight.shift() as (typeof inFlight)[number];
     const result = await job;
-    options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, dictLength) });
+    options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, whole ? 0 : dictLength) });
     outputOffset += result.outputLength;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;

@@ -1,7 +1,8 @@
 // An archive index gathered while Lifeboat writes a backup: the listing it gives equals the
 // archive's entries as a scan reads them, and a file read from the checkpoint before it equals the
 // scan's bytes — at the start, in the middle and at the end of an archive of many checkpoints,
-// plain, SecureTar v2 and v3 — while reading only a small part of the file.
+// plain, SecureTar v2 and v3, compressed by libdeflate (checkpoints without windows) and by zlib
+// (each with the 32 KiB before it) — while reading only a small part of the file.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { BackupReader } from '../../src/archive/backup-reader.js';
 import { FileByteSource } from '../../src/archive/byte-source.js';
 import { openIndexedEntry } from '../../src/archive/indexed-read.js';
 import { CountingSource } from '../helpers/counting-source.js';
+import { requireLibdeflate } from '../helpers/libdeflate.js';
 import { pack, variants } from '../helpers/generated-backup.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { makeTree, type TreeSpec } from '../helpers/tree.js';
@@ -25,12 +27,12 @@ function text(lines: number, seed: string): string {
   return out;
 }
 
-/** ~40 MiB of tar: small files first, big incompressible and compressible files, small files last. */
+/** ~44 MiB of tar: small files first, big incompressible and compressible files, small files last. */
 function bigTree(): TreeSpec {
   const spec: TreeSpec = { 'automations.yaml': '- id: "1"\n  alias: first\n' };
   for (let i = 0; i < 200; i++) spec[`custom_components/a/f${String(i).padStart(3, '0')}.py`] = text(20, `a${i}`);
   spec['media/video1.bin'] = randomBytes(12 * MiB);
-  spec['media/log.txt'] = text(200_000, 'log');
+  spec['media/log.txt'] = text(300_000, 'log'); // past the second checkpoint: video1.bin is read from one in the text
   spec['media/video2.bin'] = randomBytes(10 * MiB);
   for (let i = 0; i < 300; i++) spec[`zz/small/s${String(i).padStart(3, '0')}.json`] = JSON.stringify({ i, name: `n${i}` });
   spec['zz/z-last.yaml'] = 'last: true\n';
@@ -46,7 +48,12 @@ async function scanRead(reader: BackupReader, password: string | null, path: str
   return digest;
 }
 
-describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_label, password, version) => {
+const cases = [
+  ...variants.map(([label, password, version]) => [`${label}, libdeflate`, password, version, requireLibdeflate] as const),
+  ['SecureTar v3, zlib', 'hunter2', 3, () => null] as const,
+];
+
+describe.each(cases)('the archive index of a backup Lifeboat writes (%s)', (label, password, version, engine) => {
   let file = '';
   let index: ArchiveIndex;
 
@@ -54,7 +61,7 @@ describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_
     const dir = await tmpDir();
     await makeTree(join(dir, 'src'), bigTree());
     file = join(dir, 'b.tar');
-    const written = await pack(join(dir, 'src'), file, password, version);
+    const written = await pack(join(dir, 'src'), file, password, version, engine());
     index = { format: INDEX_FORMAT, version: 2, key: '0'.repeat(64), archive: 'homeassistant.tar.gz', ...written.index };
   }, 60_000);
 
@@ -77,6 +84,17 @@ describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_
     expect(index.tarSize - tarOffsets.at(-1)!).toBeLessThanOrEqual(CHECKPOINT_SPACING + MiB);
   });
 
+  it('keeps a window only for blocks compressed after one (zlib)', () => {
+    const windowLengths = index.checkpoints.map((c) => c[3]);
+    if (label.endsWith('zlib')) {
+      expect(windowLengths[0]).toBe(0); // the first block has nothing before it
+      expect(windowLengths.slice(1)).toEqual(windowLengths.slice(1).map(() => 32 * 1024));
+    } else {
+      expect(windowLengths).toEqual(windowLengths.map(() => 0));
+      expect(index.windows.length).toBe(0);
+    }
+  });
+
   it('lists what a scan of the archive lists', async () => {
     const reader = await BackupReader.open(file);
     try {
@@ -91,7 +109,7 @@ describe.each(variants)('the archive index of a backup Lifeboat writes (%s)', (_
     }
   });
 
-  it.each(['automations.yaml', 'custom_components/a/f100.py', 'media/log.txt', 'media/video2.bin', 'zz/small/s150.json', 'zz/z-last.yaml'])(
+  it.each(['automations.yaml', 'custom_components/a/f100.py', 'media/log.txt', 'media/video1.bin', 'media/video2.bin', 'zz/small/s150.json', 'zz/z-last.yaml'])(
     'reads %s from the checkpoint before it, as a scan reads it',
     async (path) => {
       const counting = new CountingSource(await FileByteSource.open(file));

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { writeBackupFile } from '../../src/archive/backup-writer.js';
+import type { WholeDeflater } from '../../src/archive/libdeflate.js';
 import { ExcludeRules } from '../../src/source/exclude-rules.js';
 import { walkInstallation } from '../../src/source/tree-walk.js';
 import { META } from './meta.js';
@@ -34,12 +35,14 @@ export async function generatedTree(root: string): Promise<void> {
   });
 }
 
-export async function pack(root: string, out: string, password: string | null, version: 2 | 3) {
+/** Packs `root` as a backup does; `engine` as parallel gzip takes it (default: libdeflate where it loads). */
+export async function pack(root: string, out: string, password: string | null, version: 2 | 3, engine?: WholeDeflater | null) {
   return writeBackupFile(out, {
     entries: walkInstallation({ root, rules: ExcludeRules.forBackup({ includeDatabase: true }) }),
     meta: META,
     password,
     secureTarVersion: version,
+    engine,
   });
 }
 
