@@ -151,7 +151,7 @@ async function halfFree(dir: string): Promise<number> {
 export class SegmentCache implements SegmentStore {
   readonly stats: SegmentCacheStats = { hits: 0, misses: 0, reusedBytes: 0, damaged: 0 };
   /** This backup's entries (reused ones where they were, new ones appended), their bytes, and where the next goes. */
-  private readonly written = new SegmentRecords();
+  private readonly written: SegmentRecords;
   private used = 0;
   private position: number;
   private staging = Buffer.allocUnsafe(STAGING);
@@ -180,6 +180,9 @@ export class SegmentCache implements SegmentStore {
     private readonly start: number,
   ) {
     this.position = start;
+    // Room for as many entries as the last backup had: a table the size of the installation's
+    // large files is not grown (and copied) step by step while the backup runs.
+    this.written = new SegmentRecords(previous?.size);
   }
 
   /** Opens the cache in `dir` (created if missing): its pack, cut back to what its index uses, or a new one. */
@@ -359,17 +362,19 @@ export class SegmentCache implements SegmentStore {
     if (!out) return null;
     try {
       const moved = new SegmentRecords(this.written.size);
-      // The keys are views of the records, which stay as they are while this runs.
-      const order = [...this.written.records()].sort((a, b) => a.offset - b.offset);
+      // Record numbers, not an object per entry: a large cache has tens of thousands of them. The
+      // keys are views of the records, which stay as they are while this runs.
+      const order = this.written.inPackOrder();
+      const entry = (i: number): SegmentRecord | null => (i < order.length ? this.written.record(order[i] as number) : null);
       const buffer = Buffer.allocUnsafe(COMPACT_READ);
       let to = 0;
       let i = 0;
       while (i < order.length) {
         // A stretch of entries that lie one after the other and fit one read.
-        const first = order[i++] as SegmentRecord;
+        const first = entry(i++) as SegmentRecord;
         const stretch = [first];
         let size = first.size;
-        for (let e = order[i]; e && e.offset === first.offset + size && size + e.size <= COMPACT_READ; e = order[++i]) {
+        for (let e = entry(i); e && e.offset === first.offset + size && size + e.size <= COMPACT_READ; e = entry(++i)) {
           stretch.push(e);
           size += e.size;
         }

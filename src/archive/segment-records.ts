@@ -32,17 +32,27 @@ export class SegmentRecords {
   /** Record number + 1 per slot (0: empty). */
   private slots: Uint32Array;
 
-  constructor(capacity = 1024) {
+  /** Room for `capacity` records before the table grows; `bytes`: records to take over (see from()). */
+  constructor(capacity = 1024, bytes?: Buffer) {
     // Not zeroed: only records already written are ever read, so untouched room costs no memory.
-    this.bytes = Buffer.allocUnsafe(Math.max(1, capacity) * RECORD);
+    this.bytes = bytes ?? Buffer.allocUnsafe(Math.max(1, capacity) * RECORD);
     this.slots = new Uint32Array(slotsFor(capacity));
   }
 
-  /** Records as an index file holds them (whole records only; a key seen twice keeps its first). */
+  /**
+   * Records as an index file holds them (whole records only; a key seen twice keeps its first).
+   * The table takes `records` over and keeps them where they are, the ones it keeps moved up over
+   * the ones it drops: a large index is not copied.
+   */
   static from(records: Buffer): SegmentRecords {
-    const table = new SegmentRecords(Math.max(1, Math.floor(records.length / RECORD)));
-    for (let at = 0; at + RECORD <= records.length; at += RECORD) {
-      table.add(records.subarray(at, at + KEY), Number(records.readBigUInt64LE(at + KEY)), records.readUInt32LE(at + KEY + 8));
+    const whole = Math.floor(records.length / RECORD);
+    const table = new SegmentRecords(Math.max(1, whole), records.length ? records : undefined);
+    for (let record = 0; record < whole; record++) {
+      const at = record * RECORD;
+      if (table.slotOf(records.subarray(at, at + KEY)) >= 0) continue;
+      const to = table.count * RECORD; // at or before `at`: only records already kept lie before it
+      if (to !== at) records.copyWithin(to, at, at + RECORD);
+      table.place(records.subarray(to, to + KEY), table.count++);
     }
     return table;
   }
@@ -86,11 +96,17 @@ export class SegmentRecords {
     return { end, largest };
   }
 
-  /** Every record, in the order added (the key is a view: copy it to keep it). */
-  *records(): Generator<SegmentRecord> {
-    for (let at = 0; at < this.count * RECORD; at += RECORD) {
-      yield { key: this.bytes.subarray(at, at + KEY), offset: this.offsetAt(at), size: this.sizeAt(at) };
-    }
+  /** Record number `record` (0 for the first added; the key is a view: copy it to keep it). */
+  record(record: number): SegmentRecord {
+    const at = record * RECORD;
+    return { key: this.bytes.subarray(at, at + KEY), offset: this.offsetAt(at), size: this.sizeAt(at) };
+  }
+
+  /** The record numbers in the order their entries lie in the pack. */
+  inPackOrder(): Uint32Array {
+    const offsets = new Float64Array(this.count);
+    for (let record = 0; record < this.count; record++) offsets[record] = this.offsetAt(record * RECORD);
+    return Uint32Array.from({ length: this.count }, (_, record) => record).sort((a, b) => (offsets[a] as number) - (offsets[b] as number));
   }
 
   /** The records, as an index file holds them. */

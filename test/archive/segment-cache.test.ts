@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SegmentCache } from '../../src/archive/segment-cache.js';
 import { MIN_SEGMENTED_SIZE, SEGMENT_SIZE, SegmentPlan } from '../../src/archive/segment-plan.js';
-import { SegmentRecords } from '../../src/archive/segment-records.js';
+import { RECORD, SegmentRecords } from '../../src/archive/segment-records.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { backedUpOnce, backup, compress, rows, SEGMENTS, SIZE, streamOf } from '../helpers/segment-streams.js';
 import { requireLibdeflate } from '../helpers/libdeflate.js';
@@ -226,5 +226,31 @@ describe('the segment records', () => {
     expect(again.find(twin)).toEqual({ offset: 200, size: 53 });
     added.forEach((k, i) => expect(again.find(k)).toEqual({ offset: i * 60, size: 60 }));
     expect(again.find(stranger)).toBeNull();
+    // Offsets 0, 60, 100, 120, 180, 200, 240: the first two records (100, 200) among the 5000 added (60 apart).
+    const order = [...records.inPackOrder()];
+    expect(order.slice(0, 7)).toEqual([2, 3, 0, 4, 5, 1, 6]);
+    expect(order.length).toBe(5002);
+    expect(order.at(-1)).toBe(5001);
+  });
+
+  it('read from an index file, keep the first record of a key seen twice, in order, and ignore a cut-off record', () => {
+    const [a, b, c, d] = Array.from({ length: 4 }, () => randomBytes(32)) as [Buffer, Buffer, Buffer, Buffer];
+    const file = [[a, 0], [b, 60], [a, 120], [c, 180], [b, 240], [d, 300]] as const;
+    const bytes = Buffer.concat(
+      file.map(([key, offset]) => {
+        const one = new SegmentRecords();
+        one.add(key, offset, 60);
+        return Buffer.from(one.encode());
+      }),
+    );
+    const table = SegmentRecords.from(Buffer.concat([bytes, Buffer.alloc(RECORD - 1, 7)]));
+    expect(table.size).toBe(4);
+    expect([a, b, c, d].map((k) => table.find(k))).toEqual([0, 60, 180, 300].map((offset) => ({ offset, size: 60 })));
+    expect([0, 1, 2, 3].map((n) => table.record(n))).toEqual([a, b, c, d].map((key, n) => ({ key, offset: [0, 60, 180, 300][n], size: 60 })));
+    expect(table.add(a, 999, 60)).toBe(false);
+    const e = randomBytes(32);
+    expect(table.add(e, 360, 60)).toBe(true); // room made by growing past the records it took over
+    expect(table.find(e)).toEqual({ offset: 360, size: 60 });
+    expect(table.find(d)).toEqual({ offset: 300, size: 60 });
   });
 });
