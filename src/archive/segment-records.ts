@@ -46,7 +46,7 @@ export class SegmentRecords {
    */
   static from(records: Buffer): SegmentRecords {
     const whole = Math.floor(records.length / RECORD);
-    const table = new SegmentRecords(Math.max(1, whole), records.length ? records : undefined);
+    const table = new SegmentRecords(Math.max(1, whole), whole ? records : undefined); // not less than one record's room
     for (let record = 0; record < whole; record++) {
       const at = record * RECORD;
       if (table.slotOf(records.subarray(at, at + KEY)) >= 0) continue;

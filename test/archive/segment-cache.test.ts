@@ -219,7 +219,7 @@ describe('the segment records', () => {
     expect(records.find(stranger)).toBeNull();
     const added = Array.from({ length: 5000 }, () => randomBytes(32));
     added.forEach((k, i) => expect(records.add(k, i * 60, 60)).toBe(true)); // past several regrowths
-    const again = SegmentRecords.from(records.encode());
+    const again = SegmentRecords.from(Buffer.from(records.encode())); // from() takes its buffer over: a copy
     expect(again.size).toBe(records.size);
     expect(again.size).toBe(5002);
     expect(again.find(key)).toEqual({ offset: 100, size: 52 });
@@ -252,5 +252,9 @@ describe('the segment records', () => {
     expect(table.add(e, 360, 60)).toBe(true); // room made by growing past the records it took over
     expect(table.find(e)).toEqual({ offset: 360, size: 60 });
     expect(table.find(d)).toEqual({ offset: 300, size: 60 });
+    const fromScrap = SegmentRecords.from(Buffer.alloc(RECORD - 1));
+    expect(fromScrap.size).toBe(0);
+    expect(fromScrap.add(e, 0, 60)).toBe(true);
+    expect(fromScrap.find(e)).toEqual({ offset: 0, size: 60 });
   });
 });
