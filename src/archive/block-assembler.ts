@@ -1,6 +1,6 @@
 // Cuts a byte stream into the blocks of a pigz-style gzip stream, copying it into buffers taken
 // from the caller (so they can be reused) that start with the previous block's last 32 KiB, the
-// block's deflate dictionary. Each input chunk is released once it is copied (owned-chunks.ts).
+// block's deflate dictionary (none for a compressor that takes none). Each input chunk is released once it is copied (owned-chunks.ts).
 // With a segment plan, a block ends where a stretch it names begins, and the stretch is cut into
 // blocks of whole segments (SEGMENT_SIZE from the stretch's start) whose first has no dictionary,
 // so each segment's compressed form can depend on the file's bytes alone.
@@ -29,15 +29,16 @@ interface Open {
 
 /**
  * Yields blocks of at most `blockSize` bytes (a multiple of SEGMENT_SIZE when a plan is given) in
- * buffers from `take`, each at least WINDOW + blockSize bytes. A full block is only
- * given out once more input shows whether it is the last one; an empty input gives one empty last
- * block.
+ * buffers from `take`, each at least `window` + blockSize bytes, each after up to `window` bytes
+ * of dictionary. A full block is only given out once more input shows whether it is the last one;
+ * an empty input gives one empty last block.
  */
 export async function* assembleBlocks(
   input: AsyncIterable<Uint8Array>,
   blockSize: number,
   take: () => ArrayBuffer,
   plan?: SegmentPlan,
+  window = WINDOW,
 ): AsyncGenerator<Block> {
   if (plan && blockSize % SEGMENT_SIZE !== 0) throw new RangeError('with a segment plan, the block size must be a multiple of the segment size');
   let position = 0;
@@ -48,7 +49,7 @@ export async function* assembleBlocks(
     const buffer = take();
     const bytes = new Uint8Array(buffer);
     const firstOfRegion = segment && region.start === position;
-    const dictLength = previous && !firstOfRegion ? Math.min(WINDOW, previous.length) : 0;
+    const dictLength = previous && !firstOfRegion ? Math.min(window, previous.length) : 0;
     if (previous && dictLength) {
       const end = previous.dictLength + previous.length;
       bytes.set(new Uint8Array(previous.buffer, end - dictLength, dictLength), 0);

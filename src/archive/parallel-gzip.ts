@@ -101,18 +101,21 @@ export async function* parallelGzip(
   const next = async (): Promise<Buffer> => {
     const { job, length: blockLength, dictLength } = inFlight.shift() as (typeof inFlight)[number];
     const result = await job;
-    options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, whole ? 0 : dictLength) });
+    options.onBlock?.({ inputOffset: length, outputOffset, dictionary: new Uint8Array(result.input, 0, dictLength) });
     outputOffset += result.outputLength;
     crc = crc32Combine(crc, result.crc, blockLength);
     length += blockLength;
     inputs.push(result.input);
     return handOver(Buffer.from(result.output, 0, result.outputLength));
   };
+  // libdeflate compresses each block on its own: its blocks carry no dictionary.
+  const window = whole ? 0 : WINDOW;
   const blocks = assembleBlocks(
     readAhead(input, INPUT_AHEAD * blockSize, (c) => c.length),
     blockSize,
-    () => inputs.pop() ?? new ArrayBuffer(WINDOW + blockSize),
+    () => inputs.pop() ?? new ArrayBuffer(window + blockSize),
     options.segments ? options.plan : undefined,
+    window,
   );
   // The digest of the last 32 KiB of the previous block when it ended with a whole segment.
   let tail: Buffer | null = null;
