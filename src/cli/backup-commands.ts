@@ -3,12 +3,12 @@
 
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FileWriter } from '../util/file-writer.js';
 import { LOCAL_AGENT_ID, type ManagerBackup } from '../core/types.js';
 import { registerBackupFileCommands } from './backup-files-commands.js';
-import { openCore, showProgress } from './context.js';
+import { backupsOf, globals, installationOf, openCore, showProgress } from './context.js';
 import { addPasswordOptions, parseIntOption, resolvePassword, UsageError, type PasswordOptions } from './common.js';
 import { addHaControlOptions, haControlSpec, type HaControlOptions } from './ha-control-options.js';
 import { formatBytes } from './progress.js';
@@ -217,7 +217,10 @@ export function registerBackupCommands(program: Command): void {
         warmUp.warmUpRestore();
         const password = await resolvePassword(opts);
         const isFile = target.endsWith('.tar') || target.includes('/');
-        if (isFile && password !== null) void warmUp.deriveRestoreKeyAhead(resolve(target), password);
+        if (password !== null && isFile) void warmUp.deriveRestoreKeyAhead(resolve(target), password);
+        else if (password !== null && (opts.location ?? LOCAL_AGENT_ID) === LOCAL_AGENT_ID) {
+          void warmUp.deriveRestoreKeyAheadById(backupsOf() ?? join(installationOf(globals(cmd)), 'backups'), target, password);
+        }
         const core = await openCore(cmd);
         const installation = core.status.installation;
         if (!opts.yes && process.stdin.isTTY) {

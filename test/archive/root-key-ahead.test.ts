@@ -1,16 +1,39 @@
 // A restore begins deriving its archive's key while the program still loads: the root salt is read
-// from the outer tar alone, and the key derived ahead is the one the archive is then opened with —
-// taken once, and never handed to another password.
-import { readFile } from 'node:fs/promises';
+// from the outer tar alone — of the backup file, or of the backup with the id asked for in the backup
+// folder — and the key derived ahead is the one the archive is then opened with — taken once, and
+// never handed to another password.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withBackupReader } from '../../src/archive/backup-reader.js';
-import { homeAssistantRootSalt } from '../../src/archive/root-salt.js';
+import { writeBackupFile } from '../../src/archive/backup-writer.js';
+import { homeAssistantRootSalt, homeAssistantRootSaltById } from '../../src/archive/root-salt.js';
 import { argon2id, deriveAhead, openV3RootContext, parseV3Fields } from '../../src/archive/securetar/securetar-v3.js';
-import { deriveRestoreKeyAhead } from '../../src/core/restore-warm-up.js';
+import { deriveRestoreKeyAhead, deriveRestoreKeyAheadById } from '../../src/core/restore-warm-up.js';
 import { IncorrectPasswordError } from '../../src/util/errors.js';
+import { META } from '../helpers/meta.js';
 import { fixture } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp.js';
+
+/** A backup folder: a v2 and a v3 backup of one small file, and files and folders that are no backups; the two backups' ids. */
+async function backupFolder(): Promise<{ folder: string; v2: string; v3: string }> {
+  const dir = await tmpDir();
+  const folder = join(dir, 'backups');
+  await mkdir(folder);
+  const entries = async function* () {
+    yield* [];
+  };
+  const written = async (name: string, file: string, version: 2 | 3) =>
+    (await writeBackupFile(join(folder, file), { entries: entries(), meta: { ...META, name }, password: 'hunter2', secureTarVersion: version })).backup.backup_id;
+  await writeFile(join(folder, 'broken.tar'), randomBytes(4096));
+  await mkdir(join(folder, 'folder.tar'));
+  execFileSync('mkfifo', [join(folder, 'pipe.tar')]);
+  const v2 = await written('Older backup', 'Older_backup.tar', 2);
+  const v3 = await written('Newer backup', 'Newer_backup.tar', 3);
+  return { folder, v2, v3 };
+}
 
 const KAT_ROOT_KEY = 'd0d9eefb7c21757a8fd51278566203dcd716f2961b6e5cdae86e92efd2edfe40';
 
@@ -42,6 +65,40 @@ describe('the root salt of a backup, read ahead', () => {
     expect(await deriveRestoreKeyAhead(join(dir, 'missing.tar'), 'hunter2')).toBe(false);
     expect(await deriveRestoreKeyAhead(fixture('reference-made/kat_plain.txt'), 'hunter2')).toBe(false);
     expect(await deriveRestoreKeyAhead(fixture('reference-made/backup_core_v2_hunter2.tar'), 'hunter2')).toBe(false);
+  });
+});
+
+describe('the root salt of a backup found by its id, read ahead', () => {
+  it("is the salt of the backup file whose backup.json names the id, past files and folders that are no backups", async () => {
+    const { folder, v3 } = await backupFolder();
+    const salt = await homeAssistantRootSaltById(folder, v3);
+    expect(salt).not.toBeNull();
+    expect(salt?.toString('hex')).toBe((await homeAssistantRootSalt(join(folder, 'Newer_backup.tar')))?.toString('hex'));
+  });
+
+  it('is none for an id no backup there has, for a SecureTar v2 backup, and once its time is spent', async () => {
+    const { folder, v2, v3 } = await backupFolder();
+    expect(await homeAssistantRootSaltById(folder, 'deadbeef')).toBeNull();
+    expect(await homeAssistantRootSaltById(folder, v2)).toBeNull();
+    expect(await homeAssistantRootSaltById(folder, v3, 0)).toBeNull();
+  });
+
+  it('leaves a missing folder, or a FIFO given as the backup file, to the restore to report (without waiting on the FIFO)', async () => {
+    const { folder, v3 } = await backupFolder();
+    expect(await deriveRestoreKeyAheadById(join(folder, 'missing'), v3, 'hunter2')).toBe(false);
+    expect(await deriveRestoreKeyAhead(join(folder, 'pipe.tar'), 'hunter2')).toBe(false);
+  });
+
+  it('begins the derivation that opening the backup then takes', async () => {
+    const { folder, v3 } = await backupFolder();
+    expect(await deriveRestoreKeyAheadById(folder, v3, 'hunter2')).toBe(true);
+    const salt = (await homeAssistantRootSaltById(folder, v3))!;
+    expect(deriveAhead('hunter2', salt)).toBeNull(); // the one under way
+    await withBackupReader(join(folder, 'Newer_backup.tar'), async (reader) => {
+      await reader.checkSecret(reader.homeAssistantArchive()!, 'hunter2');
+    });
+    expect(deriveAhead('hunter2', salt)).not.toBeNull(); // taken by the reader
+    argon2id('hunter2', salt); // and this one taken here, so no other test finds it
   });
 });
 
