@@ -27,7 +27,7 @@ import type { WholeDeflater } from './libdeflate.js';
 import { SegmentPlan } from './segment-plan.js';
 import type { SegmentStore } from './segment-store.js';
 import { encryptWhenReady } from './securetar/deferred-encryption.js';
-import { createArchiveEncryptor } from './securetar/member-encryptor.js';
+import { createArchiveEncryptor, type ArchiveEncryptor } from './securetar/member-encryptor.js';
 import { V2_HEADER_SIZE, V3_HEADER_SIZE } from './securetar/securetar-header.js';
 import { padTo512 } from './tar-header.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -54,6 +54,11 @@ export interface BackupWriteOptions {
   /** Encrypts when set (an empty string is a valid password). */
   password?: string | null;
   secureTarVersion?: 2 | 3;
+  /**
+   * The encryptor for `password` and `secureTarVersion` when the caller began making it (deriving
+   * its key) earlier, so that it is ready sooner; otherwise it is begun here, as the archive begins.
+   */
+  encryptor?: Promise<ArchiveEncryptor>;
   /** gzip level 1–9, default 6. */
   level?: number;
   signal?: AbortSignal;
@@ -95,7 +100,7 @@ export async function writeBackupFile(path: string, opts: BackupWriteOptions): P
   const version = opts.secureTarVersion ?? 3;
   // The key is derived while the archive is already being read and compressed.
   const pendingMember = encrypted
-    ? createArchiveEncryptor(opts.password as string, version).then((e) => e.forMember(0))
+    ? (opts.encryptor ?? createArchiveEncryptor(opts.password as string, version)).then((e) => e.forMember(0))
     : null;
   pendingMember?.catch(() => undefined); // observed where it is awaited
 

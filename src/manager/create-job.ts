@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { backupName, computeBackupId, KEY_FINGERPRINT_EXTRA, type AgentBackup, type ExtraMetadata } from '../archive/backup-json.js';
 import { writeBackupFile, type WrittenBackup } from '../archive/backup-writer.js';
+import { createArchiveEncryptor } from '../archive/securetar/member-encryptor.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import { ArchiveIndexStore } from './archive-index-store.js';
 import { BackupManagerError } from '../util/errors.js';
@@ -119,6 +120,10 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   const toLocal = plan.available.includes(ctx.local.agentId);
   const password = opts.password ?? null;
   const filePassword = toLocal && ctx.protectedFor(ctx.local.agentId) === false ? null : password;
+  // The key is derived from the start, beside the database copy, so that it is ready about when the
+  // archive's first bytes are: they wait for it in memory meanwhile.
+  const encryptor = filePassword !== null ? createArchiveEncryptor(filePassword, opts.secureTarVersion ?? 3) : undefined;
+  encryptor?.catch(() => undefined); // a failure is the archive writer's to report
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
   let step = 'archive_write_failed';
   const pending = toLocal ? ((await ctx.local.capabilities.reserve?.()) ?? null) : null;
@@ -176,6 +181,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
           },
         },
         password: filePassword,
+        encryptor,
         clock: ctx.clock,
         signal: ctx.signal,
         secureTarVersion: opts.secureTarVersion,

@@ -1,7 +1,7 @@
 // A restore begins deriving its archive's key while the program still loads: the root salt is read
 // from the outer tar alone — of the backup file, or of the backup with the id asked for in the backup
 // folder — and the key derived ahead is the one the archive is then opened with — taken once, and
-// never handed to another password.
+// never handed to another password. A backup's key begun early is the one its archive is written with.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { withBackupReader } from '../../src/archive/backup-reader.js';
 import { writeBackupFile } from '../../src/archive/backup-writer.js';
 import { homeAssistantRootSalt, homeAssistantRootSaltById } from '../../src/archive/root-salt.js';
+import { createArchiveEncryptor } from '../../src/archive/securetar/member-encryptor.js';
 import { argon2id, deriveAhead, openV3RootContext, parseV3Fields } from '../../src/archive/securetar/securetar-v3.js';
 import { deriveRestoreKeyAhead, deriveRestoreKeyAheadById } from '../../src/core/restore-warm-up.js';
 import { IncorrectPasswordError } from '../../src/util/errors.js';
@@ -17,16 +18,17 @@ import { META } from '../helpers/meta.js';
 import { fixture } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp.js';
 
+async function* noEntries() {
+  yield* [];
+}
+
 /** A backup folder: a v2 and a v3 backup of one small file, and files and folders that are no backups; the two backups' ids. */
 async function backupFolder(): Promise<{ folder: string; v2: string; v3: string }> {
   const dir = await tmpDir();
   const folder = join(dir, 'backups');
   await mkdir(folder);
-  const entries = async function* () {
-    yield* [];
-  };
   const written = async (name: string, file: string, version: 2 | 3) =>
-    (await writeBackupFile(join(folder, file), { entries: entries(), meta: { ...META, name }, password: 'hunter2', secureTarVersion: version })).backup.backup_id;
+    (await writeBackupFile(join(folder, file), { entries: noEntries(), meta: { ...META, name }, password: 'hunter2', secureTarVersion: version })).backup.backup_id;
   await writeFile(join(folder, 'broken.tar'), randomBytes(4096));
   await mkdir(join(folder, 'folder.tar'));
   execFileSync('mkfifo', [join(folder, 'pipe.tar')]);
@@ -134,5 +136,18 @@ describe('a root key derived ahead', () => {
     });
     expect(deriveAhead('hunter2', salt)).not.toBeNull(); // taken by the reader
     argon2id('hunter2', salt); // and this one taken here, so no other test finds it
+  });
+});
+
+describe("a backup's key, begun before its archive", () => {
+  it('is the key the archive is written with, and the backup opens with the password', async () => {
+    const file = join(await tmpDir(), 'backup.tar');
+    const encryptor = createArchiveEncryptor('hunter2', 3);
+    const begun = parseV3Fields((await (await encryptor).forMember(0)).header(0)).rootSalt;
+    await writeBackupFile(file, { entries: noEntries(), meta: META, password: 'hunter2', secureTarVersion: 3, encryptor });
+    expect((await homeAssistantRootSalt(file))?.toString('hex')).toBe(Buffer.from(begun).toString('hex'));
+    await withBackupReader(file, async (reader) => {
+      await reader.checkSecret(reader.homeAssistantArchive()!, 'hunter2');
+    });
   });
 });
