@@ -57,6 +57,7 @@ export interface BackupWriteOptions {
   /**
    * The encryptor for `password` and `secureTarVersion` when the caller began making it (deriving
    * its key) earlier, so that it is ready sooner; otherwise it is begun here, as the archive begins.
+   * One encryptor serves one archive: its members' parameters are made once and kept.
    */
   encryptor?: Promise<ArchiveEncryptor>;
   /** gzip level 1–9, default 6. */
@@ -98,9 +99,12 @@ async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): As
 export async function writeBackupFile(path: string, opts: BackupWriteOptions): Promise<WrittenBackup> {
   const encrypted = opts.password !== undefined && opts.password !== null;
   const version = opts.secureTarVersion ?? 3;
-  // The key is derived while the archive is already being read and compressed.
+  // The key is derived (unless the caller began that earlier) while the archive is already being read and compressed.
   const pendingMember = encrypted
-    ? (opts.encryptor ?? createArchiveEncryptor(opts.password as string, version)).then((e) => e.forMember(0))
+    ? (opts.encryptor ?? createArchiveEncryptor(opts.password as string, version)).then((e) => {
+        if (e.version !== version) throw new BackupReaderWriterError(`Internal error: a SecureTar v${e.version} encryptor for a v${version} archive`);
+        return e.forMember(0);
+      })
     : null;
   pendingMember?.catch(() => undefined); // observed where it is awaited
 

@@ -4,7 +4,7 @@
 // never handed to another password. A backup's key begun early is the one its archive is written with.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withBackupReader } from '../../src/archive/backup-reader.js';
@@ -71,18 +71,42 @@ describe('the root salt of a backup, read ahead', () => {
 });
 
 describe('the root salt of a backup found by its id, read ahead', () => {
-  it("is the salt of the backup file whose backup.json names the id, past files and folders that are no backups", async () => {
+  it('is the salt of the backup file whose backup.json names the id', async () => {
     const { folder, v3 } = await backupFolder();
     const salt = await homeAssistantRootSaltById(folder, v3);
     expect(salt).not.toBeNull();
     expect(salt?.toString('hex')).toBe((await homeAssistantRootSalt(join(folder, 'Newer_backup.tar')))?.toString('hex'));
   });
 
-  it('is none for an id no backup there has, for a SecureTar v2 backup, and once its time is spent', async () => {
-    const { folder, v2, v3 } = await backupFolder();
+  it('is none for an id no backup there has (every file and folder that is no backup passed over) and for a SecureTar v2 backup', async () => {
+    const { folder, v2 } = await backupFolder();
     expect(await homeAssistantRootSaltById(folder, 'deadbeef')).toBeNull();
     expect(await homeAssistantRootSaltById(folder, v2)).toBeNull();
+  });
+
+  it('is that of the newest file with the id, as the local location lists them: hidden files are not', async () => {
+    const { folder, v3 } = await backupFolder();
+    const again = async (file: string) => {
+      await writeBackupFile(join(folder, file), { entries: noEntries(), meta: { ...META, name: 'Newer backup' }, password: 'hunter2', secureTarVersion: 3 });
+      return (await homeAssistantRootSalt(join(folder, file)))!.toString('hex');
+    };
+    const newer = await again('Newer_backup_2.tar');
+    const older = (await homeAssistantRootSalt(join(folder, 'Newer_backup.tar')))!.toString('hex');
+    expect(newer).not.toBe(older); // the same id, another salt
+    await utimes(join(folder, 'Newer_backup_2.tar'), 2_000_000_000, 2_000_000_000);
+    await utimes(join(folder, 'Newer_backup.tar'), 1_000_000_000, 1_000_000_000);
+    expect((await homeAssistantRootSaltById(folder, v3))?.toString('hex')).toBe(newer);
+    await utimes(join(folder, 'Newer_backup.tar'), 2_100_000_000, 2_100_000_000);
+    expect((await homeAssistantRootSaltById(folder, v3))?.toString('hex')).toBe(older);
+    await copyFile(join(folder, 'Newer_backup_2.tar'), join(folder, '.Newer_backup_2.tar'));
+    await utimes(join(folder, '.Newer_backup_2.tar'), 2_200_000_000, 2_200_000_000);
+    expect((await homeAssistantRootSaltById(folder, v3))?.toString('hex')).toBe(older);
+  });
+
+  it('reads no longer than its time allows', async () => {
+    const { folder, v3 } = await backupFolder();
     expect(await homeAssistantRootSaltById(folder, v3, 0)).toBeNull();
+    await expect(homeAssistantRootSalt(join(folder, 'Newer_backup.tar'), 0)).rejects.toThrow(/no time left/);
   });
 
   it('leaves a missing folder, or a FIFO given as the backup file, to the restore to report (without waiting on the FIFO)', async () => {
@@ -149,5 +173,12 @@ describe("a backup's key, begun before its archive", () => {
     await withBackupReader(file, async (reader) => {
       await reader.checkSecret(reader.homeAssistantArchive()!, 'hunter2');
     });
+  });
+
+  it('is refused when it was begun for another SecureTar version, and no file is left', async () => {
+    const file = join(await tmpDir(), 'backup.tar');
+    const encryptor = createArchiveEncryptor('hunter2', 2);
+    await expect(writeBackupFile(file, { entries: noEntries(), meta: META, password: 'hunter2', secureTarVersion: 3, encryptor })).rejects.toThrow(/v2 encryptor for a v3 archive/);
+    await expect(readFile(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
