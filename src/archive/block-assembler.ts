@@ -1,6 +1,7 @@
 // Cuts a byte stream into the blocks of a pigz-style gzip stream, copying it into buffers taken
 // from the caller (so they can be reused) that start with the previous block's last 32 KiB, the
-// block's deflate dictionary (none for a compressor that takes none). Each input chunk is released once it is copied (owned-chunks.ts).
+// block's deflate dictionary (none for a compressor that takes none). Each input chunk is released
+// once it is copied (owned-chunks.ts).
 // With a segment plan, a block ends where a stretch it names begins, and the stretch is cut into
 // blocks of whole segments (SEGMENT_SIZE from the stretch's start) whose first has no dictionary,
 // so each segment's compressed form can depend on the file's bytes alone.

@@ -122,7 +122,7 @@ async function runCreate(ctx: JobContext, opts: CreateOptions, plan: Plan): Prom
   const filePassword = toLocal && ctx.protectedFor(ctx.local.agentId) === false ? null : password;
   // The key is derived from the start, beside the database copy, so that it is ready about when the
   // archive's first bytes are: they wait for it in memory meanwhile.
-  const encryptor = filePassword !== null ? createArchiveEncryptor(filePassword, opts.secureTarVersion ?? 3) : undefined;
+  const encryptor = filePassword !== null ? createArchiveEncryptor(filePassword, opts.secureTarVersion) : undefined;
   encryptor?.catch(() => undefined); // a failure is the archive writer's to report
   const staging = tmpName(ctx.df, `snapshot-${plan.backupId}`);
   let step = 'archive_write_failed';
