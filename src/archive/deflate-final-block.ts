@@ -245,6 +245,7 @@ function skipSymbols(d: Uint8Array, start: number, end: number, literals: Table,
     if (kind === KIND_LITERAL) continue;
     if (kind === KIND_END) break;
     if (left < 15) {
+      if (pos > end) invalid('the stream ends inside a block');
       bits = peekAt(d, pos);
       left = 32 - (pos & 7);
     }

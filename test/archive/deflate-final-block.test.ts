@@ -43,6 +43,32 @@ function packed(...fields: [number, number][]): Buffer {
   return Buffer.from([...bytes, 0, 0, 0, 0]);
 }
 
+/**
+ * A final dynamic block that never ends: its codes make zero bits a length (symbol 257, code 0) and
+ * a distance (symbol 0, code 0), and the stream then runs out, so the walk meets nothing but zeros.
+ */
+function endlessZeros(): Buffer {
+  // Code-length code: 0, 1, 2 and 18 (a run of zeros) two bits each; fields carry codes reversed.
+  const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1];
+  const reversed: Record<number, number> = { 0: 0, 1: 2, 2: 1, 18: 3 };
+  const lengths = new Array<number>(258 + 30).fill(0);
+  lengths[65] = 2; // a literal
+  lengths[256] = 2; // end of block
+  lengths[257] = 1; // length 3
+  lengths[258] = 1; // distance 1
+  const fields: [number, number][] = [[1, 1], [2, 2], [258 - 257, 5], [30 - 1, 5], [order.length - 4, 4]];
+  for (const symbol of order) fields.push([symbol in reversed ? 2 : 0, 3]);
+  for (let i = 0; i < lengths.length; ) {
+    let zeros = 0;
+    while (lengths[i + zeros] === 0 && zeros < 138) zeros++;
+    if (zeros >= 11) {
+      fields.push([reversed[18] as number, 2], [zeros - 11, 7]);
+      i += zeros;
+    } else fields.push([reversed[lengths[i++] as number] as number, 2]);
+  }
+  return packed(...fields);
+}
+
 /** `streams` made into pieces (all but the last) and joined. */
 function join(streams: Buffer[]): Buffer {
   return Buffer.concat(
@@ -122,6 +148,7 @@ describe('deflate pieces from whole streams', () => {
     // A dynamic block whose code-length code gives all 19 symbols one bit.
     ['an over-subscribed code', () => packed([1, 1], [2, 2], [0, 5], [0, 5], [15, 4], ...Array.from({ length: 19 }, (): [number, number] => [1, 3]))],
     ['without a final block', () => deflateRawSync(text(5000), { finishFlush: constants.Z_SYNC_FLUSH })],
+    ['whose zero bits past its end read as lengths and distances', () => endlessZeros()],
   ])('refuses a stream %s', (name, damage) => {
     const stream = damage(deflateRawSync(text(20_000)));
     expect(() => findFinalBlock(stream)).toThrow(ArchiveCorruptError);
@@ -132,6 +159,7 @@ describe('deflate pieces from whole streams', () => {
       'a stored block whose length check fails': /length check fails/,
       'an over-subscribed code': /over-subscribed/,
       'without a final block': /ends inside a block/,
+      'whose zero bits past its end read as lengths and distances': /ends inside a block/,
     };
     expect(() => findFinalBlock(stream)).toThrow(reason[name]);
   });
