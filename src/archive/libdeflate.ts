@@ -21,13 +21,14 @@ export type Compress = ((c: unknown, input: Uint8Array, inLength: number, out: U
 };
 
 /**
- * Calls that run at once: two more than there are cores, with two of libuv's threads left free for
- * file reads and writes. A call waiting for a turn is started from the event loop, only once this
- * thread has heard that a call ended and got round to it, which can take longer than a call (a
- * 64 KiB segment, about a third of a millisecond) when it is busy with other blocks' keys, pieces
- * and output. With one call per core, cores sat idle for much of that wait: a first backup took 7 %
- * longer. With more than two extra, the calls crowd this thread out when it is the one with the
- * most to do (a next backup, whose segments mostly come from the cache): 5 % longer.
+ * Calls that run at once: two more than there are cores, with two of libuv's threads (as many as
+ * UV_THREADPOOL_SIZE says, which bin/lifeboat sets; libuv's default is 4) left free for file reads
+ * and writes. A call waiting for a turn is started from the event loop, only once this thread has
+ * heard that a call ended and got round to it, which can take longer than a call (a 64 KiB
+ * segment, about a third of a millisecond) when it is busy with other blocks' keys, pieces and
+ * output. With one call per core, cores sat idle for much of that wait: a first backup took about
+ * 7 % longer. More turns gained nothing more there, and crowded this thread out in a next backup,
+ * where it has the most to do.
  */
 export function compressionTurns(cores = availableParallelism(), threads = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
   return Math.max(1, Math.min(cores + 2, threads - 2));

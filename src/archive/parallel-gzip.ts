@@ -17,7 +17,7 @@ import { deflateBlock, storedSize, type BlockJob, type BlockResult } from './blo
 import { blockSegmentKeys, compressSegments, segmentedSize } from './segment-blocks.js';
 import type { SegmentPlan } from './segment-plan.js';
 import type { SegmentStore } from './segment-store.js';
-import { compressionTurns, libdeflate, type WholeDeflater } from './libdeflate.js';
+import { libdeflate, type WholeDeflater } from './libdeflate.js';
 import { readAhead } from '../util/concurrency.js';
 import { crc32Combine } from '../util/crc32-combine.js';
 import { handOver } from '../util/owned-chunks.js';
@@ -30,12 +30,7 @@ export interface ParallelGzipOptions {
   /** 1–9; default 6. */
   level?: number;
   blockSize?: number;
-  /**
-   * The most blocks in flight; default: one per core and one more, at least 3. Fewer are begun when
-   * those behind the oldest already hold a compression for every turn of the pool (compressionTurns):
-   * a block of segments is a compression per segment, so two such blocks are enough, and each block
-   * in flight holds about 2 MiB.
-   */
+  /** Blocks in flight; default: one per core and one more, at least 3. */
   concurrency?: number;
   /** Modification time for the gzip header, seconds. */
   mtime?: number;
@@ -100,10 +95,7 @@ export async function* parallelGzip(
   yield header;
 
   const inputs: ArrayBuffer[] = [];
-  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number; compressions: number }[] = [];
-  const turns = compressionTurns();
-  /** Compressions the blocks behind the oldest hand the pool: while the oldest finishes, the pool has these. */
-  const queuedBehind = (): number => inFlight.reduce((sum, f, i) => (i === 0 ? 0 : sum + f.compressions), 0);
+  const inFlight: { job: Promise<BlockResult>; length: number; dictLength: number }[] = [];
   let crc = 0;
   let length = 0;
   const next = async (): Promise<Buffer> => {
@@ -134,19 +126,17 @@ export async function* parallelGzip(
       const output = Buffer.allocUnsafeSlow(segmented ? segmentedSize(blockLength) : storedSize(blockSize)).buffer as ArrayBuffer;
       const blockJob: BlockJob = { input: buffer, dictLength, length: blockLength, output, level, last, store, whole };
       let job: Promise<BlockResult>;
-      let compressions = 1;
       if (segmented) {
         const keys = blockSegmentKeys(blockJob, tail);
         tail = keys.tail;
-        compressions = keys.keys.length;
         job = compressSegments(options.segments as SegmentStore, keys.keys, blockJob);
       } else {
         tail = null;
         job = deflateBlock(blockJob);
       }
       job.catch(() => undefined); // rejections are observed when awaited in order
-      inFlight.push({ job, length: block.length, dictLength, compressions });
-      while (inFlight.length >= concurrency || queuedBehind() >= turns) yield await next();
+      inFlight.push({ job, length: block.length, dictLength });
+      while (inFlight.length >= concurrency) yield await next();
     }
     while (inFlight.length) yield await next();
   } finally {

@@ -3,17 +3,12 @@
 // (dist/cli/main.js) and the bundle (dist/bundle/main.cjs, which compiles this file's bundle with
 // its code cache).
 
-import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { closeOpenedCores } from './context.js';
 import { describeError, exitCodeFor, EXIT } from './common.js';
 import { commandGroupsFor } from './command-groups.js';
 import { VERSION } from '../version.js';
 import { runInBackground } from '../util/background-priority.js';
-
-// Compression runs on the thread pool (two calls more than cores, libdeflate.ts); leave room for
-// file I/O next to it.
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(8, availableParallelism() + 4));
 
 /** The program with the command groups `argv` needs (all of them unless it names one). */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

@@ -148,7 +148,6 @@ describe('deflate pieces from whole streams', () => {
     // A dynamic block whose code-length code gives all 19 symbols one bit.
     ['an over-subscribed code', () => packed([1, 1], [2, 2], [0, 5], [0, 5], [15, 4], ...Array.from({ length: 19 }, (): [number, number] => [1, 3]))],
     ['without a final block', () => deflateRawSync(text(5000), { finishFlush: constants.Z_SYNC_FLUSH })],
-    ['whose zero bits past its end read as lengths and distances', () => endlessZeros()],
   ])('refuses a stream %s', (name, damage) => {
     const stream = damage(deflateRawSync(text(20_000)));
     expect(() => findFinalBlock(stream)).toThrow(ArchiveCorruptError);
@@ -159,9 +158,12 @@ describe('deflate pieces from whole streams', () => {
       'a stored block whose length check fails': /length check fails/,
       'an over-subscribed code': /over-subscribed/,
       'without a final block': /ends inside a block/,
-      'whose zero bits past its end read as lengths and distances': /ends inside a block/,
     };
     expect(() => findFinalBlock(stream)).toThrow(reason[name]);
+  });
+
+  it('refuses at once a stream whose zero bits past its end read as lengths and distances', { timeout: 2000 }, () => {
+    expect(() => findFinalBlock(endlessZeros())).toThrow(/ends inside a block/);
   });
 
   it('refuses random bytes without walking past them', () => {

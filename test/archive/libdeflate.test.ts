@@ -1,8 +1,10 @@
 // The libdeflate engine: loaded here (the test set-up installs the library), its output a complete
-// deflate stream, and its pool of compressors giving every turn back, whatever a call does.
+// deflate stream, and its pool of compressors taking two more turns than there are cores and giving
+// every turn back, whatever a call does.
 import { inflateRawSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { LibdeflatePool, type Compress } from '../../src/archive/libdeflate.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { compressionTurns, LibdeflatePool, type Compress } from '../../src/archive/libdeflate.js';
+import { eventually } from '../helpers/eventually.js';
 import { requireLibdeflate } from '../helpers/libdeflate.js';
 
 /** A stand-in for the native call: answers `n` on the next turn, or fails. */
@@ -61,5 +63,34 @@ describe('the libdeflate engine', () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
     expect(allocated).toBe(most);
+  });
+
+  it('takes two more turns than there are cores, leaving two of the thread pool for file reads and writes', () => {
+    expect(compressionTurns(2, 8)).toBe(4);
+    expect(compressionTurns(8, 8)).toBe(6);
+    expect(compressionTurns(2, 4)).toBe(2);
+    expect(compressionTurns(1, 1)).toBe(1);
+  });
+
+  describe('with the thread pool bin/lifeboat sets up', () => {
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('runs as many calls at once as it has turns', async () => {
+      vi.stubEnv('UV_THREADPOOL_SIZE', '8');
+      const turns = compressionTurns();
+      const waiting: (() => void)[] = [];
+      const run = (() => 0) as unknown as Compress;
+      run.async = (_c, _in, _inLength, _out, _outLength, done) => waiting.push(() => done(null, 1));
+      const pool = new LibdeflatePool(() => ({}), run);
+      const calls = Promise.all(Array.from({ length: 20 }, () => pool.compress(6, new Uint8Array(1), new Uint8Array(8))));
+      await eventually(() => waiting.length === turns, `${turns} calls running`);
+      // The first ones ending let the next ones in, never more than the turns at once.
+      for (let ended = 0; ended < 20; ended++) {
+        expect(waiting.length).toBeLessThanOrEqual(turns);
+        await eventually(() => waiting.length > 0, 'a call running');
+        (waiting.shift() as () => void)();
+      }
+      await calls;
+    });
   });
 });

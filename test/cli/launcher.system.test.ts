@@ -32,7 +32,7 @@ beforeAll(() => {
   writeFileSync(
     probe,
     `import { writeFileSync } from 'node:fs';
-writeFileSync(${JSON.stringify(report)}, JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1), arenas: process.env.MALLOC_ARENA_MAX ?? null, tunables: process.env.GLIBC_TUNABLES ?? null }));
+writeFileSync(${JSON.stringify(report)}, JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1), arenas: process.env.MALLOC_ARENA_MAX ?? null, tunables: process.env.GLIBC_TUNABLES ?? null, pool: process.env.UV_THREADPOOL_SIZE ?? null }));
 `,
   );
 });
@@ -44,20 +44,23 @@ function launch(args: string[], env: NodeJS.ProcessEnv = {}) {
   delete base.MALLOC_ARENA_MAX;
   delete base.LIFEBOAT_NODE_FLAGS;
   delete base.GLIBC_TUNABLES;
+  delete base.UV_THREADPOOL_SIZE;
   const r = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: { ...base, NODE_OPTIONS: `--import ${probe}`, ...env } });
-  const seen = JSON.parse(readFileSync(report, 'utf8')) as { execArgv: string[]; argv: string[]; arenas: string | null; tunables: string | null };
+  const seen = JSON.parse(readFileSync(report, 'utf8')) as { execArgv: string[]; argv: string[]; arenas: string | null; tunables: string | null; pool: string | null };
   rmSync(report);
   return { ...r, seen };
 }
 
 describe('bin/lifeboat', () => {
-  it('runs the built CLI through an npm-style link, with its memory settings', () => {
+  it('runs the built CLI through an npm-style link, with its memory and thread pool settings', () => {
     const r = launch(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(VERSION);
     expect(r.seen.execArgv).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
     expect(r.seen.arenas).toBe('1');
     expect(r.seen.tunables).toBeNull();
+    // Set before Node.js starts: a preloaded ES module (as this probe is) has started the pool by then.
+    expect(r.seen.pool).toBe('8');
     expect(r.seen.argv[0]).toBe(join(PROJECT_ROOT, 'dist/bundle/main.cjs'));
   });
 
@@ -100,11 +103,12 @@ process.stdout.write(loadProgram(${JSON.stringify(join(PROJECT_ROOT, 'dist/bundl
     expect(r.stderr).toContain("no such 'backup' file.tar");
   });
 
-  it('lets LIFEBOAT_NODE_FLAGS replace the Node.js flags and keeps a MALLOC_ARENA_MAX already set', () => {
-    const none = launch(['--version'], { LIFEBOAT_NODE_FLAGS: '', MALLOC_ARENA_MAX: '4' });
+  it('lets LIFEBOAT_NODE_FLAGS replace the Node.js flags and keeps a MALLOC_ARENA_MAX and UV_THREADPOOL_SIZE already set', () => {
+    const none = launch(['--version'], { LIFEBOAT_NODE_FLAGS: '', MALLOC_ARENA_MAX: '4', UV_THREADPOOL_SIZE: '12' });
     expect(none.status).toBe(0);
     expect(none.seen.execArgv).toEqual([]);
     expect(none.seen.arenas).toBe('4');
+    expect(none.seen.pool).toBe('12');
     const other = launch(['--version'], { LIFEBOAT_NODE_FLAGS: '--max-semi-space-size=2 --stack-size=2000' });
     expect(other.seen.execArgv).toEqual(['--max-semi-space-size=2', '--stack-size=2000']);
   });
