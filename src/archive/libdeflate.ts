@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { poolPriority } from '../util/pool-priority.js';
 
 export interface WholeDeflater {
   /**
@@ -34,10 +35,16 @@ export function compressionTurns(cores = availableParallelism(), threads = Numbe
   return Math.max(1, Math.min(cores + 2, threads - 2));
 }
 
+/** Lowers the pool's threads below the main thread (src/util/pool-priority.ts). */
+export interface PoolLowering {
+  lowerOne(): void;
+}
+
 /**
  * Compressors are not shared between threads: each call takes one of its level's idle ones. Calls
  * beyond the turns (compressionTurns) wait here, so that few compressors (each about 0.4 MiB once
- * used) ever exist.
+ * used) ever exist. A call that starts while every core already has one would take the core of
+ * the main thread, which feeds them all: then the pool's threads are lowered below it (`below`).
  */
 export class LibdeflatePool implements WholeDeflater {
   private readonly idle = new Map<number, unknown[]>();
@@ -48,11 +55,14 @@ export class LibdeflatePool implements WholeDeflater {
     private readonly allocate: (level: number) => unknown,
     private readonly run: Compress,
     private readonly limit = compressionTurns(),
+    private readonly below: PoolLowering | null = null,
+    private readonly cores = availableParallelism(),
   ) {}
 
   async compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number> {
     if (this.running < this.limit) this.running++;
     else await new Promise<void>((resume) => this.waiting.push(resume)); // a call that ends hands its turn on
+    if (this.running > this.cores) this.below?.lowerOne();
     let free = this.idle.get(level);
     if (!free) this.idle.set(level, (free = []));
     let compressor: unknown = null;
@@ -81,7 +91,7 @@ function load(): WholeDeflater | null {
     const run = lib.func(
       'size_t libdeflate_deflate_compress(void *compressor, const uint8_t *input, size_t in_nbytes, _Out_ uint8_t *output, size_t out_nbytes_avail)',
     ) as unknown as Compress;
-    return new LibdeflatePool(allocate, run);
+    return new LibdeflatePool(allocate, run, compressionTurns(), poolPriority());
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 // The libdeflate engine: loaded here (the test set-up installs the library), its output a complete
-// deflate stream, and its pool of compressors taking two more turns than there are cores and giving
-// every turn back, whatever a call does.
+// deflate stream, and its pool of compressors taking two more turns than there are cores, lowering
+// the thread pool once they outnumber the cores, and giving every turn back, whatever a call does.
 import { inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compressionTurns, LibdeflatePool, type Compress } from '../../src/archive/libdeflate.js';
@@ -63,6 +63,27 @@ describe('the libdeflate engine', () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
     expect(allocated).toBe(most);
+  });
+
+  it('lowers the thread pool below the main thread once more calls run than there are cores, not before', async () => {
+    const waiting: (() => void)[] = [];
+    const run = (() => 0) as unknown as Compress;
+    run.async = (_c, _in, _inLength, _out, _outLength, done) => waiting.push(() => done(null, 1));
+    let lowered = 0;
+    const pool = new LibdeflatePool(() => ({}), run, 4, { lowerOne: () => lowered++ }, 2);
+    const call = () => pool.compress(6, new Uint8Array(1), new Uint8Array(8));
+    const first = [call(), call()];
+    await eventually(() => waiting.length === 2, 'two calls running');
+    expect(lowered).toBe(0); // one call per core: the main thread keeps a core
+    const more = [call(), call(), call()];
+    await eventually(() => waiting.length === 4, 'four calls running');
+    expect(lowered).toBe(2); // the third and the fourth
+    (waiting.shift() as () => void)();
+    await eventually(() => waiting.length === 4, 'the fifth call let in');
+    expect(lowered).toBe(3);
+    while (waiting.length) (waiting.shift() as () => void)();
+    await Promise.all([...first, ...more]);
+    expect(lowered).toBe(3);
   });
 
   it('takes two more turns than there are cores, leaving two of the thread pool for file reads and writes', () => {
