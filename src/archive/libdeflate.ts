@@ -7,7 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { poolPriority } from '../util/pool-priority.js';
+import { poolPriority, threadPoolSize } from '../util/pool-priority.js';
 
 export interface WholeDeflater {
   /**
@@ -31,13 +31,13 @@ export type Compress = ((c: unknown, input: Uint8Array, inLength: number, out: U
  * 7 % longer. More turns gained nothing more there, and crowded this thread out in a next backup,
  * where it has the most to do.
  */
-export function compressionTurns(cores = availableParallelism(), threads = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
+export function compressionTurns(cores = availableParallelism(), threads = threadPoolSize()): number {
   return Math.max(1, Math.min(cores + 2, threads - 2));
 }
 
 /** Lowers the pool's threads below the main thread (src/util/pool-priority.ts). */
 export interface PoolLowering {
-  lowerOne(): void;
+  lowerPool(): void;
 }
 
 /**
@@ -62,7 +62,7 @@ export class LibdeflatePool implements WholeDeflater {
   async compress(level: number, input: Uint8Array, out: Uint8Array): Promise<number> {
     if (this.running < this.limit) this.running++;
     else await new Promise<void>((resume) => this.waiting.push(resume)); // a call that ends hands its turn on
-    if (this.running > this.cores) this.below?.lowerOne();
+    if (this.running > this.cores) this.below?.lowerPool();
     let free = this.idle.get(level);
     if (!free) this.idle.set(level, (free = []));
     let compressor: unknown = null;

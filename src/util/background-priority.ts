@@ -18,12 +18,24 @@ export function runInBackground(nice = BACKGROUND_NICE): void {
   } catch {
     threads = [0]; // no /proc: this thread only
   }
-  for (const tid of threads) {
-    try {
-      if (getPriority(tid) < nice) setPriority(tid, nice);
-    } catch {
-      // a thread that ended meanwhile, or a platform without per-thread priorities
-    }
+  for (const tid of threads) lowerThread(tid, nice);
+}
+
+/** The calls lowerThread makes (for tests). */
+export interface Priorities {
+  getPriority: (id: number) => number;
+  setPriority: (id: number, nice: number) => void;
+}
+
+/**
+ * Lowers thread `tid` (on Linux a process's threads have nice values of their own) to `nice`, or
+ * leaves it where it is when it is already there or lower; best effort, never throws.
+ */
+export function lowerThread(tid: number, nice: number, os: Priorities = { getPriority, setPriority }): void {
+  try {
+    if (os.getPriority(tid) < nice) os.setPriority(tid, nice);
+  } catch {
+    // a thread that ended meanwhile, or a platform without per-thread priorities
   }
 }
 

@@ -70,7 +70,7 @@ describe('the libdeflate engine', () => {
     const run = (() => 0) as unknown as Compress;
     run.async = (_c, _in, _inLength, _out, _outLength, done) => waiting.push(() => done(null, 1));
     let lowered = 0;
-    const pool = new LibdeflatePool(() => ({}), run, 4, { lowerOne: () => lowered++ }, 2);
+    const pool = new LibdeflatePool(() => ({}), run, 4, { lowerPool: () => lowered++ }, 2);
     const call = () => pool.compress(6, new Uint8Array(1), new Uint8Array(8));
     const first = [call(), call()];
     await eventually(() => waiting.length === 2, 'two calls running');

@@ -1,10 +1,11 @@
 // Run by pool-priority.system.test.ts in a process of its own, since a lowered thread stays lowered:
-// finds this process's thread pool with poolPriority(), keeping the pool busy so that every thread
-// gets to answer, then asks the pool many more times who runs its work, and prints what it saw.
+// finds this process's thread pool as poolPriority() does (linuxPool()), with as many rounds as it
+// takes for every thread to answer — which thread is free for a readlink is up to the pool — then
+// asks the pool many more times who runs its work, and prints what it saw.
 import { readdirSync, readFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { getPriority } from 'node:os';
-import { poolPriority } from '../../src/util/pool-priority.js';
+import { linuxPool, PoolPriority } from '../../src/util/pool-priority.js';
 
 /** A thread's nice value: the 19th field of its stat line, the 17th after the command's closing parenthesis. */
 function niceOf(tid: number): number {
@@ -15,10 +16,9 @@ function niceOf(tid: number): number {
 const tidOf = (link: string) => Number(link.split('/').pop());
 const size = Number(process.env.UV_THREADPOOL_SIZE);
 const mainBefore = getPriority();
-const pool = poolPriority();
-if (!pool) throw new Error('no pool priority on this platform');
-for (let i = 0; i < 5000 && pool.threads().length < size; i++) {
-  pool.lowerOne();
+const pool = new PoolPriority(linuxPool(), Infinity);
+for (let round = 0; round < 10_000 && pool.threads().length < size; round++) {
+  pool.lowerPool();
   await Promise.all(Array.from({ length: size }, () => readlink('/proc/thread-self')));
 }
 const answered = new Set<number>();

@@ -1,5 +1,6 @@
-// On Linux, the real thread pool: the threads poolPriority() finds are the pool's (no other thread
-// ever runs its work), all of them, and they alone end up nine nice levels below the main thread.
+// On Linux, the real thread pool, /proc and priorities that poolPriority() works with: the threads
+// found are the pool's (no other thread ever runs its work), all of them, and they alone end up
+// nine nice levels below the main thread.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ describe.runIf(process.platform === 'linux')('the thread pool below the main thr
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/helpers/pool-priority-child.ts')], {
       encoding: 'utf8',
       env: { ...process.env, UV_THREADPOOL_SIZE: '3' },
+      timeout: 60_000,
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
