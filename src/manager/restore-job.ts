@@ -329,11 +329,20 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     return result;
   } catch (err) {
     // Before the swap this discards the staging folder; during it, it rolls the swap back.
-    await recoverSwap(place).catch((e: unknown) => ctx.log.error('Could not clean up after a failed restore', { error: String(e) }));
+    const whole = await recoverSwap(place).then(
+      () => true,
+      (e: unknown) => {
+        ctx.log.error('Could not clean up after a failed restore', { error: String(e) });
+        return false;
+      },
+    );
     const loaded = recorder.loaded;
     if (loaded && recorder.swapped) await loaded.swapBack().catch((e: unknown) => ctx.log.error('Could not put the recorder database back after a failed restore', { error: String(e) }));
     else if (loaded) await loaded.discard().catch(() => undefined);
-    if (control && restart) await startHomeAssistant(ctx, control, 'after the failed restore');
+    // Home Assistant is started only on an installation that is whole again; otherwise it stays
+    // stopped, and noted so, until the next start has settled the swap (or someone has).
+    if (control && restart && whole) await startHomeAssistant(ctx, control, 'after the failed restore');
+    else if (control && restart) ctx.log.error('Home Assistant is left stopped: the installation could not be put back as it was; see the error above');
     const reason = failureReason(err, step);
     await writeJsonAtomic(ctx.df.restoreResult, {
       success: false,

@@ -14,11 +14,12 @@
 // that cannot be removed is reported, never a failure: it is outside every backup and retried later.
 
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { BackupManagerError } from '../util/errors.js';
 import { syncDir, writeJsonAtomic } from '../util/durable-fs.js';
 import { crashPoint } from '../util/crash-point.js';
+import { pausePoint } from '../util/pause-point.js';
 import { isStagingName, RESTORE_STAGING_PREFIX } from './data-folder.js';
 import { ownedByThisUser } from './data-folder-guard.js';
 import { chmodFolder, isBelow, missingOnTheWay, parentOf, requireWay, SwapPathSchema, UnsafeSwapPathError } from './swap-paths.js';
@@ -208,8 +209,19 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
   await syncFolders(touchedFolders(plan.root, journal));
   await writeJsonAtomic(plan.journal, { ...journal, phase: 'swapped' }, 0o600);
   crashPoint('restore:swap-committed');
-  await discardStaging(plan, plan.staging);
-  await rm(plan.journal, { force: true });
+  await settle(plan, plan.staging);
+}
+
+/**
+ * Ends a swap that is committed or rolled back: the journal goes first (durably), then the staging
+ * folder. A crash in between leaves a staging folder without a journal, discarded at the next start;
+ * the other order could leave a journal whose staging folder is gone.
+ */
+async function settle(place: SwapPlace, staging: string): Promise<void> {
+  await rm(place.journal, { force: true });
+  await syncDir(dirname(place.journal));
+  crashPoint('restore:journal-removed');
+  await discardStaging(place, staging);
 }
 
 export type RecoveryOutcome = 'none' | 'discarded' | 'rolled_back' | 'completed';
@@ -233,6 +245,8 @@ async function readJournal(place: SwapPlace): Promise<Journal | null> {
   const parsed = JournalSchema.safeParse(data);
   if (!parsed.success) throw refuse(`is not valid (${parsed.error.issues[0]?.message ?? 'unknown'})`);
   if (parsed.data.root !== place.root) throw refuse(`belongs to ${parsed.data.root}, not to this installation`);
+  // A committed swap whose staging folder is already gone has nothing left to do but end.
+  if (parsed.data.phase === 'swapped' && !(await exists(join(place.root, parsed.data.staging)))) return parsed.data;
   if (!(await ownFolder(join(place.root, parsed.data.staging)))) throw refuse(`names a staging folder that is not Lifeboat's (${parsed.data.staging})`);
   return parsed.data;
 }
@@ -267,6 +281,7 @@ async function removeMadeFolder(path: string): Promise<void> {
 
 /** Puts the old paths back: the new ones to `new/`, the folders the swap made removed, the old ones from `old/`. */
 async function rollBack(place: SwapPlace, journal: Journal, staging: string): Promise<void> {
+  await pausePoint('restore:before-rollback', staging);
   const oldDir = stagingOld(staging);
   const newDir = stagingNew(staging);
   await mkdir(newDir, { recursive: true, mode: 0o700 });
@@ -294,8 +309,7 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
   if (!journal) return (await discardStrayStaging(place)) ? 'discarded' : 'none';
   const staging = join(place.root, journal.staging);
   if (journal.phase === 'swapped') {
-    await discardStaging(place, staging);
-    await rm(place.journal, { force: true });
+    await settle(place, staging);
     await discardStrayStaging(place);
     return 'completed';
   }
@@ -305,8 +319,7 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
     if (err instanceof UnsafeSwapPathError) throw journalRefused(place, `cannot be rolled back safely: ${err.message}`);
     throw err;
   }
-  await discardStaging(place, staging);
-  await rm(place.journal, { force: true });
+  await settle(place, staging);
   await discardStrayStaging(place);
   return 'rolled_back';
 }

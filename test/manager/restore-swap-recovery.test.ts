@@ -4,7 +4,7 @@
 // or whose paths overlap, is refused without a rename.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverSwap, RestoreJournalError } from '../../src/manager/restore-swap.js';
@@ -48,6 +48,26 @@ describe('recovery of an interrupted swap', () => {
     expect(await recoverSwap({ root, journal })).toBe('rolled_back');
     expect(Object.keys(await describeTree(root))).toEqual(['.storage', '.storage/core.config', '.storage/other']);
     expect(await readFile(join(root, '.storage/core.config'), 'utf8')).toBe('old config');
+  });
+
+  it('ends a committed swap whose staging folder is already gone, touching nothing', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { 'a.yaml': 'new a' });
+    await rm(join(root, STAGING), { recursive: true });
+    await plant({ version: 3, phase: 'swapped', moveOut: ['a.yaml'], moveIn: ['a.yaml'], madeDirs: [] });
+    expect(await recoverSwap({ root, journal })).toBe('completed');
+    expect(await describeTree(root)).toEqual({ 'a.yaml': expect.anything() });
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('new a');
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it('still refuses an uncommitted journal whose staging folder is gone, renaming nothing', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { 'a.yaml': 'a' });
+    await rm(join(root, STAGING), { recursive: true });
+    await plant({ version: 3, moveOut: ['a.yaml'], moveIn: ['a.yaml'], madeDirs: [] });
+    await expect(recoverSwap({ root, journal })).rejects.toThrow(RestoreJournalError);
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('a');
   });
 
   it.each([
