@@ -176,6 +176,17 @@ async function checkBackup(ctx: JobContext, reader: BackupReader, opts: RestoreO
   return password;
 }
 
+/**
+ * Whether the restore replaces the installation's database. A whole restore of a backup made
+ * without it restores the configuration only: replacing the database with nothing would delete the
+ * recorder's history and bring back none.
+ */
+function restoresDatabase(ctx: JobContext, scope: RestoreScope, backup: { database_included: boolean; backup_id: string }): boolean {
+  if (!scope.restoreDb || scope.chosen || backup.database_included) return scope.restoreDb;
+  ctx.log.info(`Backup ${backup.backup_id} does not contain the database: the installation's database is kept`);
+  return false;
+}
+
 /** Stops Home Assistant; resolves whether it is to be started again afterwards. */
 async function stopHomeAssistant(ctx: JobContext, control: HaControl): Promise<boolean> {
   ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
@@ -216,7 +227,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   try {
     await opts.validate?.();
     const scope = scopeOf(ctx, opts);
-    const { restoreConfig, restoreDb, chosen } = scope;
+    const { restoreConfig, chosen } = scope;
+    // Settled once the backup is open: a backup without the database leaves the installation's.
+    let restoreDb = scope.restoreDb;
     if (control) {
       step = 'home_assistant_unavailable';
       await control.check();
@@ -239,6 +252,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       step = 'password_incorrect';
       const password = await checkBackup(ctx, reader, opts, scope, fetched);
       const backup = reader.backup;
+      restoreDb = restoresDatabase(ctx, scope, backup);
       const kept = keepList(ctx);
       const isDb = (name: string) => DATABASE_FILES.includes(name) || name === DUMP_FOLDER;
       const wanted = (top: string) => !kept(top) && (isDb(top) ? restoreDb : restoreConfig);

@@ -91,6 +91,17 @@ describe('create and restore through the manager', () => {
     await expect(manager.restore({ backupId: created.backupId, restoreHomeassistant: false })).rejects.toThrow(/does not contain the database/);
   });
 
+  it('a whole restore of a backup made without the database keeps the installation\'s database', async () => {
+    const { inst, manager } = await setup();
+    const before = await describeTree(inst, compareOpts);
+    const created = await manager.create({ includeDatabase: false });
+    await mutate(inst);
+    const result = await manager.restore({ backupId: created.backupId });
+    expect(result.restoredDatabase).toBe(false);
+    expect(await describeTree(inst, compareOpts)).toEqual(before);
+    expect(countRows(inst)).toBe(542);
+  });
+
   it('refuses a second operation while one runs, without an event', async () => {
     const { manager, events } = await setup();
     const first = await manager.beginCreate();
