@@ -107,17 +107,22 @@ export function inside(installation: string, path: string): string | null {
   return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : null;
 }
 
+/** A path as a glob that matches only itself: `*`, `?` and `[` each in a class of its own. */
+const literalGlob = (path: string) => path.replace(/[*?[]/g, (c) => `[${c}]`);
+
 /**
  * Root-anchored exclude globs for what Lifeboat keeps inside the installation: restore staging
- * folders, the data folder when it was put there, and unfinished backup files in the local folder.
+ * folders, the data folder when it was put there, and the backups in the local folder, finished or
+ * not (Home Assistant's own rule covers only its default folder, `backups/`): a backup never holds
+ * the ones before it.
  */
 export function lifeboatExcludes(df: DataFolder): string[] {
   // A dump folder left in the installation by Home Assistant's own restore of a backup with one.
   const out = [`${RESTORE_STAGING_PREFIX}*`, DUMP_FOLDER];
   const data = inside(df.installation, df.root);
-  if (data) out.push(data);
+  if (data) out.push(literalGlob(data));
   const local = inside(df.installation, df.backups);
-  if (local) out.push(`${local}/.lifeboat-*.partial`);
+  if (local) out.push(`${literalGlob(local)}/.lifeboat-*.partial`, `${literalGlob(local)}/*.tar`);
   return out;
 }
 

@@ -21,11 +21,13 @@ export interface TestManagerOptions {
   log?: Logger;
   /** The control that starts Home Assistant left stopped by an interrupted restore (default: none). */
   controlFor?: ControlFor;
+  /** The local backups folder (default: `backups/` in the installation). */
+  backups?: string;
 }
 
 export async function openManager(opts: TestManagerOptions): Promise<BackupManager> {
   const clock = opts.clock ?? systemClock;
-  const df = dataFolder(opts.installation);
+  const df = dataFolder(opts.installation, undefined, opts.backups);
   const settings = await SettingsService.open({ settings: df.settings, secrets: df.secrets }, clock);
   return BackupManager.open({
     df,

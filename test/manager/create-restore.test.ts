@@ -1,7 +1,9 @@
 // Create → change → restore round trips through the manager: the installation comes back exactly
 // (content, modes, symlinks, mtimes), the database rows too; config-only and database-only
 // restores touch only their part; the event stream follows Home Assistant's shapes.
-import { readFile, rm, writeFile, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile, symlink, unlink } from 'node:fs/promises';
+import { withBackupReader } from '../../src/archive/backup-reader.js';
+import { unpackBackup } from '../../src/archive/unpack.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openManager } from '../helpers/manager.js';
@@ -100,6 +102,23 @@ describe('create and restore through the manager', () => {
     expect(result.restoredDatabase).toBe(false);
     expect(await describeTree(inst, compareOpts)).toEqual(before);
     expect(countRows(inst)).toBe(542);
+  });
+
+  it('leaves the backups of a local folder inside the installation, however named, out of later backups', async () => {
+    const dir = await tmpDir();
+    const inst = join(dir, 'config');
+    await makeInstallation(inst);
+    const local = join(inst, 'my [old]*backups');
+    await mkdir(local);
+    await writeFile(join(local, 'readme.txt'), 'kept');
+    const manager = await openManager({ installation: inst, backups: local });
+    const first = await manager.create();
+    expect(first.path?.startsWith(`${local}/`)).toBe(true);
+    const second = await manager.create();
+    const out = join(dir, 'out');
+    await withBackupReader(second.path as string, (reader) => unpackBackup(reader, out, null));
+    const held = await readdir(join(out, 'homeassistant', 'data', 'my [old]*backups'));
+    expect(held).toEqual(['readme.txt']);
   });
 
   it('refuses a second operation while one runs, without an event', async () => {
