@@ -4,7 +4,7 @@
 // backup), and on success drop the location from the backup's failed ids in the catalogue. A
 // backup that the local folder kept only because no location took it leaves it once all have a copy.
 
-import { BackupNotFound, errorMessage } from '../util/errors.js';
+import { BackupManagerError, BackupNotFound, errorMessage } from '../util/errors.js';
 import { nowDate } from '../util/clock.js';
 import { withBackupReader } from '../archive/backup-reader.js';
 import type { BackupAgent } from '../agents/agent.js';
@@ -73,11 +73,14 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
       const backup = await holder.get(backupId);
       const source = await backupFileFrom({ df: ctx.df, copies: ctx.copies, localAgentId: ctx.local.agentId, emit: ctx.emit, managerState, signal: ctx.signal }, holder, backupId);
       try {
-        const failed = await uploadToAgents(ctx, [agentId], backup, source.file, {
-          managerState,
-          asIs: entry.as_is,
-          password: entry.as_is ? null : await copyKey(ctx, source.file),
-        });
+        const password = entry.as_is ? null : await copyKey(ctx, source.file);
+        // Without a key the file would go as it is: never plaintext where encryption is wanted.
+        if (password === null && !entry.as_is && !backup.protected && (ctx.protectedFor(agentId) ?? true)) {
+          throw new BackupManagerError(
+            `Backup ${backupId} is stored only unencrypted, ${agentId} takes encrypted backups, and Lifeboat holds no key to encrypt it with: it is not sent there unencrypted. Set up the encryption key (lifeboat key rotate), and the next try encrypts it with that key`,
+          );
+        }
+        const failed = await uploadToAgents(ctx, [agentId], backup, source.file, { managerState, asIs: entry.as_is, password });
         ok = failed.length === 0;
       } finally {
         await source.cleanup();

@@ -67,11 +67,11 @@ function movableClock(): Clock & { later(ms: number): void } {
   };
 }
 
-async function setup(remotes: string[]) {
+async function setup(remotes: string[], protectedFor?: (agentId: string) => boolean | undefined) {
   const inst = join(await tmpDir(), 'config');
   await makeInstallation(inst);
   const clock = movableClock();
-  const manager = await openManager({ installation: inst, clock });
+  const manager = await openManager({ installation: inst, clock, protectedFor });
   const agents = remotes.map((id) => remote(id));
   for (const agent of agents) manager.registerAgent(agent);
   const holders = async (backupId: string) => {
@@ -125,6 +125,22 @@ describe('a backup that no location took', () => {
     const run = await manager.retryFailedUploads();
     expect(run.attempted).toEqual([{ backupId: result.backupId, agentId: 's3.one', ok: false }]);
     expect(manager.uploadQueue.list().map((e) => [e.agent_id, e.attempts, e.last_error])).toEqual([['s3.one', 2, 'sftp.two did not answer']]);
+  });
+
+  it('is never sent unencrypted to an encrypted location by a retry that holds no key for it', async () => {
+    // The local folder keeps backups unencrypted; the remote one wants them encrypted (no entry: encrypted).
+    const { manager, clock, agents } = await setup(['s3.only'], (id) => (id === LOCAL_AGENT_ID ? false : undefined));
+    const [s3] = agents as [ReturnType<typeof remote>];
+    const result = await manager.create({ agentIds: [LOCAL_AGENT_ID, 's3.only'], password: 'given once' });
+    expect(result.failedAgentIds).toEqual(['s3.only']);
+    expect((await manager.details(result.backupId)).backup?.agents[LOCAL_AGENT_ID]?.protected).toBe(false);
+
+    s3.down = false;
+    clock.later(3 * 3600_000);
+    const run = await manager.retryFailedUploads();
+    expect(run.attempted).toEqual([{ backupId: result.backupId, agentId: 's3.only', ok: false }]);
+    expect(s3.stored.size).toBe(0);
+    expect(manager.uploadQueue.list().map((e) => e.last_error)).toEqual([expect.stringMatching(/holds no key to encrypt it with: it is not sent there unencrypted/)]);
   });
 
   it('is not kept locally when one of its locations took it', async () => {
