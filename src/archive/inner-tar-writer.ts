@@ -2,7 +2,7 @@
 // links, modes and fractional mtimes kept (PAX), PAX paths for long or non-ASCII names and PAX
 // sizes above 8 GiB. Shares the header encoder of the outer archive, so there is one tar encoder.
 
-import { BLOCK, USTAR_MAX_SIZE, encodeHeader, fitsUstar, padTo512, ustarName } from './tar-header.js';
+import { BLOCK, USTAR_MAX_ID, USTAR_MAX_SIZE, USTAR_MAX_TIME, encodeHeader, fitsUstar, padTo512, ustarName } from './tar-header.js';
 import { ArchiveCorruptError } from '../util/errors.js';
 
 /** One entry to archive. Paths are POSIX, relative to the archive root (e.g. `data/a.yaml`). */
@@ -49,12 +49,21 @@ export function encodeEntryHeader(entry: InnerEntry): Buffer {
   if (entry.linkname !== undefined && !fitsUstar(entry.linkname)) pax.linkpath = entry.linkname;
   if (entry.mtimeNs % NS_PER_S !== 0n || entry.mtimeNs < 0n) pax.mtime = formatPaxTime(entry.mtimeNs);
   if (size > USTAR_MAX_SIZE) pax.size = String(size);
-  const mtime = Math.max(0, Number(entry.mtimeNs / NS_PER_S));
+  // Values beyond their ustar field go into PAX records, the field left 0, as Python's tarfile does.
+  let mtime = Math.max(0, Number(entry.mtimeNs / NS_PER_S));
+  if (mtime > USTAR_MAX_TIME) {
+    pax.mtime = formatPaxTime(entry.mtimeNs);
+    mtime = 0;
+  }
+  const uid = entry.uid ?? 0;
+  const gid = entry.gid ?? 0;
+  if (uid > USTAR_MAX_ID) pax.uid = String(uid);
+  if (gid > USTAR_MAX_ID) pax.gid = String(gid);
   const fields = {
     name: pax.path ? ustarName(entry.path) : entry.path,
     mode: entry.mode & 0o7777,
-    uid: entry.uid ?? 0,
-    gid: entry.gid ?? 0,
+    uid: pax.uid ? 0 : uid,
+    gid: pax.gid ? 0 : gid,
     size,
     mtime,
     type: entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2',

@@ -10,6 +10,10 @@ import { checkLimit, type ExtendedHeaderLimits } from './archive-limits.js';
 export const BLOCK = 512;
 /** ustar size fields hold at most 11 octal digits: 8 GiB − 1. */
 export const USTAR_MAX_SIZE = 0o77777777777;
+/** ustar mtime fields: 11 octal digits of seconds (the year 2242). */
+export const USTAR_MAX_TIME = 0o77777777777;
+/** ustar uid and gid fields: 7 octal digits. */
+export const USTAR_MAX_ID = 0o7777777;
 
 export type TarTypeFlag = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | 'x' | 'g' | 'L' | 'K' | string;
 
@@ -304,8 +308,8 @@ export class TarHeaders {
       name: records.path ?? this.longName ?? h.name,
       type: h.type,
       mode: h.mode,
-      uid: h.uid,
-      gid: h.gid,
+      uid: records.uid !== undefined ? paxInteger(records.uid, 'uid', this.opts.where) : h.uid,
+      gid: records.gid !== undefined ? paxInteger(records.gid, 'gid', this.opts.where) : h.gid,
       size,
       mtime: Number.isFinite(fromPax) ? fromPax : h.mtime,
       paxMtime,
