@@ -1,6 +1,6 @@
 // Retention as a use case: lists every location, asks the pure policy what to delete, and deletes
-// each selected backup from its locations concurrently (errors are logged; a backup whose
-// deletions all succeeded is forgotten). `preview` shows the plan and deletes nothing.
+// each selected backup from its locations concurrently (errors are logged; a backup deleted from
+// every location that held it is forgotten). `preview` shows the plan and deletes nothing.
 
 import { describeRetention, planRetention, type RetentionMode, type RetentionPlan } from '../policy/retention.js';
 import { LOCAL_AGENT_ID } from '../agents/agent.js';
@@ -33,15 +33,21 @@ export class Retention {
   }
 
   async preview(mode: RetentionMode = 'both'): Promise<RetentionPlan> {
+    return (await this.planned(mode)).plan;
+  }
+
+  /** The plan, and where each backup is stored now. */
+  private async planned(mode: RetentionMode): Promise<{ plan: RetentionPlan; holders: Map<string, string[]> }> {
     const { manager, settings, clock } = this.parts;
     const listing = await manager.list();
     const backups = listing.backups.flatMap((b) => withoutKeptCopy(b, manager.catalogue.get(b.backup_id)?.kept_locally_for_retry === true));
-    return planRetention({ backups, config: settings.config, now: nowDate(clock), timeZone: settings.zone, mode });
+    const plan = planRetention({ backups, config: settings.config, now: nowDate(clock), timeZone: settings.zone, mode });
+    return { plan, holders: new Map(listing.backups.map((b) => [b.backup_id, Object.keys(b.agents)])) };
   }
 
   async apply(mode: RetentionMode): Promise<RetentionRun> {
     const { manager, log } = this.parts;
-    const plan = await this.preview(mode);
+    const { plan, holders } = await this.planned(mode);
     const errors: RetentionRun['errors'] = [];
     await Promise.all(
       plan.deletions.map(async (d) => {
@@ -60,7 +66,10 @@ export class Retention {
             }
           }),
         );
-        if (ok) await manager.catalogue.remove(d.backupId);
+        // The record goes with the last copy: one still stored somewhere keeps what is noted of it
+        // (the locations still owed a copy, the local copy kept for them).
+        const left = (holders.get(d.backupId) ?? []).filter((id) => !d.agentIds.includes(id));
+        if (ok && left.length === 0) await manager.catalogue.remove(d.backupId);
       }),
     );
     return { plan, errors };

@@ -29,10 +29,14 @@ const automatic = (id: string, day: number, agents: string[]): ManagerBackup =>
     with_automatic_settings: true,
   }) as ManagerBackup;
 
-function retentionOver(backups: ManagerBackup[], kept: string[], config: object): Retention {
-  const catalogue = { get: (id: string) => (kept.includes(id) ? ({ backup_id: id, failed_agent_ids: ['s3.down'], database_warnings: [], kept_locally_for_retry: true } as CatalogueEntry) : undefined) };
+function retentionOver(backups: ManagerBackup[], kept: string[], config: object, removed: string[] = []): Retention {
+  const catalogue = {
+    get: (id: string) => (kept.includes(id) ? ({ backup_id: id, failed_agent_ids: ['s3.down'], database_warnings: [], kept_locally_for_retry: true } as CatalogueEntry) : undefined),
+    remove: async (id: string) => void removed.push(id),
+  };
+  const deleting = { delete: async () => undefined };
   const parts = {
-    manager: { list: async () => ({ backups, agentErrors: {} }), catalogue },
+    manager: { list: async () => ({ backups, agentErrors: {} }), catalogue, agent: () => deleting },
     settings: { config: { agents: {}, ...config }, zone: 'UTC' },
     clock: clockStartingAt(new Date('2026-11-10T00:00:00Z')),
     log: silentLogger,
@@ -57,5 +61,21 @@ describe('retention and the copy the local folder keeps for a retry', () => {
     const backups = [automatic('kept0001', 1, [LOCAL_AGENT_ID, 's3.up']), automatic('auto0002', 2, ['s3.up']), automatic('auto0003', 3, ['s3.up'])];
     const plan = await retentionOver(backups, ['kept0001'], { retention: { copies: 2, days: null } }).preview('count');
     expect(plan.deletions.map((d) => [d.backupId, d.agentIds])).toEqual([['kept0001', ['s3.up']]]);
+  });
+
+  it('keeps the backup\'s record, and so its kept copy, when retention deletes it from another location', async () => {
+    const backups = [
+      automatic('kept0001', 1, [LOCAL_AGENT_ID, 's3.up']),
+      automatic('auto0002', 2, ['s3.up']),
+      automatic('auto0003', 3, ['s3.up']),
+      automatic('auto0004', 4, ['s3.up']),
+    ];
+    const removed: string[] = [];
+    const run = await retentionOver(backups, ['kept0001'], { retention: { copies: 2, days: null } }, removed).apply('count');
+    expect(run.plan.deletions.map((d) => [d.backupId, d.agentIds])).toEqual([
+      ['kept0001', ['s3.up']],
+      ['auto0002', ['s3.up']],
+    ]);
+    expect(removed).toEqual(['auto0002']);
   });
 });
