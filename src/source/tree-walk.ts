@@ -135,6 +135,20 @@ function openFolder(at: string, abs: string): number | null | 'gone' {
 }
 
 /**
+ * A folder's names as text. A name that is not UTF-8 has no faithful place in the archive's names
+ * (nor a way back to its file once decoded): it is left out, and said so, never skipped in silence.
+ */
+function readableNames(walk: Walk, relDir: string, raw: Buffer[]): string[] {
+  const names: string[] = [];
+  for (const bytes of raw) {
+    const name = bytes.toString('utf8');
+    if (Buffer.from(name).equals(bytes)) names.push(name);
+    else walk.opts.onWarning?.(`${relDir ? `${relDir}/` : ''}${name} is left out: its name is not valid UTF-8 (rename it to back it up)`);
+  }
+  return names;
+}
+
+/**
  * The entries below a folder, sorted. `dirFd` is the folder held open (null: not pinned, looked
  * into by path); subfolders are opened through it, so a folder swapped for a link is not entered.
  */
@@ -142,7 +156,7 @@ async function* walkDir(walk: Walk, absDir: string, relDir: string, dirFd: numbe
   const { opts, pacer } = walk;
   let names: string[];
   try {
-    names = (await readdir(dirFd === null ? absDir : inOpenDir(dirFd, '.'))).sort();
+    names = readableNames(walk, relDir, await readdir(dirFd === null ? absDir : inOpenDir(dirFd, '.'), { encoding: 'buffer' })).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw readError(absDir, err);
