@@ -19,7 +19,7 @@ export function registerSettingsCommands(program: Command): void {
     .option('--json', 'print as JSON (the same shape as backup/config/info)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const core = await openCore(cmd);
-      const config = await core.settings.publicConfig();
+      const config = await core.settings.publicConfig({ withSecrets: true });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ config }, null, 2)}\n`);
         return;

@@ -45,14 +45,20 @@ export class Settings {
     return describeSchedule(this.config.schedule);
   }
 
-  /** The config as the APIs show it (Home Assistant's backup/config/info shape, plus Lifeboat's extras). */
-  async publicConfig(): Promise<Record<string, unknown>> {
+  /**
+   * The config as the APIs show it (Home Assistant's backup/config/info shape, plus Lifeboat's
+   * extras). The notification URLs carry their own secret (a webhook's id, an ntfy topic): only
+   * `withSecrets` (an admin, who may change them) sees them; others see REDACTED where one is set.
+   */
+  async publicConfig(opts: { withSecrets: boolean }): Promise<Record<string, unknown>> {
     const { settings, keyring } = this.parts;
     const config = settings.config;
     const planned = await this.parts.nextRun();
     const { encrypted, ...createBackup } = config.create_backup;
+    const hidden = (url: string | null) => (url === null || opts.withSecrets ? url : REDACTED);
     return {
       ...config,
+      notifications: { ...config.notifications, webhook_url: hidden(config.notifications.webhook_url), ntfy_url: hidden(config.notifications.ntfy_url) },
       create_backup: { ...createBackup, password: encrypted && keyring.current ? REDACTED : null },
       next_automatic_backup: planned.next,
       next_automatic_backup_additional: planned.additional,

@@ -123,7 +123,7 @@ export function registerRoutes(server: FastifyInstance, core: LifeboatCore, opts
   server.get('/api/diagnostics', { config: { auth: 'admin' } }, async () => {
     return {
       backup_agents: core.backups.agents().map((a) => ({ name: a.name, agent_id: a.agent_id })),
-      backup_config: await core.settings.publicConfig(),
+      backup_config: await core.settings.publicConfig({ withSecrets: false }),
     };
   });
 

@@ -82,7 +82,12 @@ export function buildCommands(core: LifeboatCore, signer: PathSigner): Map<strin
         return null;
       },
     }),
-    command({ type: 'backup/config/info', schema: none, readOnly: true, handler: async () => ({ config: await core.settings.publicConfig() }) }),
+    command({
+      type: 'backup/config/info',
+      schema: none,
+      readOnly: true,
+      handler: async (_m, ctx) => ({ config: await core.settings.publicConfig({ withSecrets: ctx.token.scope === 'admin' }) }),
+    }),
     command({
       type: 'backup/config/update',
       schema: z.looseObject({}),

@@ -69,7 +69,12 @@ export function applyConfigUpdate(current: BackupConfig, update: ConfigUpdate): 
   if (update.excludes !== undefined) config.excludes = update.excludes;
   if (update.allowed_hosts !== undefined) config.allowed_hosts = update.allowed_hosts;
   if (update.recorder_database !== undefined) config.recorder_database = update.recorder_database;
-  if (update.notifications) config.notifications = { ...config.notifications, ...update.notifications };
+  if (update.notifications) {
+    const { webhook_url: webhook, ntfy_url: ntfy, ...rest } = update.notifications;
+    config.notifications = { ...config.notifications, ...rest };
+    if (webhook !== undefined && webhook !== REDACTED) config.notifications.webhook_url = webhook;
+    if (ntfy !== undefined && ntfy !== REDACTED) config.notifications.ntfy_url = ntfy;
+  }
   return {
     config,
     scheduleChanged: !same(config.schedule, current.schedule) || config.time_zone !== current.time_zone,

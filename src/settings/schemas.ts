@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseCron } from '../policy/cron.js';
 import { assertTimeZone } from '../policy/zoned-time.js';
 import { LocationConfigSchema } from '../agents/location-config.js';
+import { REDACTED } from '../util/redacted.js';
 
 export { LocationConfigSchema, type LocationConfig } from '../agents/location-config.js';
 
@@ -64,6 +65,7 @@ export const NotificationSettingsSchema = z.object({
   no_success_days: z.number().int().min(1).nullable(),
 });
 export type NotificationSettings = z.infer<typeof NotificationSettingsSchema>;
+const KeptOrUrl = z.union([z.literal(REDACTED), z.string().url()]).nullable();
 
 /** Lifeboat: publishing the Backup entities to Home Assistant over MQTT (the password is a secret). */
 export const MqttSettingsSchema = z.object({
@@ -220,7 +222,8 @@ export const ConfigUpdateSchema = z
     generational: GenerationalSchema.strict().nullable(),
     time_zone: TimeZoneUpdateSchema.nullable(),
     excludes: z.array(z.string()),
-    notifications: NotificationSettingsSchema.partial().strict(),
+    // A URL shown as REDACTED (to a client that may not see it) and sent back keeps the saved one.
+    notifications: NotificationSettingsSchema.extend({ webhook_url: KeptOrUrl, ntfy_url: KeptOrUrl }).partial().strict(),
     allowed_hosts: z.array(AllowedHostSchema),
     recorder_database: RecorderDatabaseModeSchema,
   })

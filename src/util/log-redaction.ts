@@ -6,7 +6,9 @@
 // wherever they appear, messages included. Identifiers of secrets (`access_key_id`, `token_id`,
 // `key_fingerprint`) stay readable.
 
-export const REDACTED = '**REDACTED**';
+import { REDACTED } from './redacted.js';
+
+export { REDACTED };
 
 /** Words that make a field secret wherever they appear in its name. */
 const SECRET_WORDS = new Set(['password', 'passwords', 'passwd', 'passphrase', 'secret', 'secrets', 'token', 'tokens', 'authorization', 'cookie', 'credential', 'credentials', 'webhook', 'ntfy']);

@@ -136,8 +136,9 @@ describe('REST API: states, services, diagnostics', () => {
     expect((await get('/api/states/sensor.backup_last_attempted_automatic_backup')).json<EntityState>().state).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
   });
 
-  it('GET /api/diagnostics shows agents and settings with the password redacted and no key or token anywhere', async () => {
+  it('GET /api/diagnostics shows agents and settings with the password and notification URLs redacted and no key or token anywhere', async () => {
     await ws.call('backup/config/update', { create_backup: { password: 'DIAG-KEY-OLD1' } });
+    await ws.call('backup/config/update', { notifications: { webhook_url: 'https://discord.example.invalid/api/webhooks/1/DIAG-HOOK-1', ntfy_url: 'https://ntfy.example.invalid/DIAG-TOPIC-1' } });
     await ws.call('lifeboat/key/rotate');
     const { key: current } = await ws.call<{ key: string }>('lifeboat/key/show');
     expect(current).toEqual(expect.any(String));
@@ -148,7 +149,8 @@ describe('REST API: states, services, diagnostics', () => {
     expect(body.backup_config.create_backup.password).toBe('**REDACTED**');
     expect(body.backup_config).toMatchObject({ retention: expect.any(Object), schedule: expect.any(Object), agents: expect.any(Object) });
     const text = res.text();
-    for (const secret of [current, 'DIAG-KEY-OLD1', 'REST-KEY-0001', 'REST-KEY-0002', token, token.slice(4)]) expect(text).not.toContain(secret);
+    for (const secret of [current, 'DIAG-KEY-OLD1', 'REST-KEY-0001', 'REST-KEY-0002', token, token.slice(4), 'DIAG-HOOK-1', 'DIAG-TOPIC-1']) expect(text).not.toContain(secret);
+    await ws.call('backup/config/update', { notifications: { webhook_url: null, ntfy_url: null } });
   });
 });
 

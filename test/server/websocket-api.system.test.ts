@@ -678,8 +678,29 @@ describe('WebSocket API of lifeboat serve', () => {
         ro.close();
       }
     });
+
+    it('see the notification URLs, each its own secret, only as REDACTED; an admin sees them and may send REDACTED back to keep them', async () => {
+      const hook = 'https://ha.example.invalid/api/webhook/SECRET-HOOK-1';
+      await ws.call('backup/config/update', { notifications: { webhook_url: hook, ntfy_url: null } });
+      const ro = await HaWsClient.connect(server.wsUrl, readToken);
+      try {
+        const raw = await ro.request({ id: ro.nextId(), type: 'backup/config/info' });
+        expect(JSON.stringify(raw)).not.toContain('SECRET-HOOK-1');
+        expect(await notificationsOf(ro)).toMatchObject({ webhook_url: '**REDACTED**', ntfy_url: null });
+      } finally {
+        ro.close();
+      }
+      expect(await notificationsOf(ws)).toMatchObject({ webhook_url: hook, ntfy_url: null });
+      await ws.call('backup/config/update', { notifications: { webhook_url: '**REDACTED**', failing_location_after: 2 } });
+      expect(await notificationsOf(ws)).toMatchObject({ webhook_url: hook, failing_location_after: 2 });
+      await ws.call('backup/config/update', { notifications: { webhook_url: null, failing_location_after: 3 } });
+    });
   });
 });
+
+async function notificationsOf(c: HaWsClient): Promise<{ webhook_url: string | null; ntfy_url: string | null }> {
+  return (await c.call<{ config: { notifications: { webhook_url: string | null; ntfy_url: string | null } } }>('backup/config/info')).config.notifications;
+}
 
 async function config2(c: HaWsClient): Promise<{ retention: unknown }> {
   return (await c.call<{ config: { retention: unknown } }>('backup/config/info')).config;
