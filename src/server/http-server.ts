@@ -63,8 +63,12 @@ function loggablePath(url: string): string {
   return url.split('?')[0] ?? url;
 }
 
+/** The largest backup an upload may bring unless the server is told otherwise. */
+const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 3;
+
 export async function startHttpServer(core: LifeboatCore, opts: HttpServerOptions): Promise<RunningServer> {
   const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const host = opts.host ?? DEFAULT_HOST;
   const tokens = core.tokens;
   const now = () => nowMs(core.clock);
@@ -82,7 +86,9 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
     },
   });
   await server.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE } });
-  await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: opts.maxUploadBytes ?? 64 * 1024 ** 3 } });
+  // One byte past the limit reaches the receive job, which refuses the upload before it is kept: at
+  // the limit itself the parser would cut the file short and end it as if it were whole.
+  await server.register(fastifyMultipart, { limits: { files: 1, fields: 10, fileSize: maxUploadBytes + 1 } });
 
   if (opts.ingress) registerIngressGuards(server, opts.ingress);
   else registerBrowserGuards(server, new HostAllowlist(host, opts.allowedHosts ?? [], () => core.settings.allowedHosts));
@@ -103,7 +109,7 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
       return reply.code(fastifyErr.statusCode).send({ code: 'bad_request', message: fastifyErr.message ?? 'Bad request' });
     }
     const { code, message } = apiErrorCode(err);
-    const status = code === 'home_assistant_error' && /busy/i.test(message) ? 409 : code === 'unknown_error' ? 500 : 400;
+    const status = code === 'upload_too_large' ? 413 : code === 'home_assistant_error' && /busy/i.test(message) ? 409 : code === 'unknown_error' ? 500 : 400;
     if (status === 500) opts.log.error('Request failed', { error: (err as Error).message });
     return reply.code(status).send({ code, message });
   });
@@ -141,7 +147,7 @@ export async function startHttpServer(core: LifeboatCore, opts: HttpServerOption
 
   registerSignInRoute(server, core, limiter);
   registerRoutes(server, core, {
-    maxUploadBytes: opts.maxUploadBytes ?? 64 * 1024 ** 3,
+    maxUploadBytes,
     uploadPace: { idleMs: limits.bodyIdleTimeoutMs, minBytesPerSecond: limits.minUploadBytesPerSecond },
   });
   if (opts.metrics) registerMetricsRoute(server, opts.metrics);
