@@ -20,6 +20,7 @@ import { BackupManagerError } from '../util/errors.js';
 import { syncDir, writeJsonAtomic } from '../util/durable-fs.js';
 import { crashPoint } from '../util/crash-point.js';
 import { pausePoint } from '../util/pause-point.js';
+import { refuseMountsWithin } from './swap-mounts.js';
 import { isStagingName, RESTORE_STAGING_PREFIX } from './data-folder.js';
 import { ownedByThisUser } from './data-folder-guard.js';
 import { chmodFolder, isBelow, missingOnTheWay, parentOf, requireWay, SwapPathSchema, UnsafeSwapPathError } from './swap-paths.js';
@@ -77,6 +78,8 @@ export interface SwapPlace {
   journal: string;
   /** Told of a staging folder left behind because it could not be removed. */
   warn?: (message: string) => void;
+  /** The mount points of this system (default: /proc/self/mountinfo's). */
+  mounts?: () => Promise<string[]>;
 }
 
 export interface SwapPlan extends SwapPlace {
@@ -159,12 +162,14 @@ async function syncFolders(folders: string[]): Promise<void> {
 
 /**
  * The folders on the way to the incoming paths that the installation lacks, outermost first. Every
- * way is checked: a symbolic link (or a file) on the way to a path is an UnsafeSwapPathError.
+ * way is checked: a symbolic link (or a file) on the way to a path is an UnsafeSwapPathError; a
+ * file system mounted at or below a path to replace, a MountPointInTheWayError.
  */
 export async function checkWays(plan: SwapPlan): Promise<string[]> {
   const newDir = stagingNew(plan.staging);
   const made = new Set<string>();
   for (const path of plan.moveOut) await requireWay(plan.root, path);
+  await refuseMountsWithin(plan.root, plan.moveOut, plan.mounts);
   for (const path of plan.moveIn) {
     await requireWay(newDir, path);
     for (const folder of await missingOnTheWay(plan.root, path)) made.add(folder);
