@@ -1,8 +1,12 @@
 // What Lifeboat remembers about the backups it made: locations that failed, databases that could
 // not be copied, the digest of the file as written. Backups made elsewhere are simply absent.
+// `lifeboat serve` and a command beside it share the file: each read takes in what the other wrote
+// since (the file is replaced whole on every write, so a new inode, time or size tells), and each
+// change is made to what is on disk now, so neither puts back an older copy over the other's entry.
 
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { readJson, writeJsonAtomic } from '../util/durable-fs.js';
+import { writeJsonAtomic } from '../util/durable-fs.js';
 
 export const CatalogueEntrySchema = z.object({
   backup_id: z.string(),
@@ -22,30 +26,56 @@ const CatalogueSchema = z.object({
 
 export class Catalogue {
   private entries = new Map<string, CatalogueEntry>();
+  /** The file as last read or written (inode, time, size); null before the first look. */
+  private seen: string | null = null;
 
   private constructor(private readonly path: string) {}
 
   static async load(path: string): Promise<Catalogue> {
     const c = new Catalogue(path);
-    const doc = await readJson(path, CatalogueSchema).catch(() => null);
-    for (const e of doc?.backups ?? []) c.entries.set(e.backup_id, e);
+    c.fresh();
     return c;
   }
 
+  /** The file's identity now: what a write by anyone changes. */
+  private signature(): string {
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'none';
+  }
+
+  /** Reads the file again when someone wrote it since; a damaged or missing file holds nothing. */
+  private fresh(): void {
+    const now = this.signature();
+    if (now === this.seen) return;
+    this.seen = now;
+    this.entries = new Map();
+    let doc: z.infer<typeof CatalogueSchema> | null = null;
+    try {
+      doc = CatalogueSchema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+    } catch {
+      doc = null;
+    }
+    for (const e of doc?.backups ?? []) this.entries.set(e.backup_id, e);
+  }
+
   get(id: string): CatalogueEntry | undefined {
+    this.fresh();
     return this.entries.get(id);
   }
 
   async put(entry: CatalogueEntry): Promise<void> {
+    this.fresh();
     this.entries.set(entry.backup_id, entry);
     await this.save();
   }
 
   async remove(id: string): Promise<void> {
+    this.fresh();
     if (this.entries.delete(id)) await this.save();
   }
 
   private async save(): Promise<void> {
     await writeJsonAtomic(this.path, { version: 1, backups: [...this.entries.values()] });
+    this.seen = this.signature();
   }
 }
