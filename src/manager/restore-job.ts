@@ -28,6 +28,7 @@ import type { HaControl } from './ha-control.js';
 import { clearStopping, noteStopping } from './ha-left-stopped.js';
 import { checkFreeSpace, unpackedBytes } from './restore-space.js';
 import { compareHaVersions } from './ha-version.js';
+import { checkRestoreOwner } from './restore-owner.js';
 
 export { DATABASE_FILES };
 
@@ -230,6 +231,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     const { restoreConfig, chosen } = scope;
     // Settled once the backup is open: a backup without the database leaves the installation's.
     let restoreDb = scope.restoreDb;
+    await checkRestoreOwner(root);
     if (control) {
       step = 'home_assistant_unavailable';
       await control.check();
