@@ -20,7 +20,8 @@ import type { JobContext, KeyRules } from './job-context.js';
 import { acquireLock, readLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
-import { recoverSwap } from './restore-swap.js';
+import { recoverSwap, RecorderSwapPendingError, type SwapPlace } from './restore-swap.js';
+import { settleRecorderSwap } from './recorder-restore-step.js';
 import { startIfLeftStopped, type ControlFor } from './ha-left-stopped.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
 import { backupFileFrom, openBackupFrom, withBackupFileFrom, type BackupFile, type OpenedBackup } from './backup-fetch.js';
@@ -87,7 +88,22 @@ export class BackupManager {
     // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
     const busyElsewhere = holder !== null && holder.pid !== process.pid;
-    const outcome = busyElsewhere ? 'none' : await recoverSwap({ root: df.installation, journal: df.restoreJournal, warn: (message) => log.warn(message) });
+    const place: SwapPlace = {
+      root: df.installation,
+      journal: df.restoreJournal,
+      warn: (message) => log.warn(message),
+      settleRecorder: (named, keep) => settleRecorderSwap(manager.context(), named, keep),
+    };
+    // A recorder database that cannot be settled yet leaves Home Assistant as it is (stopped, if a
+    // restore stopped it): its files and its database would not belong together.
+    let pending = false;
+    const outcome = busyElsewhere
+      ? 'none'
+      : await recoverSwap(place).catch((err: unknown) => {
+          if (!(err instanceof RecorderSwapPendingError)) throw err;
+          pending = true;
+          return err.outcome;
+        });
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');
       manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });
@@ -96,7 +112,7 @@ export class BackupManager {
       manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
     }
     // Only once the installation is whole again, and never under a restore running elsewhere.
-    if (!busyElsewhere) await startIfLeftStopped(df.homeAssistantStopped, opts.controlFor ?? (() => null), log);
+    if (!busyElsewhere && !pending) await startIfLeftStopped(df.homeAssistantStopped, opts.controlFor ?? (() => null), log);
     await opts.local.tidy();
     for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });

@@ -2,20 +2,22 @@
 // restore brings the backup's own configuration; a database-only one keeps the installation's), and
 // a backup's database must fit it: a SQLite file is not loaded into a MariaDB recorder, nor a dump
 // into SQLite — such a restore is refused before anything is touched. A dump is loaded beside the
-// live data while Home Assistant still runs, swapped in atomically just before the files are, and
-// swapped back if the files' swap fails.
+// live data while Home Assistant still runs, and swapped in atomically under the files' journal,
+// once it is written: an interrupted swap of both is rolled back or completed together, here or at
+// the next start.
 
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORDER_DB } from '../source/database-snapshots.js';
 import { DUMP_FOLDER, RECORDER_EXTRA } from '../source/external-db/dump-entries.js';
 import { readDumpManifest, readDumpParts } from '../source/external-db/dump-reader.js';
-import { KIND_NAMES, type ExternalKind, type ExternalRecorder } from '../source/external-db/external-recorder.js';
+import { KIND_NAMES, type ExternalKind, type ExternalRecorder, type ServerDatabase } from '../source/external-db/external-recorder.js';
 import type { RecorderChoice } from '../source/external-db/recorder-choice.js';
 import { externalRecorder } from '../source/external-db/server-database.js';
 import { BackupManagerError } from '../util/errors.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
+import type { RecorderIdentity } from './restore-swap.js';
 
 /** A restore's database does not fit the installation's recorder. */
 export class RecorderMismatchError extends BackupManagerError {
@@ -23,14 +25,34 @@ export class RecorderMismatchError extends BackupManagerError {
 }
 
 export interface LoadedRecorder {
+  /** The database, as the swap's journal names it. */
+  identity: RecorderIdentity;
   /** Exchanges the loaded database with the live one (atomic). */
   swapIn(): Promise<void>;
-  /** Puts the live database back (the files' swap failed). */
-  swapBack(): Promise<void>;
-  /** Removes the old data once the whole restore stands; a failure is only logged. */
-  finish(): Promise<void>;
-  /** Removes the loaded data when the restore stops before swapIn. */
-  discard(): Promise<void>;
+  /** Ends the swap wherever it stopped, the old data live (`old`) or the loaded (`new`); repeatable. */
+  settle(keep: 'old' | 'new'): Promise<void>;
+}
+
+/** A server database as a restore's journal names it: where, never with what credentials. */
+export function recorderIdentity(db: ServerDatabase): RecorderIdentity {
+  return { kind: db.kind, host: db.host, port: db.port, socket: db.socket, database: db.database };
+}
+
+const sameDatabase = (a: RecorderIdentity, b: RecorderIdentity) =>
+  a.kind === b.kind && a.host === b.host && a.port === b.port && a.socket === b.socket && a.database === b.database;
+
+/**
+ * Ends an interrupted restore's recorder swap that a journal names, through the recorder the
+ * installation's configuration names now (after a rollback its own, after a completed swap the
+ * restored one); when that is another database, it cannot be reached from here and says so.
+ */
+export async function settleRecorderSwap(ctx: Pick<JobContext, 'recorder' | 'df'>, named: RecorderIdentity, keep: 'old' | 'new', loaded: LoadedRecorder | null = null): Promise<void> {
+  if (loaded && sameDatabase(loaded.identity, named)) return loaded.settle(keep);
+  const choice = await ctx.recorder(ctx.df.installation);
+  if (choice.kind !== 'server' || !sameDatabase(recorderIdentity(choice.db), named)) {
+    throw new BackupManagerError(`the installation's recorder is now ${choice.description}, not the ${KIND_NAMES[named.kind]} database ${named.database} the restore swapped`);
+  }
+  await externalRecorder(choice.db).settle(keep);
 }
 
 /**
@@ -103,12 +125,5 @@ export async function loadRecorder(ctx: JobContext, staged: string, opts: { rest
     throw err;
   }
   progress.finish();
-  return {
-    swapIn: () => recorder.swapIn(),
-    swapBack: () => recorder.swapBack(),
-    finish: async () => {
-      await recorder.dropOld().catch((err: unknown) => ctx.log.warn('The recorder tables from before the restore could not be removed', { error: (err as Error).message }));
-    },
-    discard: () => recorder.discardLoaded(),
-  };
+  return { identity: recorderIdentity(target.db), swapIn: () => recorder.swapIn(), settle: (keep) => recorder.settle(keep) };
 }

@@ -14,7 +14,7 @@ import { lockOf } from './backup-key.js';
 import { extractInner } from '../archive/unpack.js';
 import { warmUpExtractWorker } from '../archive/extract-writer.js';
 import { DUMP_FOLDER } from '../source/external-db/dump-entries.js';
-import { checkRecorderBeforeExtract, loadRecorder, type LoadedRecorder } from './recorder-restore-step.js';
+import { checkRecorderBeforeExtract, loadRecorder, settleRecorderSwap, type LoadedRecorder } from './recorder-restore-step.js';
 import { crashPoint } from '../util/crash-point.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
 import { isStagingName, LEGACY_DATA_FOLDER } from './data-folder.js';
@@ -22,7 +22,7 @@ import type { RestoreBackupEvent, RestoreState } from './events.js';
 import { failureReason } from './failure-reason.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import { checkWays, createStaging, recoverSwap, stagingNew, swapTrees } from './restore-swap.js';
+import { checkWays, createStaging, recoverSwap, stagingNew, swapTrees, type SwapPlace } from './restore-swap.js';
 import { choosePaths, DATABASE_FILES, partialSwap, takesPath, type ChosenPaths } from './restore-paths.js';
 import type { HaControl } from './ha-control.js';
 import { clearStopping, noteStopping } from './ha-left-stopped.js';
@@ -215,7 +215,14 @@ async function startHomeAssistant(ctx: JobContext, control: HaControl, after: st
 
 export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise<RestoreResult> {
   const root = ctx.df.installation;
-  const place = { root, journal: ctx.df.restoreJournal, warn: (message: string) => ctx.log.warn(message) };
+  // A recorder dump loaded beside the live data (swapped in under the files' journal).
+  const recorder: { loaded: LoadedRecorder | null } = { loaded: null };
+  const place: SwapPlace = {
+    root,
+    journal: ctx.df.restoreJournal,
+    warn: (message: string) => ctx.log.warn(message),
+    settleRecorder: (named, keep) => settleRecorderSwap(ctx, named, keep, recorder.loaded),
+  };
   ctx.emit(restoreEvent('in_progress'));
   warmUpExtractWorker(); // boots while the key is derived
   let step = 'restore_failed';
@@ -223,8 +230,6 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
   const control = opts.control ?? null;
   // Set once a stop was tried: from then on, Home Assistant is started again whatever happens.
   let restart = false;
-  // A recorder dump loaded beside the live data, and the same once it was swapped in.
-  const recorder: { loaded: LoadedRecorder | null; swapped: boolean } = { loaded: null, swapped: false };
   try {
     await opts.validate?.();
     const scope = scopeOf(ctx, opts);
@@ -317,14 +322,9 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       // Home Assistant may write a file on its way out. What is replaced is what is there now.
       if (control) moveOut = (await swapLists()).moveOut;
       ctx.emit({ lifeboat: 'progress', manager_state: 'restore_backup', step: 'swap', done_bytes: 0, total_bytes: null });
-      if (recorder.loaded) {
-        await recorder.loaded.swapIn(); // atomic: when it fails, nothing was exchanged
-        recorder.swapped = true;
-      }
-      await swapTrees({ ...place, staging, moveOut, moveIn });
-      const done = recorder.loaded;
+      const loaded = recorder.loaded;
+      await swapTrees({ ...place, staging, moveOut, moveIn, recorder: loaded ? { identity: loaded.identity, swapIn: () => loaded.swapIn() } : undefined });
       recorder.loaded = null;
-      await done?.finish();
       let startCommandError: string | null = null;
       if (control && restart) {
         restart = false;
@@ -352,9 +352,8 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
         return false;
       },
     );
-    const loaded = recorder.loaded;
-    if (loaded && recorder.swapped) await loaded.swapBack().catch((e: unknown) => ctx.log.error('Could not put the recorder database back after a failed restore', { error: String(e) }));
-    else if (loaded) await loaded.discard().catch(() => undefined);
+    // Loaded data the swap's journal never named (a restore that failed before it) goes too.
+    await recorder.loaded?.settle('old').catch((e: unknown) => ctx.log.error('Could not remove the recorder data loaded for the failed restore', { error: String(e) }));
     // Home Assistant is started only on an installation that is whole again; otherwise it stays
     // stopped, and noted so, until the next start has settled the swap (or someone has).
     if (control && restart && whole) await startHomeAssistant(ctx, control, 'after the failed restore');

@@ -41,7 +41,18 @@ const TopLevelName = z
 /** A path below the installation that is not (inside) a staging folder. */
 const SwappedPath = SwapPathSchema.refine((p) => !isStagingName(p.split('/')[0] as string), 'a path inside a staging folder');
 
-const Phase = z.enum(['swapping', 'swapped']);
+/** swapping → swapped (committed), or swapping → rolled_back while a recorder database is settled. */
+const Phase = z.enum(['swapping', 'swapped', 'rolled_back']);
+
+/** The recorder database a restore swaps with the files (a server's, named without credentials). */
+const RecorderIdentitySchema = z.object({
+  kind: z.enum(['mysql', 'postgresql']),
+  host: z.string().nullable(),
+  port: z.number().int().nullable(),
+  socket: z.string().nullable(),
+  database: z.string(),
+});
+export type RecorderIdentity = z.infer<typeof RecorderIdentitySchema>;
 const Staging = z.string().refine(isStagingName, 'not a staging folder name Lifeboat makes');
 
 const JournalV2Schema = z.object({
@@ -63,6 +74,8 @@ const JournalV3Schema = z
     moveIn: z.array(SwappedPath),
     /** Folders on the way to moveIn paths that the installation lacked, outermost first (rollback removes them). */
     madeDirs: z.array(SwappedPath),
+    /** The recorder database swapped with the files, if any: settled the same way as they are. */
+    recorder: RecorderIdentitySchema.optional(),
   })
   .refine((j) => j.madeDirs.every((d) => j.moveIn.some((p) => isBelow(p, d))), 'a folder to make that no restored path needs')
   .refine((j) => [j.moveIn, j.moveOut].every((paths) => !paths.some((p) => paths.some((q) => isBelow(p, q)))), 'a path below another one');
@@ -80,6 +93,11 @@ export interface SwapPlace {
   warn?: (message: string) => void;
   /** The mount points of this system (default: /proc/self/mountinfo's). */
   mounts?: () => Promise<string[]>;
+  /**
+   * Ends the swap of the journal's recorder database: its data from before the restore live
+   * (`old`) or the restored data (`new`). Without it a journal that names one is not settled.
+   */
+  settleRecorder?: (recorder: RecorderIdentity, keep: 'old' | 'new') => Promise<void>;
 }
 
 export interface SwapPlan extends SwapPlace {
@@ -89,6 +107,8 @@ export interface SwapPlan extends SwapPlace {
   moveOut: string[];
   /** Paths of the new tree (moved from `new/` to the same path in the installation). */
   moveIn: string[];
+  /** A recorder database swapped with the files: named in the journal, swapped in once it is written. */
+  recorder?: { identity: RecorderIdentity; swapIn: () => Promise<void> };
 }
 
 export const stagingNew = (staging: string) => join(staging, 'new');
@@ -194,11 +214,17 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
     moveOut: plan.moveOut,
     moveIn: plan.moveIn,
     madeDirs,
+    ...(plan.recorder ? { recorder: plan.recorder.identity } : {}),
   };
   JournalV3Schema.parse(journal); // what recovery would refuse is never written
   await mkdir(oldDir, { mode: 0o700 });
   await writeJsonAtomic(plan.journal, journal, 0o600);
   crashPoint('restore:swap-start');
+  // The recorder database first (atomic in its server), now that the journal names it.
+  if (plan.recorder) {
+    await plan.recorder.swapIn();
+    crashPoint('restore:recorder-swapped');
+  }
   let moved = 0;
   for (const path of plan.moveOut) {
     await move(path, plan.root, oldDir, oldDir);
@@ -214,7 +240,26 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
   await syncFolders(touchedFolders(plan.root, journal));
   await writeJsonAtomic(plan.journal, { ...journal, phase: 'swapped' }, 0o600);
   crashPoint('restore:swap-committed');
+  if (journal.recorder && !(await recorderSettled(plan, journal.recorder, 'new'))) return; // the next start ends it
   await settle(plan, plan.staging);
+}
+
+/**
+ * Ends the swap of the journal's recorder database (before the journal goes, so a crash leaves it
+ * for the next start); false, said why, when that cannot be done now: the journal then stays.
+ */
+async function recorderSettled(place: SwapPlace, recorder: RecorderIdentity, keep: 'old' | 'new'): Promise<boolean> {
+  const where = `${recorder.database} (${recorder.kind === 'mysql' ? 'MariaDB/MySQL' : 'PostgreSQL'})`;
+  try {
+    if (!place.settleRecorder) throw new Error('no way to reach it here');
+    await place.settleRecorder(recorder, keep);
+    return true;
+  } catch (err) {
+    place.warn?.(
+      `The restore's swap of the recorder database ${where} is not finished (${(err as Error).message}): the ${keep === 'old' ? 'data from before the restore must be put back' : "data from before the restore is still kept aside"}. Lifeboat tries again at its next start; until then restores are refused`,
+    );
+    return false;
+  }
 }
 
 /**
@@ -230,6 +275,17 @@ async function settle(place: SwapPlace, staging: string): Promise<void> {
 }
 
 export type RecoveryOutcome = 'none' | 'discarded' | 'rolled_back' | 'completed';
+
+/**
+ * An interrupted restore's files are settled (`outcome`), its recorder database not yet (the server
+ * could not be reached): the journal stays for the next start, and no restore begins meanwhile.
+ */
+export class RecorderSwapPendingError extends BackupManagerError {
+  override readonly code: string = 'restore_recorder_pending';
+  constructor(readonly outcome: 'rolled_back' | 'completed') {
+    super(`An interrupted restore's recorder database is not settled yet (the installation's files were ${outcome === 'completed' ? 'restored' : 'rolled back'}); Lifeboat tries again at its next start`);
+  }
+}
 
 /** Reads the journal; null when there is none; RestoreJournalError when it cannot be trusted. */
 async function readJournal(place: SwapPlace): Promise<Journal | null> {
@@ -250,8 +306,8 @@ async function readJournal(place: SwapPlace): Promise<Journal | null> {
   const parsed = JournalSchema.safeParse(data);
   if (!parsed.success) throw refuse(`is not valid (${parsed.error.issues[0]?.message ?? 'unknown'})`);
   if (parsed.data.root !== place.root) throw refuse(`belongs to ${parsed.data.root}, not to this installation`);
-  // A committed swap whose staging folder is already gone has nothing left to do but end.
-  if (parsed.data.phase === 'swapped' && !(await exists(join(place.root, parsed.data.staging)))) return parsed.data;
+  // A settled swap whose staging folder is already gone has nothing left to do but end.
+  if (parsed.data.phase !== 'swapping' && !(await exists(join(place.root, parsed.data.staging)))) return parsed.data;
   if (!(await ownFolder(join(place.root, parsed.data.staging)))) throw refuse(`names a staging folder that is not Lifeboat's (${parsed.data.staging})`);
   return parsed.data;
 }
@@ -313,18 +369,21 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
   const journal = await readJournal(place);
   if (!journal) return (await discardStrayStaging(place)) ? 'discarded' : 'none';
   const staging = join(place.root, journal.staging);
-  if (journal.phase === 'swapped') {
-    await settle(place, staging);
-    await discardStrayStaging(place);
-    return 'completed';
+  const outcome = journal.phase === 'swapped' ? 'completed' : 'rolled_back';
+  if (journal.phase === 'swapping') {
+    try {
+      await rollBack(place, journal, staging);
+    } catch (err) {
+      if (err instanceof UnsafeSwapPathError) throw journalRefused(place, `cannot be rolled back safely: ${err.message}`);
+      throw err;
+    }
+    // The files are back: a recorder database still to settle must not roll them back again.
+    if (journal.recorder) await writeJsonAtomic(place.journal, { ...journal, phase: 'rolled_back' }, 0o600);
   }
-  try {
-    await rollBack(place, journal, staging);
-  } catch (err) {
-    if (err instanceof UnsafeSwapPathError) throw journalRefused(place, `cannot be rolled back safely: ${err.message}`);
-    throw err;
+  if (journal.recorder && !(await recorderSettled(place, journal.recorder, outcome === 'completed' ? 'new' : 'old'))) {
+    throw new RecorderSwapPendingError(outcome);
   }
   await settle(place, staging);
   await discardStrayStaging(place);
-  return 'rolled_back';
+  return outcome;
 }

@@ -2,11 +2,12 @@
 // through the CLI: `lifeboat backup create` while Home Assistant-like commits go on at ≥ 50 a second
 // dumps a consistent prefix of them without stalling the writer; a restore after rows were deleted
 // brings back exactly the backed-up rows; a restore killed while it loads leaves the live data as it
-// was; a SQLite database and a server dump are never restored into the other kind; and the
-// database's password appears neither in the output nor in the backup's metadata.
+// was; a SQLite database and a server dump are never restored into the other kind; the
+// database's password appears neither in the output nor in the backup's metadata; and a whole
+// restore killed during its swap leaves files and database together, both old or both restored.
 
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +197,36 @@ export function recorderDatabaseSuite(name: string, start: () => Promise<Databas
         expect(json).toContain('lifeboat.recorder_dump_sha256');
         for (const secret of [server.password, encoded, 'hass', `${server.port}`]) expect(json).not.toContain(secret);
       }
+    });
+
+    // The database is swapped under the files' journal: killed anywhere in the swap, the next start
+    // leaves both from before the restore or both restored, and no restore's data kept aside.
+    it.each([
+      ['restore:recorder-swapped', 'old'],
+      ['restore:swap-middle', 'old'],
+      ['restore:swap-committed', 'restored'],
+    ] as const)('killed at %s during a whole restore, the next start leaves files and database both %s, nothing kept aside', async (point, expected) => {
+      await server.query('DELETE FROM events WHERE event_id % 7 = 0');
+      const before = await tableDigests(server);
+      const config = join(inst, 'configuration.yaml');
+      const restoredConfig = await readFile(config, 'utf8');
+      await writeFile(config, `${restoredConfig}# edited after the backup\n`);
+      const keyFile = join(data, '..', 'key.txt');
+      await writeFile(keyFile, KEY, { mode: 0o600 });
+
+      const crashed = await startCli(['-c', inst, '-d', data, 'restore', quiet.backup_id, '--yes', '--password-file', keyFile], { env: { LIFEBOAT_CRASH_AT: point } }).done;
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      const next = await lifeboat(['backup', 'list', '--json']);
+      expect(next.code, next.stderr).toBe(0);
+
+      expect(await readFile(config, 'utf8')).toBe(expected === 'old' ? `${restoredConfig}# edited after the backup\n` : restoredConfig);
+      expect(await tableDigests(server)).toEqual(expected === 'old' ? before : quietDigests);
+      const aside =
+        server.kind === 'mariadb'
+          ? await server.query<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'homeassistant\\_\\_lifeboat%'")
+          : await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'lifeboat\\_%'");
+      expect(Number(aside[0]?.n)).toBe(0);
+      if (expected === 'old') await writeFile(config, restoredConfig);
     });
   });
 }

@@ -7,11 +7,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recoverSwap, RestoreJournalError } from '../../src/manager/restore-swap.js';
+import { RecorderSwapPendingError, recoverSwap, RestoreJournalError } from '../../src/manager/restore-swap.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { describeTree, makeTree } from '../helpers/tree.js';
 
 const STAGING = '.lifeboat-restore-abc123';
+const RECORDER = { kind: 'mysql', host: '127.0.0.1', port: 3306, socket: null, database: 'homeassistant' } as const;
 
 /** An installation with a staging folder, and a private folder for the journal. */
 async function place() {
@@ -68,6 +69,37 @@ describe('recovery of an interrupted swap', () => {
     await plant({ version: 3, moveOut: ['a.yaml'], moveIn: ['a.yaml'], madeDirs: [] });
     await expect(recoverSwap({ root, journal })).rejects.toThrow(RestoreJournalError);
     expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('a');
+  });
+
+  it('settles a rolled-back swap\'s recorder database before the journal goes; until it can, the journal stays, marked rolled back, and so do the files', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { [`${STAGING}/old/a.yaml`]: 'old a', 'a.yaml': 'new a', [`${STAGING}/new/b.yaml`]: 'new b' });
+    await plant({ version: 3, moveOut: ['a.yaml'], moveIn: ['a.yaml', 'b.yaml'], madeDirs: [], recorder: RECORDER });
+    const down = { root, journal, settleRecorder: async () => Promise.reject(new Error('the server is down')) };
+    const pending = await recoverSwap(down).catch((e: unknown) => e);
+    expect(pending).toBeInstanceOf(RecorderSwapPendingError);
+    expect((pending as RecorderSwapPendingError).outcome).toBe('rolled_back');
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('old a');
+    expect((JSON.parse(await readFile(journal, 'utf8')) as { phase: string }).phase).toBe('rolled_back');
+
+    const settled: unknown[] = [];
+    const up = { root, journal, settleRecorder: async (named: unknown, keep: string) => void settled.push([named, keep, existsSync(journal)]) };
+    expect(await recoverSwap(up)).toBe('rolled_back');
+    expect(settled).toEqual([[RECORDER, 'old', true]]);
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('old a');
+    expect(existsSync(join(root, 'b.yaml'))).toBe(false);
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it('completes a committed swap\'s recorder database (the data from before dropped) before the journal goes', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { [`${STAGING}/old/a.yaml`]: 'old a', 'a.yaml': 'new a' });
+    await plant({ version: 3, phase: 'swapped', moveOut: ['a.yaml'], moveIn: ['a.yaml'], madeDirs: [], recorder: RECORDER });
+    const settled: unknown[] = [];
+    expect(await recoverSwap({ root, journal, settleRecorder: async (_n, keep) => void settled.push([keep, existsSync(journal)]) })).toBe('completed');
+    expect(settled).toEqual([['new', true]]);
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('new a');
+    expect(existsSync(journal)).toBe(false);
   });
 
   it.each([

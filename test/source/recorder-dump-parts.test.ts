@@ -57,6 +57,7 @@ function fakeRecorder(bytes: Buffer, opts: { failAfter?: number } = {}): Externa
     swapBack: async () => undefined,
     dropOld: async () => undefined,
     discardLoaded: async () => undefined,
+    settle: async () => undefined,
   }) as ExternalRecorder & { killed: boolean };
 }
 

@@ -27,6 +27,12 @@ export interface ExternalRecorder {
   dropOld(): Promise<void>;
   /** Removes loaded data that was never swapped in (a restore that stopped before the swap). */
   discardLoaded(): Promise<void>;
+  /**
+   * Ends a restore's swap wherever it stopped, even in another process that died, with the data
+   * from before the restore live (`old`: the restore was rolled back) or the loaded data (`new`: it
+   * was completed), and nothing kept aside. Safe to repeat; with no restore's data about, a no-op.
+   */
+  settle(keep: 'old' | 'new'): Promise<void>;
 }
 
 /** Where a dump goes into the live data's server, named for messages (never with credentials). */

@@ -130,4 +130,21 @@ export class MysqlRecorder implements ExternalRecorder {
   async discardLoaded(): Promise<void> {
     await this.sql(`DROP DATABASE IF EXISTS ${quote(this.newDb)};`, `Removing ${this.newDb}`);
   }
+
+  // Before the swap the loaded tables are in the new database; the swap's one RENAME empties it and
+  // fills the old one (which it made just before, so an old database next to a full new one is
+  // empty: the swap did not happen).
+  async settle(keep: 'old' | 'new'): Promise<void> {
+    const loaded = (await this.exists(this.newDb)) ? (await this.tables(this.newDb)).length : 0;
+    const aside = await this.exists(this.oldDb);
+    if (loaded > 0) {
+      if (keep === 'new') await this.swapIn();
+      await this.dropOld();
+    } else if (aside) {
+      if (keep === 'old') await this.swapBack();
+      else await this.dropOld();
+    } else {
+      await this.discardLoaded();
+    }
+  }
 }

@@ -88,4 +88,17 @@ export class PostgresRecorder implements ExternalRecorder {
   async discardLoaded(): Promise<void> {
     await this.sql(`DROP SCHEMA IF EXISTS ${RESTORED} CASCADE;`, `Removing the schema ${RESTORED}`);
   }
+
+  // The swap is one transaction: before it the loaded tables are in `lifeboat_restored`, after it
+  // the live ones from before are in `lifeboat_old`.
+  async settle(keep: 'old' | 'new'): Promise<void> {
+    if (await this.schemaExists(OLD)) {
+      if (keep === 'old') await this.swapBack();
+      else await this.dropOld();
+    } else if (await this.schemaExists(RESTORED)) {
+      if (keep === 'new') await this.swapIn();
+      await this.dropOld();
+      await this.discardLoaded();
+    }
+  }
 }
