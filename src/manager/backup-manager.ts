@@ -92,7 +92,7 @@ export class BackupManager {
       root: df.installation,
       journal: df.restoreJournal,
       warn: (message) => log.warn(message),
-      settleRecorder: (named, keep) => settleRecorderSwap(manager.context(), named, keep),
+      settleRecorder: (named, keep, staging) => settleRecorderSwap(manager.context(), named, keep, null, staging),
     };
     // A recorder database that cannot be settled yet leaves Home Assistant as it is (stopped, if a
     // restore stopped it): its files and its database would not belong together.

@@ -17,7 +17,7 @@ import { externalRecorder } from '../source/external-db/server-database.js';
 import { BackupManagerError } from '../util/errors.js';
 import type { JobContext } from './job-context.js';
 import { stepProgress } from './progress.js';
-import type { RecorderIdentity } from './restore-swap.js';
+import { RecorderNotNamedError, type RecorderIdentity } from './restore-swap.js';
 
 /** A restore's database does not fit the installation's recorder. */
 export class RecorderMismatchError extends BackupManagerError {
@@ -38,21 +38,34 @@ export function recorderIdentity(db: ServerDatabase): RecorderIdentity {
   return { kind: db.kind, host: db.host, port: db.port, socket: db.socket, database: db.database };
 }
 
+/** The server's port as the client tools take it when none is given (no port over a socket). */
+const DEFAULT_PORTS: Record<ExternalKind, number> = { mysql: 3306, postgresql: 5432 };
+const portOf = (id: RecorderIdentity) => (id.socket ? null : (id.port ?? DEFAULT_PORTS[id.kind]));
+
 const sameDatabase = (a: RecorderIdentity, b: RecorderIdentity) =>
-  a.kind === b.kind && a.host === b.host && a.port === b.port && a.socket === b.socket && a.database === b.database;
+  a.kind === b.kind && a.host === b.host && portOf(a) === portOf(b) && a.socket === b.socket && a.database === b.database;
 
 /**
- * Ends an interrupted restore's recorder swap that a journal names, through the recorder the
- * installation's configuration names now (after a rollback its own, after a completed swap the
- * restored one); when that is another database, it cannot be reached from here and says so.
+ * Ends an interrupted restore's recorder swap that a journal names, through a configuration that
+ * names that database (with its credentials): the installation's now, or the restore's staged
+ * trees — after a rollback the backup's configuration is back in `new/`, after a completed swap the
+ * configuration from before it is in `old/`. None naming it is a RecorderNotNamedError.
  */
-export async function settleRecorderSwap(ctx: Pick<JobContext, 'recorder' | 'df'>, named: RecorderIdentity, keep: 'old' | 'new', loaded: LoadedRecorder | null = null): Promise<void> {
+export async function settleRecorderSwap(
+  ctx: Pick<JobContext, 'recorder' | 'df'>,
+  named: RecorderIdentity,
+  keep: 'old' | 'new',
+  loaded: LoadedRecorder | null = null,
+  staging: string | null = null,
+): Promise<void> {
   if (loaded && sameDatabase(loaded.identity, named)) return loaded.settle(keep);
-  const choice = await ctx.recorder(ctx.df.installation);
-  if (choice.kind !== 'server' || !sameDatabase(recorderIdentity(choice.db), named)) {
-    throw new BackupManagerError(`the installation's recorder is now ${choice.description}, not the ${KIND_NAMES[named.kind]} database ${named.database} the restore swapped`);
+  const roots = [ctx.df.installation, ...(staging ? [join(staging, 'new'), join(staging, 'old')] : [])];
+  for (const root of roots) {
+    if (!(await exists(root))) continue;
+    const choice = await ctx.recorder(root);
+    if (choice.kind === 'server' && sameDatabase(recorderIdentity(choice.db), named)) return externalRecorder(choice.db).settle(keep);
   }
-  await externalRecorder(choice.db).settle(keep);
+  throw new RecorderNotNamedError(`no configuration here names the ${KIND_NAMES[named.kind]} database ${named.database} the restore swapped`);
 }
 
 /**

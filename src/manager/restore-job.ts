@@ -5,7 +5,7 @@
 // failed and was rolled back. Any failure before the swap leaves the installation exactly as it was.
 // A partial restore (`paths`) extracts and swaps only the chosen paths (restore-paths.ts).
 
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBackupReader, type BackupReader } from '../archive/backup-reader.js';
 import { BackupManagerError, BackupReaderWriterError, HardLinkTargetMissing, InvalidBackupArchive, InvalidRequestError, UnencryptedBackupError } from '../util/errors.js';
@@ -188,13 +188,18 @@ function restoresDatabase(ctx: JobContext, scope: RestoreScope, backup: { databa
   return false;
 }
 
-/** Stops Home Assistant; resolves whether it is to be started again afterwards. */
-async function stopHomeAssistant(ctx: JobContext, control: HaControl): Promise<boolean> {
+/**
+ * Stops Home Assistant; resolves whether it is to be started again afterwards: when it ran, or when
+ * an interrupted restore had left it stopped (`leftStopped`: its note was there), as that one would have.
+ */
+async function stopHomeAssistant(ctx: JobContext, control: HaControl, leftStopped: boolean): Promise<boolean> {
   ctx.log.info(`Stopping Home Assistant (${control.target}) before the swap`);
   const wasRunning = await control.stop();
-  ctx.log.info(wasRunning ? 'Home Assistant stopped' : 'Home Assistant was not running; it is left stopped after the restore');
-  if (!wasRunning) await clearStopping(ctx.df.homeAssistantStopped).catch(() => undefined);
-  return wasRunning;
+  if (wasRunning) ctx.log.info('Home Assistant stopped');
+  else if (leftStopped) ctx.log.info('Home Assistant was left stopped by an interrupted restore; it is started after this one');
+  else ctx.log.info('Home Assistant was not running; it is left stopped after the restore');
+  if (!wasRunning && !leftStopped) await clearStopping(ctx.df.homeAssistantStopped).catch(() => undefined);
+  return wasRunning || leftStopped;
 }
 
 /** Starts Home Assistant again; resolves with the reason when it could not. */
@@ -221,7 +226,7 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
     root,
     journal: ctx.df.restoreJournal,
     warn: (message: string) => ctx.log.warn(message),
-    settleRecorder: (named, keep) => settleRecorderSwap(ctx, named, keep, recorder.loaded),
+    settleRecorder: (named, keep, staging) => settleRecorderSwap(ctx, named, keep, recorder.loaded, staging),
   };
   ctx.emit(restoreEvent('in_progress'));
   warmUpExtractWorker(); // boots while the key is derived
@@ -313,9 +318,10 @@ export async function runRestore(ctx: JobContext, opts: RestoreOptions): Promise
       if (control) {
         step = 'stop_failed';
         // Noted first: a restore that dies from here on leaves Home Assistant to the next start.
+        const leftStopped = await access(ctx.df.homeAssistantStopped).then(() => true, () => false);
         await noteStopping(ctx.df.homeAssistantStopped, control, nowDate(ctx.clock));
         restart = true;
-        restart = await stopHomeAssistant(ctx, control);
+        restart = await stopHomeAssistant(ctx, control, leftStopped);
       }
       step = 'swap_failed';
       // Stopping changes the installation: SQLite removes the recorder's -wal and -shm files, and

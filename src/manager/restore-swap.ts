@@ -53,6 +53,11 @@ const RecorderIdentitySchema = z.object({
   database: z.string(),
 });
 export type RecorderIdentity = z.infer<typeof RecorderIdentitySchema>;
+
+/** No configuration at hand names the recorder database a journal names: Lifeboat cannot reach it. */
+export class RecorderNotNamedError extends BackupManagerError {
+  override readonly code: string = 'restore_recorder_not_named';
+}
 const Staging = z.string().refine(isStagingName, 'not a staging folder name Lifeboat makes');
 
 const JournalV2Schema = z.object({
@@ -97,7 +102,7 @@ export interface SwapPlace {
    * Ends the swap of the journal's recorder database: its data from before the restore live
    * (`old`) or the restored data (`new`). Without it a journal that names one is not settled.
    */
-  settleRecorder?: (recorder: RecorderIdentity, keep: 'old' | 'new') => Promise<void>;
+  settleRecorder?: (recorder: RecorderIdentity, keep: 'old' | 'new', staging: string) => Promise<void>;
 }
 
 export interface SwapPlan extends SwapPlace {
@@ -240,23 +245,36 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
   await syncFolders(touchedFolders(plan.root, journal));
   await writeJsonAtomic(plan.journal, { ...journal, phase: 'swapped' }, 0o600);
   crashPoint('restore:swap-committed');
-  if (journal.recorder && !(await recorderSettled(plan, journal.recorder, 'new'))) return; // the next start ends it
+  if (journal.recorder && !(await recorderSettled(plan, journal.recorder, 'new', plan.staging))) return; // the next start ends it
   await settle(plan, plan.staging);
 }
 
 /**
  * Ends the swap of the journal's recorder database (before the journal goes, so a crash leaves it
- * for the next start); false, said why, when that cannot be done now: the journal then stays.
+ * for the next start); false, said why, when that cannot be done now: the journal then stays. A
+ * database no configuration names any more can never be reached from here: what to do by hand is
+ * said, and the journal goes (the next restore refuses to begin while that data is kept aside).
  */
-async function recorderSettled(place: SwapPlace, recorder: RecorderIdentity, keep: 'old' | 'new'): Promise<boolean> {
-  const where = `${recorder.database} (${recorder.kind === 'mysql' ? 'MariaDB/MySQL' : 'PostgreSQL'})`;
+async function recorderSettled(place: SwapPlace, recorder: RecorderIdentity, keep: 'old' | 'new', staging: string): Promise<boolean> {
+  const where = `${recorder.kind === 'mysql' ? 'MariaDB/MySQL' : 'PostgreSQL'} database ${recorder.database}`;
+  const aside = recorder.kind === 'mysql' ? `the database ${recorder.database}__lifeboat_old` : 'the schema lifeboat_old';
   try {
     if (!place.settleRecorder) throw new Error('no way to reach it here');
-    await place.settleRecorder(recorder, keep);
+    await place.settleRecorder(recorder, keep, staging);
     return true;
   } catch (err) {
+    if (err instanceof RecorderNotNamedError) {
+      place.warn?.(
+        `The restore's swap of the recorder ${where} cannot be finished by Lifeboat (${err.message}). ${
+          keep === 'old'
+            ? `The installation's files are as before the restore, the database holds the restored data, and ${aside} the data from before: put that back in place by hand`
+            : `The installation and the database hold the restored data; ${aside} holds the data from before: drop it when you no longer need it`
+        }`,
+      );
+      return true;
+    }
     place.warn?.(
-      `The restore's swap of the recorder database ${where} is not finished (${(err as Error).message}): the ${keep === 'old' ? 'data from before the restore must be put back' : "data from before the restore is still kept aside"}. Lifeboat tries again at its next start; until then restores are refused`,
+      `The restore's swap of the recorder ${where} is not finished (${(err as Error).message}): the ${keep === 'old' ? 'data from before the restore must be put back' : 'data from before the restore is still kept aside'}. Lifeboat tries again at its next start; until then restores are refused`,
     );
     return false;
   }
@@ -380,7 +398,7 @@ export async function recoverSwap(place: SwapPlace): Promise<RecoveryOutcome> {
     // The files are back: a recorder database still to settle must not roll them back again.
     if (journal.recorder) await writeJsonAtomic(place.journal, { ...journal, phase: 'rolled_back' }, 0o600);
   }
-  if (journal.recorder && !(await recorderSettled(place, journal.recorder, outcome === 'completed' ? 'new' : 'old'))) {
+  if (journal.recorder && !(await recorderSettled(place, journal.recorder, outcome === 'completed' ? 'new' : 'old', staging))) {
     throw new RecorderSwapPendingError(outcome);
   }
   await settle(place, staging);

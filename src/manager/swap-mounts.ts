@@ -1,9 +1,9 @@
-// Mount points inside what a restore replaces. A mount point cannot be renamed (the swap would fail
-// half-way), and a folder with a file system mounted below it takes that mount along when renamed:
-// removing the replaced tree afterwards would delete what the mounted file system holds (a network
-// share mounted under the configuration). Such a restore is refused before anything is touched,
-// naming the mount points. They are read from /proc/self/mountinfo (Linux); where it cannot be
-// read, none are known.
+// Mount points in what a restore replaces. A mount point cannot be renamed, nor a path below one to
+// the staging folder (the swap would fail half-way), and a folder with a file system mounted below
+// it takes that mount along when renamed: removing the replaced tree afterwards would delete what
+// the mounted file system holds (a network share mounted under the configuration). Such a restore
+// is refused before anything is touched, naming the mount points. They are read from
+// /proc/self/mountinfo (Linux); where it cannot be read, none are known.
 
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,9 +29,13 @@ export async function currentMountPoints(): Promise<string[]> {
   return readFile('/proc/self/mountinfo', 'utf8').then(parseMountPoints, () => []);
 }
 
-/** The mount points at or below `paths` (relative to `root`, as the swap names them). */
+/**
+ * The mount points at, below or on the way to `paths` (relative to `root`, as the swap names them):
+ * a path on another file system than the staging folder cannot be renamed to or from it either.
+ */
 export function mountsWithin(root: string, paths: readonly string[], mounts: readonly string[]): string[] {
-  return mounts.filter((m) => paths.some((p) => m === join(root, p) || m.startsWith(`${join(root, p)}/`))).sort();
+  const onTheWay = (m: string, path: string) => m.startsWith(`${root}/`) && path.startsWith(`${m}/`);
+  return mounts.filter((m) => paths.some((p) => m === join(root, p) || m.startsWith(`${join(root, p)}/`) || onTheWay(m, join(root, p)))).sort();
 }
 
 /** Refuses a swap that would move any of `paths` (below `root`) while a file system is mounted at or below it. */

@@ -87,6 +87,22 @@ describe('a restore with a Home Assistant control', () => {
     expect(manager.lastActionEvent).toMatchObject({ manager_state: 'restore_backup', state: 'failed' });
   });
 
+  it('starts Home Assistant after the restore when an interrupted restore had left it stopped, though it was not running at the stop', async () => {
+    const { inst, manager, created, original } = await setup();
+    const note = dataFolder(inst).homeAssistantStopped;
+    await mkdir(dirname(note), { recursive: true });
+    await writeFile(note, JSON.stringify({ version: 1, target: 'a recorded Home Assistant', spec: null, at: '2026-07-01T04:45:00.000Z' }));
+    const control = recordingControl(inst, {
+      stop: async () => {
+        control.calls.push('stop: not running');
+        return false;
+      },
+    });
+    await manager.restore({ backupId: created.backupId, control });
+    expect(control.calls).toEqual(['check: edited: true', 'stop: not running', `start: ${original.trim()}`]);
+    await expect(readFile(note)).rejects.toThrow(/ENOENT/);
+  });
+
   it('notes in the data folder that Home Assistant is stopped while it is, and not after', async () => {
     const { inst, manager, created } = await setup();
     const note = dataFolder(inst).homeAssistantStopped;

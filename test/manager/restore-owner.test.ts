@@ -1,6 +1,7 @@
-// A restore run as root into an installation that belongs to another user is refused before
-// anything is extracted: every restored file would be root's, and Home Assistant could not change
-// them. As the owner, or into a folder that does not exist yet, it goes ahead.
+// A restore run as root into an installation that Home Assistant writes as another user is refused
+// before anything is extracted: every restored file would be root's, and Home Assistant could not
+// change them. Into a folder another user made for a Home Assistant that runs as root, as any other
+// user, or into a folder that does not exist yet, it goes ahead.
 
 import { chown, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,19 +15,21 @@ import { tmpDir } from '../helpers/tmp.js';
 const asRoot = process.getuid?.() === 0;
 
 describe('whose the restored files will be', () => {
-  it.skipIf(!asRoot)('refuses a restore as root into an installation of another user, extracting nothing', async () => {
+  it.skipIf(!asRoot)('refuses a restore as root into an installation Home Assistant writes as another user, extracting nothing, and not into one it writes as root', async () => {
     const inst = join(await tmpDir(), 'config');
     await makeInstallation(inst);
     const manager = await openManager({ installation: inst });
     const created = await manager.create({});
     await writeFile(join(inst, 'configuration.yaml'), 'edited: true\n');
     await chown(inst, 1000, 1000);
+    await chown(join(inst, '.storage'), 1000, 1000);
     const err = await manager.restore({ backupId: created.backupId }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RestoreOwnerError);
-    expect((err as Error).message).toContain(`The installation ${inst} belongs to user 1000, and Lifeboat runs as root`);
+    expect((err as Error).message).toContain(`The installation ${inst} is written by user 1000, and Lifeboat runs as root`);
     expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).toBe('edited: true\n');
     expect((await readdir(inst)).filter((n) => n.startsWith('.lifeboat-restore-'))).toEqual([]);
-    await chown(inst, 0, 0);
+    // A folder made by a user and handed to a Home Assistant that runs as root: its files are root's.
+    await chown(join(inst, '.storage'), 0, 0);
     await manager.restore({ backupId: created.backupId });
     expect(await readFile(join(inst, 'configuration.yaml'), 'utf8')).not.toBe('edited: true\n');
   });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RecorderSwapPendingError, recoverSwap, RestoreJournalError } from '../../src/manager/restore-swap.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { settleRecorderSwap } from '../../src/manager/recorder-restore-step.js';
+import type { DataFolder } from '../../src/manager/data-folder.js';
 import { describeTree, makeTree } from '../helpers/tree.js';
 
 const STAGING = '.lifeboat-restore-abc123';
@@ -99,6 +101,28 @@ describe('recovery of an interrupted swap', () => {
     expect(await recoverSwap({ root, journal, settleRecorder: async (_n, keep) => void settled.push([keep, existsSync(journal)]) })).toBe('completed');
     expect(settled).toEqual([['new', true]]);
     expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('new a');
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it('ends a journal whose recorder database no configuration names any more, saying what to do by hand', async () => {
+    const { root, journal, plant } = await place();
+    await makeTree(root, { [`${STAGING}/old/a.yaml`]: 'old a', 'a.yaml': 'new a' });
+    await plant({ version: 3, moveOut: ['a.yaml'], moveIn: ['a.yaml'], madeDirs: [], recorder: RECORDER });
+    const asked: string[] = [];
+    const ctx = {
+      df: { installation: root } as DataFolder,
+      recorder: async (at: string) => {
+        asked.push(at);
+        return { kind: 'sqlite', description: 'SQLite', source: 'default' } as const;
+      },
+    };
+    const warnings: string[] = [];
+    const outcome = await recoverSwap({ root, journal, warn: (w) => void warnings.push(w), settleRecorder: (named, keep, staging) => settleRecorderSwap(ctx, named, keep, null, staging) });
+    expect(outcome).toBe('rolled_back');
+    // The installation's configuration, then the backup's (back in new/), then the one from before (old/).
+    expect(asked).toEqual([root, join(root, STAGING, 'new'), join(root, STAGING, 'old')]);
+    expect(warnings).toEqual([expect.stringMatching(/cannot be finished by Lifeboat \(no configuration here names the MariaDB\/MySQL database homeassistant .*the database homeassistant__lifeboat_old the data from before: put that back in place by hand/)]);
+    expect(await readFile(join(root, 'a.yaml'), 'utf8')).toBe('old a');
     expect(existsSync(journal)).toBe(false);
   });
 

@@ -20,7 +20,10 @@ describe('mount points in the way of a restore', () => {
   it('finds those at or below the paths to replace, and no others', () => {
     const mounts = parseMountPoints(MOUNTINFO);
     expect(mountsWithin('/config', ['www', 'media', 'configuration.yaml'], mounts)).toEqual(['/config/media', '/config/www/nas share']);
-    expect(mountsWithin('/config', ['www/nas share/x.jpg', 'automations.yaml'], mounts)).toEqual([]);
+    expect(mountsWithin('/config', ['www/nas shares.txt', 'automations.yaml'], mounts)).toEqual([]);
     expect(mountsWithin('/config', ['www-other'], mounts)).toEqual(['/config/www-other']);
+    // A path below a mount point (a partial restore's) is on another file system than the staging folder.
+    expect(mountsWithin('/config', ['media/clips/a.mp4'], mounts)).toEqual(['/config/media']);
+    expect(mountsWithin('/config', ['automations.yaml'], ['/', '/config'])).toEqual([]);
   });
 });

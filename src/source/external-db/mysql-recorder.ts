@@ -105,7 +105,11 @@ export class MysqlRecorder implements ExternalRecorder {
       ],
       'Swapping the restored recorder tables in',
     ).catch(async (err: unknown) => {
-      await this.sql(`DROP DATABASE IF EXISTS ${quote(this.oldDb)};`, `Removing ${this.oldDb}`).catch(() => undefined);
+      // Only while it is still empty: a connection lost after the server ran the RENAME leaves the
+      // data from before the restore in it, which settle() puts back.
+      if ((await this.tables(this.oldDb).catch(() => [{ name: '?', type: '?' }])).length === 0) {
+        await this.sql(`DROP DATABASE IF EXISTS ${quote(this.oldDb)};`, `Removing ${this.oldDb}`).catch(() => undefined);
+      }
       throw err;
     });
   }
