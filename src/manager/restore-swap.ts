@@ -21,6 +21,7 @@ import { syncDir, writeJsonAtomic } from '../util/durable-fs.js';
 import { crashPoint } from '../util/crash-point.js';
 import { pausePoint } from '../util/pause-point.js';
 import { refuseMountsWithin } from './swap-mounts.js';
+import { KIND_NAMES } from '../source/external-db/external-recorder.js';
 import { isStagingName, RESTORE_STAGING_PREFIX } from './data-folder.js';
 import { ownedByThisUser } from './data-folder-guard.js';
 import { chmodFolder, isBelow, missingOnTheWay, parentOf, requireWay, SwapPathSchema, UnsafeSwapPathError } from './swap-paths.js';
@@ -256,7 +257,7 @@ export async function swapTrees(plan: SwapPlan): Promise<void> {
  * said, and the journal goes (the next restore refuses to begin while that data is kept aside).
  */
 async function recorderSettled(place: SwapPlace, recorder: RecorderIdentity, keep: 'old' | 'new', staging: string): Promise<boolean> {
-  const where = `${recorder.kind === 'mysql' ? 'MariaDB/MySQL' : 'PostgreSQL'} database ${recorder.database}`;
+  const where = `${KIND_NAMES[recorder.kind]} database ${recorder.database}`;
   const aside = recorder.kind === 'mysql' ? `the database ${recorder.database}__lifeboat_old` : 'the schema lifeboat_old';
   try {
     if (!place.settleRecorder) throw new Error('no way to reach it here');
