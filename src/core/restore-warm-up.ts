@@ -25,11 +25,11 @@ async function deriveFor(salt: Promise<Buffer | null>, password: string): Promis
  * v3), for the restore to take; resolves whether it began. It never fails: a file that cannot be
  * read, or a password that does not fit, is the restore's to report when it gets there.
  */
-export function deriveRestoreKeyAhead(file: string, password: string): Promise<boolean> {
-  return deriveFor(homeAssistantRootSalt(file), password);
+export function deriveRestoreKeyAhead(file: string, password: string, budgetMs?: number): Promise<boolean> {
+  return deriveFor(homeAssistantRootSalt(file, budgetMs), password);
 }
 
 /** As deriveRestoreKeyAhead, for the backup `backupId` among the backup files in `folder`. */
-export function deriveRestoreKeyAheadById(folder: string, backupId: string, password: string): Promise<boolean> {
-  return deriveFor(homeAssistantRootSaltById(folder, backupId), password);
+export function deriveRestoreKeyAheadById(folder: string, backupId: string, password: string, budgetMs?: number): Promise<boolean> {
+  return deriveFor(homeAssistantRootSaltById(folder, backupId, budgetMs), password);
 }

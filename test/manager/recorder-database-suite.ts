@@ -195,7 +195,9 @@ export function recorderDatabaseSuite(name: string, start: () => Promise<Databas
       for (const made of [live, quiet]) {
         const json = execFileSync('tar', ['-xOf', made.path, './backup.json'], { encoding: 'utf8' });
         expect(json).toContain('lifeboat.recorder_dump_sha256');
-        for (const secret of [server.password, encoded, 'hass', `${server.port}`]) expect(json).not.toContain(secret);
+        for (const secret of [server.password, encoded, 'hass']) expect(json).not.toContain(secret);
+        // The port alone, not as part of a digest, an id or a size that happens to hold its digits.
+        expect(json).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${server.port}(?![0-9A-Za-z])`));
       }
     });
 

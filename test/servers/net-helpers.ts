@@ -1,18 +1,50 @@
 // Shared bits of the test-server helpers: a free TCP port on 127.0.0.1, waiting until a port
 // accepts connections, waiting for a process to exit, and killing a daemon with its children.
 
+import { randomInt } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed to test servers come from below the kernel's range for outgoing connections (where
+ * a port taken with listen(0) lives too), so that no connection made meanwhile can take one between
+ * this check and the server's bind. Each test worker draws from its own stretch, in turn from a
+ * random place in it, so two workers, or two test files one after the other, never hand out the same
+ * port. Where that range reaches too low, any free port the kernel gives is taken instead.
+ */
+const FIRST_PORT = 20_000;
+const STRETCH = 1_000;
+const WORKER_STRETCHES = 12;
+let nextInStretch = -1;
+
+function listensOn(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
+      const taken = (server.address() as { port: number }).port;
+      server.close(() => resolve(taken));
     });
   });
+}
+
+async function ephemeralLow(): Promise<number> {
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  return Number(range.trim().split(/\s+/)[0]) || 0;
+}
+
+export async function freePort(): Promise<number> {
+  if ((await ephemeralLow()) >= FIRST_PORT + STRETCH * WORKER_STRETCHES) {
+    const stretch = FIRST_PORT + (Number(process.env.VITEST_POOL_ID ?? 0) % WORKER_STRETCHES) * STRETCH;
+    if (nextInStretch < 0) nextInStretch = randomInt(STRETCH);
+    for (let tries = 0; tries < STRETCH; tries++) {
+      const port = await listensOn(stretch + (nextInStretch++ % STRETCH));
+      if (port !== null) return port;
+    }
+  }
+  const port = await listensOn(0);
+  if (port === null) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
 }
 
 export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {

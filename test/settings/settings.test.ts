@@ -444,13 +444,14 @@ describe('key format, generation and fingerprint', () => {
     expect(new Set(counts.values())).toEqual(new Set([784]));
   });
 
+  // 5 %: a fair draw strays that far about once in 10^8 runs; a modulo bias would be about 10 %.
   it('draws every symbol within a few percent of uniform over many real keys', () => {
     const counts = new Map<string, number>();
     const keys = 20_000;
     for (let i = 0; i < keys; i++) for (const c of generateKey().replace(/-/g, '')) counts.set(c, (counts.get(c) ?? 0) + 1);
     const expected = (keys * 28) / 36;
     expect(counts.size).toBe(36);
-    for (const [symbol, count] of counts) expect(Math.abs(count - expected) / expected, symbol).toBeLessThan(0.04);
+    for (const [symbol, count] of counts) expect(Math.abs(count - expected) / expected, symbol).toBeLessThan(0.05);
   });
 
   it('gives a stable, non-secret fingerprint that differs per key', () => {
