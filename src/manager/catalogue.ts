@@ -2,11 +2,14 @@
 // not be copied, the digest of the file as written. Backups made elsewhere are simply absent.
 // `lifeboat serve` and a command beside it share the file: each read takes in what the other wrote
 // since (the file is replaced whole on every write, so a new inode, time or size tells), and each
-// change is made to what is on disk now, so neither puts back an older copy over the other's entry.
+// change is made under a lock file to what is on disk at that moment, so neither puts back an older
+// copy over the other's entry.
 
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
+import { Turns } from '../util/concurrency.js';
 import { writeJsonAtomic } from '../util/durable-fs.js';
+import { QUICK_CHANGE_MAX_HOLD_MS, withFileLock } from '../util/file-lock.js';
 
 export const CatalogueEntrySchema = z.object({
   backup_id: z.string(),
@@ -28,6 +31,7 @@ export class Catalogue {
   private entries = new Map<string, CatalogueEntry>();
   /** The file as last read or written (inode, time, size); null before the first look. */
   private seen: string | null = null;
+  private readonly turns = new Turns();
 
   private constructor(private readonly path: string) {}
 
@@ -63,15 +67,27 @@ export class Catalogue {
     return this.entries.get(id);
   }
 
-  async put(entry: CatalogueEntry): Promise<void> {
-    this.fresh();
-    this.entries.set(entry.backup_id, entry);
-    await this.save();
+  put(entry: CatalogueEntry): Promise<void> {
+    return this.change((entries) => (entries.set(entry.backup_id, entry), true));
   }
 
-  async remove(id: string): Promise<void> {
-    this.fresh();
-    if (this.entries.delete(id)) await this.save();
+  remove(id: string): Promise<void> {
+    return this.change((entries) => entries.delete(id));
+  }
+
+  /** Applies `change` to the entries as saved now, holding the lock file; saves them when it says so. */
+  private change(change: (entries: Map<string, CatalogueEntry>) => boolean): Promise<void> {
+    return this.turns.run(() =>
+      withFileLock(
+        `${this.path}.lock`,
+        async () => {
+          this.seen = null; // read it again, whatever its signature: only the lock makes it current
+          this.fresh();
+          if (change(this.entries)) await this.save();
+        },
+        { what: 'The catalogue', maxHoldMs: QUICK_CHANGE_MAX_HOLD_MS },
+      ),
+    );
   }
 
   private async save(): Promise<void> {

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from './paths.js';
 
 const CHILD = join(PROJECT_ROOT, 'test/helpers/settings-writer-child.ts');
 
-export function runSettingsWriter(mode: 'counter' | 'rotate', path: string, count: number): Promise<number> {
+export function runSettingsWriter(mode: 'counter' | 'rotate' | 'catalogue', path: string, count: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, path, String(count)], {
       cwd: PROJECT_ROOT,
