@@ -1,7 +1,8 @@
 // What `lifeboat serve` keeps running: automatic backups on their schedule, retention at start-up
-// and every day (with the check for no recent success), and the background retry of copies that
-// failed. The next run is the running scheduler's, or — in a process that runs no scheduler — the
-// one `serve` saved.
+// and every day (with the check for no recent success), and, every half minute, the settling of an
+// interrupted restore's recorder database whose server could not be reached, and the retry of
+// copies that failed. The next run is the running scheduler's, or — in a process that runs no
+// scheduler — the one `serve` saved.
 
 import { join } from 'node:path';
 import { previewNextRun, Scheduler, type NextRunInfo } from '../manager/scheduler.js';
@@ -76,7 +77,11 @@ export class Services {
     const retryEvery = this.opts.uploadRetryIntervalMs ?? 30_000;
     const retry = () => {
       this.retryTimer = setTimeout(() => {
-        void this.retryFailedUploads()
+        // An interrupted restore's recorder database, once its server answers again, then the copies.
+        void parts.manager
+          .settleInterruptedRestore()
+          .catch((err: unknown) => parts.log.warn("Settling an interrupted restore's recorder database did not work", { error: String(err) }))
+          .then(() => this.retryFailedUploads())
           .catch((err: unknown) => parts.log.warn('Retrying failed copies did not work', { error: String(err) }))
           .finally(() => !this.stopped && retry());
       }, retryEvery);

@@ -20,7 +20,7 @@ import type { JobContext, KeyRules } from './job-context.js';
 import { acquireLock, readLock } from './operation-lock.js';
 import { listAll, type BackupListing, type ManagerBackup } from './backup-records.js';
 import { runRestore, type RestoreOptions, type RestoreResult } from './restore-job.js';
-import { recoverSwap, RecorderSwapPendingError, type SwapPlace } from './restore-swap.js';
+import { recoverSwap, RecorderSwapPendingError, type RecoveryOutcome, type SwapPlace } from './restore-swap.js';
 import { settleRecorderSwap } from './recorder-restore-step.js';
 import { startIfLeftStopped, type ControlFor } from './ha-left-stopped.js';
 import { runReceive, type ReceiveOptions, type ReceiveResult } from './receive-job.js';
@@ -63,6 +63,9 @@ export class BackupManager {
   private abortController = new AbortController();
   private running: Promise<unknown> | null = null;
   private retrying: Promise<RetryRun> | null = null;
+  /** An interrupted restore's recorder database could not be settled yet (its server not reached). */
+  private recorderPending = false;
+  private lastRecoveryWarning: string | null = null;
 
   private constructor(
     private readonly opts: ManagerOptions,
@@ -88,22 +91,9 @@ export class BackupManager {
     // A restore running in another process owns the staging folder; only one left behind is settled.
     const holder = await readLock(df.lock);
     const busyElsewhere = holder !== null && holder.pid !== process.pid;
-    const place: SwapPlace = {
-      root: df.installation,
-      journal: df.restoreJournal,
-      warn: (message) => log.warn(message),
-      settleRecorder: (named, keep, staging) => settleRecorderSwap(manager.context(), named, keep, null, staging),
-    };
     // A recorder database that cannot be settled yet leaves Home Assistant as it is (stopped, if a
     // restore stopped it): its files and its database would not belong together.
-    let pending = false;
-    const outcome = busyElsewhere
-      ? 'none'
-      : await recoverSwap(place).catch((err: unknown) => {
-          if (!(err instanceof RecorderSwapPendingError)) throw err;
-          pending = true;
-          return err.outcome;
-        });
+    const outcome = busyElsewhere ? 'none' : await manager.recoverInterrupted();
     if (outcome === 'rolled_back') {
       log.warn('An interrupted restore was rolled back; the installation is as it was before it');
       manager.emit({ manager_state: 'restore_backup', reason: 'restore_interrupted', stage: null, state: 'failed' });
@@ -112,7 +102,7 @@ export class BackupManager {
       manager.emit({ manager_state: 'restore_backup', reason: null, stage: null, state: 'completed' });
     }
     // Only once the installation is whole again, and never under a restore running elsewhere.
-    if (!busyElsewhere && !pending) await startIfLeftStopped(df.homeAssistantStopped, opts.controlFor ?? (() => null), log);
+    if (!busyElsewhere && !manager.recorderPending) await startIfLeftStopped(df.homeAssistantStopped, opts.controlFor ?? (() => null), log);
     await opts.local.tidy();
     for (const name of await cleanTmp(df)) log.info(`Removed ${name}, left in the tmp folder by an interrupted run`);
     manager.emit({ manager_state: 'idle' });
@@ -302,6 +292,63 @@ export class BackupManager {
       this.retrying = null;
     });
     return this.retrying;
+  }
+
+  /**
+   * Settles what an interrupted restore left behind (restore-swap.ts), noting whether its recorder
+   * database still waits for its server; the outcome for the files.
+   */
+  private async recoverInterrupted(): Promise<RecoveryOutcome> {
+    const place: SwapPlace = {
+      root: this.opts.df.installation,
+      journal: this.opts.df.restoreJournal,
+      // Said once while it stays the same: `serve` asks again every half minute.
+      warn: (message) => {
+        if (message !== this.lastRecoveryWarning) this.opts.log.warn(message);
+        this.lastRecoveryWarning = message;
+      },
+      settleRecorder: (named, keep, staging) => settleRecorderSwap(this.context(), named, keep, null, staging),
+    };
+    try {
+      const outcome = await recoverSwap(place);
+      this.recorderPending = false;
+      return outcome;
+    } catch (err) {
+      if (!(err instanceof RecorderSwapPendingError)) throw err;
+      this.recorderPending = true;
+      return err.outcome;
+    }
+  }
+
+  /** Whether an interrupted restore's recorder database still waits for its server to be settled. */
+  get interruptedRestorePending(): boolean {
+    return this.recorderPending;
+  }
+
+  /**
+   * Tries again to settle an interrupted restore whose recorder database's server could not be
+   * reached (`lifeboat serve` asks every so often, so that a server that comes back later needs no
+   * restart of Lifeboat); once it is settled, Home Assistant is started if that restore left it
+   * stopped. Only while idle and holding the operation lock; resolves whether nothing waits any more.
+   */
+  async settleInterruptedRestore(): Promise<boolean> {
+    if (!this.recorderPending) return true;
+    if (this.currentState !== 'idle' || this.running) return false;
+    let release: () => Promise<void>;
+    try {
+      release = await acquireLock(this.opts.df.lock, 'restore_backup');
+    } catch {
+      return false; // another operation runs: the next try
+    }
+    try {
+      await this.recoverInterrupted();
+      if (this.recorderPending) return false;
+      this.opts.log.info("The recorder database of an interrupted restore is settled now, with the installation's files");
+      await startIfLeftStopped(this.opts.df.homeAssistantStopped, this.opts.controlFor ?? (() => null), this.opts.log);
+      return true;
+    } finally {
+      await release();
+    }
   }
 
   async list(): Promise<BackupListing> {

@@ -275,7 +275,7 @@ async function recorderSettled(place: SwapPlace, recorder: RecorderIdentity, kee
       return true;
     }
     place.warn?.(
-      `The restore's swap of the recorder ${where} is not finished (${(err as Error).message}): the ${keep === 'old' ? 'data from before the restore must be put back' : 'data from before the restore is still kept aside'}. Lifeboat tries again at its next start; until then restores are refused`,
+      `The restore's swap of the recorder ${where} is not finished (${(err as Error).message}): the ${keep === 'old' ? 'data from before the restore must be put back' : 'data from before the restore is still kept aside'}. Lifeboat tries again at its next start, and every half minute while \`lifeboat serve\` runs; until then restores are refused`,
     );
     return false;
   }
@@ -297,12 +297,13 @@ export type RecoveryOutcome = 'none' | 'discarded' | 'rolled_back' | 'completed'
 
 /**
  * An interrupted restore's files are settled (`outcome`), its recorder database not yet (the server
- * could not be reached): the journal stays for the next start, and no restore begins meanwhile.
+ * could not be reached): the journal stays for the next try (the next start, or `serve`'s timer), and
+ * no restore begins meanwhile.
  */
 export class RecorderSwapPendingError extends BackupManagerError {
   override readonly code: string = 'restore_recorder_pending';
   constructor(readonly outcome: 'rolled_back' | 'completed') {
-    super(`An interrupted restore's recorder database is not settled yet (the installation's files were ${outcome === 'completed' ? 'restored' : 'rolled back'}); Lifeboat tries again at its next start`);
+    super(`An interrupted restore's recorder database is not settled yet (the installation's files were ${outcome === 'completed' ? 'restored' : 'rolled back'}); Lifeboat tries again at its next start, and every half minute while \`lifeboat serve\` runs`);
   }
 }
 

@@ -23,11 +23,13 @@ export interface TestManagerOptions {
   controlFor?: ControlFor;
   /** The local backups folder (default: `backups/` in the installation). */
   backups?: string;
+  /** Lifeboat's data folder (default: the installation's default one). */
+  data?: string;
 }
 
 export async function openManager(opts: TestManagerOptions): Promise<BackupManager> {
   const clock = opts.clock ?? systemClock;
-  const df = dataFolder(opts.installation, undefined, opts.backups);
+  const df = dataFolder(opts.installation, opts.data, opts.backups);
   const settings = await SettingsService.open({ settings: df.settings, secrets: df.secrets }, clock);
   return BackupManager.open({
     df,

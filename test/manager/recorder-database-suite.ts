@@ -7,6 +7,7 @@
 // restore killed during its swap leaves files and database together, both old or both restored.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startCli } from '../helpers/spawn-cli.js';
 import { eventually } from '../helpers/eventually.js';
+import { openManager } from '../helpers/manager.js';
+import { LifeboatCore } from '../../src/core/lifeboat-core.js';
 import { isConsistentPrefix, startDbWriter, writerRows, type DbWriterSummary } from '../helpers/db-writer.js';
 import { fillRecorder, tableDigests, type TableDigest } from '../helpers/recorder-schema.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -43,6 +46,15 @@ async function installationFor(url: string): Promise<{ inst: string; data: strin
   await writeFile(join(inst, 'secrets.yaml'), `recorder_db_url: "${url}"\n`);
   await writeFile(join(inst, '.HA_VERSION'), '2026.11.1');
   return { inst, data };
+}
+
+/** How many databases (MariaDB) or schemas (PostgreSQL) a restore's swap has kept aside on the server. */
+async function keptAside(server: DatabaseServer): Promise<number> {
+  const aside =
+    server.kind === 'mariadb'
+      ? await server.query<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'homeassistant\\_\\_lifeboat%'")
+      : await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'lifeboat\\_%'");
+  return Number(aside[0]?.n);
 }
 
 /** The suite for one server kind; each kind has its own test file, so the two run side by side. */
@@ -223,12 +235,45 @@ export function recorderDatabaseSuite(name: string, start: () => Promise<Databas
 
       expect(await readFile(config, 'utf8')).toBe(expected === 'old' ? `${restoredConfig}# edited after the backup\n` : restoredConfig);
       expect(await tableDigests(server)).toEqual(expected === 'old' ? before : quietDigests);
-      const aside =
-        server.kind === 'mariadb'
-          ? await server.query<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'homeassistant\\_\\_lifeboat%'")
-          : await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'lifeboat\\_%'");
-      expect(Number(aside[0]?.n)).toBe(0);
+      expect(await keptAside(server)).toBe(0);
       if (expected === 'old') await writeFile(config, restoredConfig);
+    });
+
+    // `lifeboat serve` keeps running while the server cannot be used, and asks again every so often.
+    it("settles a killed restore's database in a running Lifeboat once the server can be used again, without a restart", async () => {
+      const before = await tableDigests(server);
+      const secrets = join(inst, 'secrets.yaml');
+      const working = await readFile(secrets, 'utf8');
+      const encoded = encodeURIComponent(server.password);
+      const refused = working.split(working.includes(encoded) ? encoded : server.password).join('not-the-password');
+      expect(refused).not.toBe(working);
+      const keyFile = join(data, '..', 'key.txt');
+      await writeFile(keyFile, KEY, { mode: 0o600 });
+
+      const crashed = await startCli(['-c', inst, '-d', data, 'restore', quiet.backup_id, '--yes', '--password-file', keyFile], { env: { LIFEBOAT_CRASH_AT: 'restore:recorder-swapped' } }).done;
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      await writeFile(secrets, refused); // the server now refuses Lifeboat, as one that is down would
+      const manager = await openManager({ installation: inst, data });
+      expect(manager.interruptedRestorePending).toBe(true);
+      expect(existsSync(manager.df.restoreJournal)).toBe(true);
+      expect(await tableDigests(server)).toEqual(quietDigests); // as the restore left it
+      expect(await manager.settleInterruptedRestore()).toBe(false);
+      expect(existsSync(manager.df.restoreJournal)).toBe(true);
+
+      // `serve` (its services on a short timer here) settles it once the password works again.
+      const core = await LifeboatCore.open({ installation: inst, data, uploadRetryIntervalMs: 100 });
+      try {
+        await core.startServices();
+        expect(existsSync(manager.df.restoreJournal)).toBe(true);
+        await writeFile(secrets, working);
+        await eventually(() => !existsSync(manager.df.restoreJournal), 'the running services to settle the restore', 30_000);
+      } finally {
+        await core.close();
+      }
+      expect(await tableDigests(server)).toEqual(before);
+      expect(await keptAside(server)).toBe(0);
+      expect(await readFile(secrets, 'utf8')).toBe(working);
+      expect(await manager.settleInterruptedRestore()).toBe(true); // nothing waits any more
     });
   });
 }
