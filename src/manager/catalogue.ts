@@ -75,6 +75,15 @@ export class Catalogue {
     return this.change((entries) => entries.delete(id));
   }
 
+  /** Changes the entry of `id` as saved at that moment (none: nothing changes). */
+  update(id: string, change: (entry: CatalogueEntry) => CatalogueEntry): Promise<void> {
+    return this.change((entries) => {
+      const entry = entries.get(id);
+      if (entry) entries.set(id, change(entry));
+      return entry !== undefined;
+    });
+  }
+
   /** Applies `change` to the entries as saved now, holding the lock file; saves them when it says so. */
   private change(change: (entries: Map<string, CatalogueEntry>) => boolean): Promise<void> {
     return this.turns.run(() =>

@@ -45,7 +45,7 @@ async function releaseLocalCopy(ctx: JobContext, backupId: string): Promise<void
       return;
     }
   }
-  await ctx.catalogue.put({ ...record, kept_locally_for_retry: undefined });
+  await ctx.catalogue.update(backupId, (saved) => ({ ...saved, kept_locally_for_retry: undefined }));
   ctx.log.info(`Every copy of backup ${backupId} landed; the local folder no longer keeps it`);
 }
 
@@ -92,7 +92,7 @@ export async function retryQueuedUploads(ctx: JobContext, agents: readonly Backu
     if (ok) {
       const record = ctx.catalogue.get(backupId);
       if (record?.failed_agent_ids.includes(agentId)) {
-        await ctx.catalogue.put({ ...record, failed_agent_ids: record.failed_agent_ids.filter((id) => id !== agentId) });
+        await ctx.catalogue.update(backupId, (saved) => ({ ...saved, failed_agent_ids: saved.failed_agent_ids.filter((id) => id !== agentId) }));
       }
       ctx.log.info(`The copy of backup ${backupId} to ${agentId} succeeded on a later try`);
       await releaseLocalCopy(ctx, backupId);

@@ -26,6 +26,20 @@ describe('a catalogue two processes share', () => {
     expect(command.get('made-by-serve')).toBeDefined();
   });
 
+  it("changes an entry as saved at that moment, keeping what the other process changed in it", async () => {
+    const path = join(await tmpDir(), 'catalogue.json');
+    const serve = await Catalogue.load(path);
+    const command = await Catalogue.load(path);
+    await serve.put(entry('b', { failed_agent_ids: ['s3.a', 'sftp.b'], kept_locally_for_retry: true }));
+    expect(command.get('b')?.failed_agent_ids).toEqual(['s3.a', 'sftp.b']);
+    await serve.update('b', (saved) => ({ ...saved, failed_agent_ids: saved.failed_agent_ids.filter((id) => id !== 's3.a') }));
+    // The command still holds the entry as it read it; its change is made to the saved one.
+    await command.update('b', (saved) => ({ ...saved, failed_agent_ids: saved.failed_agent_ids.filter((id) => id !== 'sftp.b') }));
+    expect((await Catalogue.load(path)).get('b')).toMatchObject({ failed_agent_ids: [], kept_locally_for_retry: true });
+    await command.update('missing', (saved) => ({ ...saved, kept_locally_for_retry: true }));
+    expect((await Catalogue.load(path)).get('missing')).toBeUndefined();
+  });
+
   it('holds nothing from a damaged file, and writes a whole one again', async () => {
     const path = join(await tmpDir(), 'catalogue.json');
     await writeFile(path, '{"version": 1, "backups": [');
