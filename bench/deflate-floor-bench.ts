@@ -42,9 +42,10 @@ interface Results {
 const USAGE = `Usage: UV_THREADPOOL_SIZE=8 node --import tsx bench/deflate-floor-bench.ts [options]
 
 Compresses one file with libdeflate at level ${LEVEL} in pieces, as Lifeboat does, with one call in
-flight and with as many as Lifeboat allows (${compressionTurns()} here), and prints the wall and CPU
-time of each (medians). Nothing else runs, so no backup of that file can be faster. Run it through
-UV_THREADPOOL_SIZE=8, as bin/lifeboat runs Lifeboat.
+flight and with as many as Lifeboat allows (two more than there are cores, with the thread pool
+bin/lifeboat gives it), and prints the wall and CPU time of each (medians). Nothing else runs, so
+no backup of that file can be faster. Run it through UV_THREADPOOL_SIZE=8, as bin/lifeboat runs
+Lifeboat: with libuv's default of 4 threads, fewer calls are in flight.
 
 Options:
   --file F             the file (default: the speed benchmark's recorder database,
@@ -102,6 +103,7 @@ async function compressAll(data: Buffer, piece: number, inFlight: number): Promi
 async function run(opts: Options): Promise<Results> {
   const data = readFileSync(opts.file);
   log(`${opts.file}: ${mib(data.length)}`);
+  if (process.env.UV_THREADPOOL_SIZE === undefined) log(`UV_THREADPOOL_SIZE is not set: ${compressionTurns()} calls in flight, not as many as Lifeboat has`);
   const rows: Row[] = [];
   for (const pieceKib of opts.pieceKib) {
     for (const inFlight of [1, compressionTurns()]) {
