@@ -1,8 +1,9 @@
 // How fast deflate alone can go on this machine: libdeflate at Lifeboat's level over one file (by
 // default the speed benchmark's recorder database), cut into pieces as Lifeboat cuts them, with one
-// call in flight and with as many as Lifeboat lets run at once, and nothing else to do. A backup of
-// that file cannot be faster than this; set beside another tool's time for a whole backup
-// (--versus-seconds), it says how much of that time deflate alone already takes.
+// call in flight and with as many as Lifeboat lets run at once, and nothing else to do. A first
+// backup of that file (nothing to reuse from an earlier one) cannot be faster than this; set beside
+// another tool's time for a whole backup (--versus-seconds), it says how much of that time deflate
+// alone already takes.
 //
 //   UV_THREADPOOL_SIZE=8 node --import tsx bench/deflate-floor-bench.ts [--versus-seconds S]
 
@@ -42,9 +43,9 @@ interface Results {
 const USAGE = `Usage: UV_THREADPOOL_SIZE=8 node --import tsx bench/deflate-floor-bench.ts [options]
 
 Compresses one file with libdeflate at level ${LEVEL} in pieces, as Lifeboat does, with one call in
-flight and with as many as Lifeboat allows (two more than there are cores, with the thread pool
-bin/lifeboat gives it), and prints the wall and CPU time of each (medians). Nothing else runs, so
-no backup of that file can be faster. Run it through UV_THREADPOOL_SIZE=8, as bin/lifeboat runs
+flight and with as many as Lifeboat allows (two more than there are cores, at most the thread
+pool's size less two), and prints the wall and CPU time of each (medians). Nothing else runs, so no
+first backup of that file can be faster. Run it through UV_THREADPOOL_SIZE=8, as bin/lifeboat runs
 Lifeboat: with libuv's default of 4 threads, fewer calls are in flight.
 
 Options:

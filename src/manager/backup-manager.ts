@@ -28,6 +28,7 @@ import { backupFileFrom, openBackupFrom, withBackupFileFrom, type BackupFile, ty
 import { CopyDigests } from './copy-digests.js';
 import { UploadQueue } from './upload-queue.js';
 import { retryQueuedUploads, type RetryRun } from './upload-retry.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHaVersion } from '../source/installation-info.js';
 import { chooseRecorder, type RecorderChoice, type RecorderSetting } from '../source/external-db/recorder-choice.js';
@@ -326,13 +327,16 @@ export class BackupManager {
   }
 
   /**
-   * Tries again to settle an interrupted restore whose recorder database's server could not be
-   * reached (`lifeboat serve` asks every so often, so that a server that comes back later needs no
-   * restart of Lifeboat); once it is settled, Home Assistant is started if that restore left it
-   * stopped. Only while idle and holding the operation lock; resolves whether nothing waits any more.
+   * Settles an interrupted restore left since this process opened, or tries again one whose
+   * recorder database's server could not be reached (`lifeboat serve` asks every half minute, so
+   * that a server that comes back later needs no restart of Lifeboat); once it is settled, Home
+   * Assistant is started if that restore left it stopped. Only while idle and holding the operation
+   * lock; resolves whether nothing waits any more.
    */
   async settleInterruptedRestore(): Promise<boolean> {
-    if (!this.recorderPending) return true;
+    // A journal left since this process opened (a restore here or elsewhere that could not settle
+    // its database, or was killed) is looked at too; one a running restore holds, under the lock below.
+    if (!this.recorderPending && !existsSync(this.opts.df.restoreJournal)) return true;
     if (this.currentState !== 'idle' || this.running) return false;
     let release: () => Promise<void>;
     try {
@@ -341,9 +345,10 @@ export class BackupManager {
       return false; // another operation runs: the next try
     }
     try {
-      await this.recoverInterrupted();
+      const outcome = await this.recoverInterrupted();
       if (this.recorderPending) return false;
-      this.opts.log.info("The recorder database of an interrupted restore is settled now, with the installation's files");
+      this.lastRecoveryWarning = null;
+      if (outcome !== 'none') this.opts.log.info(`An interrupted restore is settled now (${outcome === 'completed' ? 'completed' : 'rolled back'}), its recorder database with the installation's files`);
       await startIfLeftStopped(this.opts.df.homeAssistantStopped, this.opts.controlFor ?? (() => null), this.opts.log);
       return true;
     } finally {

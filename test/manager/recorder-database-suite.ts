@@ -239,7 +239,7 @@ export function recorderDatabaseSuite(name: string, start: () => Promise<Databas
       if (expected === 'old') await writeFile(config, restoredConfig);
     });
 
-    // `lifeboat serve` keeps running while the server cannot be used, and asks again every so often.
+    // `lifeboat serve` keeps running while the server cannot be used, and asks again every half minute.
     it("settles a killed restore's database in a running Lifeboat once the server can be used again, without a restart", async () => {
       const before = await tableDigests(server);
       const secrets = join(inst, 'secrets.yaml');
@@ -250,30 +250,32 @@ export function recorderDatabaseSuite(name: string, start: () => Promise<Databas
       const keyFile = join(data, '..', 'key.txt');
       await writeFile(keyFile, KEY, { mode: 0o600 });
 
-      const crashed = await startCli(['-c', inst, '-d', data, 'restore', quiet.backup_id, '--yes', '--password-file', keyFile], { env: { LIFEBOAT_CRASH_AT: 'restore:recorder-swapped' } }).done;
-      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-      await writeFile(secrets, refused); // the server now refuses Lifeboat, as one that is down would
-      const manager = await openManager({ installation: inst, data });
-      expect(manager.interruptedRestorePending).toBe(true);
-      expect(existsSync(manager.df.restoreJournal)).toBe(true);
-      expect(await tableDigests(server)).toEqual(quietDigests); // as the restore left it
-      expect(await manager.settleInterruptedRestore()).toBe(false);
-      expect(existsSync(manager.df.restoreJournal)).toBe(true);
-
-      // `serve` (its services on a short timer here) settles it once the password works again.
+      // `serve`, opened before the restore: there is nothing to settle when it opens.
       const core = await LifeboatCore.open({ installation: inst, data, uploadRetryIntervalMs: 100 });
       try {
-        await core.startServices();
+        const crashed = await startCli(['-c', inst, '-d', data, 'restore', quiet.backup_id, '--yes', '--password-file', keyFile], { env: { LIFEBOAT_CRASH_AT: 'restore:recorder-swapped' } }).done;
+        expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+        await writeFile(secrets, refused); // the server now refuses Lifeboat, as one that is down would
+
+        const manager = await openManager({ installation: inst, data });
+        expect(manager.interruptedRestorePending).toBe(true);
         expect(existsSync(manager.df.restoreJournal)).toBe(true);
+        expect(await tableDigests(server)).toEqual(quietDigests); // as the restore left it
+        expect(await manager.settleInterruptedRestore()).toBe(false);
+        expect(existsSync(manager.df.restoreJournal)).toBe(true);
+
+        // `serve`'s services (on a short timer here) settle it once the password works again.
+        await core.startServices();
         await writeFile(secrets, working);
-        await eventually(() => !existsSync(manager.df.restoreJournal), 'the running services to settle the restore', 30_000);
+        // Settled by the services (the journal gone), and nothing waits any more once they let go of the lock.
+        const settled = async () => !existsSync(manager.df.restoreJournal) && (await manager.settleInterruptedRestore());
+        await eventually(settled, 'the running services to settle the restore', 30_000);
       } finally {
         await core.close();
       }
       expect(await tableDigests(server)).toEqual(before);
       expect(await keptAside(server)).toBe(0);
       expect(await readFile(secrets, 'utf8')).toBe(working);
-      expect(await manager.settleInterruptedRestore()).toBe(true); // nothing waits any more
     });
   });
 }
